@@ -1,0 +1,50 @@
+# Carte Artisan. Two commands do everything on a fresh machine:
+#   make run    set up (venv, database, dev keys, demo data) and serve on http://127.0.0.1:8000
+#   make test   set up the test tools and run the whole suite (ruff + pytest)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+SECRET_KEY_FILE := instance/secret_key
+
+.PHONY: run test lint translations setup clean bench
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/activate requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SECRET_KEY_FILE):
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -d webapp/translations --statistics 2>&1 | grep -v '^$$' || true
+
+setup: $(VENV)/.runtime $(SECRET_KEY_FILE) translations
+	$(FLASK) setup
+
+run: setup
+	@echo "Carte Artisan on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	$(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(VENV)/.dev translations lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev translations
+	$(BIN)/python bench/verify_load.py
+	$(BIN)/python bench/issue_all.py
+
+clean:
+	rm -rf $(VENV) instance/carte.sqlite3* .pytest_cache .ruff_cache

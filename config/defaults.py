@@ -1,0 +1,45 @@
+"""Committed default settings. Secrets never go here: they come from the environment.
+
+Every name below can be overridden by an environment variable of the same name (see
+webapp/settings.py, which also validates the result at start-up).
+"""
+
+# "development" or "production". Production refuses to start without a secret key and a
+# readable signing key.
+CARTE_ENV = "development"
+
+# Embedded default: SQLite in instance/. Production sets DATABASE_URL=postgresql+psycopg://...
+DATABASE_URL = "sqlite:///instance/carte.sqlite3"
+
+# Where the printed QR codes point. The QR text is PUBLIC_BASE_URL + "/v#" + encoded token,
+# so this must never change once cards are printed.
+PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+
+# Folder of private signing keys (<kid>.pem, mode 0600). Relative paths are from the project root.
+KEYS_DIR = "keys"
+
+# A file holding the Flask secret key, used when SECRET_KEY is not in the environment.
+SECRET_KEY_FILE = "instance/secret_key"
+
+# How long a newly issued or renewed card is valid.
+CARD_VALIDITY_YEARS = 5
+
+# Key objects are loaded once per process and re-read after this many seconds, so that a
+# rotation or retirement made by the CLI reaches running workers.
+KEYRING_REFRESH_SECONDS = 30
+
+# The signed status list: how long clients may cache it, and how long a signed list stays valid.
+STATUS_LIST_MAX_AGE_SECONDS = 300
+STATUS_LIST_VALIDITY_SECONDS = 86400
+
+# Rate limits (Flask-Limiter syntax). Storage: memory:// per worker, or redis://127.0.0.1:6379.
+RATELIMIT_STORAGE_URI = "memory://"
+VERIFY_RATE_LIMIT = "120 per minute"
+LOGIN_RATE_LIMIT = "10 per minute"
+
+# Largest request body accepted (bytes); the verify API answers 413 above 8 KB.
+MAX_CONTENT_LENGTH = 8192
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False

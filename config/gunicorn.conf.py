@@ -1,0 +1,17 @@
+"""Gunicorn settings for Carte Artisan: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
+
+Two sync workers: on two cores they give the same throughput as four with a better p99
+(measured, see ../shared/FACTS.md); gthread workers piled keep-alive clients onto one worker.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 10
+# Card tokens travel in URL fragments, never in request lines, so access logs hold no token.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")

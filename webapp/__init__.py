@@ -1,0 +1,38 @@
+"""Carte Artisan: the digital professional card of Morocco's artisans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from webapp import access, api, auth, cli, db, errors, extensions, i18n, keyring, public, security
+from webapp.settings import PROJECT_ROOT, load_settings, validate_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, stores, security, languages, blueprints, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    load_settings(app, test_config)
+    validate_settings(app.config)
+    keyring.check_signing_key_for_serving(app)
+
+    db.init_app(app)
+    keyring.init_app(app)
+    extensions.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(public.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(auth.blueprint)
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,70 @@
+"""The verification API: POST /api/v1/verify {"qr": "..."} -> a verdict in the caller's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.wrappers import Response
+
+from webapp.access import public
+from webapp.db import get_session
+from webapp.extensions import csrf, limiter
+from webapp.i18n import current_language
+from webapp.keyring import current_keyring
+from webapp.models import utcnow
+from webapp.services.reference_data import region_name, trade_name
+from webapp.services.verification import Verdict, VerificationResult, verify_scanned_text
+from webapp.verdicts import verdict_message
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+# JSON API, no cookie authentication: CSRF tokens do not apply.
+csrf.exempt(blueprint)
+
+
+def _verify_limit() -> str:
+    return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+@blueprint.post("/verify")
+@public
+@limiter.limit(_verify_limit)
+def verify() -> tuple[Response, int]:
+    checked_at = utcnow()
+    body = request.get_json(force=True, silent=True)
+    scanned = body.get("qr") if isinstance(body, dict) else None
+    if not isinstance(scanned, str):
+        error = "invalid_json" if not isinstance(body, dict) else "missing_qr"
+        return _answer(VerificationResult(Verdict.MALFORMED), checked_at, error=error), 400
+    session = get_session()
+    result = verify_scanned_text(
+        session,
+        scanned,
+        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        verifying_keys=current_keyring(session).verifying_keys,
+        now=checked_at,
+    )
+    return _answer(result, checked_at), 200
+
+
+def _answer(result: VerificationResult, checked_at: Any, error: str | None = None) -> Response:
+    language = current_language()
+    answer: dict[str, Any] = {"verdict": result.verdict.value, "reason": verdict_message(result.verdict)}
+    if error:
+        answer["error"] = error
+    if result.claims is not None:
+        claims = result.claims
+        answer["card"] = {
+            "number": claims.number,
+            "name": claims.name,
+            "trade": claims.trade,
+            "trade_name": trade_name(claims.trade, language),
+            "region": claims.region,
+            "region_name": region_name(claims.region, language),
+            "expires": claims.expires_at.date().isoformat(),
+        }
+    answer["checked_at"] = checked_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = language
+    return response

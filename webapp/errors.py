@@ -1,0 +1,57 @@
+"""Errors answered in one place: JSON with a reason code under /api/, a page elsewhere."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+# Reason codes and messages for the HTTP errors the product can answer.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "login_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+def error_message(status: int) -> str:
+    messages = {
+        400: _("The request could not be understood."),
+        401: _("Please sign in first."),
+        403: _("You do not have access to this page."),
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        413: _("The request is too large."),
+        429: _("Too many requests. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. Please try again."),
+    }
+    return messages.get(status, messages[500])
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/.well-known/")
+
+
+def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
+    status = error.code or 500
+    if status not in ERROR_CODES:
+        status = 500
+    if wants_json():
+        return jsonify(error=ERROR_CODES[status], reason=error_message(status)), status
+    return render_template("errors/error.html", status=status, message=error_message(status)), status
+
+
+def handle_unexpected_error(error: Exception) -> tuple[Response | str, int]:
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError(original_exception=error))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

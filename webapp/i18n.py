@@ -1,0 +1,56 @@
+"""Languages: French (default), Arabic (right to left) and English.
+
+The language comes from ?lang= (remembered in a cookie), then the cookie, then Accept-Language.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_babel import Babel, get_locale
+
+LANGUAGES = ("fr", "ar", "en")
+DEFAULT_LANGUAGE = "fr"
+RTL_LANGUAGES = {"ar"}
+LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
+COOKIE = "lang"
+
+babel = Babel()
+
+
+def select_language() -> str:
+    requested = request.args.get("lang")
+    if requested in LANGUAGES:
+        return requested
+    remembered = request.cookies.get(COOKIE)
+    if remembered in LANGUAGES:
+        return remembered
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def text_direction() -> str:
+    return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
+
+
+def remember_language(response: Response) -> Response:
+    requested = request.args.get("lang")
+    if requested in LANGUAGES and request.cookies.get(COOKIE) != requested:
+        response.set_cookie(COOKIE, requested, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    babel.init_app(app, locale_selector=select_language)
+    app.after_request(remember_language)
+    app.context_processor(
+        lambda: {
+            "current_language": current_language(),
+            "text_direction": text_direction(),
+            "languages": LANGUAGE_NAMES,
+        }
+    )

@@ -1,0 +1,40 @@
+"""The model layer: columns and invariants, no business logic."""
+
+from webapp.models.artisan import Artisan, CnssStatus, Gender, LegalStatus, artisan_programme
+from webapp.models.audit import AuditEvent
+from webapp.models.base import Base, utcnow
+from webapp.models.card import (
+    Card,
+    CardStatus,
+    RevocationReason,
+    SigningKey,
+    SigningKeyState,
+    StatusListState,
+)
+from webapp.models.reference import Region, Sector, SupportProgramme, Trade
+from webapp.models.user import Organisation, PartnerKind, Role, User
+
+__all__ = [
+    "Artisan",
+    "AuditEvent",
+    "Base",
+    "Card",
+    "CardStatus",
+    "CnssStatus",
+    "Gender",
+    "LegalStatus",
+    "Organisation",
+    "PartnerKind",
+    "Region",
+    "RevocationReason",
+    "Role",
+    "Sector",
+    "SigningKey",
+    "SigningKeyState",
+    "StatusListState",
+    "SupportProgramme",
+    "Trade",
+    "User",
+    "artisan_programme",
+    "utcnow",
+]

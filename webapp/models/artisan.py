@@ -1,0 +1,90 @@
+"""An artisan of the National Register of Handicraft (law 50-17)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, Enum, ForeignKey, Integer, LargeBinary, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.models.base import Base, UTCDateTime, utcnow
+from webapp.models.reference import Region, SupportProgramme, Trade
+
+
+class Gender(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class LegalStatus(enum.StrEnum):
+    INDEPENDENT = "independent"
+    MASTER_ARTISAN = "master_artisan"
+    COOPERATIVE_MEMBER = "cooperative_member"
+    COMPANY = "company"
+
+
+class CnssStatus(enum.StrEnum):
+    """Social security (CNSS) / health insurance (AMO) registration."""
+
+    NOT_REGISTERED = "not_registered"
+    PRE_REGISTERED = "pre_registered"
+    REGISTERED = "registered"
+
+
+def enum_column(enum_class: type[enum.Enum], length: int = 24) -> Enum:
+    """Store an enum by value as a plain string with a CHECK constraint (portable, readable)."""
+    return Enum(
+        enum_class,
+        values_callable=lambda members: [member.value for member in members],
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        name=enum_class.__name__.lower(),
+    )
+
+
+artisan_programme = Table(
+    "artisan_programme",
+    Base.metadata,
+    Column("artisan_id", ForeignKey("artisan.id", ondelete="CASCADE"), primary_key=True),
+    Column("programme_code", ForeignKey("support_programme.code"), primary_key=True),
+)
+
+
+class Artisan(Base):
+    __tablename__ = "artisan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Registre National de l'Artisanat number.
+    rna_number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Carte Nationale d'Identité Électronique number; never put in a card token.
+    cin: Mapped[str] = mapped_column(String(10), unique=True)
+    first_name_latin: Mapped[str] = mapped_column(String(60))
+    last_name_latin: Mapped[str] = mapped_column(String(60))
+    first_name_ar: Mapped[str] = mapped_column(String(60))
+    last_name_ar: Mapped[str] = mapped_column(String(60))
+    birth_date: Mapped[date] = mapped_column(Date)
+    gender: Mapped[Gender] = mapped_column(enum_column(Gender))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    province: Mapped[str] = mapped_column(String(60))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"), index=True)
+    legal_status: Mapped[LegalStatus] = mapped_column(enum_column(LegalStatus))
+    cnss_status: Mapped[CnssStatus] = mapped_column(enum_column(CnssStatus))
+    cooperative_name: Mapped[str | None] = mapped_column(String(120))
+    activity_start_year: Mapped[int] = mapped_column(Integer)
+    photo_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped[Region] = relationship()
+    trade: Mapped[Trade] = relationship()
+    programmes: Mapped[list[SupportProgramme]] = relationship(secondary=artisan_programme)
+
+    @property
+    def name_latin(self) -> str:
+        return f"{self.first_name_latin} {self.last_name_latin}"
+
+    @property
+    def name_ar(self) -> str:
+        return f"{self.first_name_ar} {self.last_name_ar}"

@@ -1,0 +1,74 @@
+"""People who sign in, their role, and the partner organisations staff belong to."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.models.artisan import Artisan, enum_column
+from webapp.models.base import Base, UTCDateTime, utcnow
+from webapp.models.reference import Region
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # national administrator
+    OFFICER = "officer"  # registry officer of one regional chamber
+    PARTNER = "partner"  # staff of a partner organisation
+    ARTISAN = "artisan"
+
+
+class PartnerKind(enum.StrEnum):
+    TRANSPORTER = "transporter"
+    MARKET_ORGANISER = "market_organiser"
+    LENDER = "lender"
+    TRAINING_BODY = "training_body"
+
+
+class Organisation(Base):
+    """A partner organisation (transporter, market organiser, lender, training body)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[PartnerKind] = mapped_column(enum_column(PartnerKind))
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        # Each role is bound to exactly what its job needs.
+        CheckConstraint("role != 'officer' OR region_code IS NOT NULL", name="officer_has_region"),
+        CheckConstraint("role != 'partner' OR organisation_id IS NOT NULL", name="partner_has_org"),
+        CheckConstraint("role != 'artisan' OR artisan_id IS NOT NULL", name="artisan_has_record"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    artisan_id: Mapped[int | None] = mapped_column(ForeignKey("artisan.id"), unique=True)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped[Region | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    artisan: Mapped[Artisan | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot sign in
+        return self.is_enabled
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)

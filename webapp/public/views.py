@@ -1,0 +1,76 @@
+"""Public views: home, the verdict page /v, JWKS and the signed status list."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.wrappers import Response
+
+from webapp.access import public
+from webapp.db import get_session
+from webapp.keyring import current_keyring
+from webapp.services.status_list import LIST_ID, TOKEN_TYPE, current_status_list
+
+blueprint = Blueprint("public", __name__)
+
+TRUST_MAX_AGE_SECONDS = 300
+
+
+@blueprint.get("/")
+@public
+def home() -> str:
+    return render_template("public/home.html")
+
+
+@blueprint.get("/v")
+@public
+def verdict_page() -> str:
+    """The page a printed QR code opens; its script reads the token from the URL fragment."""
+    return render_template("public/verdict.html")
+
+
+@blueprint.get("/healthz")
+@public
+def health() -> Response:
+    return Response("ok", mimetype="text/plain")
+
+
+@blueprint.get("/.well-known/jwks.json")
+@public
+def jwks() -> Response:
+    """Every key that verifies cards: the active key, rotated keys, and keys published ahead of use."""
+    response = jsonify(keys=current_keyring(get_session()).published_jwks)
+    return _shareable(response, TRUST_MAX_AGE_SECONDS)
+
+
+@blueprint.get("/statuslists/<int:list_id>")
+@public
+def status_list(list_id: int) -> Response:
+    """The signed status list (application/statuslist+jwt), with ETag and max-age."""
+    if list_id != LIST_ID:
+        return _shareable(jsonify(error="not_found"), 60, status=404)
+    config = current_app.config
+    signed = current_status_list(
+        get_session(),
+        current_keyring(get_session()).require_signer(),
+        subject=f"{config['PUBLIC_BASE_URL']}/statuslists/{LIST_ID}",
+        validity=timedelta(seconds=config["STATUS_LIST_VALIDITY_SECONDS"]),
+    )
+    etag = hashlib.sha256(signed.token.encode("ascii")).hexdigest()[:32]
+    response = Response(signed.token, mimetype=f"application/{TOKEN_TYPE}")
+    response.set_etag(etag)
+    response.last_modified = signed.signed_at
+    response = response.make_conditional(request)
+    return _shareable(response, config["STATUS_LIST_MAX_AGE_SECONDS"])
+
+
+def _shareable(response: Response, max_age: int, status: int | None = None) -> Response:
+    """Cacheable by anyone, readable from any origin (verifier apps of partners)."""
+    if status is not None:
+        response.status_code = status
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response

@@ -1,0 +1,1 @@
+"""Business logic: functions that take a session, flush, and raise named errors."""

@@ -1,0 +1,54 @@
+"""The audit trail: who changed what, when, with the state before and after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from webapp.models import AuditEvent, Card
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a readable label, and the user id when a signed-in person acts."""
+
+    label: str
+    user_id: int | None = None
+
+
+def card_snapshot(card: Card) -> dict[str, Any]:
+    """The audited fields of a card."""
+    return {
+        "number": card.number,
+        "status": card.status.value if card.status else None,
+        "status_reason": card.status_reason,
+        "expires_at": card.expires_at.isoformat() if card.expires_at else None,
+        "key_id": card.key_id,
+    }
+
+
+def record_event(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    card: Card | None = None,
+    signing_key_id: str | None = None,
+    reason: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor.label,
+        actor_user_id=actor.user_id,
+        action=action,
+        card_id=card.id if card is not None else None,
+        signing_key_id=signing_key_id,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,191 @@
+"""The card token (a compact ES256 JWS) and the QR text that carries it.
+
+Format (docs/card-token.md is the full specification, with test vectors):
+  header  {"alg":"ES256","kid":"<8 chars of the RFC 7638 thumbprint>"}   (no "typ")
+  payload {"cn":card number,"n":Latin name,"t":trade code,"r":region code,"exp":unix time,"sl":status index}
+  QR text PUBLIC_BASE_URL + "/v#" + the token as digits, two per character (code point - 45),
+          so the token goes in a numeric QR segment (as SMART Health Cards do).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from segno.consts import MODE_BYTE, MODE_NUMERIC
+
+from webapp.services.card_numbers import normalize_card_number
+
+ALGORITHM = "ES256"
+MAX_NAME_LENGTH = 40
+_JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_DIGITS = re.compile(r"(?:\d\d)+")
+_DIGIT_OFFSET = 45  # "-", the lowest character of base64url and "."
+_MAX_CHAR = ord("z") - _DIGIT_OFFSET
+# Hard cap on what we try to parse: a card token is ~300 characters, its digits ~600.
+MAX_TEXT_LENGTH = 4096
+
+
+class TokenRejected(Exception):
+    """Base of the reasons a scanned text is not a valid card token; `verdict` names it."""
+
+    verdict = "malformed"
+
+
+class MalformedToken(TokenRejected):
+    verdict = "malformed"
+
+
+class NotACard(TokenRejected):
+    verdict = "not_a_card"
+
+
+class UnknownKey(TokenRejected):
+    verdict = "unknown_key"
+
+
+class BadSignature(TokenRejected):
+    verdict = "bad_signature"
+
+
+@dataclass(frozen=True)
+class CardClaims:
+    number: str
+    name: str
+    trade: str
+    region: str
+    expires_at: datetime
+    status_index: int
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "cn": self.number,
+            "n": self.name,
+            "t": self.trade,
+            "r": self.region,
+            "exp": int(self.expires_at.timestamp()),
+            "sl": self.status_index,
+        }
+
+
+def sign_card_token(claims: CardClaims, kid: str, private_key: ec.EllipticCurvePrivateKey) -> str:
+    """The compact JWS of claims, header alg and kid only."""
+    return jwt.encode(claims.to_payload(), private_key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
+
+
+def token_to_digits(token: str) -> str:
+    return "".join(f"{ord(char) - _DIGIT_OFFSET:02d}" for char in token)
+
+
+def digits_to_token(digits: str) -> str:
+    values = [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
+    if any(value > _MAX_CHAR for value in values):
+        raise MalformedToken()
+    return "".join(chr(value + _DIGIT_OFFSET) for value in values)
+
+
+def verify_page_prefix(public_base_url: str) -> str:
+    return f"{public_base_url}/v#"
+
+
+def qr_text(public_base_url: str, token: str) -> str:
+    """Exactly the text the printed QR code holds."""
+    return verify_page_prefix(public_base_url) + token_to_digits(token)
+
+
+def qr_segments(public_base_url: str, token: str) -> list[tuple[str, int]]:
+    """The QR text as a byte segment (the URL) and a numeric segment (the token), as segno takes them."""
+    return [(verify_page_prefix(public_base_url), MODE_BYTE), (token_to_digits(token), MODE_NUMERIC)]
+
+
+def extract_token(scanned: str, public_base_url: str) -> str:
+    """The compact token inside a scanned text: our verify URL, a bare token, or its digits."""
+    text = scanned.strip()
+    if not text:
+        raise MalformedToken()
+    if len(text) > MAX_TEXT_LENGTH:
+        raise NotACard()
+    prefix = verify_page_prefix(public_base_url)
+    if text[: len(prefix)].lower() == prefix.lower():
+        return _fragment_token(text[len(prefix) :])
+    if re.match(r"[a-z][a-z0-9+.-]*:", text, re.IGNORECASE):
+        raise NotACard()  # another site's URL, a phone number, a Wi-Fi code...
+    if _DIGITS.fullmatch(text):
+        return _fragment_token(text)
+    if _JWS_SHAPE.fullmatch(text):
+        return text
+    if text.startswith("eyJ"):
+        raise MalformedToken()  # a damaged token: base64url of '{"' but not three parts
+    raise NotACard()
+
+
+def _fragment_token(fragment: str) -> str:
+    """Our page's fragment: digits (the printed form) or a plain token (a typed or shared link)."""
+    if _DIGITS.fullmatch(fragment):
+        fragment = digits_to_token(fragment)
+    if not _JWS_SHAPE.fullmatch(fragment):
+        raise MalformedToken()
+    return fragment
+
+
+def _b64_json(segment: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        return json.loads(raw)
+    except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise MalformedToken() from None
+
+
+def read_header(token: str) -> dict[str, Any]:
+    header = _b64_json(token.split(".", 1)[0])
+    if not isinstance(header, dict):
+        raise MalformedToken()
+    return header
+
+
+def verify_card_token(token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> CardClaims:
+    """Check the signature with a known key and return the claims; raise a TokenRejected."""
+    header = read_header(token)
+    if header.get("alg") != ALGORITHM:
+        raise BadSignature()  # "none", HS256 with our public key as secret, ...: never trusted
+    if "typ" in header:
+        raise NotACard()  # status lists and other JWTs signed by our keys carry a typ
+    kid = header.get("kid")
+    key = verifying_keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise UnknownKey()
+    try:
+        payload = jwt.api_jws.decode(token, key, algorithms=[ALGORITHM])
+    except jwt.InvalidSignatureError:
+        raise BadSignature() from None
+    except jwt.DecodeError:
+        raise MalformedToken() from None
+    try:
+        claims = json.loads(payload)
+    except ValueError:
+        raise NotACard() from None
+    return _claims_from_payload(claims)
+
+
+def _claims_from_payload(payload: Any) -> CardClaims:
+    if not isinstance(payload, dict):
+        raise NotACard()
+    number, name, trade, region = (payload.get(k) for k in ("cn", "n", "t", "r"))
+    expires, index = payload.get("exp"), payload.get("sl")
+    if not (
+        isinstance(number, str)
+        and normalize_card_number(number) == number
+        and all(isinstance(value, str) and value for value in (name, trade, region))
+        and type(expires) is int
+        and type(index) is int
+        and index >= 0
+    ):
+        raise NotACard()
+    return CardClaims(number, name, trade, region, datetime.fromtimestamp(expires, UTC), index)

@@ -1,0 +1,279 @@
+"""The card lifecycle: issue, suspend, reinstate, revoke, renew, replace.
+
+Each function takes a session, flushes (never commits), writes one audit event per change and
+raises a named error for an illegal transition. Uniqueness (one card in force per artisan, card
+numbers, status indices) is enforced by the database; these functions only explain its refusals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+
+from sqlalchemy import exists, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
+from webapp.services import status_list
+from webapp.services.audit import Actor, card_snapshot, record_event
+from webapp.services.card_numbers import new_card_number, normalize_card_number
+from webapp.services.card_tokens import MAX_NAME_LENGTH, CardClaims, sign_card_token
+from webapp.services.signing_keys import Signer
+
+NUMBER_ATTEMPTS = 5
+
+
+class CardError(Exception):
+    """Base of the lifecycle errors; `code` is a stable reason code for APIs and forms."""
+
+    code = "card_error"
+
+
+class CardNotFound(CardError):
+    code = "card_not_found"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no card with number {number!r}")
+
+
+class ArtisanAlreadyHasCard(CardError):
+    code = "artisan_has_card"
+
+    def __init__(self, artisan_id: int) -> None:
+        super().__init__(f"artisan {artisan_id} already has a card in force: replace or revoke it first")
+
+
+class IllegalTransition(CardError):
+    code = "illegal_transition"
+
+    def __init__(self, card: Card, action: str) -> None:
+        super().__init__(f"card {card.number} is {card.status.value}: it cannot be {action}")
+        self.card_status = card.status
+
+
+class CardAlreadyRevoked(IllegalTransition):
+    code = "card_already_revoked"
+
+
+class NameTooLong(CardError):
+    code = "name_too_long"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the Latin name {name!r} is longer than {MAX_NAME_LENGTH} characters")
+
+
+def default_expiry(now: datetime, validity_years: int) -> datetime:
+    """End of the day (UTC) `validity_years` after now (29 February falls back to the 28th)."""
+    today = now.astimezone(UTC).date()
+    try:
+        end_day = today.replace(year=today.year + validity_years)
+    except ValueError:
+        end_day = today.replace(year=today.year + validity_years, day=28)
+    return datetime.combine(end_day, time(23, 59, 59), UTC)
+
+
+def card_name(artisan: Artisan) -> str:
+    name = artisan.name_latin
+    if len(name) > MAX_NAME_LENGTH:
+        raise NameTooLong(name)
+    return name
+
+
+def get_card(session: Session, number: str) -> Card:
+    """The card with this number (typed forms accepted), or CardNotFound."""
+    canonical = normalize_card_number(number)
+    card = session.scalar(select(Card).where(Card.number == canonical)) if canonical else None
+    if card is None:
+        raise CardNotFound(number)
+    return card
+
+
+def _sign(card: Card, artisan: Artisan, signer: Signer) -> None:
+    claims = CardClaims(
+        number=card.number,
+        name=card_name(artisan),
+        trade=artisan.trade_code,
+        region=artisan.region_code,
+        expires_at=card.expires_at,
+        status_index=card.status_index,
+    )
+    card.token = sign_card_token(claims, signer.kid, signer.private_key)
+    card.key_id = signer.kid
+
+
+def _artisan_has_card_in_force(session: Session, artisan_id: int) -> bool:
+    return bool(
+        session.scalar(select(exists().where(Card.artisan_id == artisan_id, Card.status != CardStatus.REVOKED)))
+    )
+
+
+def issue_card(
+    session: Session,
+    artisan: Artisan,
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    now: datetime | None = None,
+    replaces: Card | None = None,
+) -> Card:
+    """Issue a signed card to an artisan who has no card in force."""
+    now = now or utcnow()
+    index = status_list.allocate_indices(session)[0]
+    for _attempt in range(NUMBER_ATTEMPTS):
+        card = Card(
+            number=new_card_number(),
+            artisan=artisan,
+            status=CardStatus.ACTIVE,
+            issued_at=now,
+            expires_at=default_expiry(now, validity_years),
+            status_index=index,
+            replaces=replaces,
+        )
+        _sign(card, artisan, signer)
+        try:
+            with session.begin_nested():
+                session.add(card)
+        except IntegrityError:
+            if _artisan_has_card_in_force(session, artisan.id):
+                raise ArtisanAlreadyHasCard(artisan.id) from None
+            continue  # a card number collision (1 in ~10^8 at full scale): draw another
+        record_event(session, actor, "card.issue", card=card, after=card_snapshot(card))
+        return card
+    raise RuntimeError("could not draw a free card number")  # pragma: no cover - astronomically unlikely
+
+
+def _transition(
+    session: Session,
+    card: Card,
+    actor: Actor,
+    action: str,
+    allowed_from: Iterable[CardStatus],
+    to: CardStatus,
+    reason: str | None,
+) -> Card:
+    if card.status not in allowed_from:
+        error = CardAlreadyRevoked if card.status == CardStatus.REVOKED else IllegalTransition
+        raise error(card, action)
+    before = card_snapshot(card)
+    card.status = to
+    card.status_reason = reason
+    session.flush()
+    status_list.mark_changed(session)
+    record_event(session, actor, f"card.{action}", card=card, reason=reason, before=before, after=card_snapshot(card))
+    return card
+
+
+def suspend_card(session: Session, card: Card, reason: str, actor: Actor) -> Card:
+    return _transition(session, card, actor, "suspend", [CardStatus.ACTIVE], CardStatus.SUSPENDED, reason)
+
+
+def reinstate_card(session: Session, card: Card, actor: Actor, reason: str | None = None) -> Card:
+    return _transition(session, card, actor, "reinstate", [CardStatus.SUSPENDED], CardStatus.ACTIVE, reason)
+
+
+def revoke_card(session: Session, card: Card, reason: RevocationReason, actor: Actor, note: str | None = None) -> Card:
+    detail = reason.value if not note else f"{reason.value}: {note}"
+    return _transition(
+        session, card, actor, "revoke", [CardStatus.ACTIVE, CardStatus.SUSPENDED], CardStatus.REVOKED, detail
+    )
+
+
+def renew_card(
+    session: Session,
+    card: Card,
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    now: datetime | None = None,
+) -> Card:
+    """Give an active card a new expiry and a freshly signed token (same number, same index)."""
+    if card.status != CardStatus.ACTIVE:
+        error = CardAlreadyRevoked if card.status == CardStatus.REVOKED else IllegalTransition
+        raise error(card, "renew")
+    before = card_snapshot(card)
+    card.expires_at = default_expiry(now or utcnow(), validity_years)
+    _sign(card, card.artisan, signer)
+    session.flush()
+    record_event(session, actor, "card.renew", card=card, before=before, after=card_snapshot(card))
+    return card
+
+
+def replace_card(
+    session: Session,
+    card: Card,
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    reason: RevocationReason = RevocationReason.REPLACED,
+    now: datetime | None = None,
+) -> Card:
+    """Revoke a card in force and issue the same artisan a new one with a new number."""
+    revoke_card(session, card, reason, actor, note="replaced by a new card")
+    return issue_card(session, card.artisan, signer, actor, validity_years=validity_years, now=now, replaces=card)
+
+
+def issue_cards_in_bulk(
+    session: Session,
+    artisans: list[Artisan],
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    now: datetime | None = None,
+) -> int:
+    """Issue cards to many artisans at once (national roll-out): one index range, executemany inserts.
+
+    The caller passes artisans without a card in force; the database still refuses any duplicate.
+    """
+    if not artisans:
+        return 0
+    now = now or utcnow()
+    expires_at = default_expiry(now, validity_years)
+    indices = status_list.allocate_indices(session, len(artisans))
+    taken = set(session.scalars(select(Card.number)))
+    rows = []
+    for artisan, index in zip(artisans, indices, strict=True):
+        number = new_card_number()
+        while number in taken:
+            number = new_card_number()
+        taken.add(number)
+        claims = CardClaims(number, card_name(artisan), artisan.trade_code, artisan.region_code, expires_at, index)
+        rows.append(
+            {
+                "number": number,
+                "artisan_id": artisan.id,
+                "status": CardStatus.ACTIVE,
+                "issued_at": now,
+                "expires_at": expires_at,
+                "status_index": index,
+                "key_id": signer.kid,
+                "token": sign_card_token(claims, signer.kid, signer.private_key),
+            }
+        )
+    session.execute(insert(Card), rows)
+    ids = dict(session.execute(select(Card.number, Card.id).where(Card.status_index >= indices.start)).tuples().all())
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "occurred_at": now,
+                "actor": actor.label,
+                "actor_user_id": actor.user_id,
+                "action": "card.issue",
+                "card_id": ids[row["number"]],
+                "after": {
+                    "number": row["number"],
+                    "status": "active",
+                    "status_reason": None,
+                    "expires_at": expires_at.isoformat(),
+                    "key_id": signer.kid,
+                },
+            }
+            for row in rows
+        ],
+    )
+    return len(rows)

@@ -1,0 +1,271 @@
+"""Demo data: artisans with realistic Moroccan names in all 12 regions, their cards, demo logins.
+
+Deterministic (a seeded random generator), so two fresh set-ups show the same people.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Artisan,
+    Card,
+    CnssStatus,
+    Gender,
+    LegalStatus,
+    Organisation,
+    PartnerKind,
+    RevocationReason,
+    Role,
+    SupportProgramme,
+    User,
+    utcnow,
+)
+from webapp.services import cards as card_service
+from webapp.services.audit import Actor
+from webapp.services.card_tokens import qr_text
+from webapp.services.reference_data import REGIONS, SUPPORT_PROGRAMMES, TRADES, sync_reference_data
+from webapp.services.signing_keys import Signer
+from webapp.services.status_list import ensure_status_list
+
+DEMO_PASSWORD = "demo-artisan-2026"
+DEMO_ACTOR = Actor("system:demo-seed")
+
+FEMALE_NAMES = [
+    ("Fatima Zahra", "فاطمة الزهراء"),
+    ("Khadija", "خديجة"),
+    ("Aicha", "عائشة"),
+    ("Meryem", "مريم"),
+    ("Zineb", "زينب"),
+    ("Hanane", "حنان"),
+    ("Saida", "سعيدة"),
+    ("Naima", "نعيمة"),
+    ("Latifa", "لطيفة"),
+    ("Itto", "إيطو"),
+    ("Touda", "تودة"),
+    ("Rachida", "رشيدة"),
+    ("Salma", "سلمى"),
+    ("Hafsa", "حفصة"),
+]
+MALE_NAMES = [
+    ("Mohamed", "محمد"),
+    ("Ahmed", "أحمد"),
+    ("Youssef", "يوسف"),
+    ("Abdelkader", "عبد القادر"),
+    ("Hassan", "حسن"),
+    ("Mustapha", "مصطفى"),
+    ("Brahim", "إبراهيم"),
+    ("Lahcen", "لحسن"),
+    ("Mohamed Amine", "محمد أمين"),
+    ("Abdelilah", "عبد الإله"),
+    ("Driss", "إدريس"),
+    ("Omar", "عمر"),
+    ("Abderrahmane", "عبد الرحمن"),
+    ("Said", "سعيد"),
+]
+FAMILY_NAMES = [
+    ("Benjelloun", "بنجلون"),
+    ("El Alaoui", "العلوي"),
+    ("Tazi", "التازي"),
+    ("Bennani", "بناني"),
+    ("Ait Ouahmane", "آيت واحمان"),
+    ("Amrani", "العمراني"),
+    ("El Idrissi", "الإدريسي"),
+    ("Berrada", "برادة"),
+    ("Ouazzani", "الوزاني"),
+    ("Chraibi", "الشرايبي"),
+    ("Ait Benhaddou", "آيت بنحدو"),
+    ("Lamrani", "اللمراني"),
+    ("Boukhris", "بوخريص"),
+    ("Haddaoui", "الحداوي"),
+    ("Fassi Fihri", "الفاسي الفهري"),
+    ("Zemmouri", "الزموري"),
+    ("Ait Lahcen Oubella", "آيت لحسن أوبلا"),
+    ("Ben Abdellah El Ouazzani", "بن عبد الله الوزاني"),
+]
+# The longest demo name: 40 characters, the most a card token carries (it sets the QR version).
+LONGEST_NAME = (("Abderrahmane", "عبد الرحمن"), ("Ait Lahcen Oubella Ouazzani", "آيت لحسن أوبلا الوزاني"))
+PROVINCES = {
+    "01": ["Tanger-Assilah", "Tétouan", "Chefchaouen", "Al Hoceïma"],
+    "02": ["Oujda-Angad", "Nador", "Berkane", "Figuig"],
+    "03": ["Fès", "Meknès", "Sefrou", "Ifrane", "Taounate"],
+    "04": ["Rabat", "Salé", "Kénitra", "Khémisset"],
+    "05": ["Béni Mellal", "Khénifra", "Azilal", "Khouribga"],
+    "06": ["Casablanca", "Settat", "El Jadida", "Mohammédia"],
+    "07": ["Marrakech", "Safi", "Essaouira", "El Kelaâ des Sraghna"],
+    "08": ["Errachidia", "Ouarzazate", "Zagora", "Tinghir", "Midelt"],
+    "09": ["Agadir Ida-Outanane", "Taroudant", "Tiznit", "Inezgane-Aït Melloul"],
+    "10": ["Guelmim", "Tan-Tan", "Sidi Ifni", "Assa-Zag"],
+    "11": ["Laâyoune", "Boujdour", "Tarfaya", "Es-Semara"],
+    "12": ["Oued Ed-Dahab", "Aousserd"],
+}
+COOPERATIVES = ["Coopérative Nour", "Coopérative Tifaouine", "Coopérative Al Amal", "Coopérative Tamount"]
+
+
+@dataclass
+class SeedSummary:
+    artisans: int
+    cards: int
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    sample_cards: list[tuple[str, str, str]] = field(default_factory=list)  # number, status, token
+
+    def lines(self, public_base_url: str) -> list[str]:
+        out = [f"demo data: {self.artisans} artisans, {self.cards} cards", f"demo logins (password: {DEMO_PASSWORD}):"]
+        out += [f"  {email:<36} {role}" for email, role in self.logins]
+        out.append("demo cards (open a card's QR text as a URL to see its verdict page):")
+        for number, status, token in self.sample_cards:
+            out += [f"  {number}  {status}", f"    {qr_text(public_base_url, token)}"]
+        out.append("more: flask --app wsgi cards list --limit 20; flask --app wsgi cards qr-text CARD_NUMBER")
+        return out
+
+
+def prepare_reference_data(session: Session) -> None:
+    """Reference tables and the status list row: what every database needs before any card."""
+    sync_reference_data(session)
+    ensure_status_list(session)
+
+
+def _demo_artisan(rng: random.Random, serial: int, region_code: str) -> Artisan:
+    gender = rng.choice([Gender.FEMALE, Gender.MALE])
+    first_latin, first_ar = rng.choice(FEMALE_NAMES if gender == Gender.FEMALE else MALE_NAMES)
+    last_latin, last_ar = rng.choice(FAMILY_NAMES)
+    if serial == 0:
+        gender = Gender.MALE
+        (first_latin, first_ar), (last_latin, last_ar) = LONGEST_NAME
+    legal_status = rng.choice(list(LegalStatus))
+    birth_year = rng.randint(1958, 2004)
+    return Artisan(
+        rna_number=f"RNA-{region_code}-{serial + 1:07d}",
+        cin=f"{rng.choice('ABCDEFGHIJKLMNPQRSTUVWXYZ')}{rng.choice('ABCDEFGHJKMTWXYZ')}{100000 + serial:06d}",
+        first_name_latin=first_latin,
+        last_name_latin=last_latin,
+        first_name_ar=first_ar,
+        last_name_ar=last_ar,
+        birth_date=date(birth_year, rng.randint(1, 12), rng.randint(1, 28)),
+        gender=gender,
+        phone=f"+2126{rng.randint(10000000, 99999999)}",
+        region_code=region_code,
+        province=rng.choice(PROVINCES[region_code]),
+        trade_code=rng.choice(TRADES)[0],
+        legal_status=legal_status,
+        cnss_status=rng.choices(list(CnssStatus), weights=[3, 4, 3])[0],
+        cooperative_name=rng.choice(COOPERATIVES) if legal_status == LegalStatus.COOPERATIVE_MEMBER else None,
+        activity_start_year=rng.randint(max(birth_year + 14, 1975), 2025),
+    )
+
+
+def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years: int) -> SeedSummary:
+    """Register artisans round-robin over the 12 regions, issue every card, set a few apart."""
+    rng = random.Random(50_17)
+    programmes = {p.code: p for p in session.scalars(select(SupportProgramme))}
+    offset = session.scalar(select(func.count()).select_from(Artisan)) or 0
+    artisans = []
+    for serial in range(offset, offset + artisan_count):
+        artisan = _demo_artisan(rng, serial, REGIONS[serial % len(REGIONS)][0])
+        if artisan.gender == Gender.FEMALE and rng.random() < 0.5:
+            artisan.programmes.append(programmes["WOMEN"])
+        if artisan.trade_code in ("TAP", "POT") and rng.random() < 0.3:
+            artisan.programmes.append(programmes["EXCELLENCE"])
+        extra = programmes[rng.choice(SUPPORT_PROGRAMMES)[0]]
+        if rng.random() < 0.1 and extra not in artisan.programmes:
+            artisan.programmes.append(extra)
+        artisans.append(artisan)
+    session.add_all(artisans)
+    session.flush()
+    issued = card_service.issue_cards_in_bulk(
+        session, artisans[:3] + artisans[4:], signer, DEMO_ACTOR, validity_years=validity_years
+    )
+    if len(artisans) > 3:  # one card issued long ago, so the demo shows an expired card too
+        long_ago = utcnow() - timedelta(days=366 * (validity_years + 1))
+        card_service.issue_card(session, artisans[3], signer, DEMO_ACTOR, validity_years=validity_years, now=long_ago)
+        issued += 1
+    new_cards = session.scalars(
+        select(Card).where(Card.artisan_id.in_([a.id for a in artisans[:12]])).order_by(Card.id)
+    ).all()
+    # A few cards in other states, so every verdict can be seen from the demo.
+    if len(new_cards) >= 3:
+        card_service.revoke_card(session, new_cards[1], RevocationReason.LOST, DEMO_ACTOR, "demo")
+        card_service.suspend_card(session, new_cards[2], "demo: unpaid chamber fee", DEMO_ACTOR)
+    logins = _seed_users(session, artisans[0]) if offset == 0 else []
+    return SeedSummary(
+        artisans=artisan_count,
+        cards=issued,
+        logins=logins,
+        sample_cards=_samples(new_cards[:4]),
+    )
+
+
+def _seed_users(session: Session, artisan: Artisan) -> list[tuple[str, str]]:
+    organisations = {
+        kind: Organisation(name=name, kind=kind)
+        for kind, name in [
+            (PartnerKind.TRANSPORTER, "Barid Al-Maghrib Logistique (démo)"),
+            (PartnerKind.MARKET_ORGANISER, "Salon National de l'Artisanat (démo)"),
+            (PartnerKind.LENDER, "Banque Populaire — Crédit Artisan (démo)"),
+        ]
+    }
+    session.add_all(organisations.values())
+    users = [
+        User(email="admin@demo.carte-artisan.ma", display_name="Administratrice nationale", role=Role.ADMIN),
+        User(
+            email="officer.fes@demo.carte-artisan.ma",
+            display_name="Agent Fès-Meknès",
+            role=Role.OFFICER,
+            region_code="03",
+        ),
+        User(
+            email="officer.marrakech@demo.carte-artisan.ma",
+            display_name="Agent Marrakech-Safi",
+            role=Role.OFFICER,
+            region_code="07",
+        ),
+        User(
+            email="transport@demo.carte-artisan.ma",
+            display_name="Agent transport",
+            role=Role.PARTNER,
+            organisation=organisations[PartnerKind.TRANSPORTER],
+        ),
+        User(
+            email="market@demo.carte-artisan.ma",
+            display_name="Organisateur de salon",
+            role=Role.PARTNER,
+            organisation=organisations[PartnerKind.MARKET_ORGANISER],
+        ),
+        User(
+            email="lender@demo.carte-artisan.ma",
+            display_name="Conseiller crédit",
+            role=Role.PARTNER,
+            organisation=organisations[PartnerKind.LENDER],
+        ),
+        User(
+            email="artisan@demo.carte-artisan.ma", display_name=artisan.name_latin, role=Role.ARTISAN, artisan=artisan
+        ),
+    ]
+    for user in users:
+        user.set_password(DEMO_PASSWORD)
+    session.add_all(users)
+    session.flush()
+    return [(user.email, user.role.value) for user in users]
+
+
+def _samples(cards: list[Card] | Sequence[Card]) -> list[tuple[str, str, str]]:
+    now = utcnow()
+    return [(c.number, "expired" if c.is_expired(now) else c.status.value, c.token) for c in cards]
+
+
+def summary_of_existing(session: Session) -> SeedSummary:
+    """What `setup` prints when the demo data is already there."""
+    emails = session.execute(select(User.email, User.role).order_by(User.id)).tuples().all()
+    sample = session.scalars(select(Card).order_by(Card.id).limit(4)).all()
+    return SeedSummary(
+        artisans=session.scalar(select(func.count()).select_from(Artisan)) or 0,
+        cards=session.scalar(select(func.count()).select_from(Card)) or 0,
+        logins=[(email, role.value) for email, role in emails],
+        sample_cards=_samples(sample),
+    )

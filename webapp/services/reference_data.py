@@ -1,0 +1,92 @@
+"""The reference tables' contents: Morocco's 12 regions, handicraft sectors and trades.
+
+Region codes are the official region numbers (01-12). Trade codes are short (they travel in
+every card token) and never change once cards carry them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from webapp.models import Region, Sector, SupportProgramme, Trade
+
+REGIONS: list[tuple[str, str, str, str]] = [
+    ("01", "Tanger-Tétouan-Al Hoceïma", "طنجة تطوان الحسيمة", "Tangier-Tetouan-Al Hoceima"),
+    ("02", "L'Oriental", "الشرق", "Oriental"),
+    ("03", "Fès-Meknès", "فاس مكناس", "Fez-Meknes"),
+    ("04", "Rabat-Salé-Kénitra", "الرباط سلا القنيطرة", "Rabat-Sale-Kenitra"),
+    ("05", "Béni Mellal-Khénifra", "بني ملال خنيفرة", "Beni Mellal-Khenifra"),
+    ("06", "Casablanca-Settat", "الدار البيضاء سطات", "Casablanca-Settat"),
+    ("07", "Marrakech-Safi", "مراكش آسفي", "Marrakesh-Safi"),
+    ("08", "Drâa-Tafilalet", "درعة تافيلالت", "Draa-Tafilalet"),
+    ("09", "Souss-Massa", "سوس ماسة", "Souss-Massa"),
+    ("10", "Guelmim-Oued Noun", "كلميم واد نون", "Guelmim-Oued Noun"),
+    ("11", "Laâyoune-Sakia El Hamra", "العيون الساقية الحمراء", "Laayoune-Sakia El Hamra"),
+    ("12", "Dakhla-Oued Ed-Dahab", "الداخلة وادي الذهب", "Dakhla-Oued Ed-Dahab"),
+]
+
+SECTORS: list[tuple[str, str, str, str]] = [
+    ("ART", "Artisanat d'art", "الصناعة التقليدية الفنية", "Art handicraft"),
+    ("PROD", "Artisanat de production utilitaire", "الصناعة التقليدية الإنتاجية النفعية", "Utilitarian production"),
+    ("SERV", "Artisanat de service", "الصناعة التقليدية الخدماتية", "Service handicraft"),
+]
+
+TRADES: list[tuple[str, str, str, str, str]] = [
+    ("ZEL", "ART", "Zellige", "الزليج", "Zellige tilework"),
+    ("TAP", "ART", "Tapis", "الزرابي", "Carpets"),
+    ("POT", "ART", "Poterie et céramique", "الفخار والخزف", "Pottery and ceramics"),
+    ("MARO", "ART", "Maroquinerie", "الجلد المصنع", "Leather goods"),
+    ("TAN", "PROD", "Tannerie", "الدباغة", "Tanning"),
+    ("DIN", "ART", "Dinanderie", "النحاس", "Brass and copper work"),
+    ("BROD", "ART", "Broderie", "الطرز", "Embroidery"),
+    ("BIJ", "ART", "Bijouterie", "الحلي", "Jewellery"),
+    ("BOIS", "ART", "Ébénisterie de cèdre", "النجارة الخشبية (الأرز)", "Cedar woodwork"),
+    ("THUY", "ART", "Marqueterie de thuya", "خشب العرعار", "Thuya marquetry"),
+    ("FER", "ART", "Ferronnerie d'art", "الحدادة الفنية", "Wrought ironwork"),
+    ("PLAT", "ART", "Plâtre sculpté", "الجبس المنقوش", "Carved plaster"),
+    ("TISS", "PROD", "Tissage", "النسيج", "Weaving"),
+    ("VANN", "PROD", "Vannerie", "صناعة السلال", "Basketry"),
+    ("BAB", "PROD", "Babouches", "البلغة", "Babouche slippers"),
+    ("COUT", "PROD", "Couture traditionnelle", "الخياطة التقليدية", "Traditional tailoring"),
+    ("ARG", "PROD", "Huile d'argan artisanale", "زيت الأركان", "Artisanal argan oil"),
+    ("COIF", "SERV", "Coiffure", "الحلاقة", "Hairdressing"),
+    ("MEC", "SERV", "Mécanique", "الميكانيك", "Mechanics"),
+    ("PLOM", "SERV", "Plomberie", "الترصيص", "Plumbing"),
+]
+
+SUPPORT_PROGRAMMES: list[tuple[str, str, str, str]] = [
+    ("EXCELLENCE", "Programme d'excellence", "برنامج التميز", "Excellence programme"),
+    ("EXPORT", "Accompagnement à l'export", "مواكبة التصدير", "Export support"),
+    ("AGGREGATION", "Agrégation", "التجميع", "Aggregation"),
+    ("WOMEN", "Femmes artisanes", "الصانعات التقليديات", "Women artisans"),
+    ("VULNERABLE", "Artisans vulnérables", "الصناع في وضعية هشاشة", "Vulnerable artisans"),
+]
+
+
+def sync_reference_data(session: Session) -> None:
+    """Insert or update every reference row (idempotent; run after each migration)."""
+    for code, fr, ar, en in REGIONS:
+        session.merge(Region(code=code, name_fr=fr, name_ar=ar, name_en=en))
+    for code, fr, ar, en in SECTORS:
+        session.merge(Sector(code=code, name_fr=fr, name_ar=ar, name_en=en))
+    session.flush()
+    for code, sector, fr, ar, en in TRADES:
+        session.merge(Trade(code=code, sector_code=sector, name_fr=fr, name_ar=ar, name_en=en))
+    for code, fr, ar, en in SUPPORT_PROGRAMMES:
+        session.merge(SupportProgramme(code=code, name_fr=fr, name_ar=ar, name_en=en))
+    session.flush()
+
+
+_REGION_NAMES = {code: {"fr": fr, "ar": ar, "en": en} for code, fr, ar, en in REGIONS}
+_TRADE_NAMES = {code: {"fr": fr, "ar": ar, "en": en} for code, _sector, fr, ar, en in TRADES}
+
+
+def region_name(code: str, language: str) -> str | None:
+    """The region's name in a language (from the constants: no database round trip)."""
+    names = _REGION_NAMES.get(code)
+    return names.get(language, names["fr"]) if names else None
+
+
+def trade_name(code: str, language: str) -> str | None:
+    names = _TRADE_NAMES.get(code)
+    return names.get(language, names["fr"]) if names else None

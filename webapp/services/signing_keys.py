@@ -1,0 +1,238 @@
+"""ES256 signing keys: generate, rotate, retire; and the keyring verifiers and signers use.
+
+Private keys live in KEYS_DIR as <kid>.pem (mode 0600); the database keeps only public keys and
+states. Key objects are built once per keyring load, never parsed from PEM per signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.models import Card, SigningKey, SigningKeyState, utcnow
+from webapp.services.audit import Actor, record_event
+
+KID_LENGTH = 8  # a stable prefix of the RFC 7638 thumbprint keeps the QR small
+
+
+class SigningKeyError(Exception):
+    """Base of the key errors; `str(error)` is a one-line reason for the operator."""
+
+
+class NoActiveSigningKey(SigningKeyError):
+    def __init__(self) -> None:
+        super().__init__("no active signing key: run `flask --app wsgi keys generate`")
+
+
+class SigningKeyNotFound(SigningKeyError):
+    def __init__(self, kid: str) -> None:
+        super().__init__(f"no signing key with kid {kid!r}")
+
+
+class ActiveKeyCannotBeRetired(SigningKeyError):
+    def __init__(self, kid: str) -> None:
+        super().__init__(f"key {kid} signs new cards: rotate to another key before retiring it")
+
+
+class KeyAlreadyRetired(SigningKeyError):
+    def __init__(self, kid: str) -> None:
+        super().__init__(f"key {kid} is already retired")
+
+
+class PrivateKeyUnreadable(SigningKeyError):
+    def __init__(self, kid: str, path: Path) -> None:
+        super().__init__(f"the private key of {kid} is missing or unreadable at {path}")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    """The public key as a JWK with only its required members."""
+    numbers = public_key.public_numbers()
+    return {
+        "crv": "P-256",
+        "kty": "EC",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+    }
+
+
+def jwk_thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638 thumbprint: SHA-256 of the required members, sorted, without whitespace."""
+    canonical = json.dumps(
+        {name: jwk[name] for name in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True
+    )
+    return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+
+
+def public_key_from_jwk(jwk: dict[str, str]) -> ec.EllipticCurvePublicKey:
+    def coordinate(value: str) -> int:
+        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+    return ec.EllipticCurvePublicNumbers(coordinate(jwk["x"]), coordinate(jwk["y"]), ec.SECP256R1()).public_key()
+
+
+def private_key_path(keys_dir: str | Path, kid: str) -> Path:
+    return Path(keys_dir) / f"{kid}.pem"
+
+
+def write_private_key(keys_dir: str | Path, kid: str, private_key: ec.EllipticCurvePrivateKey) -> Path:
+    """Write the PEM with mode 0600 from the first byte (never readable by others, even briefly)."""
+    path = private_key_path(keys_dir, kid)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return path
+
+
+def load_private_key(keys_dir: str | Path, kid: str) -> ec.EllipticCurvePrivateKey:
+    path = private_key_path(keys_dir, kid)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError):
+        raise PrivateKeyUnreadable(kid, path) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise PrivateKeyUnreadable(kid, path)
+    return key
+
+
+def generate_key(session: Session, keys_dir: str | Path, actor: Actor) -> SigningKey:
+    """Create a key. It signs at once if there is no active key; otherwise it is published
+    (so offline verifiers learn it before it is used) and waits for `rotate`."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    jwk = public_jwk(private_key.public_key())
+    thumbprint = jwk_thumbprint(jwk)
+    kid = thumbprint[:KID_LENGTH]
+    has_active = session.scalar(select(SigningKey.kid).where(SigningKey.state == SigningKeyState.ACTIVE))
+    state = SigningKeyState.VERIFY_ONLY if has_active else SigningKeyState.ACTIVE
+    key = SigningKey(kid=kid, thumbprint=thumbprint, public_jwk=json.dumps(jwk), state=state)
+    session.add(key)
+    session.flush()
+    write_private_key(keys_dir, kid, private_key)
+    record_event(session, actor, "key.generate", signing_key_id=kid, after={"state": state.value})
+    return key
+
+
+def rotate_key(session: Session, keys_dir: str | Path, actor: Actor, to_kid: str | None = None) -> SigningKey:
+    """Make another key the signing key (a new one unless to_kid names a published key).
+    The previous key stays in the JWKS, so every card it signed still verifies."""
+    if to_kid is None:
+        new_key = generate_key(session, keys_dir, actor)
+        if new_key.state == SigningKeyState.ACTIVE:
+            return new_key
+    else:
+        new_key = _get_key(session, to_kid)
+        if new_key.state == SigningKeyState.RETIRED:
+            raise KeyAlreadyRetired(to_kid)
+        if new_key.state == SigningKeyState.ACTIVE:
+            return new_key
+    load_private_key(keys_dir, new_key.kid)  # refuse to rotate to a key that cannot sign
+    current = session.scalar(select(SigningKey).where(SigningKey.state == SigningKeyState.ACTIVE).with_for_update())
+    if current is not None:
+        current.state = SigningKeyState.VERIFY_ONLY
+        session.flush()  # the one-active-key index must see the old key leave first
+        record_event(
+            session,
+            actor,
+            "key.deactivate",
+            signing_key_id=current.kid,
+            before={"state": "active"},
+            after={"state": "verify_only"},
+        )
+    new_key.state = SigningKeyState.ACTIVE
+    session.flush()
+    record_event(session, actor, "key.activate", signing_key_id=new_key.kid, after={"state": "active"})
+    return new_key
+
+
+def retire_key(session: Session, kid: str, actor: Actor) -> SigningKey:
+    """Withdraw a key from the JWKS: cards it signed get the verdict unknown_key from now on."""
+    key = _get_key(session, kid)
+    if key.state == SigningKeyState.ACTIVE:
+        raise ActiveKeyCannotBeRetired(kid)
+    if key.state == SigningKeyState.RETIRED:
+        raise KeyAlreadyRetired(kid)
+    before = key.state.value
+    key.state = SigningKeyState.RETIRED
+    key.retired_at = utcnow()
+    session.flush()
+    record_event(session, actor, "key.retire", signing_key_id=kid, before={"state": before}, after={"state": "retired"})
+    return key
+
+
+@dataclass(frozen=True)
+class KeySummary:
+    kid: str
+    state: SigningKeyState
+    created_at: str
+    cards_signed: int
+
+
+def list_keys(session: Session) -> list[KeySummary]:
+    counts = dict(session.execute(select(Card.key_id, func.count()).group_by(Card.key_id)).tuples().all())
+    keys = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+    return [KeySummary(k.kid, k.state, k.created_at.isoformat(timespec="seconds"), counts.get(k.kid, 0)) for k in keys]
+
+
+def _get_key(session: Session, kid: str) -> SigningKey:
+    key = session.get(SigningKey, kid)
+    if key is None:
+        raise SigningKeyNotFound(kid)
+    return key
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The active key, ready to sign."""
+
+    kid: str
+    private_key: ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Public keys that verify (active and verify-only) and, if readable, the signer."""
+
+    verifying_keys: dict[str, ec.EllipticCurvePublicKey]
+    published_jwks: list[dict[str, str]]
+    signer: Signer | None = field(default=None)
+
+    def require_signer(self) -> Signer:
+        if self.signer is None:
+            raise NoActiveSigningKey()
+        return self.signer
+
+
+def load_keyring(session: Session, keys_dir: str | Path) -> Keyring:
+    """Build key objects once from the database and the active private key file."""
+    rows = session.scalars(
+        select(SigningKey).where(SigningKey.state != SigningKeyState.RETIRED).order_by(SigningKey.created_at)
+    ).all()
+    verifying: dict[str, ec.EllipticCurvePublicKey] = {}
+    published: list[dict[str, str]] = []
+    signer = None
+    for row in rows:
+        jwk = json.loads(row.public_jwk)
+        verifying[row.kid] = public_key_from_jwk(jwk)
+        published.append({**jwk, "kid": row.kid, "alg": "ES256", "use": "sig"})
+        if row.state == SigningKeyState.ACTIVE:
+            try:
+                signer = Signer(row.kid, load_private_key(keys_dir, row.kid))
+            except PrivateKeyUnreadable:
+                signer = None  # verification still works; signing raises NoActiveSigningKey
+    return Keyring(verifying, published, signer)
