@@ -26,7 +26,7 @@ $(SECRET_KEY_FILE):
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile --use-fuzzy -d webapp/translations --statistics 2>&1 | grep -v '^$$' || true
+	$(BIN)/pybabel compile -d webapp/translations --statistics 2>&1 | grep -v '^$$' || true
 
 setup: $(VENV)/.runtime $(SECRET_KEY_FILE) translations
 	$(FLASK) setup

@@ -14,6 +14,8 @@ DATABASE_URL = "sqlite:///instance/carte.sqlite3"
 # Where the printed QR codes point. The QR text is PUBLIC_BASE_URL + "/v#" + encoded token,
 # so this must never change once cards are printed.
 PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+# QR budget: at most 26 characters (e.g. https://carte.artisanat.ma) keeps QR version 11 for
+# names up to 25 characters and 12 for 40 (docs/card-token.md).
 
 # Folder of private signing keys (<kid>.pem, mode 0600). Relative paths are from the project root.
 KEYS_DIR = "keys"

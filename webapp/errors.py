@@ -22,7 +22,7 @@ ERROR_CODES = {
 
 def error_message(status: int) -> str:
     messages = {
-        400: _("The request could not be understood."),
+        400: _("The request could not be processed. Please check it and try again."),
         401: _("Please sign in first."),
         403: _("You do not have access to this page."),
         404: _("This page does not exist."),

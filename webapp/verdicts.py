@@ -12,7 +12,7 @@ def verdict_message(verdict: Verdict) -> str:
         Verdict.VALID: _("Valid card: this artisan is in the National Register of Handicraft."),
         Verdict.EXPIRED: _("This card has expired. The artisan should renew it at the chamber of handicraft."),
         Verdict.REVOKED: _("This card has been revoked and is no longer valid."),
-        Verdict.SUSPENDED: _("This card is suspended for now and is not valid."),
+        Verdict.SUSPENDED: _("This card is currently suspended and is not valid."),
         Verdict.UNKNOWN_KEY: _("This card was signed with a key that is not recognised. Do not accept it."),
         Verdict.BAD_SIGNATURE: _("The signature does not match: this card is forged or altered. Do not accept it."),
         Verdict.NOT_A_CARD: _("This code is not a Carte Artisan."),

@@ -44,7 +44,7 @@ def login() -> Response | str | tuple[str, int]:
         if user is not None and user.is_enabled and user.check_password(form.password.data or ""):
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
-        form.password.errors.append(_("Wrong email or password."))
+        form.password.errors.append(_("Incorrect email or password."))
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -62,7 +62,7 @@ def account() -> str:
     role_names = {
         "admin": _("National administrator"),
         "officer": _("Registry officer"),
-        "partner": _("Partner staff"),
+        "partner": _("Partner staff member"),
         "artisan": _("Artisan"),
     }
     return render_template("auth/account.html", user=current_user, logout_form=LogoutForm(), role_names=role_names)

@@ -2,7 +2,8 @@
 
 Nine random characters of Crockford's base 32 (no I, L, O, U: 45 bits, so a guess among
 622,000 cards succeeds once in 56 million tries) and a Luhn mod 32 check character, which
-catches every single mistyped character and every swap of two neighbours.
+catches every single mistyped character and every swap of two neighbours but one (0 and Z, as
+Luhn's own 09/90 in base 10).
 """
 
 from __future__ import annotations

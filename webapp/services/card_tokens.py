@@ -1,7 +1,7 @@
 """The card token (a compact ES256 JWS) and the QR text that carries it.
 
 Format (docs/card-token.md is the full specification, with test vectors):
-  header  {"alg":"ES256","kid":"<8 chars of the RFC 7638 thumbprint>"}   (no "typ")
+  header  {"alg":"ES256","kid":"<6 chars of the RFC 7638 thumbprint>"}   (no "typ")
   payload {"cn":card number,"n":Latin name,"t":trade code,"r":region code,"exp":unix time,"sl":status index}
   QR text PUBLIC_BASE_URL + "/v#" + the token as digits, two per character (code point - 45),
           so the token goes in a numeric QR segment (as SMART Health Cards do).

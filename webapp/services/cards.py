@@ -129,12 +129,12 @@ def issue_card(
             issued_at=now,
             expires_at=default_expiry(now, validity_years),
             status_index=index,
-            replaces=replaces,
         )
         _sign(card, artisan, signer)
         try:
             with session.begin_nested():
                 session.add(card)
+                card.replaces = replaces  # after add: begin_nested flushes, the link must not go first
         except IntegrityError:
             if _artisan_has_card_in_force(session, artisan.id):
                 raise ArtisanAlreadyHasCard(artisan.id) from None
@@ -255,7 +255,7 @@ def issue_cards_in_bulk(
             }
         )
     session.execute(insert(Card), rows)
-    ids = dict(session.execute(select(Card.number, Card.id).where(Card.status_index >= indices.start)).tuples().all())
+    ids = dict(session.execute(select(Card.number, Card.id).where(Card.status_index >= indices.start)).all())
     session.execute(
         insert(AuditEvent),
         [

@@ -261,7 +261,7 @@ def _samples(cards: list[Card] | Sequence[Card]) -> list[tuple[str, str, str]]:
 
 def summary_of_existing(session: Session) -> SeedSummary:
     """What `setup` prints when the demo data is already there."""
-    emails = session.execute(select(User.email, User.role).order_by(User.id)).tuples().all()
+    emails = session.execute(select(User.email, User.role).order_by(User.id)).all()
     sample = session.scalars(select(Card).order_by(Card.id).limit(4)).all()
     return SeedSummary(
         artisans=session.scalar(select(func.count()).select_from(Artisan)) or 0,

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from webapp.models import Card, SigningKey, SigningKeyState, utcnow
 from webapp.services.audit import Actor, record_event
 
-KID_LENGTH = 8  # a stable prefix of the RFC 7638 thumbprint keeps the QR small
+# A stable 6-character prefix (36 bits) of the RFC 7638 thumbprint: with a PUBLIC_BASE_URL of at
+# most 26 characters it keeps a 25-character name at QR version 11 (8 characters would need 12).
+KID_LENGTH = 6
 
 
 class SigningKeyError(Exception):
@@ -184,7 +186,7 @@ class KeySummary:
 
 
 def list_keys(session: Session) -> list[KeySummary]:
-    counts = dict(session.execute(select(Card.key_id, func.count()).group_by(Card.key_id)).tuples().all())
+    counts = dict(session.execute(select(Card.key_id, func.count()).group_by(Card.key_id)).all())
     keys = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
     return [KeySummary(k.kid, k.state, k.created_at.isoformat(timespec="seconds"), counts.get(k.kid, 0)) for k in keys]
 

@@ -99,7 +99,7 @@ def current_status_list(
     if not fresh:
         statuses = session.execute(
             select(Card.status_index, Card.status).where(Card.status != CardStatus.ACTIVE)
-        ).tuples()
+        )
         packed = pack_statuses(state.next_index, [(index, STATUS_VALUES[status]) for index, status in statuses])
         payload = {
             "sub": subject,

@@ -1,0 +1,174 @@
+"""The card lifecycle: each change is audited, illegal transitions raise named errors."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import TEST_ACTOR, VALIDITY_YEARS
+from webapp.models import AuditEvent, Card, CardStatus, RevocationReason, utcnow
+from webapp.services import cards as card_service
+from webapp.services.card_tokens import verify_card_token
+from webapp.services.signing_keys import load_keyring
+
+
+def audit_actions(session, card):
+    return session.scalars(select(AuditEvent.action).where(AuditEvent.card_id == card.id).order_by(AuditEvent.id)).all()
+
+
+def test_issue_signs_a_token_for_the_artisan(session, make_card, app):
+    """A new card is active, expires in five years, and its token carries its number and index."""
+    card = make_card()
+    keys = load_keyring(session, app.config["KEYS_DIR"]).verifying_keys
+    claims = verify_card_token(card.token, keys)
+    assert card.status == CardStatus.ACTIVE
+    assert (claims.number, claims.status_index, claims.name) == (card.number, card.status_index, "Khadija Bennani")
+    assert claims.expires_at == card.expires_at
+    assert card.expires_at.year == card.issued_at.year + VALIDITY_YEARS
+    assert audit_actions(session, card) == ["card.issue"]
+
+
+def test_status_indices_are_distinct_and_never_reused(session, make_card):
+    """Each card gets the next index; a revoked card keeps its index, a replacement gets a new one."""
+    first, second = make_card(), make_card()
+    assert second.status_index == first.status_index + 1
+    replacement = card_service.replace_card(session, first, signer_of(session), TEST_ACTOR, validity_years=5)
+    session.commit()
+    assert replacement.status_index == second.status_index + 1
+    assert first.status_index not in {second.status_index, replacement.status_index}
+
+
+def signer_of(session):
+    from flask import current_app
+
+    return load_keyring(session, current_app.config["KEYS_DIR"]).require_signer()
+
+
+def test_an_artisan_has_one_card_in_force(session, make_card):
+    """Issuing a second card to an artisan whose card is in force is refused by the database."""
+    card = make_card()
+    with pytest.raises(card_service.ArtisanAlreadyHasCard):
+        card_service.issue_card(session, card.artisan, signer_of(session), TEST_ACTOR, validity_years=5)
+    session.rollback()
+    assert session.scalar(select(Card.id).where(Card.artisan_id == card.artisan_id, Card.id != card.id)) is None
+
+
+def test_after_revocation_the_artisan_can_get_a_new_card(session, make_card):
+    """A revoked card no longer counts as in force."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    new_card = card_service.issue_card(session, card.artisan, signer_of(session), TEST_ACTOR, validity_years=5)
+    session.commit()
+    assert new_card.number != card.number
+
+
+def test_suspend_and_reinstate(session, make_card):
+    """Suspension keeps the reason; reinstating makes the card active again; both are audited."""
+    card = make_card()
+    card_service.suspend_card(session, card, "fee unpaid", TEST_ACTOR)
+    assert (card.status, card.status_reason) == (CardStatus.SUSPENDED, "fee unpaid")
+    card_service.reinstate_card(session, card, TEST_ACTOR)
+    session.commit()
+    assert card.status == CardStatus.ACTIVE
+    assert audit_actions(session, card) == ["card.issue", "card.suspend", "card.reinstate"]
+
+
+def test_audit_event_records_who_when_and_before_after(session, make_card):
+    """The revocation event names the actor, the reason and the status before and after."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.FRAUD, TEST_ACTOR, note="forged documents")
+    session.commit()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "card.revoke")).one()
+    assert event.actor == TEST_ACTOR.label
+    assert event.reason == "fraud: forged documents"
+    assert event.before["status"] == "active" and event.after["status"] == "revoked"
+    assert utcnow() - event.occurred_at < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "action", "error"),
+    [
+        ("revoke", "suspend", card_service.CardAlreadyRevoked),
+        ("revoke", "reinstate", card_service.CardAlreadyRevoked),
+        ("revoke", "revoke", card_service.CardAlreadyRevoked),
+        ("revoke", "renew", card_service.CardAlreadyRevoked),
+        ("revoke", "replace", card_service.CardAlreadyRevoked),
+        (None, "reinstate", card_service.IllegalTransition),
+        ("suspend", "suspend", card_service.IllegalTransition),
+        ("suspend", "renew", card_service.IllegalTransition),
+    ],
+)
+def test_illegal_transitions_raise_named_errors(session, make_card, prepare, action, error):
+    """A change that the card's status does not allow raises and changes nothing."""
+    card = make_card()
+    signer = signer_of(session)
+    do = {
+        "suspend": lambda: card_service.suspend_card(session, card, "x", TEST_ACTOR),
+        "reinstate": lambda: card_service.reinstate_card(session, card, TEST_ACTOR),
+        "revoke": lambda: card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR),
+        "renew": lambda: card_service.renew_card(session, card, signer, TEST_ACTOR, validity_years=5),
+        "replace": lambda: card_service.replace_card(session, card, signer, TEST_ACTOR, validity_years=5),
+    }
+    if prepare:
+        do[prepare]()
+        session.commit()
+    status_before, events_before = card.status, len(audit_actions(session, card))
+    with pytest.raises(error):
+        do[action]()
+    session.rollback()
+    assert card.status == status_before
+    assert len(audit_actions(session, card)) == events_before
+
+
+def test_renew_extends_expiry_and_resigns(session, make_card, app):
+    """Renewal keeps number and index, moves the expiry and signs a new token."""
+    long_ago = utcnow() - timedelta(days=6 * 366)
+    card = make_card(now=long_ago)
+    old_token, old_expiry = card.token, card.expires_at
+    card_service.renew_card(session, card, signer_of(session), TEST_ACTOR, validity_years=5)
+    session.commit()
+    claims = verify_card_token(card.token, load_keyring(session, app.config["KEYS_DIR"]).verifying_keys)
+    assert card.token != old_token and card.expires_at > utcnow() > old_expiry
+    assert (claims.number, claims.status_index) == (card.number, card.status_index)
+    assert audit_actions(session, card)[-1] == "card.renew"
+
+
+def test_replace_revokes_the_old_card_and_links_the_new_one(session, make_card):
+    """The old card is revoked; the new one has a new number, the same artisan, and points back."""
+    card = make_card()
+    new_card = card_service.replace_card(
+        session, card, signer_of(session), TEST_ACTOR, validity_years=5, reason=RevocationReason.STOLEN
+    )
+    session.commit()
+    assert card.status == CardStatus.REVOKED and card.status_reason.startswith("stolen")
+    assert new_card.artisan_id == card.artisan_id and new_card.number != card.number
+    assert new_card.replaces_id == card.id and card.replaced_by == new_card
+
+
+def test_a_name_over_40_characters_is_refused(session, make_artisan, signer):
+    """The token carries at most 40 characters of name, so longer names are refused, not truncated."""
+    artisan = make_artisan(first_name_latin="Abderrahmane Mohamed Amine", last_name_latin="Ait Lahcen Oubella")
+    with pytest.raises(card_service.NameTooLong):
+        card_service.issue_card(session, artisan, signer, TEST_ACTOR, validity_years=5)
+
+
+def test_bulk_issue_gives_every_artisan_a_signed_card_and_audit_event(session, make_artisan, signer, app):
+    """Bulk issuance: one card per artisan, consecutive indices, one audit event each."""
+    artisans = [make_artisan() for _ in range(25)]
+    issued = card_service.issue_cards_in_bulk(session, artisans, signer, TEST_ACTOR, validity_years=5)
+    session.commit()
+    cards = session.scalars(select(Card).order_by(Card.status_index)).all()
+    keys = load_keyring(session, app.config["KEYS_DIR"]).verifying_keys
+    assert issued == len(cards) == 25
+    assert [c.status_index for c in cards] == list(range(cards[0].status_index, cards[0].status_index + 25))
+    assert all(verify_card_token(c.token, keys).number == c.number for c in cards)
+    assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "card.issue").offset(24)) is not None
+
+
+def test_get_card_accepts_typed_numbers(session, make_card):
+    """Looking a card up by a typed number (spaces, lower case) finds it; a wrong one raises."""
+    card = make_card()
+    typed = f"{card.number[:5].lower()} {card.number[5:]}"
+    assert card_service.get_card(session, typed).id == card.id
+    with pytest.raises(card_service.CardNotFound):
+        card_service.get_card(session, "0000000000")

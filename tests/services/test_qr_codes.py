@@ -1,0 +1,63 @@
+"""QR images: small enough for a printed card, readable by a real decoder, with a quiet zone."""
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+import zxingcpp
+from cryptography.hazmat.primitives.asymmetric import ec
+from PIL import Image
+
+from webapp.services.card_tokens import CardClaims, qr_text, sign_card_token
+from webapp.services.qr_codes import QUIET_ZONE_MODULES, card_qr, card_qr_png, card_qr_svg
+
+# The documented budget for PUBLIC_BASE_URL (26 characters), as in production.
+BASE_URL = "https://carte.artisanat.ma"
+KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def token_for(name: str, trade: str = "MARO", index: int = 621_999) -> str:
+    """A worst-case token: longest trade code, a six-digit index, a 10-digit expiry."""
+    claims = CardClaims("ZZZZZZZZZZ", name, trade, "12", datetime(2031, 12, 31, 23, 59, 59, tzinfo=UTC), index)
+    return sign_card_token(claims, "AbCdEf", KEY)
+
+
+@pytest.mark.parametrize(("name_length", "max_version"), [(10, 11), (23, 11), (25, 11), (33, 12), (40, 12)])
+def test_qr_version_stays_small(name_length, max_version):
+    """Version 11 for names up to 25 characters and 12 for 40, at error correction level M."""
+    code = card_qr(BASE_URL, token_for("A" * name_length))
+    assert code.error == "M"
+    assert code.version <= max_version
+
+
+def test_png_decodes_to_exactly_the_qr_text():
+    """A real decoder (zxing-cpp) reads back exactly the QR text from the PNG."""
+    token = token_for("Abderrahmane Ait Lahcen Oubella Ouazzani")
+    image = Image.open(io.BytesIO(card_qr_png(BASE_URL, token, scale=4)))
+    results = zxingcpp.read_barcodes(image)
+    assert [result.text for result in results] == [qr_text(BASE_URL, token)]
+
+
+def test_png_has_a_four_module_quiet_zone():
+    """The white margin is four modules wide on every side."""
+    token = token_for("Khadija Bennani")
+    scale = 4
+    image = Image.open(io.BytesIO(card_qr_png(BASE_URL, token, scale=scale))).convert("L")
+    width, height = image.size
+    modules = card_qr(BASE_URL, token).symbol_size(scale=1, border=0)[0]
+    assert width == height == (modules + 2 * QUIET_ZONE_MODULES) * scale
+    margin = QUIET_ZONE_MODULES * scale
+    border_pixels = [
+        image.getpixel((x, y))
+        for x in range(width)
+        for y in range(height)
+        if x < margin or y < margin or x >= width - margin or y >= height - margin
+    ]
+    assert min(border_pixels) == 255
+    assert image.getpixel((margin, margin)) == 0  # the finder pattern starts right after it
+
+
+def test_svg_is_a_standalone_svg_document():
+    """The SVG has the SVG namespace and no XML declaration, ready to embed in a page or a PDF."""
+    svg = card_qr_svg(BASE_URL, token_for("Khadija Bennani")).decode("utf-8")
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
