@@ -35,9 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from bench._setup import (  # noqa: E402
+from bench._setup import (
     DEFAULT_PUBLIC_BASE_URL,
     NATIONAL_ARTISANS,
     BenchDatabase,
@@ -48,9 +48,9 @@ from bench._setup import (  # noqa: E402
     register_artisans,
     workspace,
 )
-from webapp.models import Artisan, Card  # noqa: E402
-from webapp.services.card_tokens import qr_text  # noqa: E402
-from webapp.services.qr_codes import card_qr  # noqa: E402
+from webapp.models import Artisan, Card
+from webapp.services.card_tokens import qr_text
+from webapp.services.qr_codes import card_qr
 
 TARGET_SECONDS = 60.0  # for NATIONAL_ARTISANS on 2 cores
 

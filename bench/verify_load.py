@@ -1,0 +1,375 @@
+"""Benchmark: throughput and latency of POST /api/v1/verify under load, against the trivial GET /healthz.
+
+What it measures: gunicorn (config/gunicorn.conf.py, 2 sync workers, access log off) serving a
+throwaway database of N artisans with their cards. After a warm-up, a load generator drives each
+endpoint for --duration seconds with --connections keep-alive connections (2 threads):
+  (a) GET /healthz, the floor of the stack (Flask, hooks, headers);
+  (b) POST /api/v1/verify {"qr": "<QR text>"} with a random body per request among 5,000 QR texts of
+      distinct cards (signature check + register lookup + verdict JSON).
+It prints for each: requests/s, p50, p99, non-2xx and socket errors; then verify_rps / trivial_rps
+and the targets (ratio >= 0.40, verify p99 <= 20 ms at 32 connections, zero errors) with PASS/MISS.
+
+The load generator is wrk when installed (a Lua script, written to the temporary directory, picks
+a random body per request), else a Python one (threads, http.client keep-alive), which competes with
+the server for the same cores and so gives lower figures. Traffic goes to 127.0.0.1 only; gunicorn
+is always stopped (its process group) at the end.
+
+Run (from the project root):
+  .venv/bin/python bench/verify_load.py                     # 100,000 artisans, 15 s per endpoint
+  .venv/bin/python bench/verify_load.py --artisans 622000   # the national register
+  .venv/bin/python bench/verify_load.py --duration 30 --connections 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import DEFAULT_PUBLIC_BASE_URL, build_database_with_cards, sample_qr_texts, workspace
+from webapp.settings import PROJECT_ROOT
+
+HOST = "127.0.0.1"
+VERIFY_PATH = "/api/v1/verify"
+HEALTH_PATH = "/healthz"
+DISTINCT_BODIES = 5_000
+PRECHECK_BODIES = 50
+TARGET_RATIO = 0.40
+TARGET_P99_MS = 20.0
+TARGET_CONNECTIONS = 32
+THREADS = 2
+STARTUP_SECONDS = 60
+
+# wrk: every thread loads the bodies (one JSON body a line) and sends a random one per request;
+# `done` prints the figures as one JSON line for this script to read.
+WRK_SCRIPT = r"""
+local method, path, bodies_file = "GET", "/", nil
+local bodies = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+
+function init(args)
+  method, path, bodies_file = args[1], args[2], args[3]
+  if bodies_file then
+    for line in io.lines(bodies_file) do bodies[#bodies + 1] = line end
+    wrk.headers["Content-Type"] = "application/json"
+  end
+  math.randomseed(os.time() * 1000 + (id or 0))
+end
+
+function request()
+  if #bodies > 0 then
+    return wrk.format(method, path, nil, bodies[math.random(#bodies)])
+  end
+  return wrk.format(method, path)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"requests":%d,"duration_us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"timeout":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<22} {self.rps:>9,.0f} req/s  p50 {self.p50_ms:6.2f} ms  p99 {self.p99_ms:6.2f} ms  "
+            f"non-2xx {self.non_2xx}  socket errors {self.socket_errors}  ({self.requests:,} requests)"
+        )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--artisans", type=int, default=100_000, help="artisans (each with a card) in the database")
+    parser.add_argument("--duration", type=int, default=15, help="seconds of measured load per endpoint")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load before each measurement")
+    parser.add_argument("--connections", type=int, default=TARGET_CONNECTIONS, help="concurrent connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (GUNICORN_WORKERS)")
+    parser.add_argument(
+        "--load-generator", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if installed"
+    )
+    parser.add_argument("--database-url", help="a database to use instead of a temporary SQLite file")
+    parser.add_argument("--drop-existing", action="store_true", help="drop the tables of --database-url first")
+    args = parser.parse_args()
+    if min(args.artisans, args.duration, args.connections, args.workers) < 1 or args.warmup < 0:
+        parser.error("--artisans, --duration, --connections and --workers must be positive")
+    if args.duration > 300 or args.warmup > 60:
+        parser.error("durations are bounded: --duration <= 300, --warmup <= 60")
+    return args
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(
+    database_url: str, keys_dir: Path, port: int, workers: int, log_path: Path
+) -> tuple[subprocess.Popen[bytes], BinaryIO]:
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"{HOST}:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_ACCESSLOG": "",  # an empty setting turns gunicorn's access log off
+        "GUNICORN_LOGLEVEL": "warning",
+        "DATABASE_URL": database_url,
+        "KEYS_DIR": str(keys_dir),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "PUBLIC_BASE_URL": DEFAULT_PUBLIC_BASE_URL,
+        "CARTE_ENV": "development",
+        "VERIFY_RATE_LIMIT": "1000000 per minute",
+    }
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so the workers stop with it
+    )
+    return process, log
+
+
+def stop_gunicorn(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with status {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            connection = http.client.HTTPConnection(HOST, port, timeout=2)
+            connection.request("GET", HEALTH_PATH)
+            if connection.getresponse().status == 200:
+                connection.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(
+        f"gunicorn did not answer {HEALTH_PATH} within {STARTUP_SECONDS} s:\n{log_path.read_text()[-3000:]}"
+    )
+
+
+def precheck_bodies(port: int, bodies: list[str]) -> None:
+    """Every sampled body must get the verdict valid, else the load would measure the wrong path."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        for body in bodies:
+            connection.request("POST", VERIFY_PATH, body=body, headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+            verdict = json.loads(answer).get("verdict") if response.status == 200 else None
+            if verdict != "valid":
+                raise SystemExit(
+                    f"abort: {VERIFY_PATH} answered {response.status} {answer[:300]!r} for a sample card "
+                    f"(expected {{'verdict': 'valid'}}); body: {body[:120]}..."
+                )
+    finally:
+        connection.close()
+    print(f"pre-check: {len(bodies)} sample bodies answered verdict 'valid'")
+
+
+def run_wrk(
+    wrk: str, script: Path, port: int, method: str, path: str, bodies: Path | None, seconds: int, connections: int
+) -> LoadResult:
+    command = [
+        wrk,
+        f"-t{THREADS}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{port}{path}",
+        "--",
+        method,
+        path,
+        *([str(bodies)] if bodies else []),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    marker = next((line for line in completed.stdout.splitlines() if line.startswith("WRK_RESULT ")), None)
+    if completed.returncode != 0 or marker is None:
+        raise SystemExit(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
+    figures = json.loads(marker.removeprefix("WRK_RESULT "))
+    return LoadResult(
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        non_2xx=figures["non2xx"],
+        socket_errors=figures["connect"] + figures["read"] + figures["write"] + figures["timeout"],
+    )
+
+
+def run_python_load(port: int, method: str, path: str, bodies: list[str], seconds: int, connections: int) -> LoadResult:
+    """Threads with keep-alive connections, each sending requests until the deadline."""
+    deadline = time.monotonic() + seconds
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    non_2xx = [0] * connections
+    errors = [0] * connections
+    headers = {"Content-Type": "application/json"} if bodies else {}
+
+    def client(slot: int) -> None:
+        pick = random.Random(slot).choice
+        connection = http.client.HTTPConnection(HOST, port, timeout=5)
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=pick(bodies) if bodies else None, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                errors[slot] += 1
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=5)
+                continue
+            latencies[slot].append(time.perf_counter() - started)
+            if not 200 <= response.status < 300:
+                non_2xx[slot] += 1
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(slot,), daemon=True) for slot in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    elapsed = time.perf_counter() - started
+    merged = sorted(value for values in latencies for value in values)
+
+    def percentile(fraction: float) -> float:
+        return merged[min(len(merged) - 1, int(fraction * len(merged)))] * 1000 if merged else float("nan")
+
+    return LoadResult(len(merged), elapsed, percentile(0.50), percentile(0.99), sum(non_2xx), sum(errors))
+
+
+def main() -> None:
+    args = parse_args()
+    wrk = shutil.which("wrk") if args.load_generator in ("auto", "wrk") else None
+    if args.load_generator == "wrk" and wrk is None:
+        raise SystemExit("wrk is not installed")
+    with workspace() as directory:
+        bench = build_database_with_cards(
+            directory, args.artisans, database_url=args.database_url, drop_existing=args.drop_existing
+        )
+        qr_texts = sample_qr_texts(bench, DEFAULT_PUBLIC_BASE_URL, DISTINCT_BODIES)
+        bench.engine.dispose()
+        bodies = [json.dumps({"qr": text}) for text in qr_texts]
+        bodies_path = directory / "bodies.jsonl"
+        bodies_path.write_text("\n".join(bodies) + "\n", encoding="utf-8")
+        script_path = directory / "load.lua"
+        script_path.write_text(WRK_SCRIPT, encoding="utf-8")
+        print(f"setup: {len(bodies):,} distinct QR texts of cards for the verify load")
+
+        port = free_port()
+        log_path = directory / "gunicorn.log"
+        process, log = start_gunicorn(bench.url, bench.keys_dir, port, args.workers, log_path)
+        try:
+            wait_until_healthy(process, port, log_path)
+            precheck_bodies(port, bodies[:PRECHECK_BODIES])
+
+            def load(method: str, path: str, with_bodies: bool, seconds: int) -> LoadResult:
+                if wrk is not None:
+                    return run_wrk(
+                        wrk,
+                        script_path,
+                        port,
+                        method,
+                        path,
+                        bodies_path if with_bodies else None,
+                        seconds,
+                        args.connections,
+                    )
+                return run_python_load(port, method, path, bodies if with_bodies else [], seconds, args.connections)
+
+            generator = f"wrk ({wrk})" if wrk else "Python threads (http.client keep-alive)"
+            print(
+                f"load: {generator}, {args.connections} connections, {THREADS} threads, "
+                f"{args.warmup} s warm-up + {args.duration} s per endpoint, gunicorn {args.workers} sync workers"
+            )
+            results: dict[str, LoadResult] = {}
+            for label, method, path, with_bodies in [
+                ("GET /healthz", "GET", HEALTH_PATH, False),
+                ("POST /api/v1/verify", "POST", VERIFY_PATH, True),
+            ]:
+                if args.warmup:
+                    load(method, path, with_bodies, args.warmup)
+                results[label] = load(method, path, with_bodies, args.duration)
+                print(results[label].line(label), flush=True)
+        finally:
+            stop_gunicorn(process)
+            log.close()
+
+        trivial, verify = results["GET /healthz"], results["POST /api/v1/verify"]
+        ratio = verify.rps / trivial.rps if trivial.rps else 0.0
+        errors = sum(r.non_2xx + r.socket_errors for r in results.values())
+        ratio_ok = ratio >= TARGET_RATIO
+        p99_ok = verify.p99_ms <= TARGET_P99_MS
+        print()
+        print(f"artisans with cards:   {args.artisans:,}")
+        print(f"verify / trivial rps:  {ratio:.2f}   target >= {TARGET_RATIO:.2f}   {'PASS' if ratio_ok else 'MISS'}")
+        print(
+            f"verify p99:            {verify.p99_ms:.2f} ms   target <= {TARGET_P99_MS:.0f} ms at "
+            f"{TARGET_CONNECTIONS} connections   {'PASS' if p99_ok else 'MISS'}"
+            + ("" if args.connections == TARGET_CONNECTIONS else f" (measured at {args.connections})")
+        )
+        print(f"errors (both loads):   {errors}   target 0   {'PASS' if errors == 0 else 'MISS'}")
+        if log_path.exists():
+            tail = [line for line in log_path.read_text(errors="replace").splitlines() if line.strip()][-5:]
+            if tail:
+                print("gunicorn log (last lines):\n  " + "\n  ".join(tail))
+
+
+if __name__ == "__main__":
+    main()

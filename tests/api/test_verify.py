@@ -1,0 +1,298 @@
+"""POST /api/v1/verify: a verdict for any input, in the caller's language, never a 500."""
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import func, select
+
+from tests.conftest import TEST_ACTOR
+from webapp.models import AuditEvent, RevocationReason, utcnow
+from webapp.services import cards as card_service
+from webapp.services import signing_keys
+from webapp.services.card_tokens import qr_text, token_to_digits
+
+URL = "/api/v1/verify"
+
+
+def verify(client, qr, language="fr"):
+    return client.post(URL, json={"qr": qr}, headers={"Accept-Language": language})
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_valid_card_shows_its_details(app, client, make_card):
+    """A genuine card in force: valid, with number, name, trade, region and expiry."""
+    card = make_card()
+    response = verify(client, qr_text(app.config["PUBLIC_BASE_URL"], card.token), "en")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["verdict"] == "valid"
+    assert body["card"] == {
+        "number": card.number,
+        "name": "Khadija Bennani",
+        "trade": "ZEL",
+        "trade_name": "Zellige tilework",
+        "region": "03",
+        "region_name": "Fez-Meknes",
+        "expires": card.expires_at.date().isoformat(),
+    }
+    assert body["checked_at"].endswith("Z")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("fr", "Carte valide"), ("ar", "بطاقة صالحة"), ("en", "Valid card"), ("de", "Carte valide")],
+)
+def test_reason_is_in_the_callers_language(app, client, make_card, language, expected):
+    """The reason follows Accept-Language among fr, ar and en; French otherwise."""
+    card = make_card()
+    body = verify(client, card.token, language).get_json()
+    assert expected in body["reason"]
+    assert body["card"]["region_name"] == {"ar": "فاس مكناس", "en": "Fez-Meknes"}.get(language, "Fès-Meknès")
+
+
+def test_status_changes_show_at_once(app, client, session, make_card):
+    """Suspended, then reinstated, then revoked: each verification shows the current status."""
+    card = make_card()
+    card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    session.commit()
+    assert verify(client, card.token).get_json()["verdict"] == "suspended"
+    card_service.reinstate_card(session, card, TEST_ACTOR)
+    session.commit()
+    assert verify(client, card.token).get_json()["verdict"] == "valid"
+    card_service.revoke_card(session, card, RevocationReason.DECEASED, TEST_ACTOR)
+    session.commit()
+    body = verify(client, card.token).get_json()
+    assert body["verdict"] == "revoked" and body["card"]["number"] == card.number
+
+
+def _header(**fields) -> str:
+    return b64(json.dumps(fields, separators=(",", ":")).encode())
+
+
+def _alg_none(card, keys_dir):
+    """An unsigned token: alg none and an empty signature."""
+    payload = card.token.split(".")[1]
+    return f"{_header(alg='none', kid=card.key_id)}.{payload}."
+
+
+def _alg_none_with_junk_signature(card, keys_dir):
+    payload = card.token.split(".")[1]
+    return f"{_header(alg='none', kid=card.key_id)}.{payload}.AA"
+
+
+def _hs256_with_public_key(card, keys_dir):
+    """The classic confusion attack: HMAC-SHA256 keyed with the public key's PEM."""
+    public_pem = (
+        _private(card, keys_dir)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    signing_input = f"{_header(alg='HS256', kid=card.key_id)}.{card.token.split('.')[1]}"
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
+def _private(card, keys_dir):
+    return signing_keys.load_private_key(keys_dir, card.key_id)
+
+
+def _flipped_signature_bit(card, keys_dir):
+    header, payload, signature = card.token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=="))
+    raw[10] ^= 0x01
+    return f"{header}.{payload}.{b64(bytes(raw))}"
+
+
+def _changed_name(card, keys_dir):
+    header, payload, signature = card.token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["n"] = "Someone Else"
+    return f"{header}.{b64(json.dumps(claims, separators=(',', ':')).encode())}.{signature}"
+
+
+def _unknown_kid(card, keys_dir):
+    payload = json.loads(base64.urlsafe_b64decode(card.token.split(".")[1] + "=="))
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return jwt.encode(
+        payload, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": "zzzzzz", "typ": None}
+    )
+
+
+def _truncated(card, keys_dir):
+    return card.token[: len(card.token) // 2]
+
+
+def _truncated_signature(card, keys_dir):
+    return card.token[:-20]
+
+
+def _status_list_token(card, keys_dir):
+    """A status list is signed by the same key but is not a card."""
+    from webapp.services.status_list import TOKEN_TYPE
+
+    return jwt.encode(
+        {"sub": "x", "status_list": {"bits": 2, "lst": "eNo"}},
+        _private(card, keys_dir),
+        algorithm="ES256",
+        headers={"kid": card.key_id, "typ": TOKEN_TYPE},
+    )
+
+
+def _signed_junk(card, keys_dir):
+    return jwt.encode(
+        {"cn": "not-a-number"}, _private(card, keys_dir), algorithm="ES256", headers={"kid": card.key_id, "typ": None}
+    )
+
+
+BAD_TOKENS = [
+    ("alg-none", _alg_none, "bad_signature"),
+    ("alg-none-with-junk-signature", _alg_none_with_junk_signature, "bad_signature"),
+    ("hs256-with-public-key", _hs256_with_public_key, "bad_signature"),
+    ("flipped-signature-bit", _flipped_signature_bit, "bad_signature"),
+    ("changed-name", _changed_name, "bad_signature"),
+    ("unknown-kid", _unknown_kid, "unknown_key"),
+    ("truncated", _truncated, "malformed"),
+    ("truncated-signature", _truncated_signature, "bad_signature"),
+    ("status-list-token", _status_list_token, "not_a_card"),
+    ("signed-but-no-card-claims", _signed_junk, "not_a_card"),
+    ("empty", lambda card, keys_dir: "", "malformed"),
+    ("whitespace", lambda card, keys_dir: " \n\t ", "malformed"),
+    ("another-site", lambda card, keys_dir: f"https://example.org/v#{token_to_digits(card.token)}", "not_a_card"),
+    ("arbitrary-text", lambda card, keys_dir: "Souk El Had — stand 42", "not_a_card"),
+    (
+        "our-url-damaged-digits",
+        lambda card, keys_dir: f"https://carte.test/v#{token_to_digits(card.token)[:-3]}",
+        "malformed",
+    ),
+    ("nul-bytes", lambda card, keys_dir: "\x00\x00eyJ", "not_a_card"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make_text", "expected"), [(m, e) for _, m, e in BAD_TOKENS], ids=[i for i, _, _ in BAD_TOKENS]
+)
+def test_bad_tokens_get_their_verdict_and_no_card(app, client, make_card, make_text, expected):
+    """Each forged, damaged or foreign input gets its own verdict, and no card details."""
+    card = make_card()
+    response = verify(client, make_text(card, app.config["KEYS_DIR"]))
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["verdict"] == expected
+    assert "card" not in body
+    assert body["reason"]
+
+
+def test_expired_card(app, client, make_card):
+    """A genuine card past its expiry is expired, with its details (so the holder can renew)."""
+    card = make_card(now=utcnow() - timedelta(days=6 * 366))
+    body = verify(client, card.token).get_json()
+    assert body["verdict"] == "expired" and body["card"]["number"] == card.number
+
+
+def test_retired_key_gives_unknown_key(app, client, session, make_card, make_artisan, runner):
+    """After rotate and retire, cards signed by the retired key are unknown_key."""
+    card = make_card()
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    assert runner.invoke(args=["keys", "retire", card.key_id]).exit_code == 0
+    assert verify(client, card.token).get_json()["verdict"] == "unknown_key"
+    new_signer = signing_keys.load_keyring(session, app.config["KEYS_DIR"]).require_signer()
+    fresh = card_service.issue_card(session, make_artisan(), new_signer, TEST_ACTOR, validity_years=5)
+    session.commit()
+    assert verify(client, fresh.token).get_json()["verdict"] == "valid"
+
+
+def test_card_signed_by_us_but_missing_from_the_register(app, client, session, make_card):
+    """A signed card whose number the register does not know is not a card."""
+    card = make_card()
+    token = card.token
+    session.execute(AuditEvent.__table__.delete())
+    session.delete(card)
+    session.commit()
+    assert verify(client, token).get_json()["verdict"] == "not_a_card"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "error"),
+    [
+        (b"", "application/json", "invalid_json"),
+        (b"\xff\xfe\xfa not utf-8", "application/json", "invalid_json"),
+        (b'{"qr": "\xff"}', "application/json", "invalid_json"),
+        (b"not json at all", "text/plain", "invalid_json"),
+        (b"[1, 2, 3]", "application/json", "invalid_json"),
+        (b'"just a string"', "application/json", "invalid_json"),
+        (b"{}", "application/json", "missing_qr"),
+        (b'{"qr": 42}', "application/json", "missing_qr"),
+        (b'{"qr": null}', "application/json", "missing_qr"),
+        (b'{"qr": ["a"]}', "application/json", "missing_qr"),
+    ],
+    ids=[
+        "empty-body",
+        "invalid-utf8",
+        "invalid-utf8-in-string",
+        "plain-text",
+        "array",
+        "string",
+        "no-qr",
+        "number",
+        "null",
+        "list",
+    ],
+)
+def test_unusable_bodies_get_400_malformed(client, data, content_type, error):
+    """A body that is not a JSON object with a string qr is a 400 with verdict malformed."""
+    response = client.post(URL, data=data, content_type=content_type)
+    body = response.get_json()
+    assert response.status_code == 400
+    assert (body["verdict"], body["error"]) == ("malformed", error)
+
+
+def test_bodies_over_8_kb_get_413(client):
+    """10 KB of junk is refused before it is parsed."""
+    response = client.post(URL, data=b"x" * 10_240, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "payload_too_large"
+
+
+def test_a_long_qr_inside_the_limit_is_not_a_card(client):
+    """7 KB of text in a valid body is answered, not crashed on."""
+    response = client.post(URL, json={"qr": "A" * 7000})
+    assert response.status_code == 200 and response.get_json()["verdict"] == "not_a_card"
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_other_methods_are_405_json(client, method):
+    """Only POST verifies; other methods get a JSON 405."""
+    response = getattr(client, method)(URL)
+    assert response.status_code == 405 and response.get_json()["error"] == "method_not_allowed"
+
+
+def test_verification_writes_nothing(app, client, session, make_card):
+    """Verifying leaves the audit trail as it was (verification is read-only)."""
+    card = make_card()
+    before = session.scalar(select(func.count()).select_from(AuditEvent))
+    verify(client, card.token)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "3 per minute"}
+
+    def test_verify_is_rate_limited_per_client(self, client):
+        """Past the limit a client gets 429 with a reason code, in JSON."""
+        codes = [client.post(URL, json={"qr": "x"}).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        assert client.post(URL, json={"qr": "x"}).get_json()["error"] == "rate_limited"

@@ -1,0 +1,109 @@
+"""Signing keys: ES256, kid from the RFC 7638 thumbprint, private keys 0600, rotation, retirement."""
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import TEST_ACTOR
+from webapp.models import AuditEvent, SigningKeyState
+from webapp.services import signing_keys
+from webapp.services.card_tokens import UnknownKey, verify_card_token
+
+
+def test_thumbprint_matches_rfc_7638_example_shape():
+    """The thumbprint hashes crv, kty, x, y in lexical order without spaces (RFC 7638 section 3)."""
+    jwk = {"kty": "EC", "crv": "P-256", "x": "abc", "y": "def", "kid": "ignored", "use": "sig"}
+    import base64
+    import hashlib
+
+    expected = base64.urlsafe_b64encode(
+        hashlib.sha256(b'{"crv":"P-256","kty":"EC","x":"abc","y":"def"}').digest()
+    ).rstrip(b"=")
+    assert signing_keys.jwk_thumbprint(jwk) == expected.decode()
+
+
+def test_generated_key_is_private_to_its_owner(app, session):
+    """The first key is active, its PEM is mode 0600 and its kid is the thumbprint's prefix."""
+    key = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    path = Path(app.config["KEYS_DIR"]) / f"{key.kid}.pem"
+    assert key.state == SigningKeyState.ACTIVE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert key.thumbprint.startswith(key.kid) and len(key.kid) == signing_keys.KID_LENGTH
+    assert signing_keys.jwk_thumbprint(json.loads(key.public_jwk)) == key.thumbprint
+    assert "d" not in json.loads(key.public_jwk)
+
+
+def test_a_second_generated_key_is_published_but_does_not_sign(app, session, signer):
+    """Generating while a key is active publishes the new key for verifiers without switching."""
+    key = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
+    assert key.state == SigningKeyState.VERIFY_ONLY
+    assert keyring.require_signer().kid == signer.kid
+    assert {jwk["kid"] for jwk in keyring.published_jwks} == {signer.kid, key.kid}
+
+
+def test_rotation_keeps_old_cards_valid(app, session, make_card):
+    """After a rotation new cards use the new key and old cards still verify."""
+    old_card = make_card()
+    new_key = signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    session.commit()
+    keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
+    new_card = make_card()
+    assert keyring.require_signer().kid == new_key.kid != old_card.key_id
+    assert verify_card_token(old_card.token, keyring.verifying_keys).number == old_card.number
+    assert new_card.key_id == old_card.key_id  # make_card's signer was loaded before the rotation
+
+
+def test_rotate_to_a_published_key(app, session, signer):
+    """rotate --to activates a key generated earlier; the old one verifies only."""
+    waiting = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR, to_kid=waiting.kid)
+    session.commit()
+    states = {k.kid: k.state for k in signing_keys.list_keys(session)}
+    assert states == {waiting.kid: SigningKeyState.ACTIVE, signer.kid: SigningKeyState.VERIFY_ONLY}
+
+
+def test_retired_key_cards_become_unknown(app, session, make_card):
+    """Retiring a rotated-out key removes it from the keyring: its cards are unknown_key."""
+    card = make_card()
+    signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    signing_keys.retire_key(session, card.key_id, TEST_ACTOR)
+    session.commit()
+    keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
+    assert card.key_id not in keyring.verifying_keys
+    with pytest.raises(UnknownKey):
+        verify_card_token(card.token, keyring.verifying_keys)
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.signing_key_id.is_not(None))).all()
+    assert "key.retire" in actions and "key.activate" in actions
+
+
+@pytest.mark.parametrize(
+    ("setup", "error"),
+    [("active", signing_keys.ActiveKeyCannotBeRetired), ("retired", signing_keys.KeyAlreadyRetired)],
+)
+def test_retire_refusals(app, session, signer, setup, error):
+    """The signing key cannot be retired, nor a key twice."""
+    kid = signer.kid
+    if setup == "retired":
+        signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+        signing_keys.retire_key(session, kid, TEST_ACTOR)
+    with pytest.raises(error):
+        signing_keys.retire_key(session, kid, TEST_ACTOR)
+
+
+def test_unknown_kid_is_refused(app, session):
+    """Naming a key that does not exist raises SigningKeyNotFound."""
+    with pytest.raises(signing_keys.SigningKeyNotFound):
+        signing_keys.retire_key(session, "nope00", TEST_ACTOR)
+
+
+def test_missing_private_key_means_no_signer(app, session, signer):
+    """Without the PEM file, verification still works but signing raises NoActiveSigningKey."""
+    (Path(app.config["KEYS_DIR"]) / f"{signer.kid}.pem").unlink()
+    keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
+    assert signer.kid in keyring.verifying_keys
+    with pytest.raises(signing_keys.NoActiveSigningKey):
+        keyring.require_signer()
