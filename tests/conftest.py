@@ -89,11 +89,13 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A session for arranging and inspecting data; tests commit what the app must see."""
-    with app.app_context():
-        session = app.extensions["database"].session_factory()
-        yield session
-        session.close()
+    """A session for arranging and inspecting data; tests commit what the app must see.
+
+    No app context stays pushed: each test request must get its own, as in production.
+    """
+    session = app.extensions["database"].session_factory()
+    yield session
+    session.close()
 
 
 @pytest.fixture

@@ -146,7 +146,7 @@ def test_tampered_signature_shows_bad_signature(
     section = open_verdict(page, url)
 
     expect_verdict(section, "bad_signature", FRENCH_TITLES["bad_signature"])
-    assert page.locator("#card-details").is_hidden()
+    expect(page.locator("#card-details")).to_be_hidden()
     assert_no_page_problems(page, page_problems)
 
 
@@ -224,9 +224,7 @@ def test_language_switch_keeps_the_card(app: Flask, live_server: str, page: Any,
     reason="app bug: static/js/verdict-page.js check() never hides #card-details, so a new fragment "
     "with a forged token still shows the previous card's name and number",
 )
-def test_new_fragment_does_not_keep_the_previous_card(
-    app: Flask, live_server: str, page: Any, make_card: Any
-) -> None:
+def test_new_fragment_does_not_keep_the_previous_card(app: Flask, live_server: str, page: Any, make_card: Any) -> None:
     """When the fragment changes to a forged token, the previous card's details disappear."""
     card = make_card()
     section = open_verdict(page, qr_url(app, card))

@@ -28,36 +28,30 @@ def test_issue_signs_a_token_for_the_artisan(session, make_card, app):
     assert audit_actions(session, card) == ["card.issue"]
 
 
-def test_status_indices_are_distinct_and_never_reused(session, make_card):
+def test_status_indices_are_distinct_and_never_reused(session, make_card, signer):
     """Each card gets the next index; a revoked card keeps its index, a replacement gets a new one."""
     first, second = make_card(), make_card()
     assert second.status_index == first.status_index + 1
-    replacement = card_service.replace_card(session, first, signer_of(session), TEST_ACTOR, validity_years=5)
+    replacement = card_service.replace_card(session, first, signer, TEST_ACTOR, validity_years=5)
     session.commit()
     assert replacement.status_index == second.status_index + 1
     assert first.status_index not in {second.status_index, replacement.status_index}
 
 
-def signer_of(session):
-    from flask import current_app
-
-    return load_keyring(session, current_app.config["KEYS_DIR"]).require_signer()
-
-
-def test_an_artisan_has_one_card_in_force(session, make_card):
+def test_an_artisan_has_one_card_in_force(session, make_card, signer):
     """Issuing a second card to an artisan whose card is in force is refused by the database."""
     card = make_card()
     with pytest.raises(card_service.ArtisanAlreadyHasCard):
-        card_service.issue_card(session, card.artisan, signer_of(session), TEST_ACTOR, validity_years=5)
+        card_service.issue_card(session, card.artisan, signer, TEST_ACTOR, validity_years=5)
     session.rollback()
     assert session.scalar(select(Card.id).where(Card.artisan_id == card.artisan_id, Card.id != card.id)) is None
 
 
-def test_after_revocation_the_artisan_can_get_a_new_card(session, make_card):
+def test_after_revocation_the_artisan_can_get_a_new_card(session, make_card, signer):
     """A revoked card no longer counts as in force."""
     card = make_card()
     card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
-    new_card = card_service.issue_card(session, card.artisan, signer_of(session), TEST_ACTOR, validity_years=5)
+    new_card = card_service.issue_card(session, card.artisan, signer, TEST_ACTOR, validity_years=5)
     session.commit()
     assert new_card.number != card.number
 
@@ -98,10 +92,9 @@ def test_audit_event_records_who_when_and_before_after(session, make_card):
         ("suspend", "renew", card_service.IllegalTransition),
     ],
 )
-def test_illegal_transitions_raise_named_errors(session, make_card, prepare, action, error):
+def test_illegal_transitions_raise_named_errors(session, make_card, prepare, action, error, signer):
     """A change that the card's status does not allow raises and changes nothing."""
     card = make_card()
-    signer = signer_of(session)
     do = {
         "suspend": lambda: card_service.suspend_card(session, card, "x", TEST_ACTOR),
         "reinstate": lambda: card_service.reinstate_card(session, card, TEST_ACTOR),
@@ -120,12 +113,12 @@ def test_illegal_transitions_raise_named_errors(session, make_card, prepare, act
     assert len(audit_actions(session, card)) == events_before
 
 
-def test_renew_extends_expiry_and_resigns(session, make_card, app):
+def test_renew_extends_expiry_and_resigns(session, make_card, app, signer):
     """Renewal keeps number and index, moves the expiry and signs a new token."""
     long_ago = utcnow() - timedelta(days=6 * 366)
     card = make_card(now=long_ago)
     old_token, old_expiry = card.token, card.expires_at
-    card_service.renew_card(session, card, signer_of(session), TEST_ACTOR, validity_years=5)
+    card_service.renew_card(session, card, signer, TEST_ACTOR, validity_years=5)
     session.commit()
     claims = verify_card_token(card.token, load_keyring(session, app.config["KEYS_DIR"]).verifying_keys)
     assert card.token != old_token and card.expires_at > utcnow() > old_expiry
@@ -133,11 +126,11 @@ def test_renew_extends_expiry_and_resigns(session, make_card, app):
     assert audit_actions(session, card)[-1] == "card.renew"
 
 
-def test_replace_revokes_the_old_card_and_links_the_new_one(session, make_card):
+def test_replace_revokes_the_old_card_and_links_the_new_one(session, make_card, signer):
     """The old card is revoked; the new one has a new number, the same artisan, and points back."""
     card = make_card()
     new_card = card_service.replace_card(
-        session, card, signer_of(session), TEST_ACTOR, validity_years=5, reason=RevocationReason.STOLEN
+        session, card, signer, TEST_ACTOR, validity_years=5, reason=RevocationReason.STOLEN
     )
     session.commit()
     assert card.status == CardStatus.REVOKED and card.status_reason.startswith("stolen")

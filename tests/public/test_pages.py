@@ -1,0 +1,51 @@
+"""Public pages: languages, right-to-left Arabic, strict security headers."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "lang", "direction", "text"),
+    [
+        ("", "", "fr", "ltr", "Vérification de la carte"),
+        ("?lang=ar", "", "ar", "rtl", "التحقق من البطاقة"),
+        ("?lang=en", "", "en", "ltr", "Card check"),
+        ("", "ar-MA,ar;q=0.9", "ar", "rtl", "التحقق من البطاقة"),
+        ("?lang=xx", "en", "en", "ltr", "Card check"),
+    ],
+)
+def test_verdict_page_languages(client, query, accept, lang, direction, text):
+    """/v speaks French by default, Arabic right to left, English; ?lang= wins over Accept-Language."""
+    response = client.get(f"/v{query}", headers={"Accept-Language": accept} if accept else {})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<html lang="{lang}" dir="{direction}">' in page
+    assert text in page
+
+
+def test_chosen_language_is_remembered(client):
+    """?lang=ar sets a cookie, so the next page is Arabic too."""
+    client.get("/?lang=ar")
+    assert 'lang="ar"' in client.get("/v").get_data(as_text=True)
+
+
+def test_pages_have_a_strict_csp_and_no_inline_script(client):
+    """CSP allows scripts from this site only, and the page has no inline script or handler."""
+    response = client.get("/v")
+    csp = response.headers["Content-Security-Policy"]
+    page = response.get_data(as_text=True)
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "object-src 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "<script>" not in page and "onclick" not in page and "onload" not in page
+    assert '<script type="module" src="/static/js/verdict-page.js">' in page
+
+
+def test_unknown_page_is_a_translated_404(client):
+    """A missing page answers 404 with a page in the user's language."""
+    response = client.get("/nowhere?lang=ar")
+    assert response.status_code == 404 and 'dir="rtl"' in response.get_data(as_text=True)
+
+
+def test_health_endpoint(client):
+    """/healthz answers ok without signing in."""
+    assert client.get("/healthz").get_data(as_text=True) == "ok"
