@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -129,14 +129,15 @@ def _status_command(name: str, change: Callable[[Session, Card, str], Any], help
             click.echo(f"{card.number} {card.status.value}")
 
 
+# "replaced" is set by a replacement, never typed by an operator.
+OPERATOR_REVOCATION_REASONS = {r.value: r for r in RevocationReason if r != RevocationReason.REPLACED}
+
+
 def _revoke(session: Session, card: Card, reason: str) -> Card:
-    try:
-        code = RevocationReason(reason.strip().lower())
-        note = None
-    except ValueError:
-        choices = ", ".join(r.value for r in RevocationReason if r != RevocationReason.REPLACED)
-        raise click.BadParameter(f"--reason must be one of {choices}") from None
-    return card_service.revoke_card(session, card, code, cli_actor(), note)
+    code = OPERATOR_REVOCATION_REASONS.get(reason.strip().lower())
+    if code is None:
+        raise click.BadParameter(f"--reason must be one of {', '.join(OPERATOR_REVOCATION_REASONS)}")
+    return card_service.revoke_card(session, card, code, cli_actor())
 
 
 _status_command("revoke", _revoke, "Revoke a card (reason: lost, stolen, deceased, fraud, left_trade).")
@@ -153,6 +154,10 @@ _status_command(
 @click.option("--artisans", type=click.IntRange(min=1, max=1_000_000), default=300, show_default=True)
 def demo_seed(artisans: int) -> None:
     """Register demo artisans in all 12 regions, issue their cards, and create demo logins."""
+    seed_demo(artisans)
+
+
+def seed_demo(artisans: int) -> None:
     with operation() as session:
         keyring = load_keyring(session, current_app.config["KEYS_DIR"])
         summary = demo.seed(
@@ -166,6 +171,7 @@ def demo_seed(artisans: int) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo/--no-demo", "with_demo", default=True, help="Seed demo data on first setup.")
 def setup(with_demo: bool) -> None:
     """Development set-up, safe to repeat: migrate, create keys if none, seed demo data once."""
@@ -178,7 +184,7 @@ def setup(with_demo: bool) -> None:
     with operation() as session:
         seeded = session.scalar(select(Artisan.id).limit(1)) is not None
     if with_demo and not seeded:
-        demo_seed.callback(artisans=300)  # type: ignore[misc]
+        seed_demo(artisans=300)
     elif with_demo:
         with operation() as session:
             for line in demo.summary_of_existing(session).lines(current_app.config["PUBLIC_BASE_URL"]):

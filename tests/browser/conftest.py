@@ -61,7 +61,9 @@ def live_server(app: Flask, live_port: int) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", live_port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{live_port}"

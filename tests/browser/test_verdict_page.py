@@ -184,6 +184,7 @@ def test_phone_in_each_language_shows_the_verdict_without_horizontal_scroll(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="app bug: /v?lang=xx#digits is not recognised as our verify URL (verdict not_a_card); "
     "see webapp/services/card_tokens.py extract_token and static/js/verdict-page.js",
 )
@@ -203,6 +204,7 @@ def test_lang_query_before_fragment_keeps_the_verdict(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="app bug: the language links (href='?lang=xx' in templates/base.html) drop the URL fragment, "
     "so switching language on the verdict page loses the token",
 )
@@ -221,6 +223,7 @@ def test_language_switch_keeps_the_card(app: Flask, live_server: str, page: Any,
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="app bug: static/js/verdict-page.js check() never hides #card-details, so a new fragment "
     "with a forged token still shows the previous card's name and number",
 )

@@ -186,7 +186,7 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
         card_service.issue_card(session, artisans[3], signer, DEMO_ACTOR, validity_years=validity_years, now=long_ago)
         issued += 1
     new_cards = session.scalars(
-        select(Card).where(Card.artisan_id.in_([a.id for a in artisans[:12]])).order_by(Card.id)
+        select(Card).where(Card.artisan_id.in_([a.id for a in artisans[:12]])).order_by(Card.artisan_id)
     ).all()
     # A few cards in other states, so every verdict can be seen from the demo.
     if len(new_cards) >= 3:

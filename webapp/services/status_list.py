@@ -97,9 +97,7 @@ def current_status_list(
         and now - state.signed_at < validity / 2
     )
     if not fresh:
-        statuses = session.execute(
-            select(Card.status_index, Card.status).where(Card.status != CardStatus.ACTIVE)
-        )
+        statuses = session.execute(select(Card.status_index, Card.status).where(Card.status != CardStatus.ACTIVE))
         packed = pack_statuses(state.next_index, [(index, STATUS_VALUES[status]) for index, status in statuses])
         payload = {
             "sub": subject,

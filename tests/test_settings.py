@@ -1,0 +1,76 @@
+"""Start-up validation: the app refuses configurations it cannot run safely, with a one-line reason."""
+
+import pytest
+
+from webapp import create_app
+from webapp.settings import ConfigError
+
+
+@pytest.fixture
+def production(app_config, tmp_path):
+    (tmp_path / "keys").mkdir()
+    return {
+        **app_config,
+        "CARTE_ENV": "production",
+        "PUBLIC_BASE_URL": "https://carte.artisanat.ma",
+        "SECRET_KEY": "s" * 48,
+        "SECRET_KEY_FILE": str(tmp_path / "absent"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"SECRET_KEY": ""}, "no secret key"),
+        ({"SECRET_KEY": "short"}, "at least 32 characters"),
+        ({"PUBLIC_BASE_URL": "http://carte.artisanat.ma"}, "https://"),
+        ({"CARTE_ENV": "staging"}, "CARTE_ENV must be one of"),
+    ],
+)
+def test_unsafe_settings_are_refused(production, overrides, reason):
+    """Each unsafe setting stops start-up with a reason that names it."""
+    with pytest.raises(ConfigError, match=reason):
+        create_app({**production, **overrides})
+
+
+def test_production_refuses_to_serve_without_a_signing_key(production):
+    """No readable private key in KEYS_DIR: production does not start."""
+    with pytest.raises(ConfigError, match="no readable signing key"):
+        create_app(production)
+
+
+def test_production_starts_with_a_readable_key(production):
+    """With a key file present, production starts."""
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from webapp.services.signing_keys import write_private_key
+
+    write_private_key(Path(production["KEYS_DIR"]), "abc123", ec.generate_private_key(ec.SECP256R1()))
+    assert create_app(production).config["CARTE_ENV"] == "production"
+
+
+def test_environment_overrides_defaults(monkeypatch, app_config):
+    """Settings come from the environment, typed: integers are parsed."""
+    monkeypatch.setenv("CARD_VALIDITY_YEARS", "3")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://carte.example.ma/")
+    config = {k: v for k, v in app_config.items() if k != "PUBLIC_BASE_URL"}
+    app = create_app(config)
+    assert app.config["CARD_VALIDITY_YEARS"] == 3
+    assert app.config["PUBLIC_BASE_URL"] == "https://carte.example.ma"
+
+
+def test_a_non_integer_setting_is_refused(monkeypatch, app_config):
+    """A malformed integer in the environment is a ConfigError naming the setting."""
+    monkeypatch.setenv("CARD_VALIDITY_YEARS", "five")
+    with pytest.raises(ConfigError, match="CARD_VALIDITY_YEARS"):
+        create_app(app_config)
+
+
+def test_secret_key_can_come_from_a_file(app_config, tmp_path):
+    """Without SECRET_KEY, the key file (created by `make run` for development) is used."""
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("k" * 40)
+    app = create_app({**app_config, "SECRET_KEY": None, "SECRET_KEY_FILE": str(key_file)})
+    assert app.config["SECRET_KEY"] == "k" * 40
