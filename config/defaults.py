@@ -39,6 +39,9 @@ RATELIMIT_STORAGE_URI = "memory://"
 VERIFY_RATE_LIMIT = "120 per minute"
 LOGIN_RATE_LIMIT = "10 per minute"
 
+# Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: none, serve directly).
+TRUSTED_PROXY_COUNT = 0
+
 # Largest request body accepted (bytes); the verify API answers 413 above 8 KB.
 MAX_CONTENT_LENGTH = 8192
 

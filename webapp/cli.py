@@ -25,6 +25,7 @@ from webapp.services import cards as card_service
 from webapp.services import demo, signing_keys
 from webapp.services.audit import Actor
 from webapp.services.card_tokens import qr_text
+from webapp.services.qr_codes import card_qr_png, card_qr_svg
 from webapp.services.signing_keys import SigningKeyError, load_keyring
 
 keys_cli = AppGroup("keys", help="ES256 signing keys: generate, list, rotate, retire.")
@@ -117,6 +118,23 @@ def cards_qr_text(card_number: str) -> None:
     with operation() as session:
         card = card_service.get_card(session, card_number)
         click.echo(qr_text(current_app.config["PUBLIC_BASE_URL"], card.token))
+
+
+@cards_cli.command("qr-image")
+@click.argument("card_number")
+@click.option("--format", "image_format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write.")
+@click.option("--scale", type=click.IntRange(1, 40), default=None, help="Pixels (PNG) or units (SVG) per module.")
+def cards_qr_image(card_number: str, image_format: str, output: str, scale: int | None) -> None:
+    """Write the card's QR code as SVG or PNG (ECC M, 4-module quiet zone) for printing."""
+    with operation() as session:
+        card = card_service.get_card(session, card_number)
+        render = card_qr_svg if image_format == "svg" else card_qr_png
+        options = {"scale": scale} if scale else {}
+        data = render(current_app.config["PUBLIC_BASE_URL"], card.token, **options)
+    with open(output, "wb") as handle:
+        handle.write(data)
+    click.echo(f"{card.number} {image_format} {len(data)} bytes -> {output}")
 
 
 def _status_command(name: str, change: Callable[[Session, Card, str], Any], help_text: str) -> None:

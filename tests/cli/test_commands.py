@@ -5,6 +5,8 @@ import stat
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlalchemy import func, select
 
 from webapp import create_app
@@ -153,3 +155,22 @@ def test_setup_is_idempotent(fresh_app):
         assert session.scalar(select(func.count()).select_from(Card)) == 300
     assert len(list(Path(fresh_app.config["KEYS_DIR"]).glob("*.pem"))) == 1
     fresh_app.extensions["database"].engine.dispose()
+
+
+def test_cards_qr_image_png_decodes_to_the_qr_text(seeded, runner, session, tmp_path):
+    """`cards qr-image --format png` writes a PNG that a real decoder reads as the card's QR text."""
+    number = session.scalars(select(Card.number)).first()
+    output = tmp_path / "card.png"
+    assert run(runner, "cards", "qr-image", number, "--format", "png", "--output", str(output))[0] == 0
+    expected = run(runner, "cards", "qr-text", number)[1].rstrip("\n")
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(output))] == [expected]
+
+
+def test_cards_qr_image_svg_has_the_symbol_and_quiet_zone(seeded, runner, app, session, tmp_path):
+    """The SVG is the same symbol: its size is (modules + 2 x 4 quiet-zone modules) x scale."""
+    card = session.scalars(select(Card)).first()
+    output = tmp_path / "card.svg"
+    assert run(runner, "cards", "qr-image", card.number, "--output", str(output), "--scale", "3")[0] == 0
+    modules = card_qr(app.config["PUBLIC_BASE_URL"], card.token).symbol_size(scale=1, border=0)[0]
+    side = (modules + 8) * 3
+    assert output.read_text().startswith("<svg") and f'width="{side}" height="{side}"' in output.read_text()

@@ -49,3 +49,18 @@ def test_unknown_page_is_a_translated_404(client):
 def test_health_endpoint(client):
     """/healthz answers ok without signing in."""
     assert client.get("/healthz").get_data(as_text=True) == "ok"
+
+
+class TestBehindAProxy:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "TRUSTED_PROXY_COUNT": 1, "RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "2 per minute"}
+
+    def test_rate_limits_count_per_forwarded_client(self, client):
+        """With one trusted proxy, each X-Forwarded-For client has its own verify limit."""
+
+        def post(address):
+            return client.post("/api/v1/verify", json={"qr": "x"}, headers={"X-Forwarded-For": address}).status_code
+
+        assert [post("10.0.0.1") for _ in range(3)] == [200, 200, 429]
+        assert post("10.0.0.2") == 200
