@@ -4,17 +4,19 @@ const section = document.getElementById("verdict");
 const details = document.getElementById("card-details");
 const checkedAt = document.getElementById("checked-at");
 const titles = document.getElementById("verdict-titles").content;
+const localReasons = document.getElementById("local-reasons").content;
+let latestCheck = 0;
 
-function titleFor(verdict) {
-  const node = titles.querySelector(`[data-verdict="${verdict}"]`);
-  return node ? node.textContent : verdict;
+function textOf(fragment, verdict) {
+  const node = fragment.querySelector(`[data-verdict="${verdict}"]`);
+  return node ? node.textContent.trim() : "";
 }
 
 function show(verdict, reason) {
   section.className = `verdict verdict-${verdict}`;
   section.dataset.verdict = verdict;
-  section.querySelector("[data-verdict-title]").textContent = titleFor(verdict);
-  section.querySelector("[data-verdict-reason]").textContent = reason || "";
+  section.querySelector("[data-verdict-title]").textContent = textOf(titles, verdict) || verdict;
+  section.querySelector("[data-verdict-reason]").textContent = reason ?? textOf(localReasons, verdict);
 }
 
 function fill(container, values) {
@@ -24,33 +26,50 @@ function fill(container, values) {
   container.hidden = false;
 }
 
+// The language links are "?lang=xx": carry the card's fragment along, or switching language
+// would drop the card being checked.
+function keepFragmentInLanguageLinks() {
+  for (const link of document.querySelectorAll(".languages a")) link.hash = window.location.hash;
+}
+
 async function check() {
-  const scanned = window.location.href;
-  if (!window.location.hash || window.location.hash.length < 2) {
-    show("malformed", "");
+  const thisCheck = ++latestCheck;
+  // Never leave a previous card's details beside a new verdict.
+  details.hidden = true;
+  checkedAt.hidden = true;
+  keepFragmentInLanguageLinks();
+  const fragment = window.location.hash.slice(1);
+  if (!fragment) {
+    show("malformed");
     return;
   }
+  show("pending", "");
   let answer;
   try {
     const response = await fetch(section.dataset.verifyUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept-Language": document.documentElement.lang },
-      body: JSON.stringify({ qr: scanned }),
+      // Only the fragment: the query (?lang=) and the host the page was opened on do not matter.
+      body: JSON.stringify({ qr: fragment }),
       cache: "no-store",
       credentials: "omit",
     });
     answer = await response.json();
   } catch {
-    show("network_error", "");
-    return;
+    answer = null;
   }
+  if (thisCheck !== latestCheck) return; // a newer fragment is being checked: drop this answer
   if (!answer || !answer.verdict) {
-    show("network_error", answer && answer.reason);
+    show("network_error", "");
     return;
   }
   show(answer.verdict, answer.reason);
   if (answer.card) fill(details, answer.card);
-  if (answer.checked_at) fill(checkedAt, { checked_at: new Date(answer.checked_at).toLocaleString(document.documentElement.lang) });
+  if (answer.checked_at) {
+    const time = checkedAt.querySelector("time");
+    time.dateTime = answer.checked_at;
+    fill(checkedAt, { checked_at: new Date(answer.checked_at).toLocaleString(document.documentElement.lang) });
+  }
 }
 
 window.addEventListener("hashchange", check);

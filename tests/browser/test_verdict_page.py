@@ -182,12 +182,6 @@ def test_phone_in_each_language_shows_the_verdict_without_horizontal_scroll(
     assert_no_page_problems(page, page_problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app bug: /v?lang=xx#digits is not recognised as our verify URL (verdict not_a_card); "
-    "see webapp/services/card_tokens.py extract_token and static/js/verdict-page.js",
-)
 @pytest.mark.parametrize("language", ["ar"])
 def test_lang_query_before_fragment_keeps_the_verdict(
     app: Flask, live_server: str, page: Any, make_card: Any, language: str
@@ -202,12 +196,6 @@ def test_lang_query_before_fragment_keeps_the_verdict(
     assert settled_verdict(page) == "valid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app bug: the language links (href='?lang=xx' in templates/base.html) drop the URL fragment, "
-    "so switching language on the verdict page loses the token",
-)
 def test_language_switch_keeps_the_card(app: Flask, live_server: str, page: Any, make_card: Any) -> None:
     """Switching to Arabic from a verdict page keeps the scanned card and its verdict."""
     card = make_card()
@@ -221,12 +209,6 @@ def test_language_switch_keeps_the_card(app: Flask, live_server: str, page: Any,
     assert settled_verdict(page) == "valid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app bug: static/js/verdict-page.js check() never hides #card-details, so a new fragment "
-    "with a forged token still shows the previous card's name and number",
-)
 def test_new_fragment_does_not_keep_the_previous_card(app: Flask, live_server: str, page: Any, make_card: Any) -> None:
     """When the fragment changes to a forged token, the previous card's details disappear."""
     card = make_card()

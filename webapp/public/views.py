@@ -12,6 +12,8 @@ from webapp.access import public
 from webapp.db import get_session
 from webapp.keyring import current_keyring
 from webapp.services.status_list import LIST_ID, TOKEN_TYPE, current_status_list
+from webapp.services.verification import Verdict
+from webapp.verdicts import verdict_message
 
 blueprint = Blueprint("public", __name__)
 
@@ -28,7 +30,7 @@ def home() -> str:
 @public
 def verdict_page() -> str:
     """The page a printed QR code opens; its script reads the token from the URL fragment."""
-    return render_template("public/verdict.html")
+    return render_template("public/verdict.html", verdict_message=verdict_message, Verdict=Verdict)
 
 
 @blueprint.get("/healthz")
