@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 11:49:49.166152
+Create Date: 2026-11-22 12:12:09.699265
 """
 
 from alembic import op
@@ -26,16 +26,16 @@ def upgrade() -> None:
     )
     op.create_table('region',
     sa.Column('code', sa.String(length=2), nullable=False),
-    sa.Column('name_fr', sa.String(length=80), nullable=False),
-    sa.Column('name_ar', sa.String(length=80), nullable=False),
-    sa.Column('name_en', sa.String(length=80), nullable=False),
+    sa.Column('name_fr', sa.String(length=120), nullable=False),
+    sa.Column('name_ar', sa.String(length=120), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_region'))
     )
     op.create_table('sector',
     sa.Column('code', sa.String(length=8), nullable=False),
-    sa.Column('name_fr', sa.String(length=80), nullable=False),
-    sa.Column('name_ar', sa.String(length=80), nullable=False),
-    sa.Column('name_en', sa.String(length=80), nullable=False),
+    sa.Column('name_fr', sa.String(length=120), nullable=False),
+    sa.Column('name_ar', sa.String(length=120), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_sector'))
     )
     op.create_table('signing_key',
@@ -71,9 +71,9 @@ def upgrade() -> None:
     op.create_table('trade',
     sa.Column('code', sa.String(length=4), nullable=False),
     sa.Column('sector_code', sa.String(length=8), nullable=False),
-    sa.Column('name_fr', sa.String(length=80), nullable=False),
-    sa.Column('name_ar', sa.String(length=80), nullable=False),
-    sa.Column('name_en', sa.String(length=80), nullable=False),
+    sa.Column('name_fr', sa.String(length=120), nullable=False),
+    sa.Column('name_ar', sa.String(length=120), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['sector_code'], ['sector.code'], name=op.f('fk_trade_sector_code_sector')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_trade'))
     )

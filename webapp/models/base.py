@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Index, MetaData, TypeDecorator, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -21,6 +21,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def partial_unique_index(name: str, column: str, where: str) -> Index:
+    """A unique index over the rows matching `where` (SQLite and PostgreSQL both support them)."""
+    return Index(name, column, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
 def utcnow() -> datetime:

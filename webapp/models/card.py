@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.artisan import Artisan, enum_column
-from webapp.models.base import Base, UTCDateTime, utcnow
+from webapp.models.base import Base, UTCDateTime, partial_unique_index, utcnow
 
 
 class CardStatus(enum.StrEnum):
@@ -33,13 +33,7 @@ class Card(Base):
     __tablename__ = "card"
     __table_args__ = (
         # One card in force (active or suspended) per artisan, enforced by the database.
-        Index(
-            "uq_card_artisan_in_force",
-            "artisan_id",
-            unique=True,
-            sqlite_where=text("status != 'revoked'"),
-            postgresql_where=text("status != 'revoked'"),
-        ),
+        partial_unique_index("uq_card_artisan_in_force", "artisan_id", "status != 'revoked'"),
         CheckConstraint("status_index >= 0", name="status_index_non_negative"),
         CheckConstraint("expires_at > issued_at", name="expires_after_issue"),
     )
@@ -79,15 +73,7 @@ class SigningKey(Base):
     """Public metadata of an ES256 key; the private key is keys/<kid>.pem, never in the database."""
 
     __tablename__ = "signing_key"
-    __table_args__ = (
-        Index(
-            "uq_signing_key_one_active",
-            "state",
-            unique=True,
-            sqlite_where=text("state = 'active'"),
-            postgresql_where=text("state = 'active'"),
-        ),
-    )
+    __table_args__ = (partial_unique_index("uq_signing_key_one_active", "state", "state = 'active'"),)
 
     kid: Mapped[str] = mapped_column(String(16), primary_key=True)
     thumbprint: Mapped[str] = mapped_column(String(64), unique=True)

@@ -8,48 +8,44 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.models.base import Base
 
 
-class Region(Base):
+class TranslatedNames:
+    """A name in each working language of the product."""
+
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_ar: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+
+class Region(TranslatedNames, Base):
     """One of Morocco's 12 regions, each with its regional chamber of handicraft."""
 
     __tablename__ = "region"
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    name_fr: Mapped[str] = mapped_column(String(80))
-    name_ar: Mapped[str] = mapped_column(String(80))
-    name_en: Mapped[str] = mapped_column(String(80))
 
 
-class Sector(Base):
+class Sector(TranslatedNames, Base):
     """A branch of handicraft (art, utilitarian production, services)."""
 
     __tablename__ = "sector"
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
-    name_fr: Mapped[str] = mapped_column(String(80))
-    name_ar: Mapped[str] = mapped_column(String(80))
-    name_en: Mapped[str] = mapped_column(String(80))
 
 
-class Trade(Base):
+class Trade(TranslatedNames, Base):
     """A handicraft trade; its short code travels in the card token."""
 
     __tablename__ = "trade"
 
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
     sector_code: Mapped[str] = mapped_column(ForeignKey("sector.code"))
-    name_fr: Mapped[str] = mapped_column(String(80))
-    name_ar: Mapped[str] = mapped_column(String(80))
-    name_en: Mapped[str] = mapped_column(String(80))
 
     sector: Mapped[Sector] = relationship()
 
 
-class SupportProgramme(Base):
+class SupportProgramme(TranslatedNames, Base):
     """A support programme an artisan can belong to (excellence, export, women artisans...)."""
 
     __tablename__ = "support_programme"
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    name_fr: Mapped[str] = mapped_column(String(120))
-    name_ar: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[str] = mapped_column(String(120))
