@@ -56,7 +56,7 @@ TARGET_SECONDS = 60.0  # for NATIONAL_ARTISANS on 2 cores
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--artisans", type=int, default=NATIONAL_ARTISANS, help="artisans to register and issue")
     parser.add_argument("--chunk-size", type=int, default=20_000, help="artisans per issue_cards_in_bulk call")
     parser.add_argument("--database-url", help="a database to use instead of a temporary SQLite file")
