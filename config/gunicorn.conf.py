@@ -12,6 +12,6 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 10
 # Card tokens travel in URL fragments, never in request lines, so access logs hold no token.
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")

@@ -5,6 +5,7 @@ The language comes from ?lang= (remembered in a cookie), then the cookie, then A
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
@@ -15,16 +16,19 @@ LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
 COOKIE = "lang"
 
 babel = Babel()
+# Parsed once: Flask-Babel would otherwise parse the locale identifier on every request.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
 
-def select_language() -> str:
+def select_language() -> Locale:
     requested = request.args.get("lang")
     if requested in LANGUAGES:
-        return requested
+        return _LOCALES[requested]
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
-        return remembered
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+        return _LOCALES[remembered]
+    best = request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return _LOCALES.get(best or DEFAULT_LANGUAGE, _LOCALES[DEFAULT_LANGUAGE])
 
 
 def current_language() -> str:

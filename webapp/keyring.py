@@ -4,6 +4,7 @@ rotations and retirements made by the CLI reach running workers without a restar
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -15,15 +16,18 @@ from webapp.settings import ConfigError
 
 
 class KeyringCache:
-    def __init__(self, keys_dir: str, refresh_seconds: int) -> None:
+    def __init__(self, session_factory: Callable[[], Session], keys_dir: str, refresh_seconds: int) -> None:
+        self.session_factory = session_factory
         self.keys_dir = keys_dir
         self.refresh_seconds = refresh_seconds
         self._keyring: Keyring | None = None
         self._loaded_at = 0.0
 
-    def get(self, session: Session) -> Keyring:
+    def get(self) -> Keyring:
+        """The cached keyring; a session is opened only when it is time to reload."""
         if self._keyring is None or time.monotonic() - self._loaded_at > self.refresh_seconds:
-            self._keyring = load_keyring(session, self.keys_dir)
+            with self.session_factory() as session:
+                self._keyring = load_keyring(session, self.keys_dir)
             self._loaded_at = time.monotonic()
         return self._keyring
 
@@ -32,11 +36,14 @@ class KeyringCache:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["keyring"] = KeyringCache(app.config["KEYS_DIR"], app.config["KEYRING_REFRESH_SECONDS"])
+    """Needs the database (db.init_app) first."""
+    app.extensions["keyring"] = KeyringCache(
+        app.extensions["database"].session_factory, app.config["KEYS_DIR"], app.config["KEYRING_REFRESH_SECONDS"]
+    )
 
 
-def current_keyring(session: Session) -> Keyring:
-    return current_app.extensions["keyring"].get(session)
+def current_keyring() -> Keyring:
+    return current_app.extensions["keyring"].get()
 
 
 def invalidate_keyring() -> None:

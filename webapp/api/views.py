@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from webapp.access import public
-from webapp.db import get_session
+from webapp.db import get_database
 from webapp.extensions import csrf, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
@@ -36,14 +36,15 @@ def verify() -> tuple[Response, int]:
     if not isinstance(scanned, str):
         error = "invalid_json" if not isinstance(body, dict) else "missing_qr"
         return _answer(VerificationResult(Verdict.MALFORMED), checked_at, error=error), 400
-    session = get_session()
-    result = verify_scanned_text(
-        session,
-        scanned,
-        public_base_url=current_app.config["PUBLIC_BASE_URL"],
-        verifying_keys=current_keyring(session).verifying_keys,
-        now=checked_at,
-    )
+    # Read-only: a pooled connection, no ORM session or transaction to commit.
+    with get_database().engine.connect() as connection:
+        result = verify_scanned_text(
+            connection,
+            scanned,
+            public_base_url=current_app.config["PUBLIC_BASE_URL"],
+            verifying_keys=current_keyring().verifying_keys,
+            now=checked_at,
+        )
     return _answer(result, checked_at), 200
 
 

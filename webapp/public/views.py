@@ -43,7 +43,7 @@ def health() -> Response:
 @public
 def jwks() -> Response:
     """Every key that verifies cards: the active key, rotated keys, and keys published ahead of use."""
-    response = jsonify(keys=current_keyring(get_session()).published_jwks)
+    response = jsonify(keys=current_keyring().published_jwks)
     return _shareable(response, TRUST_MAX_AGE_SECONDS)
 
 
@@ -56,7 +56,7 @@ def status_list(list_id: int) -> Response:
     config = current_app.config
     signed = current_status_list(
         get_session(),
-        current_keyring(get_session()).require_signer(),
+        current_keyring().require_signer(),
         subject=f"{config['PUBLIC_BASE_URL']}/statuslists/{LIST_ID}",
         validity=timedelta(seconds=config["STATUS_LIST_VALIDITY_SECONDS"]),
     )

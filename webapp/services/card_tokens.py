@@ -81,15 +81,20 @@ def sign_card_token(claims: CardClaims, kid: str, private_key: ec.EllipticCurveP
     return jwt.encode(claims.to_payload(), private_key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
 
 
+_CHAR_OF_PAIR = {f"{value:02d}": chr(value + _DIGIT_OFFSET) for value in range(_MAX_CHAR + 1)}
+_PAIR = re.compile(r"\d\d")
+
+
 def token_to_digits(token: str) -> str:
     return "".join(f"{ord(char) - _DIGIT_OFFSET:02d}" for char in token)
 
 
 def digits_to_token(digits: str) -> str:
-    values = [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
-    if any(value > _MAX_CHAR for value in values):
-        raise MalformedToken()
-    return "".join(chr(value + _DIGIT_OFFSET) for value in values)
+    """Two digits per character; a pair above 77 is no base64url character."""
+    try:
+        return "".join([_CHAR_OF_PAIR[pair] for pair in _PAIR.findall(digits)])
+    except KeyError:
+        raise MalformedToken() from None
 
 
 def verify_page_prefix(public_base_url: str) -> str:
