@@ -111,6 +111,24 @@ def cards_list(limit: int | None) -> None:
             click.echo(number)
 
 
+@cards_cli.command("issue-all")
+@click.option("--chunk-size", type=click.IntRange(100, 100_000), default=20_000, show_default=True)
+def cards_issue_all(chunk_size: int) -> None:
+    """Issue a card to every registered artisan who has none in force (national roll-out)."""
+    database = get_database()
+    with operation() as session:
+        signer = load_keyring(session, current_app.config["KEYS_DIR"]).require_signer()
+    issued = card_service.issue_cards_to_all(
+        database.session_scope,
+        signer,
+        cli_actor(),
+        validity_years=current_app.config["CARD_VALIDITY_YEARS"],
+        chunk_size=chunk_size,
+        progress=lambda count: click.echo(f"{count} cards issued", err=True),
+    )
+    click.echo(f"{issued} cards issued")
+
+
 @cards_cli.command("qr-text")
 @click.argument("card_number")
 def cards_qr_text(card_number: str) -> None:

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR, VALIDITY_YEARS
 from webapp.models import AuditEvent, Card, CardStatus, RevocationReason, utcnow
@@ -165,3 +165,22 @@ def test_get_card_accepts_typed_numbers(session, make_card):
     assert card_service.get_card(session, typed).id == card.id
     with pytest.raises(card_service.CardNotFound):
         card_service.get_card(session, "0000000000")
+
+
+def test_issue_to_all_gives_a_card_to_each_artisan_without_one(app, session, make_artisan, make_card, signer):
+    """The roll-out skips artisans with a card in force, signs in a second process, and can run again."""
+    holder_of_card = make_card().artisan_id
+    newcomers = [make_artisan().id for _ in range(7)]
+    session.commit()
+    database = app.extensions["database"]
+    progress = []
+    issued = card_service.issue_cards_to_all(
+        database.session_scope, signer, TEST_ACTOR, validity_years=5, chunk_size=3, progress=progress.append
+    )
+    keys = load_keyring(session, app.config["KEYS_DIR"]).verifying_keys
+    cards = session.scalars(select(Card).where(Card.artisan_id.in_(newcomers))).all()
+    assert issued == 7 and progress == [3, 6, 7]
+    assert sorted(c.artisan_id for c in cards) == sorted(newcomers)
+    assert all(verify_card_token(c.token, keys).number == c.number for c in cards)
+    assert session.scalar(select(func.count()).select_from(Card).where(Card.artisan_id == holder_of_card)) == 1
+    assert card_service.issue_cards_to_all(database.session_scope, signer, TEST_ACTOR, validity_years=5) == 0

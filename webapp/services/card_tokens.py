@@ -18,7 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from segno.consts import MODE_BYTE, MODE_NUMERIC
 
 from webapp.services.card_numbers import normalize_card_number
@@ -76,9 +78,41 @@ class CardClaims:
         }
 
 
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class CardTokenSigner:
+    """Signs card tokens with one key. The header is encoded once; the bytes are those PyJWT makes
+    (compact JSON, sorted header), but without its per-call overhead, which cost more than the
+    ECDSA signature itself when issuing 622,000 cards. Verification stays with PyJWT."""
+
+    def __init__(self, kid: str, private_key: ec.EllipticCurvePrivateKey) -> None:
+        header = json.dumps({"alg": ALGORITHM, "kid": kid}, separators=(",", ":"), sort_keys=True)
+        self._header = _b64url(header.encode("ascii"))
+        self._private_key = private_key
+
+    def sign(self, claims: CardClaims) -> str:
+        payload = _b64url(json.dumps(claims.to_payload(), separators=(",", ":")).encode("utf-8"))
+        signing_input = f"{self._header}.{payload}"
+        r, s = decode_dss_signature(self._private_key.sign(signing_input.encode("ascii"), _ES256))
+        return f"{signing_input}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
 def sign_card_token(claims: CardClaims, kid: str, private_key: ec.EllipticCurvePrivateKey) -> str:
     """The compact JWS of claims, header alg and kid only."""
-    return jwt.encode(claims.to_payload(), private_key, algorithm=ALGORITHM, headers={"kid": kid, "typ": None})
+    return CardTokenSigner(kid, private_key).sign(claims)
+
+
+def sign_card_tokens(private_key_pem: bytes, kid: str, batch: list[CardClaims]) -> list[str]:
+    """Sign a batch: a plain function of plain data, so a worker process can run it."""
+    private_key = serialization.load_pem_private_key(private_key_pem, password=None)
+    assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+    signer = CardTokenSigner(kid, private_key)
+    return [signer.sign(claims) for claims in batch]
 
 
 _CHAR_OF_PAIR = {f"{value:02d}": chr(value + _DIGIT_OFFSET) for value in range(_MAX_CHAR + 1)}

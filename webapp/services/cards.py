@@ -7,9 +7,15 @@ numbers, status indices) is enforced by the database; these functions only expla
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Protocol
 
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,7 +24,13 @@ from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReaso
 from webapp.services import status_list
 from webapp.services.audit import Actor, card_snapshot, record_event
 from webapp.services.card_numbers import new_card_number, normalize_card_number
-from webapp.services.card_tokens import MAX_NAME_LENGTH, CardClaims, sign_card_token
+from webapp.services.card_tokens import (
+    MAX_NAME_LENGTH,
+    CardClaims,
+    CardTokenSigner,
+    sign_card_token,
+    sign_card_tokens,
+)
 from webapp.services.signing_keys import Signer
 
 NUMBER_ATTEMPTS = 5
@@ -73,8 +85,9 @@ def default_expiry(now: datetime, validity_years: int) -> datetime:
     return datetime.combine(end_day, time(23, 59, 59), UTC)
 
 
-def card_name(artisan: Artisan) -> str:
-    name = artisan.name_latin
+def card_name(holder: CardHolder) -> str:
+    """The Latin name the token carries; longer than 40 characters is refused, never truncated."""
+    name = holder.name_latin
     if len(name) > MAX_NAME_LENGTH:
         raise NameTooLong(name)
     return name
@@ -216,64 +229,174 @@ def replace_card(
     return issue_card(session, card.artisan, signer, actor, validity_years=validity_years, now=now, replaces=card)
 
 
+class CardHolder(Protocol):
+    """What bulk issuance reads of an artisan (an Artisan, or a lighter row with the same names)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name_latin(self) -> str: ...
+    @property
+    def trade_code(self) -> str: ...
+    @property
+    def region_code(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """Cards to issue: their holders and claims (numbers drawn, indices allocated), not yet signed."""
+
+    holders: Sequence[CardHolder]
+    claims: list[CardClaims]
+    issued_at: datetime
+
+
+def draw_free_numbers(session: Session, count: int) -> list[str]:
+    """`count` distinct new card numbers that no card in the register has."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        fresh = {new_card_number() for _ in range(count - len(numbers))} - numbers
+        for start in range(0, len(fresh), 500):
+            batch = list(fresh)[start : start + 500]
+            fresh -= set(session.scalars(select(Card.number).where(Card.number.in_(batch))))
+        numbers |= fresh
+    return list(numbers)
+
+
+def plan_bulk_issue(
+    session: Session, holders: Sequence[CardHolder], *, validity_years: int, now: datetime | None = None
+) -> BulkPlan:
+    """Allocate status indices and card numbers for many holders (in the caller's transaction)."""
+    now = now or utcnow()
+    expires_at = default_expiry(now, validity_years)
+    indices = status_list.allocate_indices(session, len(holders))
+    numbers = draw_free_numbers(session, len(holders))
+    claims = [
+        CardClaims(number, card_name(holder), holder.trade_code, holder.region_code, expires_at, index)
+        for holder, index, number in zip(holders, indices, numbers, strict=True)
+    ]
+    return BulkPlan(holders, claims, now)
+
+
+def insert_signed_cards(session: Session, plan: BulkPlan, tokens: list[str], kid: str, actor: Actor) -> int:
+    """Insert the planned cards with their tokens, and one audit event per card (Core executemany)."""
+    card_table, audit_table = Card.__table__, AuditEvent.__table__
+    session.execute(
+        insert(card_table),
+        [
+            {
+                "number": claims.number,
+                "artisan_id": holder.id,
+                "status": CardStatus.ACTIVE,
+                "issued_at": plan.issued_at,
+                "expires_at": claims.expires_at,
+                "status_index": claims.status_index,
+                "key_id": kid,
+                "token": token,
+            }
+            for holder, claims, token in zip(plan.holders, plan.claims, tokens, strict=True)
+        ],
+    )
+    first_index = plan.claims[0].status_index
+    ids = dict(
+        session.execute(
+            select(card_table.c.status_index, card_table.c.id).where(
+                card_table.c.status_index.between(first_index, plan.claims[-1].status_index)
+            )
+        ).all()
+    )
+    expires = plan.claims[0].expires_at.isoformat()
+    session.execute(
+        insert(audit_table),
+        [
+            {
+                "occurred_at": plan.issued_at,
+                "actor": actor.label,
+                "actor_user_id": actor.user_id,
+                "action": "card.issue",
+                "card_id": ids[claims.status_index],
+                "after": {"number": claims.number, "status": "active", "expires_at": expires, "key_id": kid},
+            }
+            for claims in plan.claims
+        ],
+    )
+    return len(plan.claims)
+
+
 def issue_cards_in_bulk(
     session: Session,
-    artisans: list[Artisan],
+    holders: Sequence[CardHolder],
     signer: Signer,
     actor: Actor,
     *,
     validity_years: int,
     now: datetime | None = None,
 ) -> int:
-    """Issue cards to many artisans at once (national roll-out): one index range, executemany inserts.
+    """Issue cards to many artisans at once, in this process and the caller's transaction.
 
     The caller passes artisans without a card in force; the database still refuses any duplicate.
     """
-    if not artisans:
+    if not holders:
         return 0
-    now = now or utcnow()
-    expires_at = default_expiry(now, validity_years)
-    indices = status_list.allocate_indices(session, len(artisans))
-    taken = set(session.scalars(select(Card.number)))
-    rows = []
-    for artisan, index in zip(artisans, indices, strict=True):
-        number = new_card_number()
-        while number in taken:
-            number = new_card_number()
-        taken.add(number)
-        claims = CardClaims(number, card_name(artisan), artisan.trade_code, artisan.region_code, expires_at, index)
-        rows.append(
-            {
-                "number": number,
-                "artisan_id": artisan.id,
-                "status": CardStatus.ACTIVE,
-                "issued_at": now,
-                "expires_at": expires_at,
-                "status_index": index,
-                "key_id": signer.kid,
-                "token": sign_card_token(claims, signer.kid, signer.private_key),
-            }
-        )
-    session.execute(insert(Card), rows)
-    ids = dict(session.execute(select(Card.number, Card.id).where(Card.status_index >= indices.start)).all())
-    session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "occurred_at": now,
-                "actor": actor.label,
-                "actor_user_id": actor.user_id,
-                "action": "card.issue",
-                "card_id": ids[row["number"]],
-                "after": {
-                    "number": row["number"],
-                    "status": "active",
-                    "status_reason": None,
-                    "expires_at": expires_at.isoformat(),
-                    "key_id": signer.kid,
-                },
-            }
-            for row in rows
-        ],
+    plan = plan_bulk_issue(session, holders, validity_years=validity_years, now=now)
+    token_signer = CardTokenSigner(signer.kid, signer.private_key)
+    return insert_signed_cards(session, plan, [token_signer.sign(c) for c in plan.claims], signer.kid, actor)
+
+
+@dataclass(frozen=True)
+class _HolderRow:
+    id: int
+    name_latin: str
+    trade_code: str
+    region_code: str
+
+
+def holders_without_card(session: Session, limit: int) -> list[_HolderRow]:
+    """Registered artisans who have no card in force, oldest first."""
+    in_force = select(Card.artisan_id).where(Card.status != CardStatus.REVOKED)
+    rows = session.execute(
+        select(Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code)
+        .where(Artisan.id.not_in(in_force))
+        .order_by(Artisan.id)
+        .limit(limit)
     )
-    return len(rows)
+    return [_HolderRow(id_, f"{first} {last}", trade, region) for id_, first, last, trade, region in rows]
+
+
+def issue_cards_to_all(
+    session_scope: Callable[[], AbstractContextManager[Session]],
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    chunk_size: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """National roll-out: a card for every registered artisan without one, one transaction per chunk.
+
+    Signing is pure computation on plain data: a second process signs the next chunk while this
+    one writes the current chunk, so both cores work. A failed chunk rolls back alone (its status
+    indices stay burnt, never reused); running again continues with the artisans still without a card.
+    """
+    private_key_pem = signer.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    issued = 0
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: tuple[BulkPlan, Future[list[str]]] | None = None
+        while True:
+            with session_scope() as session:
+                exclude = {h.id for h in pending[0].holders} if pending else set()
+                holders = [h for h in holders_without_card(session, chunk_size + len(exclude)) if h.id not in exclude]
+                holders = holders[:chunk_size]
+                plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
+            next_job = (plan, pool.submit(sign_card_tokens, private_key_pem, signer.kid, plan.claims)) if plan else None
+            if pending is not None:
+                done_plan, tokens = pending
+                with session_scope() as session:
+                    issued += insert_signed_cards(session, done_plan, tokens.result(), signer.kid, actor)
+                if progress:
+                    progress(issued)
+            if next_job is None:
+                return issued
+            pending = next_job
