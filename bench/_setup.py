@@ -8,7 +8,7 @@ Not a benchmark itself. bench/issue_all.py and bench/verify_load.py build their 
 - one ES256 key is generated (webapp.services.signing_keys.generate_key) and becomes the signer;
 - artisans are registered with SQLAlchemy Core executemany of plain dicts (realistic names from
   webapp/services/demo.py, the 12 regions round-robin, trades from reference_data.TRADES);
-- cards are issued with webapp.services.cards.issue_cards_in_bulk, one commit per chunk.
+- cards are issued with webapp.services.cards.issue_cards_to_all (what `cards issue-all` runs).
 
 The engine is webapp.db.Database, so SQLite runs with the app's own pragmas (WAL, foreign keys,
 synchronous=NORMAL).
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, inspect, select, text
 
@@ -34,7 +34,7 @@ from webapp.migrations import upgrade_database
 from webapp.models import Artisan, Base, Card, CnssStatus, Gender, LegalStatus
 from webapp.services.audit import Actor
 from webapp.services.card_tokens import qr_text
-from webapp.services.cards import issue_cards_in_bulk
+from webapp.services.cards import issue_cards_to_all
 from webapp.services.demo import (
     COOPERATIVES,
     FAMILY_NAMES,
@@ -56,20 +56,6 @@ VALIDITY_YEARS: int = _DEFAULTS["CARD_VALIDITY_YEARS"]
 REGISTER_BATCH = 50_000  # rows per executemany: bounds the memory of the dicts, not the speed
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 _LONGEST_TRADE = max((code for code, *_rest in TRADES), key=len)
-
-
-@dataclass(frozen=True, slots=True)
-class IssuableArtisan:
-    """What issue_cards_in_bulk reads from an Artisan: id, name_latin, trade_code, region_code.
-
-    Passed instead of ORM Artisan objects (the function only reads these four attributes), so
-    622,000 mapped objects are never built: an office issuing from a register export would do the same.
-    """
-
-    id: int
-    name_latin: str
-    trade_code: str
-    region_code: str
 
 
 @dataclass
@@ -172,34 +158,17 @@ def register_artisans(bench: BenchDatabase, count: int, seed: int = 50_17) -> No
             connection.execute(insert(Artisan), _artisan_rows(rng, start, stop, count - 1, now))
 
 
-def issuable_artisans(bench: BenchDatabase) -> list[IssuableArtisan]:
-    """Every registered artisan, oldest first, as the four attributes issuing a card needs."""
-    query = select(
-        Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code
-    ).order_by(Artisan.id)
-    with bench.engine.connect() as connection:
-        return [
-            IssuableArtisan(row_id, f"{first} {last}", trade, region)
-            for row_id, first, last, trade, region in connection.execute(query)
-        ]
-
-
-def issue_cards(
-    bench: BenchDatabase,
-    artisans: list[IssuableArtisan],
-    chunk_size: int,
-    progress: Callable[[int, float], None] | None = None,
-) -> int:
-    """Issue a card to every artisan: issue_cards_in_bulk per chunk, one commit per chunk."""
-    issued = 0
+def issue_cards(bench: BenchDatabase, chunk_size: int, progress: Callable[[int, float], None] | None = None) -> int:
+    """Issue a card to every registered artisan with the roll-out service (`cards issue-all`)."""
     started = time.perf_counter()
-    for start in range(0, len(artisans), chunk_size):
-        chunk = cast(list[Artisan], artisans[start : start + chunk_size])
-        with bench.database.session_scope() as session:
-            issued += issue_cards_in_bulk(session, chunk, bench.signer, BENCH_ACTOR, validity_years=VALIDITY_YEARS)
-        if progress is not None:
-            progress(issued, time.perf_counter() - started)
-    return issued
+    return issue_cards_to_all(
+        bench.database.session_scope,
+        bench.signer,
+        BENCH_ACTOR,
+        validity_years=VALIDITY_YEARS,
+        chunk_size=chunk_size,
+        progress=(lambda issued: progress(issued, time.perf_counter() - started)) if progress else None,
+    )
 
 
 def count_cards(bench: BenchDatabase) -> int:
@@ -236,6 +205,6 @@ def build_database_with_cards(
     register_artisans(bench, artisans)
     log(f"setup: registered {artisans:,} artisans in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    issued = issue_cards(bench, issuable_artisans(bench), chunk_size)
+    issued = issue_cards(bench, chunk_size)
     log(f"setup: issued {issued:,} cards in {time.perf_counter() - started:.1f} s")
     return bench

@@ -16,10 +16,11 @@ from datetime import UTC, datetime, time
 from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.db import bulk_insert
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services import status_list
 from webapp.services.audit import Actor, card_snapshot, record_event
@@ -281,8 +282,9 @@ def plan_bulk_issue(
 def insert_signed_cards(session: Session, plan: BulkPlan, tokens: list[str], kid: str, actor: Actor) -> int:
     """Insert the planned cards with their tokens, and one audit event per card (Core executemany)."""
     card_table, audit_table = Card.__table__, AuditEvent.__table__
-    session.execute(
-        insert(card_table),
+    bulk_insert(
+        session,
+        card_table,
         [
             {
                 "number": claims.number,
@@ -306,8 +308,9 @@ def insert_signed_cards(session: Session, plan: BulkPlan, tokens: list[str], kid
         ).all()
     )
     expires = plan.claims[0].expires_at.isoformat()
-    session.execute(
-        insert(audit_table),
+    bulk_insert(
+        session,
+        audit_table,
         [
             {
                 "occurred_at": plan.issued_at,
@@ -351,12 +354,13 @@ class _HolderRow:
     region_code: str
 
 
-def holders_without_card(session: Session, limit: int) -> list[_HolderRow]:
-    """Registered artisans who have no card in force, oldest first."""
-    in_force = select(Card.artisan_id).where(Card.status != CardStatus.REVOKED)
+def holders_without_card(session: Session, limit: int, after_id: int = 0) -> list[_HolderRow]:
+    """Registered artisans with no card in force, by id, after `after_id` (keyset pagination:
+    each page costs the same however many cards exist)."""
+    card_in_force = exists().where(Card.artisan_id == Artisan.id, Card.status != CardStatus.REVOKED)
     rows = session.execute(
         select(Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code)
-        .where(Artisan.id.not_in(in_force))
+        .where(Artisan.id > after_id, ~card_in_force)
         .order_by(Artisan.id)
         .limit(limit)
     )
@@ -384,12 +388,13 @@ def issue_cards_to_all(
     issued = 0
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending: tuple[BulkPlan, Future[list[str]]] | None = None
+        after_id = 0
         while True:
             with session_scope() as session:
-                exclude = {h.id for h in pending[0].holders} if pending else set()
-                holders = [h for h in holders_without_card(session, chunk_size + len(exclude)) if h.id not in exclude]
-                holders = holders[:chunk_size]
+                holders = holders_without_card(session, chunk_size, after_id)
                 plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
+            if holders:
+                after_id = holders[-1].id
             next_job = (plan, pool.submit(sign_card_tokens, private_key_pem, signer.kid, plan.claims)) if plan else None
             if pending is not None:
                 done_plan, tokens = pending

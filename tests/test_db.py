@@ -1,0 +1,30 @@
+"""The database helpers: bulk_insert stores exactly what an ORM insert stores."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from webapp.db import bulk_insert
+from webapp.models import AuditEvent
+
+
+def test_bulk_insert_round_trips_typed_values(session):
+    """Timezone-aware datetimes, JSON and None read back as they were given, on every row."""
+    when = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
+    rows = [
+        {"occurred_at": when, "actor": "test:bulk", "action": "card.issue", "after": {"n": i}, "reason": None}
+        for i in range(3)
+    ]
+    bulk_insert(session, AuditEvent.__table__, rows)
+    session.add(AuditEvent(occurred_at=when, actor="test:orm", action="card.issue", after={"n": 9}))
+    session.commit()
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.after for e in events] == [{"n": 0}, {"n": 1}, {"n": 2}, {"n": 9}]
+    assert {e.occurred_at for e in events} == {when}
+    assert all(e.occurred_at.tzinfo is not None and e.reason is None for e in events)
+
+
+def test_bulk_insert_of_nothing_does_nothing(session):
+    """An empty list inserts no row and does not fail."""
+    bulk_insert(session, AuditEvent.__table__, [])
+    assert session.scalars(select(AuditEvent)).all() == []
