@@ -174,3 +174,13 @@ def test_cards_qr_image_svg_has_the_symbol_and_quiet_zone(seeded, runner, app, s
     modules = card_qr(app.config["PUBLIC_BASE_URL"], card.token).symbol_size(scale=1, border=0)[0]
     side = (modules + 8) * 3
     assert output.read_text().startswith("<svg") and f'width="{side}" height="{side}"' in output.read_text()
+
+
+def test_cards_issue_all_issues_to_artisans_without_a_card(runner, session, make_artisan, signer):
+    """`cards issue-all` gives a card to each registered artisan without one and says how many."""
+    artisans = [make_artisan().id for _ in range(4)]
+    session.commit()
+    code, output = run(runner, "cards", "issue-all", "--chunk-size", "100")
+    assert code == 0 and output.strip().endswith("4 cards issued")
+    assert sorted(session.scalars(select(Card.artisan_id))) == sorted(artisans)
+    assert run(runner, "cards", "issue-all")[1].strip().endswith("0 cards issued")
