@@ -184,3 +184,11 @@ def test_issue_to_all_gives_a_card_to_each_artisan_without_one(app, session, mak
     assert all(verify_card_token(c.token, keys).number == c.number for c in cards)
     assert session.scalar(select(func.count()).select_from(Card).where(Card.artisan_id == holder_of_card)) == 1
     assert card_service.issue_cards_to_all(database.session_scope, signer, TEST_ACTOR, validity_years=5) == 0
+
+
+def test_drawn_numbers_avoid_numbers_already_in_the_register(session, make_card, monkeypatch):
+    """A drawn number that a card already has is replaced by another before it is used."""
+    existing = make_card().number
+    draws = iter([existing, "0123456789", existing, "ABCDEFGHJK"])
+    monkeypatch.setattr(card_service, "new_card_number", lambda: next(draws))
+    assert sorted(card_service.draw_free_numbers(session, 2)) == ["0123456789", "ABCDEFGHJK"]

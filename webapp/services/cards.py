@@ -256,11 +256,12 @@ def draw_free_numbers(session: Session, count: int) -> list[str]:
     """`count` distinct new card numbers that no card in the register has."""
     numbers: set[str] = set()
     while len(numbers) < count:
-        fresh = {new_card_number() for _ in range(count - len(numbers))} - numbers
-        for start in range(0, len(fresh), 500):
-            batch = list(fresh)[start : start + 500]
-            fresh -= set(session.scalars(select(Card.number).where(Card.number.in_(batch))))
-        numbers |= fresh
+        candidates = list({new_card_number() for _ in range(count - len(numbers))} - numbers)
+        taken: set[str] = set()
+        for start in range(0, len(candidates), 500):  # well under every database's parameter limit
+            batch = candidates[start : start + 500]
+            taken.update(session.scalars(select(Card.number).where(Card.number.in_(batch))))
+        numbers.update(number for number in candidates if number not in taken)
     return list(numbers)
 
 
@@ -380,8 +381,8 @@ def issue_cards_to_all(
 
     Signing is pure computation on plain data: a worker process signs the next chunk while this one
     writes the current chunk. (Two signing workers were slower on the 2-core machines: the main
-    process then competes with both.) A failed chunk rolls back alone (its status
-    indices stay burnt, never reused); running again continues with the artisans still without a card.
+    process then competes with both.) A failed chunk rolls back alone (its status indices stay
+    burnt, never reused); running again continues with the artisans still without a card.
     """
     private_key_pem = signer.private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
