@@ -9,7 +9,6 @@ Format (docs/card-token.md is the full specification, with test vectors):
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
@@ -21,6 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from jwt.utils import base64url_decode, base64url_encode
 from segno.consts import MODE_BYTE, MODE_NUMERIC
 
 from webapp.services.card_numbers import normalize_card_number
@@ -78,8 +78,7 @@ class CardClaims:
         }
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+_ES256 = ec.ECDSA(hashes.SHA256())
 
 
 class CardTokenSigner:
@@ -89,17 +88,15 @@ class CardTokenSigner:
 
     def __init__(self, kid: str, private_key: ec.EllipticCurvePrivateKey) -> None:
         header = json.dumps({"alg": ALGORITHM, "kid": kid}, separators=(",", ":"), sort_keys=True)
-        self._header = _b64url(header.encode("ascii"))
+        self._header = base64url_encode(header.encode("ascii")).decode("ascii")
         self._private_key = private_key
 
     def sign(self, claims: CardClaims) -> str:
-        payload = _b64url(json.dumps(claims.to_payload(), separators=(",", ":")).encode("utf-8"))
+        payload = base64url_encode(json.dumps(claims.to_payload(), separators=(",", ":")).encode()).decode("ascii")
         signing_input = f"{self._header}.{payload}"
         r, s = decode_dss_signature(self._private_key.sign(signing_input.encode("ascii"), _ES256))
-        return f"{signing_input}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
-
-
-_ES256 = ec.ECDSA(hashes.SHA256())
+        signature = base64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
+        return f"{signing_input}.{signature}"
 
 
 def sign_card_token(claims: CardClaims, kid: str, private_key: ec.EllipticCurvePrivateKey) -> str:
@@ -177,8 +174,7 @@ def _fragment_token(fragment: str) -> str:
 
 def _b64_json(segment: str) -> Any:
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return json.loads(raw)
+        return json.loads(base64url_decode(segment))
     except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise MalformedToken() from None
 

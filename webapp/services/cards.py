@@ -158,6 +158,12 @@ def issue_card(
     raise RuntimeError("could not draw a free card number")  # pragma: no cover - astronomically unlikely
 
 
+def _refusal(card: Card, action: str) -> IllegalTransition:
+    """The named error for a change the card's status does not allow."""
+    error = CardAlreadyRevoked if card.status == CardStatus.REVOKED else IllegalTransition
+    return error(card, action)
+
+
 def _transition(
     session: Session,
     card: Card,
@@ -168,8 +174,7 @@ def _transition(
     reason: str | None,
 ) -> Card:
     if card.status not in allowed_from:
-        error = CardAlreadyRevoked if card.status == CardStatus.REVOKED else IllegalTransition
-        raise error(card, action)
+        raise _refusal(card, action)
     before = card_snapshot(card)
     card.status = to
     card.status_reason = reason
@@ -205,8 +210,7 @@ def renew_card(
 ) -> Card:
     """Give an active card a new expiry and a freshly signed token (same number, same index)."""
     if card.status != CardStatus.ACTIVE:
-        error = CardAlreadyRevoked if card.status == CardStatus.REVOKED else IllegalTransition
-        raise error(card, "renew")
+        raise _refusal(card, "renew")
     before = card_snapshot(card)
     card.expires_at = default_expiry(now or utcnow(), validity_years)
     _sign(card, card.artisan, signer)

@@ -6,7 +6,6 @@ states. Key objects are built once per keyring load, never parsed from PEM per s
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.utils import base64url_decode, base64url_encode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -55,18 +55,14 @@ class PrivateKeyUnreadable(SigningKeyError):
         super().__init__(f"the private key of {kid} is missing or unreadable at {path}")
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
     """The public key as a JWK with only its required members."""
     numbers = public_key.public_numbers()
     return {
         "crv": "P-256",
         "kty": "EC",
-        "x": _b64url(numbers.x.to_bytes(32, "big")),
-        "y": _b64url(numbers.y.to_bytes(32, "big")),
+        "x": base64url_encode(numbers.x.to_bytes(32, "big")).decode("ascii"),
+        "y": base64url_encode(numbers.y.to_bytes(32, "big")).decode("ascii"),
     }
 
 
@@ -75,12 +71,12 @@ def jwk_thumbprint(jwk: dict[str, str]) -> str:
     canonical = json.dumps(
         {name: jwk[name] for name in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True
     )
-    return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+    return base64url_encode(hashlib.sha256(canonical.encode("ascii")).digest()).decode("ascii")
 
 
 def public_key_from_jwk(jwk: dict[str, str]) -> ec.EllipticCurvePublicKey:
     def coordinate(value: str) -> int:
-        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+        return int.from_bytes(base64url_decode(value), "big")
 
     return ec.EllipticCurvePublicNumbers(coordinate(jwk["x"]), coordinate(jwk["y"]), ec.SECP256R1()).public_key()
 

@@ -7,12 +7,12 @@ stale, and cached in the database so every worker serves the same bytes.
 
 from __future__ import annotations
 
-import base64
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
+from jwt.utils import base64url_encode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,7 @@ def read_status(packed: bytes, index: int) -> int:
 
 def encode_list(packed: bytes) -> str:
     """zlib (DEFLATE, ZLIB format) at level 9, then base64url without padding."""
-    return base64.urlsafe_b64encode(zlib.compress(packed, 9)).rstrip(b"=").decode("ascii")
+    return base64url_encode(zlib.compress(packed, 9)).decode("ascii")
 
 
 @dataclass(frozen=True)
