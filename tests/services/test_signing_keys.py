@@ -107,3 +107,20 @@ def test_missing_private_key_means_no_signer(app, session, signer):
     assert signer.kid in keyring.verifying_keys
     with pytest.raises(signing_keys.NoActiveSigningKey):
         keyring.require_signer()
+
+
+def test_kids_never_start_with_a_dash(app, session, monkeypatch):
+    """A key whose thumbprint starts with "-" is drawn again, so every kid can be typed as an argument."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    real_generate = ec.generate_private_key
+    dashed = next(
+        key
+        for key in iter(lambda: real_generate(ec.SECP256R1()), None)
+        if signing_keys.jwk_thumbprint(signing_keys.public_jwk(key.public_key())).startswith("-")
+    )
+    draws = iter([dashed])
+    monkeypatch.setattr(ec, "generate_private_key", lambda curve: next(draws, None) or real_generate(curve))
+    key = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    assert not key.kid.startswith("-")
+    assert next(draws, None) is None  # the dashed key was offered first, and refused

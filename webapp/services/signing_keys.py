@@ -109,12 +109,21 @@ def load_private_key(keys_dir: str | Path, kid: str) -> ec.EllipticCurvePrivateK
     return key
 
 
+def _new_key_pair() -> tuple[ec.EllipticCurvePrivateKey, dict[str, str], str]:
+    """A P-256 key whose thumbprint (so kid) does not start with "-": such a kid would read as an
+    option on the command line (`keys retire -Ab12x`). One key in 64 is drawn again."""
+    while True:
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        jwk = public_jwk(private_key.public_key())
+        thumbprint = jwk_thumbprint(jwk)
+        if not thumbprint.startswith("-"):
+            return private_key, jwk, thumbprint
+
+
 def generate_key(session: Session, keys_dir: str | Path, actor: Actor) -> SigningKey:
     """Create a key. It signs at once if there is no active key; otherwise it is published
     (so offline verifiers learn it before it is used) and waits for `rotate`."""
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    jwk = public_jwk(private_key.public_key())
-    thumbprint = jwk_thumbprint(jwk)
+    private_key, jwk, thumbprint = _new_key_pair()
     kid = thumbprint[:KID_LENGTH]
     has_active = session.scalar(select(SigningKey.kid).where(SigningKey.state == SigningKeyState.ACTIVE))
     state = SigningKeyState.VERIFY_ONLY if has_active else SigningKeyState.ACTIVE
