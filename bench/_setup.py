@@ -4,11 +4,11 @@ Not a benchmark itself. bench/issue_all.py and bench/verify_load.py build their 
 
 - a temporary directory holds the SQLite file and the KEYS_DIR (removed at exit);
 - the schema comes from the Alembic migrations (webapp.migrations.upgrade_database), then the
-  reference data and the status-list row (webapp.services.demo.prepare_reference_data);
-- one ES256 key is generated (webapp.services.signing_keys.generate_key) and becomes the signer;
+  reference data and the status-list row (webapp.services.register.reference_data.prepare_reference_data);
+- one ES256 key is generated (webapp.services.trust.signing_keys.generate_key) and becomes the signer;
 - artisans are registered with SQLAlchemy Core executemany of plain dicts (realistic names from
   webapp/services/demo.py, the 12 regions round-robin, trades from reference_data.TRADES);
-- cards are issued with webapp.services.cards.issue_cards_to_all (what `cards issue-all` runs).
+- cards are issued with webapp.services.cards.rollout.issue_cards_to_all (what `cards issue-all` runs).
 
 The engine is webapp.db.Database, so SQLite runs with the app's own pragmas (WAL, foreign keys,
 synchronous=NORMAL).
@@ -33,8 +33,8 @@ from webapp.db import Database
 from webapp.migrations import upgrade_database
 from webapp.models import Artisan, Base, Card, CnssStatus, Gender, LegalStatus
 from webapp.services.audit import Actor
-from webapp.services.card_tokens import qr_text
-from webapp.services.cards import issue_cards_to_all
+from webapp.services.cards.rollout import issue_cards_to_all
+from webapp.services.cards.tokens import qr_text
 from webapp.services.demo import (
     COOPERATIVES,
     FAMILY_NAMES,
@@ -42,10 +42,9 @@ from webapp.services.demo import (
     LONGEST_NAME,
     MALE_NAMES,
     PROVINCES,
-    prepare_reference_data,
 )
-from webapp.services.reference_data import REGIONS, TRADES
-from webapp.services.signing_keys import Signer, generate_key, load_keyring
+from webapp.services.register.reference_data import REGIONS, TRADES, prepare_reference_data
+from webapp.services.trust.signing_keys import Signer, generate_key, load_keyring
 from webapp.settings import PROJECT_ROOT
 
 BENCH_ACTOR = Actor("system:bench")

@@ -43,8 +43,8 @@ from bench._setup import (
     workspace,
 )
 from webapp.models import Artisan, Card
-from webapp.services.card_tokens import qr_text
-from webapp.services.qr_codes import card_qr
+from webapp.services.cards.qr import card_qr
+from webapp.services.cards.tokens import qr_text
 
 TARGET_SECONDS = 60.0  # for NATIONAL_ARTISANS on 2 cores
 

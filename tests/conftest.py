@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from webapp import create_app
 from webapp.models import Artisan, Base, Card, CnssStatus, Gender, LegalStatus
-from webapp.services import cards as card_service
-from webapp.services import signing_keys
 from webapp.services.audit import Actor
-from webapp.services.demo import prepare_reference_data
-from webapp.services.signing_keys import Signer
+from webapp.services.cards import lifecycle as card_service
+from webapp.services.register.reference_data import prepare_reference_data
+from webapp.services.trust import signing_keys
+from webapp.services.trust.signing_keys import Signer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_ACTOR = Actor("test:officer")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from webapp.db import bulk_insert
 from webapp.models import AuditEvent
+from webapp.services.bulk import bulk_insert
 
 
 def test_bulk_insert_round_trips_typed_values(session):

@@ -45,7 +45,7 @@ def test_production_starts_with_a_readable_key(production):
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from webapp.services.signing_keys import write_private_key
+    from webapp.services.trust.signing_keys import write_private_key
 
     write_private_key(Path(production["KEYS_DIR"]), "abc123", ec.generate_private_key(ec.SECP256R1()))
     assert create_app(production).config["CARTE_ENV"] == "production"

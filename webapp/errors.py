@@ -1,4 +1,5 @@
-"""Errors answered in one place: JSON with a reason code under /api/, a page elsewhere."""
+"""Errors answered in one place: JSON with a reason code for machine clients (the API and the
+trust endpoints), a page elsewhere; HTTP errors and the services' refusals (DomainError) alike."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
+
+from webapp.services.errors import DomainError
 
 # Reason codes and messages for the HTTP errors the product can answer.
 ERROR_CODES = {
@@ -34,8 +37,29 @@ def error_message(status: int) -> str:
     return messages.get(status, messages[500])
 
 
+# Paths read by programs, not people: they get JSON errors.
+MACHINE_PATH_PREFIXES = ("/api/", "/.well-known/", "/statuslists/")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/.well-known/")
+    return request.path.startswith(MACHINE_PATH_PREFIXES)
+
+
+def translated_message(error: DomainError) -> str:
+    """The refusal's message in the user's language, its vocabulary placeholders translated too."""
+    params = {
+        name: _(value) if name in error.translated_params and isinstance(value, str) else value
+        for name, value in error.params.items()
+    }
+    return _(error.message, **params)
+
+
+def handle_domain_error(error: DomainError) -> tuple[Response | str, int]:
+    """A refused operation reaches the user as a clear answer with its reason code."""
+    message = translated_message(error)
+    if wants_json():
+        return jsonify(error=error.code, reason=message), error.http_status
+    return render_template("errors/error.html", status=error.http_status, message=message), error.http_status
 
 
 def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
@@ -54,4 +78,5 @@ def handle_unexpected_error(error: Exception) -> tuple[Response | str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected_error)

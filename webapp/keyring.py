@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from webapp.services.signing_keys import Keyring, load_keyring
+from webapp.services.trust.signing_keys import Keyring, load_keyring
 from webapp.settings import ConfigError
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
 from webapp.models import AuditEvent, RevocationReason, utcnow
-from webapp.services import cards as card_service
-from webapp.services import signing_keys
-from webapp.services.card_tokens import qr_text, token_to_digits
+from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.tokens import qr_text, token_to_digits
+from webapp.services.trust import signing_keys
 
 URL = "/api/v1/verify"
 
@@ -139,7 +139,7 @@ def _truncated_signature(card, keys_dir):
 
 def _status_list_token(card, keys_dir):
     """A status list is signed by the same key but is not a card."""
-    from webapp.services.status_list import TOKEN_TYPE
+    from webapp.services.trust.status_list import TOKEN_TYPE
 
     return jwt.encode(
         {"sub": "x", "status_list": {"bits": 2, "lst": "eNo"}},

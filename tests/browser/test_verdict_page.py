@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from tests.browser.conftest import PageProblems
 from tests.conftest import TEST_ACTOR
 from webapp.models import Card, RevocationReason
-from webapp.services.card_tokens import digits_to_token, qr_text, token_to_digits
-from webapp.services.cards import revoke_card, suspend_card
+from webapp.services.cards.lifecycle import revoke_card, suspend_card
+from webapp.services.cards.tokens import digits_to_token, qr_text, token_to_digits
 from webapp.services.demo import LONGEST_NAME
 
 PHONE_WIDTH = 360

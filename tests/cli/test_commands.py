@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from webapp import create_app
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, Region, User
-from webapp.services.card_tokens import extract_token, verify_card_token
-from webapp.services.qr_codes import card_qr
-from webapp.services.signing_keys import load_keyring
+from webapp.services.cards.qr import card_qr
+from webapp.services.cards.tokens import extract_token, verify_card_token
+from webapp.services.trust.signing_keys import load_keyring
 
 
 def run(runner, *args):
@@ -38,10 +38,10 @@ def test_keys_generate_list_rotate_retire(runner, app):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["keys", "retire", "nope00"], "no signing key with kid 'nope00'"),
-        (["keys", "rotate", "--to", "nope00"], "no signing key with kid 'nope00'"),
-        (["cards", "qr-text", "0000000000"], "no card with number"),
-        (["cards", "revoke", "0000000000", "--reason", "lost"], "no card with number"),
+        (["keys", "retire", "nope00"], "No signing key with kid 'nope00'"),
+        (["keys", "rotate", "--to", "nope00"], "No signing key with kid 'nope00'"),
+        (["cards", "qr-text", "0000000000"], "No card with number"),
+        (["cards", "revoke", "0000000000", "--reason", "lost"], "No card with number"),
     ],
 )
 def test_refusals_print_one_line_and_exit_1(runner, args, message):

@@ -5,8 +5,8 @@ import pytest
 
 from tests.conftest import TEST_ACTOR
 from webapp.models import RevocationReason
-from webapp.services import cards as card_service
-from webapp.services import signing_keys
+from webapp.services.cards import lifecycle as card_service
+from webapp.services.trust import signing_keys
 
 
 def test_jwks_lists_the_verifying_keys_with_cors_and_caching(app, client, signer):
@@ -65,3 +65,15 @@ def test_status_list_answers_304_until_a_status_changes(app, client, session, ma
 def test_unknown_status_lists_are_404(client, signer, path):
     """Only list 1 exists."""
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [("en", "No active signing key"), ("fr", "Aucune clé de signature active"), ("ar", "لا يوجد مفتاح توقيع نشط")],
+)
+def test_status_list_without_a_signing_key_answers_503_json(client, language, reason):
+    """With no signing key yet, the status list is a JSON refusal with a reason code, never a 500 page."""
+    response = client.get(f"/statuslists/1?lang={language}")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "no_signing_key"
+    assert response.get_json()["reason"].startswith(reason)

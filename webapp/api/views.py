@@ -13,7 +13,7 @@ from webapp.extensions import csrf, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import utcnow
-from webapp.services.reference_data import region_name, trade_name
+from webapp.services.register.reference_data import region_name, trade_name
 from webapp.services.verification import Verdict, VerificationResult, verify_scanned_text
 from webapp.verdicts import verdict_message
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from webapp.access import public
 from webapp.db import get_session
 from webapp.keyring import current_keyring
-from webapp.services.status_list import LIST_ID, TOKEN_TYPE, current_status_list
+from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
 from webapp.services.verification import Verdict
 from webapp.verdicts import verdict_message
 

@@ -27,12 +27,12 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.services import cards as card_service
 from webapp.services.audit import Actor
-from webapp.services.card_tokens import qr_text
-from webapp.services.reference_data import REGIONS, SUPPORT_PROGRAMMES, TRADES, sync_reference_data
-from webapp.services.signing_keys import Signer
-from webapp.services.status_list import ensure_status_list
+from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.rollout import issue_cards_in_bulk
+from webapp.services.cards.tokens import qr_text
+from webapp.services.register.reference_data import REGIONS, SUPPORT_PROGRAMMES, TRADES
+from webapp.services.trust.signing_keys import Signer
 
 DEMO_PASSWORD = "demo-artisan-2026"
 DEMO_ACTOR = Actor("system:demo-seed")
@@ -125,12 +125,6 @@ class SeedSummary:
         return out
 
 
-def prepare_reference_data(session: Session) -> None:
-    """Reference tables and the status list row: what every database needs before any card."""
-    sync_reference_data(session)
-    ensure_status_list(session)
-
-
 def _demo_artisan(rng: random.Random, serial: int, region_code: str) -> Artisan:
     gender = rng.choice([Gender.FEMALE, Gender.MALE])
     first_latin, first_ar = rng.choice(FEMALE_NAMES if gender == Gender.FEMALE else MALE_NAMES)
@@ -178,7 +172,7 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
         artisans.append(artisan)
     session.add_all(artisans)
     session.flush()
-    issued = card_service.issue_cards_in_bulk(
+    issued = issue_cards_in_bulk(
         session, artisans[:3] + artisans[4:], signer, DEMO_ACTOR, validity_years=validity_years
     )
     if len(artisans) > 3:  # one card issued long ago, so the demo shows an expired card too

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from webapp.models import Card, CardStatus
-from webapp.services.card_tokens import CardClaims, NotACard, TokenRejected, extract_token, verify_card_token
+from webapp.services.cards.tokens import CardClaims, NotACard, TokenRejected, extract_token, verify_card_token
 
 
 class Verdict(enum.StrEnum):

@@ -9,9 +9,9 @@ import pytest
 
 from tests.conftest import TEST_ACTOR
 from webapp.models import RevocationReason
-from webapp.services import cards as card_service
-from webapp.services import status_list
-from webapp.services.signing_keys import load_keyring
+from webapp.services.cards import lifecycle as card_service
+from webapp.services.trust import status_list
+from webapp.services.trust.signing_keys import load_keyring
 
 SUBJECT = "https://carte.test/statuslists/1"
 VALIDITY = timedelta(days=1)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from webapp.services.card_numbers import new_card_number
-from webapp.services.card_tokens import (
+from webapp.services.cards.numbers import new_card_number
+from webapp.services.cards.tokens import (
     BadSignature,
     CardClaims,
     MalformedToken,

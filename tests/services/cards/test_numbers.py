@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.services.card_numbers import (
+from webapp.services.cards.numbers import (
     ALPHABET,
     LENGTH,
     check_character,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from webapp.models import Region, Sector, SupportProgramme, Trade
+from webapp.services.trust.status_list import ensure_status_list
 
 REGIONS: list[tuple[str, str, str, str]] = [
     ("01", "Tanger-Tétouan-Al Hoceïma", "طنجة تطوان الحسيمة", "Tangier-Tetouan-Al Hoceima"),
@@ -75,6 +76,12 @@ def sync_reference_data(session: Session) -> None:
     for code, fr, ar, en in SUPPORT_PROGRAMMES:
         session.merge(SupportProgramme(code=code, name_fr=fr, name_ar=ar, name_en=en))
     session.flush()
+
+
+def prepare_reference_data(session: Session) -> None:
+    """Reference tables and the status list row: what every database needs before any card."""
+    sync_reference_data(session)
+    ensure_status_list(session)
 
 
 _REGION_NAMES = {code: {"fr": fr, "ar": ar, "en": en} for code, fr, ar, en in REGIONS}

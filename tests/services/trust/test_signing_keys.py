@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
 from webapp.models import AuditEvent, SigningKeyState
-from webapp.services import signing_keys
-from webapp.services.card_tokens import UnknownKey, verify_card_token
+from webapp.services.cards.tokens import UnknownKey, verify_card_token
+from webapp.services.trust import signing_keys
 
 
 def test_thumbprint_matches_rfc_7638_example_shape():

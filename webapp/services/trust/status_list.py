@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, CardStatus, StatusListState, utcnow
-from webapp.services.signing_keys import Signer
+from webapp.services.trust.signing_keys import Signer
 
 LIST_ID = 1
 BITS = 2

@@ -20,39 +20,57 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Card, SigningKey, SigningKeyState, utcnow
 from webapp.services.audit import Actor, record_event
+from webapp.services.errors import N_, DomainError
 
 # A stable 6-character prefix (36 bits) of the RFC 7638 thumbprint: with a PUBLIC_BASE_URL of at
 # most 26 characters it keeps a 25-character name at QR version 11 (8 characters would need 12).
 KID_LENGTH = 6
 
 
-class SigningKeyError(Exception):
-    """Base of the key errors; `str(error)` is a one-line reason for the operator."""
+class SigningKeyError(DomainError):
+    """Base of the key errors."""
+
+    code = "signing_key_error"
 
 
 class NoActiveSigningKey(SigningKeyError):
-    def __init__(self) -> None:
-        super().__init__("no active signing key: run `flask --app wsgi keys generate`")
+    code = "no_signing_key"
+    http_status = 503
+    message = N_("No active signing key: run `flask --app wsgi keys generate`.")
 
 
 class SigningKeyNotFound(SigningKeyError):
+    code = "signing_key_not_found"
+    http_status = 404
+    message = N_("No signing key with kid %(kid)s.")
+
     def __init__(self, kid: str) -> None:
-        super().__init__(f"no signing key with kid {kid!r}")
+        super().__init__(kid=repr(kid))
 
 
 class ActiveKeyCannotBeRetired(SigningKeyError):
+    code = "active_key"
+    message = N_("Key %(kid)s signs new cards: rotate to another key before retiring it.")
+
     def __init__(self, kid: str) -> None:
-        super().__init__(f"key {kid} signs new cards: rotate to another key before retiring it")
+        super().__init__(kid=kid)
 
 
 class KeyAlreadyRetired(SigningKeyError):
+    code = "key_retired"
+    message = N_("Key %(kid)s is already retired.")
+
     def __init__(self, kid: str) -> None:
-        super().__init__(f"key {kid} is already retired")
+        super().__init__(kid=kid)
 
 
 class PrivateKeyUnreadable(SigningKeyError):
+    code = "private_key_unreadable"
+    http_status = 503
+    message = N_("The private key of %(kid)s is missing or unreadable at %(path)s.")
+
     def __init__(self, kid: str, path: Path) -> None:
-        super().__init__(f"the private key of {kid} is missing or unreadable at {path}")
+        super().__init__(kid=kid, path=str(path))
 
 
 def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:

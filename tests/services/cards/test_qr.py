@@ -8,8 +8,8 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
-from webapp.services.card_tokens import CardClaims, qr_text, sign_card_token
-from webapp.services.qr_codes import QUIET_ZONE_MODULES, card_qr, card_qr_png, card_qr_svg
+from webapp.services.cards.qr import QUIET_ZONE_MODULES, card_qr, card_qr_png, card_qr_svg
+from webapp.services.cards.tokens import CardClaims, qr_text, sign_card_token
 
 # The documented budget for PUBLIC_BASE_URL (26 characters), as in production.
 BASE_URL = "https://carte.artisanat.ma"

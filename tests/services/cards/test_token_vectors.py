@@ -9,17 +9,17 @@ from pathlib import Path
 import jwt
 import pytest
 
-from webapp.services import status_list
-from webapp.services.card_tokens import (
+from webapp.services.cards.tokens import (
     TokenRejected,
     digits_to_token,
     extract_token,
     qr_text,
     verify_card_token,
 )
-from webapp.services.signing_keys import jwk_thumbprint, public_key_from_jwk
+from webapp.services.trust import status_list
+from webapp.services.trust.signing_keys import jwk_thumbprint, public_key_from_jwk
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 VECTORS = json.loads((DOCS / "card-token-vectors.json").read_text(encoding="utf-8"))
 KEY = VECTORS["test_key"]
 KEYS = {KEY["public_jwk"]["kid"]: public_key_from_jwk(KEY["public_jwk"])}

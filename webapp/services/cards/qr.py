@@ -6,7 +6,7 @@ import io
 
 import segno
 
-from webapp.services.card_tokens import qr_segments
+from webapp.services.cards.tokens import qr_segments
 
 QUIET_ZONE_MODULES = 4  # the QR specification's minimum
 

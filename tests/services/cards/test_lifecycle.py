@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR, VALIDITY_YEARS
 from webapp.models import AuditEvent, Card, CardStatus, RevocationReason, utcnow
-from webapp.services import cards as card_service
-from webapp.services.card_tokens import verify_card_token
-from webapp.services.signing_keys import load_keyring
+from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.tokens import verify_card_token
+from webapp.services.trust.signing_keys import load_keyring
 
 
 def audit_actions(session, card):
@@ -145,19 +145,6 @@ def test_a_name_over_40_characters_is_refused(session, make_artisan, signer):
         card_service.issue_card(session, artisan, signer, TEST_ACTOR, validity_years=5)
 
 
-def test_bulk_issue_gives_every_artisan_a_signed_card_and_audit_event(session, make_artisan, signer, app):
-    """Bulk issuance: one card per artisan, consecutive indices, one audit event each."""
-    artisans = [make_artisan() for _ in range(25)]
-    issued = card_service.issue_cards_in_bulk(session, artisans, signer, TEST_ACTOR, validity_years=5)
-    session.commit()
-    cards = session.scalars(select(Card).order_by(Card.status_index)).all()
-    keys = load_keyring(session, app.config["KEYS_DIR"]).verifying_keys
-    assert issued == len(cards) == 25
-    assert [c.status_index for c in cards] == list(range(cards[0].status_index, cards[0].status_index + 25))
-    assert all(verify_card_token(c.token, keys).number == c.number for c in cards)
-    assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "card.issue").offset(24)) is not None
-
-
 def test_get_card_accepts_typed_numbers(session, make_card):
     """Looking a card up by a typed number (spaces, lower case) finds it; a wrong one raises."""
     card = make_card()
@@ -165,30 +152,3 @@ def test_get_card_accepts_typed_numbers(session, make_card):
     assert card_service.get_card(session, typed).id == card.id
     with pytest.raises(card_service.CardNotFound):
         card_service.get_card(session, "0000000000")
-
-
-def test_issue_to_all_gives_a_card_to_each_artisan_without_one(app, session, make_artisan, make_card, signer):
-    """The roll-out skips artisans with a card in force, signs in a second process, and can run again."""
-    holder_of_card = make_card().artisan_id
-    newcomers = [make_artisan().id for _ in range(7)]
-    session.commit()
-    database = app.extensions["database"]
-    progress = []
-    issued = card_service.issue_cards_to_all(
-        database.session_scope, signer, TEST_ACTOR, validity_years=5, chunk_size=3, progress=progress.append
-    )
-    keys = load_keyring(session, app.config["KEYS_DIR"]).verifying_keys
-    cards = session.scalars(select(Card).where(Card.artisan_id.in_(newcomers))).all()
-    assert issued == 7 and progress == [1, 4, 7]  # a first chunk of a tenth (at least 1), then 3
-    assert sorted(c.artisan_id for c in cards) == sorted(newcomers)
-    assert all(verify_card_token(c.token, keys).number == c.number for c in cards)
-    assert session.scalar(select(func.count()).select_from(Card).where(Card.artisan_id == holder_of_card)) == 1
-    assert card_service.issue_cards_to_all(database.session_scope, signer, TEST_ACTOR, validity_years=5) == 0
-
-
-def test_drawn_numbers_avoid_numbers_already_in_the_register(session, make_card, monkeypatch):
-    """A drawn number that a card already has is replaced by another before it is used."""
-    existing = make_card().number
-    draws = iter([existing, "0123456789", existing, "ABCDEFGHJK"])
-    monkeypatch.setattr(card_service, "new_card_number", lambda: next(draws))
-    assert sorted(card_service.draw_free_numbers(session, 2)) == ["0123456789", "ABCDEFGHJK"]

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwt.utils import base64url_decode, base64url_encode
 from segno.consts import MODE_BYTE, MODE_NUMERIC
 
-from webapp.services.card_numbers import normalize_card_number
+from webapp.services.cards.numbers import normalize_card_number
 
 ALGORITHM = "ES256"
 MAX_NAME_LENGTH = 40

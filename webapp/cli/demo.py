@@ -1,0 +1,59 @@
+"""`flask --app wsgi setup` and `demo seed`: development set-up and demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from webapp.cli.operations import cli_actor, operation
+from webapp.migrations import upgrade_database
+from webapp.models import Artisan, SigningKey
+from webapp.services import demo
+from webapp.services.register.reference_data import prepare_reference_data
+from webapp.services.trust import signing_keys
+from webapp.services.trust.signing_keys import load_keyring
+
+demo_cli = AppGroup("demo", help="Demo data for development and trials.")
+
+
+@demo_cli.command("seed")
+@click.option("--artisans", type=click.IntRange(min=1, max=1_000_000), default=300, show_default=True)
+def demo_seed(artisans: int) -> None:
+    """Register demo artisans in all 12 regions, issue their cards, and create demo logins."""
+    seed_demo(artisans)
+
+
+def seed_demo(artisans: int) -> None:
+    with operation() as session:
+        keyring = load_keyring(session, current_app.config["KEYS_DIR"])
+        summary = demo.seed(
+            session,
+            keyring.require_signer(),
+            artisan_count=artisans,
+            validity_years=current_app.config["CARD_VALIDITY_YEARS"],
+        )
+    for line in summary.lines(current_app.config["PUBLIC_BASE_URL"]):
+        click.echo(line)
+
+
+@click.command("setup")
+@with_appcontext
+@click.option("--demo/--no-demo", "with_demo", default=True, help="Seed demo data on first setup.")
+def setup(with_demo: bool) -> None:
+    """Development set-up, safe to repeat: migrate, create keys if none, seed demo data once."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    with operation() as session:
+        prepare_reference_data(session)
+        if session.scalar(select(SigningKey.kid).limit(1)) is None:
+            key = signing_keys.generate_key(session, current_app.config["KEYS_DIR"], cli_actor())
+            click.echo(f"created signing key {key.kid} in {current_app.config['KEYS_DIR']}")
+    with operation() as session:
+        seeded = session.scalar(select(Artisan.id).limit(1)) is not None
+    if with_demo and not seeded:
+        seed_demo(artisans=300)
+    elif with_demo:
+        with operation() as session:
+            for line in demo.summary_of_existing(session).lines(current_app.config["PUBLIC_BASE_URL"]):
+                click.echo(line)

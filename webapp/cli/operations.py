@@ -1,0 +1,35 @@
+"""What every command shares: who acts, and a session that turns a refusal into one line.
+
+Commands open their own session (commit on success, roll back on error) and print a one-line
+reason on a refused operation, with exit status 1, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from webapp.db import get_database
+from webapp.keyring import invalidate_keyring
+from webapp.services.audit import Actor
+from webapp.services.errors import DomainError
+
+
+def cli_actor() -> Actor:
+    return Actor(f"cli:{getpass.getuser()}")
+
+
+@contextmanager
+def operation() -> Iterator[Session]:
+    """A committed session; a refused operation prints its reason and exits with status 1."""
+    try:
+        with get_database().session_scope() as session:
+            yield session
+    except DomainError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    finally:
+        invalidate_keyring()

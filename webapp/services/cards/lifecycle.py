@@ -1,0 +1,261 @@
+"""The card lifecycle: issue, suspend, reinstate, revoke, renew, replace.
+
+Each function takes a session, flushes (never commits), writes one audit event per change and
+raises a named error for an illegal transition. Uniqueness (one card in force per artisan, card
+numbers, status indices) is enforced by the database; these functions only explain its refusals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, time
+from typing import Protocol
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models import Artisan, Card, CardStatus, RevocationReason, utcnow
+from webapp.services.audit import Actor, card_snapshot, record_event
+from webapp.services.cards.numbers import new_card_number, normalize_card_number
+from webapp.services.cards.tokens import (
+    MAX_NAME_LENGTH,
+    CardClaims,
+    sign_card_token,
+)
+from webapp.services.errors import N_, DomainError
+from webapp.services.trust import status_list
+from webapp.services.trust.signing_keys import Signer
+
+NUMBER_ATTEMPTS = 5
+
+
+class CardError(DomainError):
+    """Base of the card lifecycle's refusals."""
+
+    code = "card_error"
+
+
+class CardNotFound(CardError):
+    code = "card_not_found"
+    http_status = 404
+    message = N_("No card with number %(number)s.")
+
+    def __init__(self, number: str) -> None:
+        super().__init__(number=number)
+
+
+class ArtisanAlreadyHasCard(CardError):
+    code = "artisan_has_card"
+    message = N_("Artisan %(artisan)s already has a card in force: replace or revoke it first.")
+
+    def __init__(self, artisan_id: int) -> None:
+        super().__init__(artisan=artisan_id)
+
+
+# What each action reads as after "it cannot be ...", one whole sentence per action so that
+# translators keep their own word order.
+_REFUSED_ACTION_MESSAGES = {
+    "suspend": N_("Card %(number)s is %(status)s: it cannot be suspended."),
+    "reinstate": N_("Card %(number)s is %(status)s: it cannot be reinstated."),
+    "revoke": N_("Card %(number)s is %(status)s: it cannot be revoked."),
+    "renew": N_("Card %(number)s is %(status)s: it cannot be renewed."),
+    "replace": N_("Card %(number)s is %(status)s: it cannot be replaced."),
+    "reissue": N_("Card %(number)s is %(status)s: it cannot be re-signed."),
+}
+# Status words, marked for translation: the web layer shows them in the user's language.
+STATUS_WORDS = (N_("active"), N_("suspended"), N_("revoked"))
+
+
+class IllegalTransition(CardError):
+    code = "illegal_transition"
+    translated_params = ("status",)
+
+    def __init__(self, card: Card, action: str) -> None:
+        self.message = _REFUSED_ACTION_MESSAGES[action]  # type: ignore[misc]
+        self.card_status = card.status
+        super().__init__(number=card.number, status=card.status.value)
+
+
+class CardAlreadyRevoked(IllegalTransition):
+    code = "card_already_revoked"
+
+
+class NameTooLong(CardError):
+    code = "name_too_long"
+    http_status = 422
+    message = N_("The Latin name %(name)s is longer than %(limit)d characters.")
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=repr(name), limit=MAX_NAME_LENGTH)
+
+
+def default_expiry(now: datetime, validity_years: int) -> datetime:
+    """End of the day (UTC) `validity_years` after now (29 February falls back to the 28th)."""
+    today = now.astimezone(UTC).date()
+    try:
+        end_day = today.replace(year=today.year + validity_years)
+    except ValueError:
+        end_day = today.replace(year=today.year + validity_years, day=28)
+    return datetime.combine(end_day, time(23, 59, 59), UTC)
+
+
+def card_name(holder: CardHolder) -> str:
+    """The Latin name the token carries; longer than 40 characters is refused, never truncated."""
+    name = holder.name_latin
+    if len(name) > MAX_NAME_LENGTH:
+        raise NameTooLong(name)
+    return name
+
+
+def get_card(session: Session, number: str) -> Card:
+    """The card with this number (typed forms accepted), or CardNotFound."""
+    canonical = normalize_card_number(number)
+    card = session.scalar(select(Card).where(Card.number == canonical)) if canonical else None
+    if card is None:
+        raise CardNotFound(number)
+    return card
+
+
+def _sign(card: Card, artisan: Artisan, signer: Signer) -> None:
+    claims = CardClaims(
+        number=card.number,
+        name=card_name(artisan),
+        trade=artisan.trade_code,
+        region=artisan.region_code,
+        expires_at=card.expires_at,
+        status_index=card.status_index,
+    )
+    card.token = sign_card_token(claims, signer.kid, signer.private_key)
+    card.key_id = signer.kid
+
+
+def _artisan_has_card_in_force(session: Session, artisan_id: int) -> bool:
+    return bool(
+        session.scalar(select(exists().where(Card.artisan_id == artisan_id, Card.status != CardStatus.REVOKED)))
+    )
+
+
+def issue_card(
+    session: Session,
+    artisan: Artisan,
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    now: datetime | None = None,
+    replaces: Card | None = None,
+) -> Card:
+    """Issue a signed card to an artisan who has no card in force."""
+    now = now or utcnow()
+    index = status_list.allocate_indices(session)[0]
+    for _attempt in range(NUMBER_ATTEMPTS):
+        card = Card(
+            number=new_card_number(),
+            artisan=artisan,
+            status=CardStatus.ACTIVE,
+            issued_at=now,
+            expires_at=default_expiry(now, validity_years),
+            status_index=index,
+        )
+        _sign(card, artisan, signer)
+        try:
+            with session.begin_nested():
+                session.add(card)
+                card.replaces = replaces  # after add: begin_nested flushes, the link must not go first
+        except IntegrityError:
+            if _artisan_has_card_in_force(session, artisan.id):
+                raise ArtisanAlreadyHasCard(artisan.id) from None
+            continue  # a card number collision (1 in ~10^8 at full scale): draw another
+        record_event(session, actor, "card.issue", card=card, after=card_snapshot(card))
+        return card
+    raise RuntimeError("could not draw a free card number")  # pragma: no cover - astronomically unlikely
+
+
+def _refusal(card: Card, action: str) -> IllegalTransition:
+    """The named error for a change the card's status does not allow."""
+    error = CardAlreadyRevoked if card.status == CardStatus.REVOKED else IllegalTransition
+    return error(card, action)
+
+
+def _transition(
+    session: Session,
+    card: Card,
+    actor: Actor,
+    action: str,
+    allowed_from: Iterable[CardStatus],
+    to: CardStatus,
+    reason: str | None,
+) -> Card:
+    if card.status not in allowed_from:
+        raise _refusal(card, action)
+    before = card_snapshot(card)
+    card.status = to
+    card.status_reason = reason
+    session.flush()
+    status_list.mark_changed(session)
+    record_event(session, actor, f"card.{action}", card=card, reason=reason, before=before, after=card_snapshot(card))
+    return card
+
+
+def suspend_card(session: Session, card: Card, reason: str, actor: Actor) -> Card:
+    return _transition(session, card, actor, "suspend", [CardStatus.ACTIVE], CardStatus.SUSPENDED, reason)
+
+
+def reinstate_card(session: Session, card: Card, actor: Actor, reason: str | None = None) -> Card:
+    return _transition(session, card, actor, "reinstate", [CardStatus.SUSPENDED], CardStatus.ACTIVE, reason)
+
+
+def revoke_card(session: Session, card: Card, reason: RevocationReason, actor: Actor, note: str | None = None) -> Card:
+    detail = reason.value if not note else f"{reason.value}: {note}"
+    return _transition(
+        session, card, actor, "revoke", [CardStatus.ACTIVE, CardStatus.SUSPENDED], CardStatus.REVOKED, detail
+    )
+
+
+def renew_card(
+    session: Session,
+    card: Card,
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    now: datetime | None = None,
+) -> Card:
+    """Give an active card a new expiry and a freshly signed token (same number, same index)."""
+    if card.status != CardStatus.ACTIVE:
+        raise _refusal(card, "renew")
+    before = card_snapshot(card)
+    card.expires_at = default_expiry(now or utcnow(), validity_years)
+    _sign(card, card.artisan, signer)
+    session.flush()
+    record_event(session, actor, "card.renew", card=card, before=before, after=card_snapshot(card))
+    return card
+
+
+def replace_card(
+    session: Session,
+    card: Card,
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    reason: RevocationReason = RevocationReason.REPLACED,
+    now: datetime | None = None,
+) -> Card:
+    """Revoke a card in force and issue the same artisan a new one with a new number."""
+    revoke_card(session, card, reason, actor, note="replaced by a new card")
+    return issue_card(session, card.artisan, signer, actor, validity_years=validity_years, now=now, replaces=card)
+
+
+class CardHolder(Protocol):
+    """What bulk issuance reads of an artisan (an Artisan, or a lighter row with the same names)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name_latin(self) -> str: ...
+    @property
+    def trade_code(self) -> str: ...
+    @property
+    def region_code(self) -> str: ...

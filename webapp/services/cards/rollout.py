@@ -1,0 +1,196 @@
+"""The national roll-out: cards for many artisans at once, signed in a second process.
+
+Planning (numbers, status indices) happens in the caller's transaction; signing is pure computation
+on plain data, so a worker process signs the next chunk while this one writes the current one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from webapp.models import Artisan, AuditEvent, Card, CardStatus, utcnow
+from webapp.services.audit import Actor
+from webapp.services.bulk import bulk_insert
+from webapp.services.cards.lifecycle import CardHolder, card_name, default_expiry
+from webapp.services.cards.numbers import new_card_number
+from webapp.services.cards.tokens import CardClaims, CardTokenSigner, sign_card_tokens
+from webapp.services.trust import status_list
+from webapp.services.trust.signing_keys import Signer
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """Cards to issue: their holders and claims (numbers drawn, indices allocated), not yet signed."""
+
+    holders: Sequence[CardHolder]
+    claims: list[CardClaims]
+    issued_at: datetime
+
+
+def draw_free_numbers(session: Session, count: int) -> list[str]:
+    """`count` distinct new card numbers that no card in the register has."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        candidates = list({new_card_number() for _ in range(count - len(numbers))} - numbers)
+        taken: set[str] = set()
+        for start in range(0, len(candidates), 500):  # well under every database's parameter limit
+            batch = candidates[start : start + 500]
+            taken.update(session.scalars(select(Card.number).where(Card.number.in_(batch))))
+        numbers.update(number for number in candidates if number not in taken)
+    return list(numbers)
+
+
+def plan_bulk_issue(
+    session: Session, holders: Sequence[CardHolder], *, validity_years: int, now: datetime | None = None
+) -> BulkPlan:
+    """Allocate status indices and card numbers for many holders (in the caller's transaction)."""
+    now = now or utcnow()
+    expires_at = default_expiry(now, validity_years)
+    indices = status_list.allocate_indices(session, len(holders))
+    numbers = draw_free_numbers(session, len(holders))
+    claims = [
+        CardClaims(number, card_name(holder), holder.trade_code, holder.region_code, expires_at, index)
+        for holder, index, number in zip(holders, indices, numbers, strict=True)
+    ]
+    return BulkPlan(holders, claims, now)
+
+
+def insert_signed_cards(session: Session, plan: BulkPlan, tokens: list[str], kid: str, actor: Actor) -> int:
+    """Insert the planned cards with their tokens, and one audit event per card (Core executemany)."""
+    card_table, audit_table = Card.__table__, AuditEvent.__table__
+    bulk_insert(
+        session,
+        card_table,
+        [
+            {
+                "number": claims.number,
+                "artisan_id": holder.id,
+                "status": CardStatus.ACTIVE,
+                "issued_at": plan.issued_at,
+                "expires_at": claims.expires_at,
+                "status_index": claims.status_index,
+                "key_id": kid,
+                "token": token,
+            }
+            for holder, claims, token in zip(plan.holders, plan.claims, tokens, strict=True)
+        ],
+    )
+    first_index = plan.claims[0].status_index
+    ids = dict(
+        session.execute(
+            select(card_table.c.status_index, card_table.c.id).where(
+                card_table.c.status_index.between(first_index, plan.claims[-1].status_index)
+            )
+        ).all()
+    )
+    expires = plan.claims[0].expires_at.isoformat()
+    bulk_insert(
+        session,
+        audit_table,
+        [
+            {
+                "occurred_at": plan.issued_at,
+                "actor": actor.label,
+                "actor_user_id": actor.user_id,
+                "action": "card.issue",
+                "card_id": ids[claims.status_index],
+                "after": {"number": claims.number, "status": "active", "expires_at": expires, "key_id": kid},
+            }
+            for claims in plan.claims
+        ],
+    )
+    return len(plan.claims)
+
+
+def issue_cards_in_bulk(
+    session: Session,
+    holders: Sequence[CardHolder],
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    now: datetime | None = None,
+) -> int:
+    """Issue cards to many artisans at once, in this process and the caller's transaction.
+
+    The caller passes artisans without a card in force; the database still refuses any duplicate.
+    """
+    if not holders:
+        return 0
+    plan = plan_bulk_issue(session, holders, validity_years=validity_years, now=now)
+    token_signer = CardTokenSigner(signer.kid, signer.private_key)
+    return insert_signed_cards(session, plan, [token_signer.sign(c) for c in plan.claims], signer.kid, actor)
+
+
+@dataclass(frozen=True)
+class _HolderRow:
+    id: int
+    name_latin: str
+    trade_code: str
+    region_code: str
+
+
+def holders_without_card(session: Session, limit: int, after_id: int = 0) -> list[_HolderRow]:
+    """Registered artisans with no card in force, by id, after `after_id` (keyset pagination:
+    each page costs the same however many cards exist)."""
+    card_in_force = exists().where(Card.artisan_id == Artisan.id, Card.status != CardStatus.REVOKED)
+    rows = session.execute(
+        select(Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code)
+        .where(Artisan.id > after_id, ~card_in_force)
+        .order_by(Artisan.id)
+        .limit(limit)
+    )
+    return [_HolderRow(id_, f"{first} {last}", trade, region) for id_, first, last, trade, region in rows]
+
+
+def issue_cards_to_all(
+    session_scope: Callable[[], AbstractContextManager[Session]],
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    chunk_size: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """National roll-out: a card for every registered artisan without one, one transaction per chunk.
+
+    Signing is pure computation on plain data: a worker process signs the next chunk while this one
+    writes the current chunk. (Two signing workers were slower on the 2-core machines: the main
+    process then competes with both.) A failed chunk rolls back alone (its status indices stay
+    burnt, never reused); running again continues with the artisans still without a card.
+    """
+    private_key_pem = signer.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    issued = 0
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(sign_card_tokens, private_key_pem, signer.kid, [])  # start the worker while we plan
+        pending: tuple[BulkPlan, Future[list[str]]] | None = None
+        after_id = 0
+        size = max(1, chunk_size // 10)  # a small first chunk fills the pipeline sooner
+        while True:
+            with session_scope() as session:
+                holders = holders_without_card(session, size, after_id)
+                size = chunk_size
+                plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
+            if holders:
+                after_id = holders[-1].id
+            next_job = (plan, pool.submit(sign_card_tokens, private_key_pem, signer.kid, plan.claims)) if plan else None
+            if pending is not None:
+                done_plan, tokens = pending
+                with session_scope() as session:
+                    issued += insert_signed_cards(session, done_plan, tokens.result(), signer.kid, actor)
+                if progress:
+                    progress(issued)
+            if next_job is None:
+                return issued
+            pending = next_job

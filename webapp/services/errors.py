@@ -1,0 +1,45 @@
+"""The one base of every refusal a service raises: a stable code, an HTTP status, a message.
+
+Services import no Flask, so a message is marked for translation with `N_` (extracted by Babel)
+and translated where it is shown: the web layer in the user's language (`webapp/errors.py`), the
+CLI in English (`str(error)`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here."""
+    return message
+
+
+class DomainError(Exception):
+    """A refused operation. Subclasses set `code`, `http_status` and a `message` with named
+    placeholders filled from the constructor's keyword arguments."""
+
+    code: ClassVar[str] = "refused"
+    http_status: ClassVar[int] = 409
+    message: ClassVar[str] = N_("This operation is not allowed.")
+    # Placeholders whose values are themselves words of the product's vocabulary (a status):
+    # the web layer translates them too.
+    translated_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.message % params if params else self.message)
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"
+    http_status = 422
+    message = N_("A reason is required: say why, in a few words.")
+
+
+def required_reason(reason: str | None) -> str:
+    """The reason, stripped; a blank or whitespace-only reason is refused."""
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise ReasonRequired()
+    return cleaned

@@ -1,0 +1,1 @@
+"""The National Register of Handicraft: reference data (and, later, artisans, imports, search)."""

@@ -1,0 +1,1 @@
+"""Trust material: signing keys and the signed status list."""
