@@ -1,11 +1,17 @@
 # Carte Artisan. Two commands do everything on a fresh machine:
-#   make run    set up (venv, database, dev keys, demo data) and serve on http://127.0.0.1:8000
+#   make run    set up (venv, database, dev keys, demo data) and serve on http://127.0.0.1:8000 (PORT=8001 make run)
 #   make test   set up the test tools and run the whole suite (ruff + pytest)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 SECRET_KEY_FILE := instance/secret_key
+# `PORT=8001 make run` serves on another port; the printed QR texts then point there too (the
+# port is only in the QR text's URL, never in the signed token). Set PUBLIC_BASE_URL yourself to
+# print QR texts for another address (a phone on the same network, a tunnel).
+PORT ?= 8000
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+SERVE_ENV := PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) GUNICORN_BIND=127.0.0.1:$(PORT)
 
 .PHONY: run test lint translations setup clean bench
 
@@ -29,11 +35,11 @@ translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile -d webapp/translations --statistics 2>&1 | grep -v '^$$' || true
 
 setup: $(VENV)/.runtime $(SECRET_KEY_FILE) translations
-	$(FLASK) setup
+	$(SERVE_ENV) $(FLASK) setup
 
 run: setup
-	@echo "Carte Artisan on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+	@echo "Carte Artisan on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(SERVE_ENV) $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -30,13 +30,22 @@ CARD_VALIDITY_YEARS = 5
 # rotation or retirement made by the CLI reaches running workers.
 KEYRING_REFRESH_SECONDS = 30
 
+# How long anyone (browsers, CDNs, partners' verifiers) may cache the JWKS. A key is published at
+# least this long before it signs (`keys rotate --to` warns otherwise).
+TRUST_MAX_AGE_SECONDS = 300
+
 # The signed status list: how long clients may cache it, and how long a signed list stays valid.
 STATUS_LIST_MAX_AGE_SECONDS = 300
 STATUS_LIST_VALIDITY_SECONDS = 86400
 
-# Rate limits (Flask-Limiter syntax). Storage: memory:// per worker, or redis://127.0.0.1:6379.
+# Rate limits (Flask-Limiter syntax), per client address. Storage: memory:// counts per worker
+# (development); production requires redis://host:6379, shared by every worker and instance.
 RATELIMIT_STORAGE_URI = "memory://"
-VERIFY_RATE_LIMIT = "120 per minute"
+# Verification is generous: the phones of a whole souk or depot often reach us from ONE carrier
+# address (carrier-grade NAT). 30 staff scanning a card every 2 seconds make 900 a minute; a
+# token cannot be guessed (it is signed), so the limit only guards capacity, not secrecy.
+VERIFY_RATE_LIMIT = "1200 per minute"
+# Login guards passwords: strict, per address.
 LOGIN_RATE_LIMIT = "10 per minute"
 
 # Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: none, serve directly).

@@ -1,10 +1,11 @@
 """Gunicorn settings for Carte Artisan: `gunicorn -c config/gunicorn.conf.py wsgi:app`.
 
 Two sync workers: on two cores they give the same throughput as four with a better p99
-(measured, see ../shared/FACTS.md); gthread workers piled keep-alive clients onto one worker.
+(measured before the project started); gthread workers piled keep-alive clients onto one worker.
 """
 
 import os
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -15,3 +16,15 @@ graceful_timeout = 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def on_starting(server):
+    """Check the configuration once, in the master, before any worker boots: a refused
+    configuration exits at once with its one-line reason (workers that fail to boot would
+    otherwise be restarted forever)."""
+    from webapp.settings import startup_refusal
+
+    refusal = startup_refusal()
+    if refusal:
+        print(f"Carte Artisan cannot start: {refusal}", file=sys.stderr)
+        sys.exit(1)

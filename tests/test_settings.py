@@ -1,5 +1,7 @@
 """Start-up validation: the app refuses configurations it cannot run safely, with a one-line reason."""
 
+import dataclasses
+
 import pytest
 
 from webapp import create_app
@@ -15,6 +17,8 @@ def production(app_config, tmp_path):
         "PUBLIC_BASE_URL": "https://carte.artisanat.ma",
         "SECRET_KEY": "s" * 48,
         "SECRET_KEY_FILE": str(tmp_path / "absent"),
+        "SESSION_COOKIE_SECURE": True,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     }
 
 
@@ -25,6 +29,8 @@ def production(app_config, tmp_path):
         ({"SECRET_KEY": "short"}, "at least 32 characters"),
         ({"PUBLIC_BASE_URL": "http://carte.artisanat.ma"}, "https://"),
         ({"CARTE_ENV": "staging"}, "CARTE_ENV must be one of"),
+        ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE must be true"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI must be a Redis URL"),
     ],
 )
 def test_unsafe_settings_are_refused(production, overrides, reason):
@@ -61,11 +67,23 @@ def test_environment_overrides_defaults(monkeypatch, app_config):
     assert app.config["PUBLIC_BASE_URL"] == "https://carte.example.ma"
 
 
-def test_a_non_integer_setting_is_refused(monkeypatch, app_config):
-    """A malformed integer in the environment is a ConfigError naming the setting."""
-    monkeypatch.setenv("CARD_VALIDITY_YEARS", "five")
-    with pytest.raises(ConfigError, match="CARD_VALIDITY_YEARS"):
+@pytest.mark.parametrize(
+    ("name", "raw"), [("CARD_VALIDITY_YEARS", "five"), ("TRUSTED_PROXY_COUNT", "1.5"), ("SESSION_COOKIE_SECURE", "si")]
+)
+def test_a_malformed_setting_is_refused(monkeypatch, app_config, name, raw):
+    """A malformed integer or boolean in the environment is a ConfigError naming the setting."""
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ConfigError, match=name):
         create_app(app_config)
+
+
+def test_settings_are_one_typed_frozen_object(app):
+    """The app's settings are typed and cannot be changed while it runs."""
+    settings = app.extensions["settings"]
+    assert isinstance(settings.CARD_VALIDITY_YEARS, int) and isinstance(settings.SESSION_COOKIE_SECURE, bool)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.PUBLIC_BASE_URL = "https://elsewhere.example"
+    assert settings.SECRET_KEY not in repr(settings) and app.config["PUBLIC_BASE_URL"] == settings.PUBLIC_BASE_URL
 
 
 def test_secret_key_can_come_from_a_file(app_config, tmp_path):

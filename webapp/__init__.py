@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Flask
 
-from webapp import access, api, auth, cli, db, errors, extensions, i18n, keyring, public, security
-from webapp.settings import PROJECT_ROOT, load_settings, validate_settings
+from webapp import access, api, auth, cli, db, errors, extensions, i18n, keyring, public, security, settings
+from webapp.settings import PROJECT_ROOT, build_settings, check_signing_key_for_serving
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -18,15 +18,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
-    load_settings(app, test_config)
-    validate_settings(app.config)
-    keyring.check_signing_key_for_serving(app)
+    app_settings = build_settings(test_config)
+    check_signing_key_for_serving(app_settings)
+    settings.init_app(app, app_settings, test_config)
 
     db.init_app(app)
     keyring.init_app(app)
+    security.init_app(app)  # first: its body-size check runs before CSRF or anything reads a form
     extensions.init_app(app)
     i18n.init_app(app)
-    security.init_app(app)
     access.init_app(app)
     errors.init_app(app)
 

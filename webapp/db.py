@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from webapp.models import Base
+from webapp.settings import current_settings
 
 
 class Database:
@@ -62,7 +63,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach the database to the app and close each request's session at teardown."""
-    app.extensions["database"] = Database(app.config["DATABASE_URL"])
+    app.extensions["database"] = Database(current_settings(app).DATABASE_URL)
     app.after_request(commit_request_session)
     app.teardown_appcontext(close_request_session)
 

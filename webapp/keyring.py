@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-import click
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from webapp.services.trust.signing_keys import Keyring, load_keyring
-from webapp.settings import ConfigError
+from webapp.settings import current_settings
 
 
 class KeyringCache:
@@ -37,8 +35,9 @@ class KeyringCache:
 
 def init_app(app: Flask) -> None:
     """Needs the database (db.init_app) first."""
+    settings = current_settings(app)
     app.extensions["keyring"] = KeyringCache(
-        app.extensions["database"].session_factory, app.config["KEYS_DIR"], app.config["KEYRING_REFRESH_SECONDS"]
+        app.extensions["database"].session_factory, settings.KEYS_DIR, settings.KEYRING_REFRESH_SECONDS
     )
 
 
@@ -48,24 +47,3 @@ def current_keyring() -> Keyring:
 
 def invalidate_keyring() -> None:
     current_app.extensions["keyring"].invalidate()
-
-
-def check_signing_key_for_serving(app: Flask) -> None:
-    """In production, refuse to serve without a readable private key in KEYS_DIR.
-
-    Commands run through `flask --app wsgi ...` are exempt: they are how the first key is made.
-    """
-    if app.config["CARTE_ENV"] != "production" or click.get_current_context(silent=True) is not None:
-        return
-    keys_dir = Path(app.config["KEYS_DIR"])
-    readable = [path for path in keys_dir.glob("*.pem") if path.is_file() and _readable(path)]
-    if not readable:
-        raise ConfigError(f"no readable signing key in {keys_dir}: run `flask --app wsgi keys generate`")
-
-
-def _readable(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return bool(handle.read(1))
-    except OSError:
-        return False

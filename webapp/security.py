@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp.settings import current_settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -30,9 +32,20 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_oversized_streamed_body() -> None:
+    """A chunked body has no Content-Length for Werkzeug to check before reading, and reading it
+    stops silently at MAX_CONTENT_LENGTH (a cut body would then be "invalid JSON"). Read it now,
+    through the limit and one byte past: over the limit answers 413, exactly as a sized body does.
+    The body stays cached for the view (JSON and forms parse from the cache)."""
+    if request.content_length is None and "wsgi.input_terminated" in request.environ and request.max_content_length:
+        request.get_data(cache=True)
+        request.stream.read(1)  # raises RequestEntityTooLarge once the limit is reached
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_oversized_streamed_body)
     app.after_request(add_security_headers)
-    proxies = app.config["TRUSTED_PROXY_COUNT"]
+    proxies = current_settings(app).TRUSTED_PROXY_COUNT
     if proxies:
         # Behind a reverse proxy, the client address (used by the rate limits) is in X-Forwarded-For.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]

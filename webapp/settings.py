@@ -1,78 +1,161 @@
-"""Settings: committed defaults, then the environment, then validation at start-up.
+"""Settings: committed defaults, then the environment, then explicit overrides, validated at start-up
+into one typed, frozen object.
 
 The app refuses to start on a configuration it cannot run safely, with a one-line reason,
-instead of falling back to a default secret.
+instead of falling back to a default secret. The app's code reads `current_settings()`;
+`app.config` mirrors the same values for Flask and its extensions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import runpy
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+import click
+from flask import Flask, current_app
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-_INT_SETTINGS = {
-    "CARD_VALIDITY_YEARS",
-    "KEYRING_REFRESH_SECONDS",
-    "STATUS_LIST_MAX_AGE_SECONDS",
-    "STATUS_LIST_VALIDITY_SECONDS",
-    "MAX_CONTENT_LENGTH",
-    "TRUSTED_PROXY_COUNT",
-}
-_BOOL_SETTINGS = {"SESSION_COOKIE_SECURE"}
 ENVIRONMENTS = ("development", "production")
+# Rate-limit stores shared by every worker of every instance (production runs many).
+SHARED_RATELIMIT_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://", "redis+unix://")
 
 
 class ConfigError(RuntimeError):
     """The configuration cannot run: the message is the one-line reason shown to the operator."""
 
 
-def load_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
-    """Fill app.config from config/defaults.py, the environment and explicit overrides."""
-    defaults = {
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of config/defaults.py, typed (the comments there say what each one does)."""
+
+    CARTE_ENV: str
+    DATABASE_URL: str
+    PUBLIC_BASE_URL: str
+    KEYS_DIR: str
+    SECRET_KEY_FILE: str
+    CARD_VALIDITY_YEARS: int
+    KEYRING_REFRESH_SECONDS: int
+    TRUST_MAX_AGE_SECONDS: int
+    STATUS_LIST_MAX_AGE_SECONDS: int
+    STATUS_LIST_VALIDITY_SECONDS: int
+    RATELIMIT_STORAGE_URI: str
+    VERIFY_RATE_LIMIT: str
+    LOGIN_RATE_LIMIT: str
+    TRUSTED_PROXY_COUNT: int
+    MAX_CONTENT_LENGTH: int
+    SESSION_COOKIE_HTTPONLY: bool
+    SESSION_COOKIE_SAMESITE: str
+    SESSION_COOKIE_SECURE: bool
+    SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.CARTE_ENV == "production"
+
+
+_FIELD_TYPES = typing.get_type_hints(Settings)
+SETTING_NAMES = tuple(field.name for field in dataclasses.fields(Settings))
+
+
+def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """The settings from config/defaults.py, the environment and explicit overrides, validated."""
+    values: dict[str, Any] = {
         name: value
         for name, value in runpy.run_path(str(PROJECT_ROOT / "config" / "defaults.py")).items()
-        if name.isupper()
+        if name in SETTING_NAMES
     }
-    app.config.update(defaults)
-    for name in [*defaults, "SECRET_KEY", "SECRET_KEY_FILE"]:
+    for name in SETTING_NAMES:
         if name in os.environ:
-            app.config[name] = _parse(name, os.environ[name])
-    app.config.update(overrides or {})
-    app.config["KEYS_DIR"] = str(_from_root(app.config["KEYS_DIR"]))
-    app.config["DATABASE_URL"] = _absolute_sqlite_url(app.config["DATABASE_URL"])
-    app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _read_secret_key_file(_from_root(app.config["SECRET_KEY_FILE"]))
+            values[name] = _parse(name, os.environ[name])
+    values.update({name: value for name, value in (overrides or {}).items() if name in SETTING_NAMES})
+    values["KEYS_DIR"] = str(_from_root(values["KEYS_DIR"]))
+    values["DATABASE_URL"] = _absolute_sqlite_url(values["DATABASE_URL"])
+    values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = _read_secret_key_file(_from_root(values["SECRET_KEY_FILE"]))
+    settings = Settings(**values)
+    validate_settings(settings)
+    return settings
 
 
-def validate_settings(config: dict[str, Any]) -> None:
-    """Raise ConfigError when the settings cannot run (always: the secret key; production: HTTPS)."""
-    if config["CARTE_ENV"] not in ENVIRONMENTS:
-        raise ConfigError(f"CARTE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['CARTE_ENV']!r}")
-    if not config.get("SECRET_KEY"):
+def validate_settings(settings: Settings) -> None:
+    """Raise ConfigError when the settings cannot run (always: the secret key; production: HTTPS,
+    secure cookies and a shared rate-limit store)."""
+    if settings.CARTE_ENV not in ENVIRONMENTS:
+        raise ConfigError(f"CARTE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings.CARTE_ENV!r}")
+    if not settings.SECRET_KEY:
         raise ConfigError(
-            f"no secret key: set SECRET_KEY or create {config['SECRET_KEY_FILE']} (`make run` does it for development)"
+            f"no secret key: set SECRET_KEY or create {settings.SECRET_KEY_FILE} (`make run` does it for development)"
         )
-    if config["CARTE_ENV"] == "production":
-        if len(config["SECRET_KEY"]) < 32:
-            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
-        if not config["PUBLIC_BASE_URL"].startswith("https://"):
-            raise ConfigError("PUBLIC_BASE_URL must be an https:// URL in production")
+    if not settings.is_production:
+        return
+    if len(settings.SECRET_KEY) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+    if not settings.PUBLIC_BASE_URL.startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL must be an https:// URL in production")
+    if not settings.SESSION_COOKIE_SECURE:
+        raise ConfigError("SESSION_COOKIE_SECURE must be true in production (cookies only over HTTPS)")
+    if not settings.RATELIMIT_STORAGE_URI.startswith(SHARED_RATELIMIT_SCHEMES):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI must be a Redis URL in production (redis://host:6379), shared by every worker"
+        )
+
+
+def check_signing_key_for_serving(settings: Settings) -> None:
+    """In production, refuse to serve without a readable private key in KEYS_DIR.
+
+    Commands run through `flask --app wsgi ...` are exempt: they are how the first key is made.
+    """
+    if not settings.is_production or click.get_current_context(silent=True) is not None:
+        return
+    keys_dir = Path(settings.KEYS_DIR)
+    if not any(path.is_file() and _readable(path) for path in keys_dir.glob("*.pem")):
+        raise ConfigError(f"no readable signing key in {keys_dir}: run `flask --app wsgi keys generate`")
+
+
+def startup_refusal() -> str | None:
+    """Why the server cannot start with this environment, in one line, or None.
+
+    gunicorn's master calls it before any worker boots (config/gunicorn.conf.py), so a refused
+    configuration stops the server at once instead of workers failing and restarting forever.
+    """
+    try:
+        check_signing_key_for_serving(build_settings())
+    except ConfigError as refusal:
+        return str(refusal)
+    return None
+
+
+def init_app(app: Flask, settings: Settings, overrides: dict[str, Any] | None) -> None:
+    """Keep the settings on the app and mirror them (and Flask-only overrides) into app.config."""
+    app.extensions["settings"] = settings
+    app.config.update(dataclasses.asdict(settings))
+    # Flask and extension switches a test may set (TESTING, RATELIMIT_ENABLED...) pass through.
+    app.config.update({name: value for name, value in (overrides or {}).items() if name not in SETTING_NAMES})
+
+
+def current_settings(app: Flask | None = None) -> Settings:
+    """The settings of the given app, or of the current one."""
+    return (app or current_app).extensions["settings"]
 
 
 def _parse(name: str, raw: str) -> Any:
-    if name in _INT_SETTINGS:
+    kind = _FIELD_TYPES[name]
+    if kind is int:
         try:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
-    if name in _BOOL_SETTINGS:
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+            raise ConfigError(f"{name} must be true or false, not {raw!r}")
+        return lowered in ("1", "true", "yes", "on")
     return raw
 
 
@@ -94,3 +177,11 @@ def _read_secret_key_file(path: Path) -> str | None:
         return path.read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return bool(handle.read(1))
+    except OSError:
+        return False

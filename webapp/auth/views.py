@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
@@ -15,12 +15,13 @@ from webapp.auth.forms import LoginForm, LogoutForm
 from webapp.db import get_session
 from webapp.extensions import limiter
 from webapp.models import User
+from webapp.settings import current_settings
 
 blueprint = Blueprint("auth", __name__)
 
 
 def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return current_settings().LOGIN_RATE_LIMIT
 
 
 def safe_next(target: str | None) -> str:

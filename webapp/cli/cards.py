@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from webapp.services.cards.qr import card_qr_png, card_qr_svg
 from webapp.services.cards.rollout import issue_cards_to_all
 from webapp.services.cards.tokens import qr_text
 from webapp.services.trust.signing_keys import load_keyring
+from webapp.settings import current_settings
 
 cards_cli = AppGroup("cards", help="Cards: issue, list, show, QR codes, suspend, reinstate, revoke, roll-out.")
 
@@ -38,12 +38,12 @@ def cards_issue_all(chunk_size: int) -> None:
     """Issue a card to every registered artisan who has none in force (national roll-out)."""
     database = get_database()
     with operation() as session:
-        signer = load_keyring(session, current_app.config["KEYS_DIR"]).require_signer()
+        signer = load_keyring(session, current_settings().KEYS_DIR).require_signer()
     issued = issue_cards_to_all(
         database.session_scope,
         signer,
         cli_actor(),
-        validity_years=current_app.config["CARD_VALIDITY_YEARS"],
+        validity_years=current_settings().CARD_VALIDITY_YEARS,
         chunk_size=chunk_size,
         progress=lambda count: click.echo(f"{count} cards issued", err=True),
     )
@@ -56,7 +56,7 @@ def cards_qr_text(card_number: str) -> None:
     """Print exactly the text of the card's QR code."""
     with operation() as session:
         card = card_service.get_card(session, card_number)
-        click.echo(qr_text(current_app.config["PUBLIC_BASE_URL"], card.token))
+        click.echo(qr_text(current_settings().PUBLIC_BASE_URL, card.token))
 
 
 @cards_cli.command("qr-image")
@@ -70,7 +70,7 @@ def cards_qr_image(card_number: str, image_format: str, output: str, scale: int 
         card = card_service.get_card(session, card_number)
         render = card_qr_svg if image_format == "svg" else card_qr_png
         options = {"scale": scale} if scale else {}
-        data = render(current_app.config["PUBLIC_BASE_URL"], card.token, **options)
+        data = render(current_settings().PUBLIC_BASE_URL, card.token, **options)
     with open(output, "wb") as handle:
         handle.write(data)
     click.echo(f"{card.number} {image_format} {len(data)} bytes -> {output}")

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from webapp.cli.operations import cli_actor, operation
+from webapp.cli.operations import cli_actor, flask_command, operation
 from webapp.migrations import upgrade_database
 from webapp.models import Artisan, SigningKey
 from webapp.services import demo
 from webapp.services.register.reference_data import prepare_reference_data
 from webapp.services.trust import signing_keys
 from webapp.services.trust.signing_keys import load_keyring
+from webapp.settings import current_settings
 
 demo_cli = AppGroup("demo", help="Demo data for development and trials.")
 
@@ -22,19 +22,29 @@ demo_cli = AppGroup("demo", help="Demo data for development and trials.")
 @click.option("--artisans", type=click.IntRange(min=1, max=1_000_000), default=300, show_default=True)
 def demo_seed(artisans: int) -> None:
     """Register demo artisans in all 12 regions, issue their cards, and create demo logins."""
+    refuse_in_production("demo seed")
     seed_demo(artisans)
+
+
+def refuse_in_production(command: str) -> None:
+    """Demo data creates accounts with a published password: never in production."""
+    if current_settings().is_production:
+        raise click.ClickException(
+            f"`{command}` is for development and trials: it creates accounts with a known password, "
+            "so it is refused when CARTE_ENV=production (use `db upgrade` and `keys generate`)"
+        )
 
 
 def seed_demo(artisans: int) -> None:
     with operation() as session:
-        keyring = load_keyring(session, current_app.config["KEYS_DIR"])
+        keyring = load_keyring(session, current_settings().KEYS_DIR)
         summary = demo.seed(
             session,
             keyring.require_signer(),
             artisan_count=artisans,
-            validity_years=current_app.config["CARD_VALIDITY_YEARS"],
+            validity_years=current_settings().CARD_VALIDITY_YEARS,
         )
-    for line in summary.lines(current_app.config["PUBLIC_BASE_URL"]):
+    for line in summary.lines(current_settings().PUBLIC_BASE_URL, flask_command()):
         click.echo(line)
 
 
@@ -43,17 +53,18 @@ def seed_demo(artisans: int) -> None:
 @click.option("--demo/--no-demo", "with_demo", default=True, help="Seed demo data on first setup.")
 def setup(with_demo: bool) -> None:
     """Development set-up, safe to repeat: migrate, create keys if none, seed demo data once."""
-    upgrade_database(current_app.config["DATABASE_URL"])
+    refuse_in_production("setup")
+    upgrade_database(current_settings().DATABASE_URL)
     with operation() as session:
         prepare_reference_data(session)
         if session.scalar(select(SigningKey.kid).limit(1)) is None:
-            key = signing_keys.generate_key(session, current_app.config["KEYS_DIR"], cli_actor())
-            click.echo(f"created signing key {key.kid} in {current_app.config['KEYS_DIR']}")
+            key = signing_keys.generate_key(session, current_settings().KEYS_DIR, cli_actor())
+            click.echo(f"created signing key {key.kid} in {current_settings().KEYS_DIR}")
     with operation() as session:
         seeded = session.scalar(select(Artisan.id).limit(1)) is not None
     if with_demo and not seeded:
         seed_demo(artisans=300)
     elif with_demo:
         with operation() as session:
-            for line in demo.summary_of_existing(session).lines(current_app.config["PUBLIC_BASE_URL"]):
+            for line in demo.summary_of_existing(session).lines(current_settings().PUBLIC_BASE_URL, flask_command()):
                 click.echo(line)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from webapp.cli.operations import cli_actor, operation
 from webapp.services.trust import signing_keys
+from webapp.settings import current_settings
 
 keys_cli = AppGroup("keys", help="ES256 signing keys: generate, list, rotate, retire.")
 
@@ -16,7 +16,7 @@ keys_cli = AppGroup("keys", help="ES256 signing keys: generate, list, rotate, re
 def keys_generate() -> None:
     """Create a key: it signs at once if none does, otherwise it is published and waits for rotate."""
     with operation() as session:
-        key = signing_keys.generate_key(session, current_app.config["KEYS_DIR"], cli_actor())
+        key = signing_keys.generate_key(session, current_settings().KEYS_DIR, cli_actor())
         click.echo(f"{key.kid} {key.state.value}")
 
 
@@ -33,7 +33,7 @@ def keys_list() -> None:
 def keys_rotate(to_kid: str | None) -> None:
     """Make a new (or the named) key sign new cards; the old key keeps verifying."""
     with operation() as session:
-        key = signing_keys.rotate_key(session, current_app.config["KEYS_DIR"], cli_actor(), to_kid)
+        key = signing_keys.rotate_key(session, current_settings().KEYS_DIR, cli_actor(), to_kid)
         click.echo(f"{key.kid} active")
 
 

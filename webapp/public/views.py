@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
 from webapp.access import public
@@ -13,11 +13,10 @@ from webapp.db import get_session
 from webapp.keyring import current_keyring
 from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
 from webapp.services.verification import Verdict
+from webapp.settings import current_settings
 from webapp.verdicts import verdict_message
 
 blueprint = Blueprint("public", __name__)
-
-TRUST_MAX_AGE_SECONDS = 300
 
 
 @blueprint.get("/")
@@ -44,7 +43,7 @@ def health() -> Response:
 def jwks() -> Response:
     """Every key that verifies cards: the active key, rotated keys, and keys published ahead of use."""
     response = jsonify(keys=current_keyring().published_jwks)
-    return _shareable(response, TRUST_MAX_AGE_SECONDS)
+    return _shareable(response, current_settings().TRUST_MAX_AGE_SECONDS)
 
 
 @blueprint.get("/statuslists/<int:list_id>")
@@ -53,19 +52,19 @@ def status_list(list_id: int) -> Response:
     """The signed status list (application/statuslist+jwt), with ETag and max-age."""
     if list_id != LIST_ID:
         return _shareable(jsonify(error="not_found"), 60, status=404)
-    config = current_app.config
+    settings = current_settings()
     signed = current_status_list(
         get_session(),
         current_keyring().require_signer(),
-        subject=f"{config['PUBLIC_BASE_URL']}/statuslists/{LIST_ID}",
-        validity=timedelta(seconds=config["STATUS_LIST_VALIDITY_SECONDS"]),
+        subject=f"{settings.PUBLIC_BASE_URL}/statuslists/{LIST_ID}",
+        validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
     )
     etag = hashlib.sha256(signed.token.encode("ascii")).hexdigest()[:32]
     response = Response(signed.token, mimetype=f"application/{TOKEN_TYPE}")
     response.set_etag(etag)
     response.last_modified = signed.signed_at
     response = response.make_conditional(request)
-    return _shareable(response, config["STATUS_LIST_MAX_AGE_SECONDS"])
+    return _shareable(response, settings.STATUS_LIST_MAX_AGE_SECONDS)
 
 
 def _shareable(response: Response, max_age: int, status: int | None = None) -> Response:

@@ -115,13 +115,14 @@ class SeedSummary:
     logins: list[tuple[str, str]] = field(default_factory=list)
     sample_cards: list[tuple[str, str, str]] = field(default_factory=list)  # number, status, token
 
-    def lines(self, public_base_url: str) -> list[str]:
+    def lines(self, public_base_url: str, command: str = "flask --app wsgi") -> list[str]:
+        """What set-up prints; `command` is how this machine runs the CLI, so hints run as printed."""
         out = [f"demo data: {self.artisans} artisans, {self.cards} cards", f"demo logins (password: {DEMO_PASSWORD}):"]
         out += [f"  {email:<36} {role}" for email, role in self.logins]
         out.append("demo cards (open a card's QR text as a URL to see its verdict page):")
         for number, status, token in self.sample_cards:
             out += [f"  {number}  {status}", f"    {qr_text(public_base_url, token)}"]
-        out.append("more: flask --app wsgi cards list --limit 20; flask --app wsgi cards qr-text CARD_NUMBER")
+        out.append(f"more: {command} cards list --limit 20; {command} cards qr-text CARD_NUMBER")
         return out
 
 

@@ -1,0 +1,41 @@
+"""Request hygiene: a streamed (chunked) body obeys the same size limit as a sized one."""
+
+import io
+import json
+
+import pytest
+
+
+def post_chunked(client, path, body: bytes, content_type="application/json"):
+    """POST with Transfer-Encoding: chunked and no Content-Length, as gunicorn hands it to the app
+    (it decodes the chunks and marks the input as terminated)."""
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": content_type},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+@pytest.mark.parametrize("size", [8193, 9000, 100_000])
+def test_a_chunked_verify_body_over_8_kb_gets_413(client, size):
+    """Over MAX_CONTENT_LENGTH, a chunked body is refused with 413, not cut and read as bad JSON."""
+    body = json.dumps({"qr": "x" * size}).encode()
+    response = post_chunked(client, "/api/v1/verify", body)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "payload_too_large"
+
+
+def test_a_small_chunked_verify_body_is_read_whole(client):
+    """Under the limit, a chunked body reaches the view intact and gets a verdict."""
+    response = post_chunked(client, "/api/v1/verify", json.dumps({"qr": "not a card"}).encode())
+    assert response.status_code == 200
+    assert response.get_json()["verdict"] == "not_a_card"
+
+
+def test_a_chunked_login_form_over_the_limit_gets_413(client):
+    """Forms obey the limit too when streamed."""
+    response = post_chunked(
+        client, "/login", b"email=a%40b.ma&password=" + b"x" * 9000, "application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413

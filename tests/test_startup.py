@@ -1,0 +1,64 @@
+"""Start-up under gunicorn: a refused configuration stops the server at once with its reason."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from webapp.settings import PROJECT_ROOT
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    """A production environment that would start, but for the setting each test breaks."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("CARTE_", "GUNICORN_"))}
+    env.update(
+        CARTE_ENV="production",
+        SECRET_KEY="s" * 48,
+        PUBLIC_BASE_URL="https://carte.artisanat.ma",
+        SESSION_COOKIE_SECURE="true",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'carte.sqlite3'}",
+        KEYS_DIR=str(tmp_path / "keys"),  # empty: no signing key
+        GUNICORN_BIND=f"127.0.0.1:{_free_port()}",
+        GUNICORN_ACCESSLOG="",
+    )
+    return env
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        ({}, "no readable signing key"),
+        ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE must be true"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI must be a Redis URL"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
+    ],
+)
+def test_gunicorn_exits_at_once_on_a_refused_configuration(production_env, broken, reason):
+    """gunicorn exits non-zero within seconds, printing the one-line reason, and starts no worker loop."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(GUNICORN), "-c", "config/gunicorn.conf.py", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env={**production_env, **broken},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"Carte Artisan cannot start: {reason}" in result.stderr
+    assert "Booting worker" not in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30
