@@ -9,7 +9,6 @@ import pytest
 import redis
 
 from tests.conftest import csrf_token_from
-from webapp import create_app
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -24,24 +23,24 @@ def redis_url():
 
 
 @pytest.fixture
-def limited_config(app, app_config):
+def limited_config():
     """Rate limiting on (over the `app` fixture's database), with a key prefix of its own so test runs
     never share counters."""
-    return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    return {"RATELIMIT_ENABLED": True, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
 
 
 def verify(client, address="203.0.113.7"):
     return client.post("/api/v1/verify", json={"qr": "not a card"}, environ_base={"REMOTE_ADDR": address})
 
 
-def test_redis_counts_are_shared_by_every_worker(limited_config, redis_url):
+def test_redis_counts_are_shared_by_every_worker(make_app, limited_config, redis_url):
     """With Redis, the count is kept in Redis: a second app (another worker) sees the same count."""
     config = {**limited_config, "RATELIMIT_STORAGE_URI": redis_url, "VERIFY_RATE_LIMIT": "3 per minute"}
-    first_worker = create_app(config).test_client()
+    first_worker = make_app(**config).test_client()
     assert [verify(first_worker).status_code for _ in range(3)] == [200, 200, 200]
     store = redis.Redis.from_url(redis_url)
     assert store.keys(f"*{config['RATELIMIT_KEY_PREFIX']}*"), "no counter written to Redis"
-    second_worker = create_app(config).test_client()
+    second_worker = make_app(**config).test_client()
     refused = verify(second_worker)
     assert refused.status_code == 429 and refused.get_json()["error"] == "rate_limited"
     assert verify(second_worker, address="198.51.100.9").status_code == 200  # per client address
@@ -49,16 +48,16 @@ def test_redis_counts_are_shared_by_every_worker(limited_config, redis_url):
         store.delete(key)
 
 
-def test_the_default_verify_limit_lets_a_whole_souk_through_one_address(limited_config):
+def test_the_default_verify_limit_lets_a_whole_souk_through_one_address(make_app, limited_config):
     """Many phones behind one carrier address: 200 scans in a burst are all answered."""
-    client = create_app(limited_config).test_client()
+    client = make_app(**limited_config).test_client()
     statuses = {verify(client).status_code for _ in range(200)}
     assert statuses == {200}
 
 
-def test_login_is_limited_strictly_per_address(limited_config):
+def test_login_is_limited_strictly_per_address(make_app, limited_config):
     """The eleventh password guess in a minute from one address is refused with 429."""
-    client = create_app(limited_config).test_client()
+    client = make_app(**limited_config).test_client()
     address = {"REMOTE_ADDR": "203.0.113.8"}
     form = {"email": "someone@demo.carte-artisan.ma", "password": "guess"}
     form["csrf_token"] = csrf_token_from(client.get("/login", environ_base=address).get_data(as_text=True))

@@ -1,23 +1,53 @@
-"""Deny by default: every view needs a signed-in user unless it is marked @public.
+"""Who may do what. Deny by default: every view needs a signed-in principal unless it is @public.
 
-Blueprints list their public views explicitly; anything new is private until someone decides.
+Two ways in, one `current_user`:
+- people sign in with a password and get a session cookie (Flask-Login);
+- partner systems send `Authorization: Bearer ca_<prefix>_<secret>` on each request (no cookie,
+  no session, so no CSRF to check) and act as their organisation (`PartnerSystem`).
+Blueprints restrict themselves to roles with `restrict_blueprint`; single views with
+`roles_required`; queries to the person's region or organisation with `current_scope()`.
+Anything new is private until someone decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.db import get_session
 from webapp.extensions import login_manager
 from webapp.models import Role, User
+from webapp.services.partners.api_keys import authenticate_api_key
+from webapp.services.scope import NATIONAL, NOTHING, Scope
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+# The role of a partner's system authenticated by an API key (not a person: no User row).
+PARTNER_SYSTEM = "partner_system"
+BEARER = "Bearer "
+
+
+@dataclass(frozen=True)
+class PartnerSystem:
+    """A partner organisation's server, authenticated by one of its API keys for this request."""
+
+    api_key_id: int
+    api_key_prefix: str
+    organisation_id: int
+    role: str = PARTNER_SYSTEM
+    region_code: None = None
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> None:
+        return None  # never remembered in a session
 
 
 def public(view: View) -> View:
@@ -26,19 +56,49 @@ def public(view: View) -> View:
     return view
 
 
-def roles_required(*roles: Role) -> Callable[[View], View]:
-    """Let through only users with one of these roles (after the login check)."""
+def _has_role(roles: Iterable[str]) -> bool:
+    return current_user.is_authenticated and current_user.role in roles
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Let through only principals with one of these roles (after the login check)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
+            if not _has_role(roles):
                 abort(403)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def restrict_blueprint(blueprint: Blueprint, *roles: str) -> None:
+    """Every non-public view of the blueprint is for these roles only (checked after sign-in)."""
+
+    def check_role() -> None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "is_public", False) or not current_user.is_authenticated:
+            return  # public, or the app-wide check already answered (login redirect or 401)
+        if current_user.role not in roles:
+            abort(403)
+
+    blueprint.before_request(check_role)
+
+
+def current_scope() -> Scope:
+    """The records the current principal may see: an officer's region, a partner's organisation."""
+    if not current_user.is_authenticated:
+        return NOTHING
+    if current_user.role == Role.ADMIN:
+        return NATIONAL
+    if current_user.role == Role.OFFICER:
+        return Scope(region_code=current_user.region_code)
+    if current_user.role in (Role.PARTNER, PARTNER_SYSTEM):
+        return Scope(organisation_id=current_user.organisation_id)
+    return NOTHING  # artisans read their own card, not the register
 
 
 def require_login_unless_public() -> Response | None:
@@ -61,7 +121,21 @@ def load_user(user_id: str) -> User | None:
         return None
 
 
+def load_partner_system(_request: Any) -> PartnerSystem | None:
+    """Flask-Login's request loader: a Bearer API key stands for its organisation's system.
+
+    A malformed, unknown or revoked key is refused outright (401), never silently treated as
+    anonymous; a request without the header falls back to the session as usual.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.startswith(BEARER):
+        return None
+    api_key = authenticate_api_key(get_session(), header[len(BEARER) :])
+    return PartnerSystem(api_key.id, api_key.prefix, api_key.organisation_id)
+
+
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
+    login_manager.request_loader(load_partner_system)
     login_manager.login_view = "auth.login"
     app.before_request(require_login_unless_public)

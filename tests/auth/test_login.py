@@ -2,25 +2,19 @@
 
 import pytest
 
+from tests.conftest import TEST_PASSWORD as PASSWORD
 from tests.conftest import csrf_token_from
-from webapp.models import Role, User
-
-PASSWORD = "correct horse battery"
+from tests.fixtures.auth import AuthActions
+from webapp.models import Role
 
 
 @pytest.fixture
-def officer(session):
-    user = User(email="officer@chambre.test", display_name="Agent Fès", role=Role.OFFICER, region_code="03")
-    user.set_password(PASSWORD)
-    session.add(user)
-    session.commit()
-    return user
+def officer(make_user):
+    return make_user(Role.OFFICER, region="03", email="officer@chambre.test", display_name="Agent Fès")
 
 
 def login(client, email, password, next_url=None):
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+    return AuthActions(client).login(email, password, next_url=next_url)
 
 
 def test_login_then_account_then_logout(client, officer):

@@ -6,24 +6,20 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from webapp import create_app
 from webapp.cli.operations import flask_command
 from webapp.services.trust.signing_keys import write_private_key
 from webapp.settings import PROJECT_ROOT
 
 
 @pytest.fixture
-def production_runner(app_config, tmp_path):
+def production_runner(make_app, app_config):
     """A CLI runner on an app configured for production (with a readable key, so it starts)."""
     write_private_key(Path(app_config["KEYS_DIR"]), "abc123", ec.generate_private_key(ec.SECP256R1()))
-    app = create_app(
-        {
-            **app_config,
-            "CARTE_ENV": "production",
-            "PUBLIC_BASE_URL": "https://carte.artisanat.ma",
-            "SESSION_COOKIE_SECURE": True,
-            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
-        }
+    app = make_app(
+        CARTE_ENV="production",
+        PUBLIC_BASE_URL="https://carte.artisanat.ma",
+        SESSION_COOKIE_SECURE=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
     )
     return app.test_cli_runner()
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from webapp.access import public
-from webapp.db import get_database
+from webapp.access import PARTNER_SYSTEM, public, roles_required
+from webapp.db import get_database, get_session
 from webapp.extensions import csrf, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
-from webapp.models import utcnow
+from webapp.models import Organisation, utcnow
 from webapp.services.register.reference_data import region_name, trade_name
 from webapp.services.verification import Verdict, VerificationResult, verify_scanned_text
 from webapp.verdicts import verdict_message
@@ -46,6 +47,20 @@ def verify() -> tuple[Response, int]:
             now=checked_at,
         )
     return _answer(result, checked_at), 200
+
+
+@blueprint.get("/me")
+@roles_required(PARTNER_SYSTEM)
+def who_am_i() -> Response:
+    """For a partner's developer: which organisation and key the API sees (checks a key works)."""
+    organisation = get_session().get(Organisation, current_user.organisation_id)
+    assert organisation is not None  # the foreign key guarantees it
+    response = jsonify(
+        organisation={"id": organisation.id, "name": organisation.name, "kind": organisation.kind.value},
+        api_key={"prefix": current_user.api_key_prefix},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _answer(result: VerificationResult, checked_at: Any, error: str | None = None) -> Response:

@@ -11,10 +11,12 @@ from webapp.models.card import (
     SigningKeyState,
     StatusListState,
 )
+from webapp.models.partner import ApiKey, Organisation, PartnerKind
 from webapp.models.reference import Region, Sector, SupportProgramme, Trade
-from webapp.models.user import Organisation, PartnerKind, Role, User
+from webapp.models.user import Role, User
 
 __all__ = [
+    "ApiKey",
     "Artisan",
     "AuditEvent",
     "Base",

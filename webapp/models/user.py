@@ -1,4 +1,4 @@
-"""People who sign in, their role, and the partner organisations staff belong to."""
+"""People who sign in and their role."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.models.artisan import Artisan, enum_column
 from webapp.models.base import Base, UTCDateTime, utcnow
+from webapp.models.partner import Organisation
 from webapp.models.reference import Region
 
 
@@ -20,23 +21,6 @@ class Role(enum.StrEnum):
     OFFICER = "officer"  # registry officer of one regional chamber
     PARTNER = "partner"  # staff of a partner organisation
     ARTISAN = "artisan"
-
-
-class PartnerKind(enum.StrEnum):
-    TRANSPORTER = "transporter"
-    MARKET_ORGANISER = "market_organiser"
-    LENDER = "lender"
-    TRAINING_BODY = "training_body"
-
-
-class Organisation(Base):
-    """A partner organisation (transporter, market organiser, lender, training body)."""
-
-    __tablename__ = "organisation"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[PartnerKind] = mapped_column(enum_column(PartnerKind))
 
 
 class User(UserMixin, Base):

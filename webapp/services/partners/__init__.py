@@ -1,0 +1,1 @@
+"""Partners: their organisations, API keys (and, later, offers, eligibility and redemptions)."""

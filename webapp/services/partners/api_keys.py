@@ -1,0 +1,97 @@
+"""API keys for partner systems (a bank's or a logistics platform's server calling the API).
+
+A key reads `ca_<prefix>_<secret>`: the prefix (public, stored) finds the row in one indexed
+lookup, the secret (256 random bits) is stored only as its SHA-256 and compared in constant time.
+The whole key is shown once, when it is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import ApiKey, Organisation, utcnow
+from webapp.services.audit import Actor, record_event
+from webapp.services.errors import N_, DomainError, required_reason
+
+KEY_SCHEME = "ca"
+_KEY_SHAPE = re.compile(rf"{KEY_SCHEME}_([a-z2-7]{{10}})_([A-Za-z0-9_-]{{43}})")
+
+
+class InvalidApiKey(DomainError):
+    """Unknown, malformed or revoked: the caller is not told which."""
+
+    code = "invalid_api_key"
+    http_status = 401
+    message = N_("This API key is not valid. Check the Authorization header: Bearer followed by the whole key.")
+
+
+class ApiKeyNotFound(DomainError):
+    code = "api_key_not_found"
+    http_status = 404
+    message = N_("No API key with prefix %(prefix)s.")
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix=prefix)
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A freshly created key: `plaintext` is shown once and never stored."""
+
+    api_key: ApiKey
+    plaintext: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def create_api_key(session: Session, organisation: Organisation, label: str, actor: Actor) -> NewApiKey:
+    """A new key for an organisation's system, audited; the caller shows `plaintext` once."""
+    label = required_reason(label)
+    prefix = _random_prefix()
+    secret = secrets.token_urlsafe(32)  # 43 characters
+    api_key = ApiKey(organisation=organisation, prefix=prefix, secret_sha256=_digest(secret), label=label)
+    session.add(api_key)
+    session.flush()
+    record_event(session, actor, "api_key.create", after={"prefix": prefix, "organisation": organisation.name})
+    return NewApiKey(api_key, f"{KEY_SCHEME}_{prefix}_{secret}")
+
+
+def _random_prefix() -> str:
+    """10 lower-case base-32 characters (50 bits): readable in logs and support calls."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+def authenticate_api_key(session: Session, presented: str) -> ApiKey:
+    """The active key a presented `ca_<prefix>_<secret>` string stands for, or InvalidApiKey."""
+    match = _KEY_SHAPE.fullmatch(presented.strip())
+    if match is None:
+        raise InvalidApiKey()
+    prefix, secret = match.groups()
+    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    # Compare even when there is no such key, so timing does not tell which prefixes exist.
+    expected = api_key.secret_sha256 if api_key is not None else "0" * 64
+    if not hmac.compare_digest(expected, _digest(secret)) or api_key is None or api_key.is_revoked:
+        raise InvalidApiKey()
+    return api_key
+
+
+def revoke_api_key(session: Session, prefix: str, actor: Actor) -> ApiKey:
+    """Withdraw a key at once (a leaked key, a retired system); audited."""
+    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if api_key is None:
+        raise ApiKeyNotFound(prefix)
+    if not api_key.is_revoked:
+        api_key.revoked_at = utcnow()
+        session.flush()
+        record_event(session, actor, "api_key.revoke", before={"prefix": prefix}, after={"revoked": True})
+    return api_key
