@@ -3,20 +3,21 @@
 const section = document.getElementById("verdict");
 const details = document.getElementById("card-details");
 const checkedAt = document.getElementById("checked-at");
-const titles = document.getElementById("verdict-titles").content;
-const localReasons = document.getElementById("local-reasons").content;
+// Titles and messages of every verdict, in the page's language (rendered from webapp/verdicts.py).
+const texts = document.getElementById("verdict-texts").content;
 let latestCheck = 0;
 
-function textOf(fragment, verdict) {
-  const node = fragment.querySelector(`[data-verdict="${verdict}"]`);
-  return node ? node.textContent.trim() : "";
+function textOf(verdict) {
+  const node = texts.querySelector(`[data-verdict="${verdict}"]`);
+  return node ? { title: node.dataset.title, message: node.textContent.trim() } : { title: verdict, message: "" };
 }
 
 function show(verdict, reason) {
   section.className = `verdict verdict-${verdict}`;
   section.dataset.verdict = verdict;
-  section.querySelector("[data-verdict-title]").textContent = textOf(titles, verdict) || verdict;
-  section.querySelector("[data-verdict-reason]").textContent = reason ?? textOf(localReasons, verdict);
+  const text = textOf(verdict);
+  section.querySelector("[data-verdict-title]").textContent = text.title;
+  section.querySelector("[data-verdict-reason]").textContent = reason ?? text.message;
 }
 
 function fill(container, values) {
@@ -60,7 +61,7 @@ async function check() {
   }
   if (thisCheck !== latestCheck) return; // a newer fragment is being checked: drop this answer
   if (!answer || !answer.verdict) {
-    show("network_error", "");
+    show("network_error");
     return;
   }
   show(answer.verdict, answer.reason);

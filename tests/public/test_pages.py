@@ -64,3 +64,27 @@ class TestBehindAProxy:
 
         assert [post("10.0.0.1") for _ in range(3)] == [200, 200, 429]
         assert post("10.0.0.2") == 200
+
+
+def test_verdict_texts_are_published_in_every_language(client):
+    """Offline verifiers fetch every verdict's title and message in fr, ar and en, cacheable, in one place."""
+    response = client.get("/verdict-texts.json")
+    texts = response.get_json()
+    assert response.status_code == 200 and set(texts) == {"fr", "ar", "en"}
+    expected = {
+        "valid", "expired", "revoked", "suspended", "unknown_key", "bad_signature", "not_a_card", "malformed",
+        "pending", "network_error",
+    }  # fmt: skip
+    for language in texts.values():
+        assert set(language) == expected
+        assert all(text["title"] and text["message"] for text in language.values())
+    assert texts["en"]["revoked"]["title"] == "Revoked" and texts["fr"]["revoked"]["title"] == "Révoquée"
+    assert texts["ar"]["malformed"]["message"] != texts["en"]["malformed"]["message"]
+    assert "max-age" in response.headers["Cache-Control"] and response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_api_and_the_published_texts_say_the_same(client):
+    """The verify API's reason is the published message of its verdict, in the caller's language."""
+    published = client.get("/verdict-texts.json").get_json()["ar"]
+    answer = client.post("/api/v1/verify", json={"qr": "hello"}, headers={"Accept-Language": "ar"}).get_json()
+    assert answer["reason"] == published[answer["verdict"]]["message"]

@@ -12,9 +12,8 @@ from webapp.access import public
 from webapp.db import get_session
 from webapp.keyring import current_keyring
 from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
-from webapp.services.verification import Verdict
 from webapp.settings import current_settings
-from webapp.verdicts import verdict_message
+from webapp.verdicts import PAGE_STATES, VERDICT_TEXTS, texts_in_every_language
 
 blueprint = Blueprint("public", __name__)
 
@@ -29,7 +28,14 @@ def home() -> str:
 @public
 def verdict_page() -> str:
     """The page a printed QR code opens; its script reads the token from the URL fragment."""
-    return render_template("public/verdict.html", verdict_message=verdict_message, Verdict=Verdict)
+    return render_template("public/verdict.html", verdict_texts=VERDICT_TEXTS | PAGE_STATES)
+
+
+@blueprint.get("/verdict-texts.json")
+@public
+def verdict_texts() -> Response:
+    """Every verdict's title and message in fr, ar and en, for verifiers that work offline."""
+    return _shareable(jsonify(texts_in_every_language()), current_settings().TRUST_MAX_AGE_SECONDS)
 
 
 @blueprint.get("/healthz")
