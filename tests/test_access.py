@@ -6,7 +6,9 @@ from flask import Blueprint
 from flask_login import current_user
 
 from webapp.access import PARTNER_SYSTEM, current_scope, public, restrict_blueprint, roles_required
+from webapp.db import get_session
 from webapp.models import Role
+from webapp.services.register.artisans import get_artisan
 from webapp.services.scope import NATIONAL, NOTHING, Scope
 
 
@@ -35,6 +37,10 @@ def guarded_app(make_app):
     @area.get("/scope")
     def scope():
         return repr(current_scope())
+
+    @area.get("/artisans/<int:artisan_id>")
+    def artisan(artisan_id):
+        return get_artisan(get_session(), artisan_id, current_scope()).rna_number
 
     guarded.register_blueprint(area)
     return guarded
@@ -97,6 +103,19 @@ def test_partner_staff_are_scoped_to_their_organisation(guarded_app, make_user):
 
         login_user(user)
         assert current_scope() == Scope(organisation_id=user.organisation_id)
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_another_regions_record_answers_404(guarded_client, session, make_user, make_artisan, language):
+    """An officer opens their region's artisan; another region's answers 404, like a missing one."""
+    own, other = make_artisan(region_code="03"), make_artisan(region_code="07")
+    session.commit()
+    sign_in(guarded_client, make_user(Role.OFFICER, region="03"))
+    assert guarded_client.get(f"/area/artisans/{own.id}").get_data(as_text=True) == own.rna_number
+    refused = guarded_client.get(f"/area/artisans/{other.id}?lang={language}")
+    missing = guarded_client.get(f"/area/artisans/999999?lang={language}")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.get_data(as_text=True) == missing.get_data(as_text=True)
 
 
 def bearer(key: str) -> dict[str, str]:
