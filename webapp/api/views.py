@@ -62,7 +62,7 @@ def _answer(result: VerificationResult, checked_at: Any, error: str | None = Non
             "trade_name": trade_name(claims.trade, language),
             "region": claims.region,
             "region_name": region_name(claims.region, language),
-            "expires": claims.expires_at.date().isoformat(),
+            "expires": claims.expiry_date.isoformat(),  # the date in Morocco, as printed on the card
         }
     answer["checked_at"] = checked_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     response = jsonify(answer)
