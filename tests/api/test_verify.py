@@ -4,8 +4,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jwt
@@ -347,3 +349,22 @@ def test_an_issued_cards_expiry_date_is_its_last_day_in_morocco(app, client, mak
     local = card.expires_at.astimezone(ZoneInfo("Africa/Casablanca"))
     assert local.time() == time(23, 59, 59)
     assert verify(client, card.token).get_json()["card"]["expires"] == local.date().isoformat()
+
+
+def _documented_example() -> tuple[dict, str]:
+    document = (Path(__file__).resolve().parents[2] / "docs" / "card-token.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- begin api example -->\n```json\n(.*?)\n```\n<!-- end api example -->", document, re.DOTALL)
+    assert match, "no API example in docs/card-token.md"
+    return json.loads(match[1]), document
+
+
+def test_the_documented_response_is_the_apis(app, client, make_card):
+    """docs/card-token.md shows the API's exact fields, and each field is in its field table."""
+    example, document = _documented_example()
+    body = verify(client, make_card().token, "en").get_json()
+    assert body.keys() == example.keys() and body["card"].keys() == example["card"].keys()
+    assert example["reason"] == body["reason"]
+    assert (example["card"]["trade_name"], example["card"]["region_name"]) == ("Carpets", "Marrakesh-Safi")
+    fields = [*body, *(f"card.{name}" for name in body["card"]), "error"]
+    assert all(f"| `{field}` |" in document for field in fields)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", example["checked_at"])
