@@ -1,5 +1,5 @@
 """Verification of a scanned card: token, signature and claims, then status at the token's
-index, then expiry (docs/card-token.md section 6, in that order).
+index, then expiry (docs/card-token.md section 8, in that order).
 
 The server and an offline verifier give one verdict: both read the status at the token's `sl`
 index. The server reads it from the register (the card holding that index, one lookup on a unique
@@ -59,7 +59,7 @@ def register_status_at(connection: Connection, index: int, number: str) -> int:
 
     UNASSIGNED when no card holds the index. A card that holds it under another number than the
     token's is something our issuer never signs (a leaked key or a bug): the verdict still follows
-    the index, as offline verifiers' does, and the operators are alerted (rule L3).
+    the index, as offline verifiers' does, and the operators are alerted (rule L4).
     """
     if index > _MAX_STORED_INDEX:
         return UNASSIGNED

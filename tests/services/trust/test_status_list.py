@@ -1,6 +1,7 @@
 """The status list: IETF Token Status List, 2 bits per card, rebuilt when a status changes."""
 
 import base64
+import json
 import zlib
 from datetime import timedelta
 
@@ -152,6 +153,11 @@ def test_an_expired_list_is_unusable(app, session, signer, make_card):
     assert read(app, session, signed.token, signed.signed_at + VALIDITY - timedelta(seconds=1))
 
 
+def _with_header(token, header):
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    return encoded + token[token.index(".") :]
+
+
 def _resigned(token, signer, header=None, **payload_changes):
     payload = jwt.decode(token, options={"verify_signature": False})
     payload.update(payload_changes)
@@ -164,6 +170,10 @@ def _resigned(token, signer, header=None, **payload_changes):
     [
         (lambda token, signer: _resigned(token, signer, header={"typ": "JWT"}), "not_a_status_list"),
         (lambda token, signer: _resigned(token, signer, header={"kid": "zzzzzz"}), "unknown_key"),
+        (
+            lambda token, signer: _with_header(token, {"alg": "ES256", "kid": ["a"], "typ": "statuslist+jwt"}),
+            "malformed",
+        ),
         (lambda token, signer: token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB"), "bad_signature"),
         (
             lambda token, signer: _resigned(token, signer, sub="https://elsewhere.example/statuslists/1"),
@@ -176,7 +186,7 @@ def _resigned(token, signer, header=None, **payload_changes):
         (lambda token, signer: _resigned(token, signer, status_list={"bits": 2, "lst": "bm90IHpsaWI"}), "malformed"),
         (lambda token, signer: "not.a.token", "malformed"),
     ],
-    ids=["typ-jwt", "unknown-kid", "bad-signature", "other-subject", "bits-1", "lst-not-zlib", "garbage"],
+    ids=["typ-jwt", "unknown-kid", "kid-a-list", "bad-signature", "other-subject", "bits-1", "lst-not-zlib", "garbage"],
 )
 def test_lists_a_verifier_must_not_read(app, session, signer, make_card, change, reason):
     """Wrong typ, key, signature, subject, bits or encoding: the list is unusable, with its reason."""

@@ -163,7 +163,7 @@ def qr_segments(public_base_url: str, token: str) -> list[tuple[str, int]]:
 def extract_token(scanned: str, public_base_url: str) -> str:
     """The compact token inside a scanned text: our verify URL, a bare token, or its digits.
 
-    Rules U1-U9 of docs/card-token.md: "our URL" is PUBLIC_BASE_URL (scheme and host compared
+    Rules U1-U7 of docs/card-token.md: "our URL" is PUBLIC_BASE_URL (scheme and host compared
     case-insensitively) followed by exactly "/v" (case-sensitive, no query) and a fragment.
     """
     text = scanned.strip(_WHITESPACE)
@@ -220,7 +220,7 @@ def read_header(token: str) -> dict[str, Any]:
 def verify_card_token(token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> CardClaims:
     """Check the header, the key and the signature, then the claims; raise a TokenRejected.
 
-    Steps 2-6 of docs/card-token.md section 6, in that order. Each part is decoded once, and the
+    Steps 2-6 of docs/card-token.md section 8, in that order. Each part is decoded once, and the
     signature is checked here (ES256 only, the header's alg is never trusted).
     """
     parts = token.split(".")

@@ -4,7 +4,7 @@ Every card owns a fixed index, allocated under a row lock and never reused. A st
 a new index) bumps the list's version; the signed list is rebuilt lazily, on the first request
 that finds it stale, and cached in the database so every worker serves the same bytes.
 
-Reading a list (read_status_list_token, StatusList.status) follows docs/card-token.md section 5,
+Reading a list (read_status_list_token, StatusList.status) follows docs/card-token.md section 7,
 exactly as an offline verifier does: the test vectors run through it.
 """
 
@@ -93,7 +93,7 @@ def capacity(size: int) -> int:
 
 
 def status_at(packed: bytes, index: int) -> int:
-    """The status of an index, UNASSIGNED past the end of the list (rule S5)."""
+    """The status of an index, UNASSIGNED past the end of the list (rules L2, L3)."""
     if index >= len(packed) * 8 // BITS:
         return UNASSIGNED
     return read_status(packed, index)
@@ -123,7 +123,7 @@ def current_status_list(
     """The signed list, rebuilt when a status changed or half its validity has passed.
 
     `ttl_seconds` is how long a verifier may keep it before fetching again: the same number as
-    the HTTP max-age it is served with (rule S7), so a cache and the token never disagree.
+    the HTTP max-age it is served with (rule S6), so a cache and the token never disagree.
     """
     now = now or utcnow()
     state = session.get(StatusListState, LIST_ID)
@@ -186,14 +186,15 @@ class StatusList:
 def read_status_list_token(
     token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey], *, subject: str, now: datetime
 ) -> StatusList:
-    """Rules S1-S6 of docs/card-token.md: a list a verifier may read, or StatusListUnusable."""
+    """Rules S1-S4 of docs/card-token.md: a list a verifier may read, or StatusListUnusable."""
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.DecodeError:
+    except jwt.InvalidTokenError:  # not a JWS, or a kid that is not a string
         raise StatusListUnusable("malformed") from None
     if header.get("typ") != TOKEN_TYPE or header.get("alg") != "ES256":
         raise StatusListUnusable("not_a_status_list")
-    key = verifying_keys.get(header.get("kid"))  # type: ignore[arg-type]
+    kid = header.get("kid")
+    key = verifying_keys.get(kid) if isinstance(kid, str) else None
     if key is None:
         raise StatusListUnusable("unknown_key")
     try:
