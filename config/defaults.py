@@ -34,7 +34,8 @@ KEYRING_REFRESH_SECONDS = 30
 # least this long before it signs (`keys rotate --to` warns otherwise).
 TRUST_MAX_AGE_SECONDS = 300
 
-# The signed status list: how long clients may cache it, and how long a signed list stays valid.
+# The signed status list: how long clients may cache it (HTTP max-age, and the token's ttl: one
+# number), and how long a signed list stays valid (its exp; it is signed again after half of it).
 STATUS_LIST_MAX_AGE_SECONDS = 300
 STATUS_LIST_VALIDITY_SECONDS = 86400
 

@@ -4,7 +4,11 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
@@ -14,7 +18,7 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_ACTOR
 from webapp.models import AuditEvent, RevocationReason, utcnow
 from webapp.services.cards import lifecycle as card_service
-from webapp.services.cards.tokens import qr_text, token_to_digits
+from webapp.services.cards.tokens import qr_text, sign_card_token, token_to_digits, verify_card_token
 from webapp.services.trust import signing_keys
 
 URL = "/api/v1/verify"
@@ -42,7 +46,7 @@ def test_valid_card_shows_its_details(app, client, make_card):
         "trade_name": "Zellige tilework",
         "region": "03",
         "region_name": "Fez-Meknes",
-        "expires": card.expires_at.date().isoformat(),
+        "expires": card.expires_at.astimezone(ZoneInfo("Africa/Casablanca")).date().isoformat(),
     }
     assert body["checked_at"].endswith("Z")
     assert response.headers["Cache-Control"] == "no-store"
@@ -163,7 +167,7 @@ BAD_TOKENS = [
     ("changed-name", _changed_name, "bad_signature"),
     ("unknown-kid", _unknown_kid, "unknown_key"),
     ("truncated", _truncated, "malformed"),
-    ("truncated-signature", _truncated_signature, "bad_signature"),
+    ("truncated-signature", _truncated_signature, "malformed"),
     ("status-list-token", _status_list_token, "not_a_card"),
     ("signed-but-no-card-claims", _signed_junk, "not_a_card"),
     ("empty", lambda card, keys_dir: "", "malformed"),
@@ -296,3 +300,71 @@ class TestRateLimit:
         codes = [client.post(URL, json={"qr": "x"}).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         assert client.post(URL, json={"qr": "x"}).get_json()["error"] == "rate_limited"
+
+
+def _signed(app, card, **changes):
+    """The card's claims with some changed, signed by our key (what only a leaked key or a bug could make)."""
+    private = signing_keys.load_private_key(app.config["KEYS_DIR"], card.key_id)
+    claims = verify_card_token(card.token, {card.key_id: private.public_key()})
+    return sign_card_token(replace(claims, **changes), card.key_id, private)
+
+
+def test_the_verdict_follows_the_tokens_index_not_its_number(app, client, session, make_card, caplog):
+    """A token naming another card's index gets that index's status, as offline verifiers see; an alarm is logged."""
+    card, other = make_card(), make_card()
+    card_service.revoke_card(session, other, RevocationReason.STOLEN, TEST_ACTOR)
+    session.commit()
+    token = _signed(app, card, status_index=other.status_index)
+    body = verify(client, token).get_json()
+    assert body["verdict"] == "revoked" and body["card"]["number"] == card.number
+    assert f"names status index {other.status_index}, which is card {other.number}'s" in caplog.text
+
+
+@pytest.mark.parametrize("index", [2, 3, 1000, 2**31, 2**63], ids=["padding", "end-of-byte", "far", "int32", "int64"])
+def test_an_index_no_card_holds_is_not_a_card(app, client, make_card, index):
+    """An index past the list (or in its padding) is no card's: not_a_card, without card details."""
+    card = make_card()
+    body = verify(client, _signed(app, card, status_index=index)).get_json()
+    assert body["verdict"] == "not_a_card" and "card" not in body
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "expected"),
+    [
+        (datetime(2031, 11, 22, 22, 59, 59, tzinfo=UTC), "2031-11-22"),
+        (datetime(2031, 11, 22, 23, 59, 59, tzinfo=UTC), "2031-11-23"),
+        (datetime(2032, 1, 10, 23, 59, 59, tzinfo=UTC), "2032-01-10"),
+    ],
+    ids=["utc-plus-1", "an-hour-later-is-the-next-day", "ramadan-utc-plus-0"],
+)
+def test_the_expiry_date_is_the_date_in_morocco(app, client, make_card, expires_at, expected):
+    """card.expires is the Africa/Casablanca date of exp (UTC+0 there from 14 Dec 2031 to 18 Jan 2032)."""
+    card = make_card()
+    assert verify(client, _signed(app, card, expires_at=expires_at), "en").get_json()["card"]["expires"] == expected
+
+
+def test_an_issued_cards_expiry_date_is_its_last_day_in_morocco(app, client, make_card):
+    """A fresh card's exp is 23:59:59 in Casablanca on the date the API shows."""
+    card = make_card()
+    local = card.expires_at.astimezone(ZoneInfo("Africa/Casablanca"))
+    assert local.time() == time(23, 59, 59)
+    assert verify(client, card.token).get_json()["card"]["expires"] == local.date().isoformat()
+
+
+def _documented_example() -> tuple[dict, str]:
+    document = (Path(__file__).resolve().parents[2] / "docs" / "card-token.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- begin api example -->\n```json\n(.*?)\n```\n<!-- end api example -->", document, re.DOTALL)
+    assert match, "no API example in docs/card-token.md"
+    return json.loads(match[1]), document
+
+
+def test_the_documented_response_is_the_apis(app, client, make_card):
+    """docs/card-token.md shows the API's exact fields, and each field is in its field table."""
+    example, document = _documented_example()
+    body = verify(client, make_card().token, "en").get_json()
+    assert body.keys() == example.keys() and body["card"].keys() == example["card"].keys()
+    assert example["reason"] == body["reason"]
+    assert (example["card"]["trade_name"], example["card"]["region_name"]) == ("Carpets", "Marrakesh-Safi")
+    fields = [*body, *(f"card.{name}" for name in body["card"]), "error"]
+    assert all(f"| `{field}` |" in document for field in fields)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", example["checked_at"])

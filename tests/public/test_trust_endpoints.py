@@ -77,3 +77,17 @@ def test_status_list_without_a_signing_key_answers_503_json(client, language, re
     assert response.status_code == 503
     assert response.get_json()["error"] == "no_signing_key"
     assert response.get_json()["reason"].startswith(reason)
+
+
+class TestStatusListLifetime:
+    @pytest.fixture(params=[300, 60])
+    def app_config(self, app_config, request):
+        return {**app_config, "STATUS_LIST_MAX_AGE_SECONDS": request.param}
+
+    def test_status_list_ttl_equals_its_http_max_age(self, app, client, make_card):
+        """The token's ttl and the response's max-age are one number, STATUS_LIST_MAX_AGE_SECONDS."""
+        make_card()
+        response = client.get("/statuslists/1")
+        payload = jwt.decode(response.get_data(as_text=True), options={"verify_signature": False})
+        assert payload["ttl"] == response.cache_control.max_age == app.config["STATUS_LIST_MAX_AGE_SECONDS"]
+        assert payload["exp"] - payload["iat"] == app.config["STATUS_LIST_VALIDITY_SECONDS"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -16,6 +16,7 @@ from webapp.keyring import current_keyring
 from webapp.models import Organisation, utcnow
 from webapp.services.register.reference_data import region_name, trade_name
 from webapp.services.verification import Verdict, VerificationResult, verify_scanned_text
+from webapp.settings import current_settings
 from webapp.verdicts import verdict_message
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,7 +25,7 @@ csrf.exempt(blueprint)
 
 
 def _verify_limit() -> str:
-    return current_app.config["VERIFY_RATE_LIMIT"]
+    return current_settings().VERIFY_RATE_LIMIT
 
 
 @blueprint.post("/verify")
@@ -42,7 +43,7 @@ def verify() -> tuple[Response, int]:
         result = verify_scanned_text(
             connection,
             scanned,
-            public_base_url=current_app.config["PUBLIC_BASE_URL"],
+            public_base_url=current_settings().PUBLIC_BASE_URL,
             verifying_keys=current_keyring().verifying_keys,
             now=checked_at,
         )
@@ -77,7 +78,7 @@ def _answer(result: VerificationResult, checked_at: Any, error: str | None = Non
             "trade_name": trade_name(claims.trade, language),
             "region": claims.region,
             "region_name": region_name(claims.region, language),
-            "expires": claims.expires_at.date().isoformat(),
+            "expires": claims.expiry_date.isoformat(),  # the date in Morocco, as printed on the card
         }
     answer["checked_at"] = checked_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     response = jsonify(answer)

@@ -64,6 +64,7 @@ def status_list(list_id: int) -> Response:
         current_keyring().require_signer(),
         subject=f"{settings.PUBLIC_BASE_URL}/statuslists/{LIST_ID}",
         validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
+        ttl_seconds=settings.STATUS_LIST_MAX_AGE_SECONDS,  # the token's ttl is the HTTP max-age (rule S6)
     )
     etag = hashlib.sha256(signed.token.encode("ascii")).hexdigest()[:32]
     response = Response(signed.token, mimetype=f"application/{TOKEN_TYPE}")

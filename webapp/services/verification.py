@@ -1,12 +1,17 @@
-"""Verification of a scanned card: signature, then register status, then expiry.
+"""Verification of a scanned card: token, signature and claims, then status at the token's
+index, then expiry (docs/card-token.md section 8, in that order).
 
-Used by the verify API (and so by the public verdict page). The verdicts are the product's
-vocabulary (DESIGN decision 6); the messages shown for them live in the views.
+The server and an offline verifier give one verdict: both read the status at the token's `sl`
+index. The server reads it from the register (the card holding that index, one lookup on a unique
+column), which is what the status list it publishes says; `verify_offline` reads it from a signed
+status list, as the verifier apps do. The verdicts are the product's vocabulary (DESIGN decision
+6); the messages shown for them live in the views.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,8 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from webapp.models import Card, CardStatus
-from webapp.services.cards.tokens import CardClaims, NotACard, TokenRejected, extract_token, verify_card_token
+from webapp.models import Card
+from webapp.services.cards.tokens import CardClaims, TokenRejected, extract_token, verify_card_token
+from webapp.services.trust.status_list import REVOKED, STATUS_VALUES, SUSPENDED, UNASSIGNED, VALID, StatusList
+
+logger = logging.getLogger(__name__)
 
 
 class Verdict(enum.StrEnum):
@@ -32,19 +40,53 @@ class Verdict(enum.StrEnum):
 @dataclass(frozen=True)
 class VerificationResult:
     verdict: Verdict
-    # Present only when the signature is valid: what the card itself says.
+    # Present only when the signature is valid and the index is a card's: what the card itself says.
     claims: CardClaims | None = None
 
 
 # Built once and run as Core on a plain connection: the ORM query cost four times as much, and
 # this runs on every verification.
 _CARD_TABLE = Card.__table__
-_STATUS_BY_NUMBER = select(_CARD_TABLE.c.status).where(_CARD_TABLE.c.number == bindparam("number"))
+_CARD_AT_INDEX = select(_CARD_TABLE.c.number, _CARD_TABLE.c.status).where(
+    _CARD_TABLE.c.status_index == bindparam("index")
+)
+# The status_index column is a 32-bit integer: a larger index is no card's (and never reaches the database).
+_MAX_STORED_INDEX = 2**31 - 1
 
 
-def card_status(connection: Connection, number: str) -> CardStatus | None:
-    """The stored status of a card number, or None if the register has no such card."""
-    return connection.execute(_STATUS_BY_NUMBER, {"number": number}).scalar_one_or_none()
+def register_status_at(connection: Connection, index: int, number: str) -> int:
+    """The status value the published list holds at `index`, read from the register.
+
+    UNASSIGNED when no card holds the index. A card that holds it under another number than the
+    token's is something our issuer never signs (a leaked key or a bug): the verdict still follows
+    the index, as offline verifiers' does, and the operators are alerted (rule L4).
+    """
+    if index > _MAX_STORED_INDEX:
+        return UNASSIGNED
+    row = connection.execute(_CARD_AT_INDEX, {"index": index}).one_or_none()
+    if row is None:
+        return UNASSIGNED
+    if row.number != number:
+        logger.error("signed token for card %s names status index %d, which is card %s's", number, index, row.number)
+    return STATUS_VALUES[row.status]
+
+
+def verdict_for_status(claims: CardClaims, status: int, now: datetime) -> VerificationResult:
+    """Steps 7 and 8: revoked > suspended > no card at this index > expired > valid."""
+    if status == REVOKED:
+        return VerificationResult(Verdict.REVOKED, claims)
+    if status == SUSPENDED:
+        return VerificationResult(Verdict.SUSPENDED, claims)
+    if status != VALID:
+        return VerificationResult(Verdict.NOT_A_CARD)  # UNASSIGNED, or past the end of the list
+    if claims.expires_at <= now:
+        return VerificationResult(Verdict.EXPIRED, claims)
+    return VerificationResult(Verdict.VALID, claims)
+
+
+def read_card(scanned: str, public_base_url: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> CardClaims:
+    """Steps 1-6: the signed claims of a scanned text, or a TokenRejected naming its verdict."""
+    return verify_card_token(extract_token(scanned, public_base_url), verifying_keys)
 
 
 def verify_scanned_text(
@@ -55,18 +97,25 @@ def verify_scanned_text(
     verifying_keys: dict[str, ec.EllipticCurvePublicKey],
     now: datetime,
 ) -> VerificationResult:
-    """Everything a verifier needs to know about one scanned text."""
+    """Everything a verifier needs to know about one scanned text (the server: status from the register)."""
     try:
-        claims = verify_card_token(extract_token(scanned, public_base_url), verifying_keys)
+        claims = read_card(scanned, public_base_url, verifying_keys)
     except TokenRejected as rejection:
         return VerificationResult(Verdict(rejection.verdict))
-    status = card_status(connection, claims.number)
-    if status is None:
-        return VerificationResult(Verdict(NotACard.verdict))
-    if status == CardStatus.REVOKED:
-        return VerificationResult(Verdict.REVOKED, claims)
-    if status == CardStatus.SUSPENDED:
-        return VerificationResult(Verdict.SUSPENDED, claims)
-    if claims.expires_at <= now:
-        return VerificationResult(Verdict.EXPIRED, claims)
-    return VerificationResult(Verdict.VALID, claims)
+    return verdict_for_status(claims, register_status_at(connection, claims.status_index, claims.number), now)
+
+
+def verify_offline(
+    scanned: str,
+    *,
+    public_base_url: str,
+    verifying_keys: dict[str, ec.EllipticCurvePublicKey],
+    status_list: StatusList,
+    now: datetime,
+) -> VerificationResult:
+    """The same verdict from the token, the JWKS and a usable signed status list alone (no register)."""
+    try:
+        claims = read_card(scanned, public_base_url, verifying_keys)
+    except TokenRejected as rejection:
+        return VerificationResult(Verdict(rejection.verdict))
+    return verdict_for_status(claims, status_list.status(claims.status_index), now)

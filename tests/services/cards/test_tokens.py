@@ -158,3 +158,221 @@ def test_a_token_with_a_typ_header_is_not_a_card():
     token = jwt.encode(claims().to_payload(), KEY, algorithm="ES256", headers={"kid": "kid001", "typ": "JWT"})
     with pytest.raises(NotACard):
         verify_card_token(token, KEYS)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def raw_token(header: dict, payload_json: str, key: ec.EllipticCurvePrivateKey = KEY) -> str:
+    """A token with exactly this header and these payload bytes, correctly signed with ES256."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    signing_input = f"{b64(json.dumps(header, separators=(',', ':')).encode())}.{b64(payload_json.encode())}"
+    r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def payload_json(**overrides) -> str:
+    payload = claims().to_payload()
+    payload.update(overrides)
+    return json.dumps({k: v for k, v in payload.items() if v is not DROP}, separators=(",", ":"))
+
+
+DROP = object()
+GOOD_HEADER = {"alg": "ES256", "kid": "kid001"}
+
+
+@pytest.mark.parametrize(
+    ("shape", "error"),
+    [
+        ("{base}/v", MalformedToken),
+        ("{base}/v#", MalformedToken),
+        ("{base}/v#{digits_cut}", MalformedToken),
+        ("{base}/v/#{digits}", NotACard),
+        ("{base}/V#{digits}", NotACard),
+        ("{base}/v?lang=ar#{digits}", NotACard),
+        ("{base}/#{digits}", NotACard),
+        ("{base}/x#{digits}", NotACard),
+        ("{base}#{digits}", NotACard),
+        ("{base}", NotACard),
+        ("{base}.evil.example/v#{digits}", NotACard),
+        ("http://carte.artisanat.ma/v#{digits}", NotACard),
+        ("https://carte.artisanat.ma:443/v#{digits}", NotACard),
+    ],
+    ids=[
+        "our-url-no-fragment",
+        "our-url-empty-fragment",
+        "our-url-cut-digits",
+        "trailing-slash",
+        "upper-case-path",
+        "query",
+        "root-path",
+        "other-path",
+        "no-path",
+        "bare-origin",
+        "look-alike-host",
+        "http-scheme",
+        "explicit-port",
+    ],
+)
+def test_url_shapes_get_their_rejection(shape, error):
+    """Our URL: PUBLIC_BASE_URL + exactly "/v" + a fragment; incomplete is malformed, other pages not_a_card."""
+    digits = token_to_digits(sign_card_token(claims(), "kid001", KEY))
+    scanned = shape.format(base=BASE_URL, digits=digits, digits_cut=digits[:-4])
+    with pytest.raises(error):
+        verify_card_token(extract_token(scanned, BASE_URL), KEYS)
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    ["HTTPS://Carte.Artisanat.MA/v#{digits}", "\r\n{base}/v#{digits}\r\n", "\t{base}/v#{token}"],
+    ids=["scheme-and-host-any-case", "line-ends", "tab-and-plain-token"],
+)
+def test_our_url_in_any_case_and_with_surrounding_whitespace(scanned):
+    """Scheme and host compare case-insensitively; leading and trailing whitespace is trimmed."""
+    token = sign_card_token(claims(), "kid001", KEY)
+    assert extract_token(scanned.format(base=BASE_URL, digits=token_to_digits(token), token=token), BASE_URL) == token
+
+
+def test_a_truncated_signature_is_malformed_not_forged():
+    """A signature shorter (or longer) than 86 characters is an incomplete code: scan again."""
+    token = sign_card_token(claims(), "kid001", KEY)
+    for damaged in (token[:-1], token[:-20], token + "A"):
+        with pytest.raises(MalformedToken):
+            verify_card_token(damaged, KEYS)
+
+
+@pytest.mark.parametrize(
+    ("header", "error"),
+    [
+        ({"alg": "ES256", "kid": "kid001", "typ": "JWT"}, NotACard),
+        ({"alg": "ES256", "kid": "kid001", "crit": ["b64"], "b64": False}, NotACard),
+        ({"alg": "ES256", "kid": "kid001", "b64": True}, NotACard),
+        ({"alg": "ES256", "kid": "kid001", "jku": "https://evil.example/jwks.json"}, NotACard),
+        ({"alg": "ES256", "kid": "kid001", "x5u": "https://evil.example/cert.pem"}, NotACard),
+        ({"alg": "ES256", "kid": "kid001", "cty": "JWT"}, NotACard),
+        ({"alg": "ES256"}, NotACard),
+        ({"alg": "ES256", "kid": 1}, NotACard),
+        ({"alg": "ES256", "kid": None}, NotACard),
+        ({"kid": "kid001"}, BadSignature),
+        ({"alg": "ES384", "kid": "kid001"}, BadSignature),
+        ({"alg": "es256", "kid": "kid001"}, BadSignature),
+        ({"alg": "ES256", "kid": "KID001"}, UnknownKey),
+    ],
+    ids=[
+        "typ",
+        "crit-b64",
+        "b64",
+        "jku",
+        "x5u",
+        "cty",
+        "no-kid",
+        "kid-number",
+        "kid-null",
+        "no-alg",
+        "alg-es384",
+        "alg-lower-case",
+        "kid-other-case",
+    ],
+)
+def test_header_members_other_than_alg_and_kid_are_refused(header, error):
+    """The header is exactly alg ES256 and a string kid: alg first (bad_signature), then the members (not_a_card)."""
+    with pytest.raises(error):
+        verify_card_token(raw_token(header, payload_json()), KEYS)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        payload_json(cn="K7M2Q9XH4W"),
+        payload_json(cn="k7m2q9xh4v"),
+        payload_json(cn="K7M2Q-9XH4V"),
+        payload_json(cn="K7M2Q9XH4"),
+        payload_json(cn=12345),
+        payload_json(n=""),
+        payload_json(n="A" * 41),
+        payload_json(n=None),
+        payload_json(t="XYZ"),
+        payload_json(t="zel"),
+        payload_json(r="13"),
+        payload_json(r="3"),
+        payload_json(r=3),
+        payload_json(exp=1953158399.0),
+        payload_json(exp="1953158399"),
+        payload_json(exp=True),
+        payload_json(exp=-1),
+        payload_json(exp=253402300800),
+        payload_json(sl=-1),
+        payload_json(sl=3.0),
+        payload_json(sl=True),
+        payload_json(sl=False),
+        payload_json(sl="42"),
+        payload_json(sl=None),
+        payload_json(sl=DROP),
+        payload_json(exp=DROP),
+        payload_json(extra="x"),
+        '{"cn":"K7M2Q9XH4V","n":"A","t":"ZEL","r":"03","exp":1953158399,"sl":4.2e1}',
+        "[1,2,3]",
+        '"a card"',
+    ],
+    ids=[
+        "cn-bad-check-character",
+        "cn-lower-case",
+        "cn-with-dash",
+        "cn-too-short",
+        "cn-number",
+        "n-empty",
+        "n-41-characters",
+        "n-null",
+        "t-not-in-table",
+        "t-lower-case",
+        "r-not-in-table",
+        "r-one-digit",
+        "r-number",
+        "exp-float",
+        "exp-string",
+        "exp-boolean",
+        "exp-negative",
+        "exp-after-year-9999",
+        "sl-negative",
+        "sl-float-3.0",
+        "sl-true",
+        "sl-false",
+        "sl-string",
+        "sl-null",
+        "sl-missing",
+        "exp-missing",
+        "extra-claim",
+        "sl-exponent",
+        "array",
+        "string",
+    ],
+)
+def test_signed_payloads_of_the_wrong_shape_are_not_cards(payload):
+    """Exactly the six claims, each of its type and range (C1-C8): anything else, even well signed, is not_a_card."""
+    with pytest.raises(NotACard):
+        verify_card_token(raw_token(GOOD_HEADER, payload), KEYS)
+
+
+def test_the_name_may_hold_40_characters_counted_as_code_points():
+    """40 characters is the limit, counted in code points (an accented letter is one)."""
+    token = raw_token(GOOD_HEADER, payload_json(n="É" * 40))
+    assert verify_card_token(token, KEYS).name == "É" * 40
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"cn":"K7M2Q9XH4V","exp":NaN}',
+        '{"cn":"K7M2Q9XH4V","exp":Infinity}',
+        '\ufeff{"cn":"K7M2Q9XH4V"}',
+        '{"cn":"K7M2Q9XH4V"',
+    ],
+    ids=["nan", "infinity", "byte-order-mark", "unfinished-json"],
+)
+def test_payloads_that_are_not_strict_json_are_malformed(payload):
+    """NaN, Infinity, a byte-order mark or broken JSON: malformed, as JSON.parse in a browser says."""
+    with pytest.raises(MalformedToken):
+        verify_card_token(raw_token(GOOD_HEADER, payload), KEYS)

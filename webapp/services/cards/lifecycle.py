@@ -20,6 +20,7 @@ from webapp.services.audit import Actor, card_snapshot, record_event
 from webapp.services.cards.numbers import new_card_number, normalize_card_number
 from webapp.services.cards.tokens import (
     MAX_NAME_LENGTH,
+    MOROCCO,
     CardClaims,
     sign_card_token,
 )
@@ -91,13 +92,18 @@ class NameTooLong(CardError):
 
 
 def default_expiry(now: datetime, validity_years: int) -> datetime:
-    """End of the day (UTC) `validity_years` after now (29 February falls back to the 28th)."""
-    today = now.astimezone(UTC).date()
+    """The last second (in UTC) of the day in Morocco `validity_years` after today in Morocco.
+
+    A card is valid through its expiry date in Africa/Casablanca time (UTC+1, UTC+0 during
+    Ramadan), not UTC (docs/card-token.md rule C6). 29 February falls back to the 28th.
+    """
+    today = now.astimezone(MOROCCO).date()
     try:
         end_day = today.replace(year=today.year + validity_years)
     except ValueError:
         end_day = today.replace(year=today.year + validity_years, day=28)
-    return datetime.combine(end_day, time(23, 59, 59), UTC)
+    # Morocco changes its clocks at 02:00 or 03:00, never around midnight: 23:59:59 always exists once.
+    return datetime.combine(end_day, time(23, 59, 59), MOROCCO).astimezone(UTC)
 
 
 def card_name(holder: CardHolder) -> str:

@@ -13,17 +13,19 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import jwt
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from jwt.utils import base64url_decode, base64url_encode
 from segno.consts import MODE_BYTE, MODE_NUMERIC
 
 from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES
 
 ALGORITHM = "ES256"
 MAX_NAME_LENGTH = 40
@@ -34,6 +36,17 @@ _DIGIT_OFFSET = 45  # "-", the lowest character of base64url and "."
 _MAX_CHAR = ord("z") - _DIGIT_OFFSET
 # Hard cap on what we try to parse: a card token is ~300 characters, its digits ~600.
 MAX_TEXT_LENGTH = 4096
+# Trimmed from both ends of a scanned text (scanners add line ends); nothing else is.
+_WHITESPACE = " \t\r\n"
+VERIFY_PATH = "/v"
+HEADER_MEMBERS = frozenset({"alg", "kid"})
+CLAIM_NAMES = frozenset({"cn", "n", "t", "r", "exp", "sl"})
+# An ES256 signature is 64 bytes, so exactly 86 base64url characters.
+SIGNATURE_LENGTH = 86
+# A card's expiry date is a date in Morocco: exp is the last second of that day there.
+MOROCCO = ZoneInfo("Africa/Casablanca")
+# 9999-12-31T23:59:59Z: the last second an exp may name (every language's dates reach it).
+MAX_EXPIRY = 253402300799
 
 
 class TokenRejected(Exception):
@@ -67,6 +80,11 @@ class CardClaims:
     expires_at: datetime
     status_index: int
 
+    @property
+    def expiry_date(self) -> date:
+        """The date printed on the card: the day of `exp` in Morocco (Africa/Casablanca)."""
+        return self.expires_at.astimezone(MOROCCO).date()
+
     def to_payload(self) -> dict[str, Any]:
         return {
             "cn": self.number,
@@ -84,7 +102,7 @@ _ES256 = ec.ECDSA(hashes.SHA256())
 class CardTokenSigner:
     """Signs card tokens with one key. The header is encoded once; the bytes are those PyJWT makes
     (compact JSON, sorted header), but without its per-call overhead, which cost more than the
-    ECDSA signature itself when issuing 622,000 cards. Verification stays with PyJWT."""
+    ECDSA signature itself when issuing 622,000 cards."""
 
     def __init__(self, kid: str, private_key: ec.EllipticCurvePrivateKey) -> None:
         header = json.dumps({"alg": ALGORITHM, "kid": kid}, separators=(",", ":"), sort_keys=True)
@@ -129,7 +147,7 @@ def digits_to_token(digits: str) -> str:
 
 
 def verify_page_prefix(public_base_url: str) -> str:
-    return f"{public_base_url}/v#"
+    return f"{public_base_url}{VERIFY_PATH}#"
 
 
 def qr_text(public_base_url: str, token: str) -> str:
@@ -143,17 +161,25 @@ def qr_segments(public_base_url: str, token: str) -> list[tuple[str, int]]:
 
 
 def extract_token(scanned: str, public_base_url: str) -> str:
-    """The compact token inside a scanned text: our verify URL, a bare token, or its digits."""
-    text = scanned.strip()
+    """The compact token inside a scanned text: our verify URL, a bare token, or its digits.
+
+    Rules U1-U7 of docs/card-token.md: "our URL" is PUBLIC_BASE_URL (scheme and host compared
+    case-insensitively) followed by exactly "/v" (case-sensitive, no query) and a fragment.
+    """
+    text = scanned.strip(_WHITESPACE)
     if not text:
         raise MalformedToken()
     if len(text) > MAX_TEXT_LENGTH:
         raise NotACard()
-    prefix = verify_page_prefix(public_base_url)
-    if text[: len(prefix)].lower() == prefix.lower():
-        return _fragment_token(text[len(prefix) :])
+    origin = public_base_url
+    if text[: len(origin)].lower() == origin.lower():
+        rest = text[len(origin) :]
+        if rest == VERIFY_PATH or rest.startswith(VERIFY_PATH + "#"):
+            return _fragment_token(rest[len(VERIFY_PATH) + 1 :])  # no fragment, or an empty one: malformed
+        if not rest or rest[0] in "/?#":
+            raise NotACard()  # another page of our site ("/", "/v/", "/V", "/v?lang=ar"): not a card's QR
     if re.match(r"[a-z][a-z0-9+.-]*:", text, re.IGNORECASE):
-        raise NotACard()  # another site's URL, a phone number, a Wi-Fi code...
+        raise NotACard()  # another site's URL (look-alike hosts too), a phone number, a Wi-Fi code...
     if _DIGITS.fullmatch(text):
         return _fragment_token(text)
     if _JWS_SHAPE.fullmatch(text):
@@ -172,9 +198,14 @@ def _fragment_token(fragment: str) -> str:
     return fragment
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN, Infinity, -Infinity: not JSON (RFC 8259), and JSON.parse refuses them
+
+
 def _b64_json(segment: str) -> Any:
+    """Strict: base64url, then UTF-8 (no BOM), then RFC 8259 JSON; anything else is malformed."""
     try:
-        return json.loads(base64url_decode(segment))
+        return json.loads(base64url_decode(segment).decode("utf-8"), parse_constant=_reject_constant)
     except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise MalformedToken() from None
 
@@ -187,34 +218,55 @@ def read_header(token: str) -> dict[str, Any]:
 
 
 def verify_card_token(token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> CardClaims:
-    """Check the signature with a known key and return the claims; raise a TokenRejected."""
-    header = read_header(token)
+    """Check the header, the key and the signature, then the claims; raise a TokenRejected.
+
+    Steps 2-6 of docs/card-token.md section 8, in that order. Each part is decoded once, and the
+    signature is checked here (ES256 only, the header's alg is never trusted).
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise MalformedToken()
+    encoded_header, encoded_payload, encoded_signature = parts
+    header = read_header(encoded_header)
     if header.get("alg") != ALGORITHM:
         raise BadSignature()  # "none", HS256 with our public key as secret, ...: never trusted
-    if "typ" in header:
-        raise NotACard()  # status lists and other JWTs signed by our keys carry a typ
-    kid = header.get("kid")
-    key = verifying_keys.get(kid) if isinstance(kid, str) else None
+    if header.keys() != HEADER_MEMBERS:
+        raise NotACard()  # typ (status lists, other JWTs), crit, jku, x5u, b64..., or no kid: not a card header
+    kid = header["kid"]
+    if not isinstance(kid, str):
+        raise NotACard()
+    key = verifying_keys.get(kid)
     if key is None:
-        raise UnknownKey()
-    payload = _b64_json(token.split(".")[1])  # damaged payload: malformed, whatever the signature
+        raise UnknownKey()  # a retired key, or a kid we never had: never try the other keys
+    payload = _b64_json(encoded_payload)  # damaged payload: malformed, whatever the signature
+    if len(encoded_signature) != SIGNATURE_LENGTH:
+        raise MalformedToken()  # an incomplete code is "scan again", never "forged"
+    raw = base64url_decode(encoded_signature)
+    signature = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     try:
-        jwt.api_jws.decode(token, key, algorithms=[ALGORITHM])
-    except (jwt.InvalidSignatureError, jwt.DecodeError):
+        key.verify(signature, f"{encoded_header}.{encoded_payload}".encode("ascii"), _ES256)
+    except InvalidSignature:
         raise BadSignature() from None  # header and payload read fine: the signature is what fails
     return _claims_from_payload(payload)
 
 
 def _claims_from_payload(payload: Any) -> CardClaims:
-    if not isinstance(payload, dict):
+    """Rules C1-C8: exactly the six claims, each of its type and range; anything else is not a card."""
+    if not isinstance(payload, dict) or payload.keys() != CLAIM_NAMES:
         raise NotACard()
-    number, name, trade, region = (payload.get(k) for k in ("cn", "n", "t", "r"))
-    expires, index = payload.get("exp"), payload.get("sl")
+    number, name, trade, region = payload["cn"], payload["n"], payload["t"], payload["r"]
+    expires, index = payload["exp"], payload["sl"]
     if not (
         isinstance(number, str)
         and normalize_card_number(number) == number
-        and all(isinstance(value, str) and value for value in (name, trade, region))
-        and type(expires) is int
+        and isinstance(name, str)
+        and 1 <= len(name) <= MAX_NAME_LENGTH
+        and isinstance(trade, str)
+        and trade in TRADE_CODES
+        and isinstance(region, str)
+        and region in REGION_CODES
+        and type(expires) is int  # not a bool, not 3.0
+        and 0 <= expires <= MAX_EXPIRY
         and type(index) is int
         and index >= 0
     ):

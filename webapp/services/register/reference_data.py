@@ -84,6 +84,10 @@ def prepare_reference_data(session: Session) -> None:
     ensure_status_list(session)
 
 
+# What a card token's "r" and "t" may hold (rule C4 of docs/card-token.md, where the tables are published).
+REGION_CODES = frozenset(code for code, *_names in REGIONS)
+TRADE_CODES = frozenset(code for code, *_rest in TRADES)
+
 _REGION_NAMES = {code: {"fr": fr, "ar": ar, "en": en} for code, fr, ar, en in REGIONS}
 _TRADE_NAMES = {code: {"fr": fr, "ar": ar, "en": en} for code, _sector, fr, ar, en in TRADES}
 

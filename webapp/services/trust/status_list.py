@@ -1,29 +1,52 @@
 """The signed status list (IETF OAuth Token Status List, 2 bits per card).
 
-Every card owns a fixed index, allocated under a row lock and never reused. A status change
-bumps the list's version; the signed list is rebuilt lazily, on the first request that finds it
-stale, and cached in the database so every worker serves the same bytes.
+Every card owns a fixed index, allocated under a row lock and never reused. A status change (and
+a new index) bumps the list's version; the signed list is rebuilt lazily, on the first request
+that finds it stale, and cached in the database so every worker serves the same bytes.
+
+Reading a list (read_status_list_token, StatusList.status) follows docs/card-token.md section 7,
+exactly as an offline verifier does: the test vectors run through it.
 """
 
 from __future__ import annotations
 
+import binascii
+import json
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
-from jwt.utils import base64url_encode
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.utils import base64url_decode, base64url_encode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, CardStatus, StatusListState, utcnow
+from webapp.services.errors import N_, DomainError
 from webapp.services.trust.signing_keys import Signer
 
 LIST_ID = 1
 BITS = 2
-# Status values of the Token Status List registry.
-STATUS_VALUES = {CardStatus.ACTIVE: 0x00, CardStatus.REVOKED: 0x01, CardStatus.SUSPENDED: 0x02}
+# Status values of the Token Status List registry, and 0x03 (application-specific in the draft):
+# no card holds this index. The list writes it in the padding after its last index; a verifier
+# reads it for an index past the list's end too.
+VALID, REVOKED, SUSPENDED, UNASSIGNED = 0x00, 0x01, 0x02, 0x03
+STATUS_VALUES = {CardStatus.ACTIVE: VALID, CardStatus.REVOKED: REVOKED, CardStatus.SUSPENDED: SUSPENDED}
 TOKEN_TYPE = "statuslist+jwt"
+
+
+class StatusListUnusable(DomainError):
+    """A status list token a verifier must not read statuses from; `reason` says why (a code)."""
+
+    code = "status_list_unusable"
+    http_status = 502
+    message = N_("The status list cannot be used (%(reason)s): card statuses cannot be checked.")
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason=reason)
+        self.reason = reason
 
 
 def _locked_state(session: Session) -> StatusListState:
@@ -45,6 +68,7 @@ def allocate_indices(session: Session, count: int = 1) -> range:
     state = _locked_state(session)
     start = state.next_index
     state.next_index = start + count
+    state.version = state.version + 1  # the list grows: sign it again, so offline verifiers see the new cards
     session.flush()
     return range(start, start + count)
 
@@ -68,6 +92,18 @@ def read_status(packed: bytes, index: int) -> int:
     return (packed[index * BITS // 8] >> (index * BITS % 8)) & ((1 << BITS) - 1)
 
 
+def capacity(size: int) -> int:
+    """How many statuses the bytes of a list of `size` cards hold (whole bytes: a multiple of 4)."""
+    return (size * BITS + 7) // 8 * 8 // BITS
+
+
+def status_at(packed: bytes, index: int) -> int:
+    """The status of an index, UNASSIGNED past the end of the list (rules L2, L3)."""
+    if index >= len(packed) * 8 // BITS:
+        return UNASSIGNED
+    return read_status(packed, index)
+
+
 def encode_list(packed: bytes) -> str:
     """zlib (DEFLATE, ZLIB format) at level 9, then base64url without padding."""
     return base64url_encode(zlib.compress(packed, 9)).decode("ascii")
@@ -81,9 +117,19 @@ class SignedStatusList:
 
 
 def current_status_list(
-    session: Session, signer: Signer, subject: str, validity: timedelta, now: datetime | None = None
+    session: Session,
+    signer: Signer,
+    subject: str,
+    validity: timedelta,
+    *,
+    ttl_seconds: int,
+    now: datetime | None = None,
 ) -> SignedStatusList:
-    """The signed list, rebuilt when a status changed or half its validity has passed."""
+    """The signed list, rebuilt when a status changed or half its validity has passed.
+
+    `ttl_seconds` is how long a verifier may keep it before fetching again: the same number as
+    the HTTP max-age it is served with (rule S6), so a cache and the token never disagree.
+    """
     now = now or utcnow()
     state = session.get(StatusListState, LIST_ID)
     if state is None:
@@ -95,15 +141,23 @@ def current_status_list(
         and state.signed_version == state.version
         and state.signed_at is not None
         and now - state.signed_at < validity / 2
+        and _payload(state.signed_token).get("ttl") == ttl_seconds
     )
     if not fresh:
-        statuses = session.execute(select(Card.status_index, Card.status).where(Card.status != CardStatus.ACTIVE))
-        packed = pack_statuses(state.next_index, [(index, STATUS_VALUES[status]) for index, status in statuses])
+        size = state.next_index
+        statuses = [
+            (index, STATUS_VALUES[status])
+            for index, status in session.execute(
+                select(Card.status_index, Card.status).where(Card.status != CardStatus.ACTIVE)
+            )
+        ]
+        padding = [(index, UNASSIGNED) for index in range(size, capacity(size))]
+        packed = pack_statuses(size, statuses + padding)
         payload = {
             "sub": subject,
             "iat": int(now.timestamp()),
             "exp": int((now + validity).timestamp()),
-            "ttl": int(validity.total_seconds() / 2),
+            "ttl": ttl_seconds,
             "status_list": {"bits": BITS, "lst": encode_list(packed)},
         }
         state.signed_token = jwt.encode(
@@ -114,3 +168,72 @@ def current_status_list(
         session.flush()
     assert state.signed_token is not None and state.signed_at is not None
     return SignedStatusList(state.signed_token, state.version, state.signed_at)
+
+
+def _payload(token: str) -> dict[str, Any]:
+    """The payload of a token we signed ourselves (no signature check: it comes from our database)."""
+    return json.loads(base64url_decode(token.split(".")[1]))
+
+
+@dataclass(frozen=True)
+class StatusList:
+    """A verified, unexpired status list: the statuses, and how long they may be relied on."""
+
+    packed: bytes
+    issued_at: datetime
+    expires_at: datetime
+    ttl_seconds: int
+
+    def status(self, index: int) -> int:
+        return status_at(self.packed, index)
+
+
+def read_status_list_token(
+    token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey], *, subject: str, now: datetime
+) -> StatusList:
+    """Rules S1-S4 of docs/card-token.md: a list a verifier may read, or StatusListUnusable."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:  # not a JWS, or a kid that is not a string
+        raise StatusListUnusable("malformed") from None
+    if header.get("typ") != TOKEN_TYPE or header.get("alg") != "ES256":
+        raise StatusListUnusable("not_a_status_list")
+    kid = header.get("kid")
+    key = verifying_keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise StatusListUnusable("unknown_key")
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=["ES256"],
+            options={"verify_exp": False, "verify_iat": False, "verify_sub": False, "require": ["exp", "iat"]},
+        )
+    except (jwt.InvalidSignatureError, jwt.DecodeError):
+        raise StatusListUnusable("bad_signature") from None
+    except jwt.InvalidTokenError:
+        raise StatusListUnusable("malformed") from None
+    return _status_list_from_payload(payload, subject, now)
+
+
+def _status_list_from_payload(payload: dict[str, Any], subject: str, now: datetime) -> StatusList:
+    issued, expires, ttl = payload.get("iat"), payload.get("exp"), payload.get("ttl")
+    body = payload.get("status_list")
+    if payload.get("sub") != subject or not isinstance(body, dict) or not isinstance(body.get("lst"), str):
+        raise StatusListUnusable("not_a_status_list")
+    if not all(type(value) is int for value in (issued, expires, ttl)):
+        raise StatusListUnusable("malformed")
+    if body.get("bits") != BITS:
+        raise StatusListUnusable("unsupported_bits")
+    if int(now.timestamp()) >= expires:  # type: ignore[operator]
+        raise StatusListUnusable("expired")
+    try:
+        packed = zlib.decompress(base64url_decode(body["lst"]))
+    except (binascii.Error, zlib.error):
+        raise StatusListUnusable("malformed") from None
+    return StatusList(
+        packed,
+        datetime.fromtimestamp(issued, UTC),  # type: ignore[arg-type]
+        datetime.fromtimestamp(expires, UTC),  # type: ignore[arg-type]
+        ttl,  # type: ignore[arg-type]
+    )

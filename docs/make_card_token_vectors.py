@@ -1,0 +1,465 @@
+"""Make docs/card-token-vectors.json and the code tables of docs/card-token.md.
+
+    python docs/make_card_token_vectors.py          (from the repository root)
+
+Everything is signed with the published TEST key, with deterministic ECDSA (RFC 6979), so running
+this again gives the same file byte for byte; tests/services/cards/test_token_vectors.py checks it
+does, and runs every vector through the server's verification and through an offline reading of
+the status list. Tokens are built here by hand (base64url, JSON, digits), not by the server's
+code, so that a mistake in one shows up against the other. Only the trade and region tables come
+from the code (webapp/services/register/reference_data.py): the document publishes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import zlib
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))
+
+from webapp.services.register.reference_data import REGIONS, TRADES  # noqa: E402
+
+VECTORS_PATH = DOCS / "card-token-vectors.json"
+DOCUMENT_PATH = DOCS / "card-token.md"
+BASE_URL = "https://carte.artisanat.ma"
+MOROCCO = ZoneInfo("Africa/Casablanca")
+# The time every vector is verified at.
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+TEST_PRIVATE_JWK = {
+    "crv": "P-256",
+    "kty": "EC",
+    "x": "a54LSqkIOi30Ekx_3PmQR8GkP6wEY7f2dn36N5Iip1s",
+    "y": "r2OqLxNyk45Mg8N58HU076sVjX_jQACniwqNBoSHOYs",
+    "d": "CmmT0Xj9PpqeuDmOocmDs2Ff5SROm8Wt3SKtr6ZyAx0",
+    "kid": "Y5GvZe",
+}
+KID = TEST_PRIVATE_JWK["kid"]
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# The status list: 1,238 cards (indices 0-1237), so its 310 bytes end with 2 padding statuses.
+LIST_SIZE = 1238
+VALID, REVOKED, SUSPENDED, UNASSIGNED = 0, 1, 2, 3
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def private_key() -> ec.EllipticCurvePrivateKey:
+    d = int.from_bytes(base64.urlsafe_b64decode(TEST_PRIVATE_JWK["d"] + "=="), "big")
+    return ec.derive_private_key(d, ec.SECP256R1())
+
+
+def sign(header_json: str, payload_json: str) -> str:
+    """A compact JWS of exactly these header and payload texts, ES256 with RFC 6979 nonces."""
+    signing_input = f"{b64(header_json.encode())}.{b64(payload_json.encode())}"
+    signature = private_key().sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    r, s = decode_dss_signature(signature)
+    return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+CARD_HEADER = compact({"alg": "ES256", "kid": KID})
+
+
+def card_token(claims: dict[str, Any]) -> str:
+    return sign(CARD_HEADER, compact(claims))
+
+
+def digits(token: str) -> str:
+    return "".join(f"{ord(char) - 45:02d}" for char in token)
+
+
+def check_character(payload: str) -> str:
+    """Luhn mod 32 (section 3 of the document), written again here on purpose."""
+    total = 0
+    for position, char in enumerate(reversed(payload)):
+        addend = (2 if position % 2 == 0 else 1) * ALPHABET.index(char)
+        total += addend // 32 + addend % 32
+    return ALPHABET[-total % 32]
+
+
+def card_number(payload: str) -> str:
+    return payload + check_character(payload)
+
+
+def end_of_day_in_morocco(year: int, month: int, day: int) -> int:
+    return int(datetime.combine(datetime(year, month, day).date(), time(23, 59, 59), MOROCCO).timestamp())
+
+
+def claims(number: str, name: str, trade: str, region: str, expires: int, index: int) -> dict[str, Any]:
+    return {"cn": number, "n": name, "t": trade, "r": region, "exp": expires, "sl": index}
+
+
+EXP = end_of_day_in_morocco(2031, 11, 22)
+VALID_CLAIMS = claims("K7M2Q9XH4V", "Fatima Zahra Benali", "TAP", "07", EXP, 1234)
+REVOKED_CLAIMS = claims(card_number("R3V0KED00"), "Youssef Amrani", "ZEL", "03", EXP, 1235)
+SUSPENDED_CLAIMS = claims(card_number("SSPENDED0"), "Aicha Ouazzani", "POT", "09", EXP, 1236)
+EXPIRED_CLAIMS = claims(card_number("EXP1RED00"), "Hassan Tazi", "DIN", "06", end_of_day_in_morocco(2026, 11, 21), 1237)
+# The register behind the status list: the card holding each index the vectors use.
+REGISTER = [
+    (VALID_CLAIMS, "active", VALID),
+    (REVOKED_CLAIMS, "revoked", REVOKED),
+    (SUSPENDED_CLAIMS, "suspended", SUSPENDED),
+    (EXPIRED_CLAIMS, "active", VALID),
+]
+
+
+def status_list() -> dict[str, Any]:
+    statuses = {claims["sl"]: value for claims, _status, value in REGISTER if value != VALID}
+    capacity = (LIST_SIZE * 2 + 7) // 8 * 4
+    statuses.update({index: UNASSIGNED for index in range(LIST_SIZE, capacity)})
+    packed = bytearray(capacity // 4)
+    for index, value in statuses.items():
+        packed[index // 4] |= value << (2 * (index % 4))
+    lst = b64(zlib.compress(bytes(packed), 9))
+    issued = int((NOW - timedelta(hours=1)).timestamp())
+    header = {"alg": "ES256", "kid": KID, "typ": "statuslist+jwt"}
+    payload = {
+        "sub": f"{BASE_URL}/statuslists/1",
+        "iat": issued,
+        "exp": issued + 86400,
+        "ttl": 300,
+        "status_list": {"bits": 2, "lst": lst},
+    }
+    return {
+        "token": sign(compact(header), compact(payload)),
+        "header": header,
+        "payload": payload,
+        "capacity": capacity,
+        "statuses": {str(index): value for index, value in sorted(statuses.items())},
+        "comment": "Every index below capacity that is not listed in statuses is 0 (valid); "
+        "every index at or above capacity is outside the list and reads as 3.",
+    }
+
+
+def status_list_rejections(good: dict[str, Any]) -> list[dict[str, Any]]:
+    """Lists a verifier must not read statuses from, with the reason."""
+    header, payload = good["header"], good["payload"]
+
+    def resigned(new_header: dict[str, Any], new_payload: dict[str, Any]) -> str:
+        return sign(compact(new_header), compact(new_payload))
+
+    token = good["token"]
+    flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    return [
+        {"name": "list read at its exp", "token": token, "at": payload["exp"], "reason": "expired"},
+        {
+            "name": "typ JWT",
+            "token": resigned({**header, "typ": "JWT"}, payload),
+            "at": None,
+            "reason": "not_a_status_list",
+        },
+        {
+            "name": "another list's subject",
+            "token": resigned(header, {**payload, "sub": "https://example.org/statuslists/1"}),
+            "at": None,
+            "reason": "not_a_status_list",
+        },
+        {
+            "name": "bits 1",
+            "token": resigned(header, {**payload, "status_list": {**payload["status_list"], "bits": 1}}),
+            "at": None,
+            "reason": "unsupported_bits",
+        },
+        {
+            "name": "kid not in the JWKS",
+            "token": resigned({**header, "kid": "zzzzzz"}, payload),
+            "at": None,
+            "reason": "unknown_key",
+        },
+        {"name": "damaged signature", "token": flipped, "at": None, "reason": "bad_signature"},
+    ]
+
+
+def card_entry(name: str, card: dict[str, Any], verdict: str, status: int) -> dict[str, Any]:
+    token = card_token(card)
+    return {
+        "name": name,
+        "claims": card,
+        "token": token,
+        "qr_text": f"{BASE_URL}/v#{digits(token)}",
+        "status_at_index": status,
+        "verdict": verdict,
+    }
+
+
+def header_vectors(payload_json: str) -> list[tuple[str, str, str, str]]:
+    """(name, rule, text, verdict) for header shapes: each signed correctly over its own header."""
+    return [
+        (f"header {label}", rule, sign(compact(header), payload_json), verdict)
+        for label, rule, header, verdict in [
+            ("with typ JWT", "H3", {"alg": "ES256", "kid": KID, "typ": "JWT"}, "not_a_card"),
+            ("with crit b64 false", "H3", {"alg": "ES256", "b64": False, "crit": ["b64"], "kid": KID}, "not_a_card"),
+            ("with jku", "H3", {"alg": "ES256", "jku": "https://example.org/jwks.json", "kid": KID}, "not_a_card"),
+            ("with x5u", "H3", {"alg": "ES256", "kid": KID, "x5u": "https://example.org/cert.pem"}, "not_a_card"),
+            ("without kid", "H3", {"alg": "ES256"}, "not_a_card"),
+            ("kid a number", "H3", {"alg": "ES256", "kid": 7}, "not_a_card"),
+            ("alg ES384", "H2", {"alg": "ES384", "kid": KID}, "bad_signature"),
+            ("kid not in the JWKS", "H4", {"alg": "ES256", "kid": "zzzzzz"}, "unknown_key"),
+            ("kid in another case", "H4", {"alg": "ES256", "kid": KID.lower()}, "unknown_key"),
+        ]
+    ]
+
+
+def claim_vectors() -> list[tuple[str, str, str, str]]:
+    """(name, rule, text, verdict) for payload shapes, each signed correctly with the test key."""
+    base = dict(VALID_CLAIMS)
+
+    def changed(**changes: Any) -> str:
+        payload = {**base, **changes}
+        return compact({key: value for key, value in payload.items() if value is not DROP})
+
+    def raw(field: str, literal: str) -> str:
+        """The valid payload with one member's value written as this JSON literal."""
+        text = compact(base)
+        return re.sub(rf'"{field}":[^,}}]+', f'"{field}":{literal}', text, count=1)
+
+    rows: list[tuple[str, str, str, str]] = [
+        ("cn check character wrong", "C2", changed(cn="K7M2Q9XH4W"), "not_a_card"),
+        ("cn in lower case", "C2", changed(cn="k7m2q9xh4v"), "not_a_card"),
+        ("cn with a look-alike O for 0", "C2", changed(cn=card_number("R3V0KED00").replace("0", "O")), "not_a_card"),
+        ("n empty", "C3", changed(n=""), "not_a_card"),
+        ("n 41 characters", "C3", changed(n="A" * 41), "not_a_card"),
+        ("n 40 characters", "C3", changed(n="Abdelkader Mohammed Ben Abderrahmane Ali"), "valid"),
+        ("n with accents counts code points", "C3", changed(n="É" * 40), "valid"),
+        ("t not in the trade table", "C4", changed(t="XYZ"), "not_a_card"),
+        ("t in lower case", "C4", changed(t="tap"), "not_a_card"),
+        ("r not in the region table", "C4", changed(r="13"), "not_a_card"),
+        ("r without its leading zero", "C4", changed(r="7"), "not_a_card"),
+        ("exp a float", "C5", raw("exp", f"{EXP}.0"), "not_a_card"),
+        ("exp with an exponent", "C5", raw("exp", "1.953845999e9"), "not_a_card"),
+        ("exp a string", "C5", changed(exp=str(EXP)), "not_a_card"),
+        ("exp true", "C5", changed(exp=True), "not_a_card"),
+        ("exp after the year 9999", "C5", changed(exp=253402300800), "not_a_card"),
+        ("sl negative", "C7", changed(sl=-1), "not_a_card"),
+        ("sl 1234.0", "C7", raw("sl", "1234.0"), "not_a_card"),
+        ("sl true", "C7", changed(sl=True), "not_a_card"),
+        ("sl a string", "C7", changed(sl="1234"), "not_a_card"),
+        ("sl missing", "C1", changed(sl=DROP), "not_a_card"),
+        ("an extra claim", "C1", changed(iat=1795000000), "not_a_card"),
+        ("exp NaN (not JSON)", "J1", raw("exp", "NaN"), "malformed"),
+    ]
+    return [(f"claims: {name}", rule, card_token_raw(payload), verdict) for name, rule, payload, verdict in rows]
+
+
+DROP = object()
+
+
+def card_token_raw(payload_json: str) -> str:
+    return sign(CARD_HEADER, payload_json)
+
+
+def vectors(cards: dict[str, dict[str, Any]], list_token: str) -> list[dict[str, Any]]:
+    valid = cards["valid"]
+    token, qr = valid["token"], valid["qr_text"]
+    header, payload, signature = token.split(".")
+    valid_digits = digits(token)
+    raw_signature = bytearray(base64.urlsafe_b64decode(signature + "=="))
+    raw_signature[0] ^= 0x01
+    changed_name = b64(compact({**VALID_CLAIMS, "n": "Someone Else"}).encode())
+    none_header = b64(compact({"alg": "none", "kid": KID}).encode())
+    hs_header = b64(compact({"alg": "HS256", "kid": KID}).encode())
+    rows: list[tuple[str, str, str, str]] = [
+        # Section 1: the scanned text.
+        ("printed QR text", "U2", qr, "valid"),
+        (
+            "scheme and host in upper case",
+            "U2",
+            qr.replace("https://carte.artisanat.ma", "HTTPS://CARTE.ARTISANAT.MA"),
+            "valid",
+        ),
+        ("our URL with the plain token", "U2", f"{BASE_URL}/v#{token}", "valid"),
+        ("bare token", "U6", token, "valid"),
+        ("bare digits", "U6", valid_digits, "valid"),
+        ("line end after the text", "U1", qr + "\r\n", "valid"),
+        ("empty text", "U1", "", "malformed"),
+        ("only whitespace", "U1", " \t\r\n", "malformed"),
+        ("text over 4096 characters", "U1", "A" * 4097, "not_a_card"),
+        ("our URL without a fragment", "U3", f"{BASE_URL}/v", "malformed"),
+        ("our URL with an empty fragment", "U3", f"{BASE_URL}/v#", "malformed"),
+        ("our URL, digits cut by one", "U7", qr[:-1], "malformed"),
+        ("our URL, digits cut by two (signature short)", "J2", qr[:-2], "malformed"),
+        ("our URL, a pair above 77", "U7", f"{BASE_URL}/v#{valid_digits[:-2]}99", "malformed"),
+        ("our URL, fragment neither digits nor token", "U3", f"{BASE_URL}/v#hello", "malformed"),
+        ("trailing slash /v/", "U4", f"{BASE_URL}/v/#{valid_digits}", "not_a_card"),
+        ("path /V in upper case", "U4", f"{BASE_URL}/V#{valid_digits}", "not_a_card"),
+        ("query ?lang=ar", "U4", f"{BASE_URL}/v?lang=ar#{valid_digits}", "not_a_card"),
+        ("another path on our host", "U4", f"{BASE_URL}/cards#{valid_digits}", "not_a_card"),
+        ("our home page", "U4", f"{BASE_URL}/", "not_a_card"),
+        ("another site", "U5", f"https://example.org/v#{valid_digits}", "not_a_card"),
+        ("look-alike host", "U5", f"{BASE_URL}.example.org/v#{valid_digits}", "not_a_card"),
+        ("http instead of https", "U5", qr.replace("https://", "http://"), "not_a_card"),
+        ("a Wi-Fi code", "U5", "WIFI:S:souk;T:WPA;P:secret;;", "not_a_card"),
+        ("plain text", "U6", "Souk El Had, stand 42", "not_a_card"),
+        ("token cut to two parts", "U6", f"{header}.{payload[:40]}", "malformed"),
+        # Sections 2 and 3: header, payload, signature.
+        ("header not JSON", "H1", f"{b64(b'not json')}.{payload}.{signature}", "malformed"),
+        ("alg none, empty signature", "H2", f"{none_header}.{payload}.", "bad_signature"),
+        ("alg HS256", "H2", f"{hs_header}.{payload}.{signature}", "bad_signature"),
+        ("one flipped signature bit", "J3", f"{header}.{payload}.{b64(bytes(raw_signature))}", "bad_signature"),
+        ("name changed after signing", "J3", f"{header}.{changed_name}.{signature}", "bad_signature"),
+        ("signature cut by one character", "J2", token[:-1], "malformed"),
+        ("payload not JSON", "J1", f"{header}.{b64(b'{not json')}.{signature}", "malformed"),
+        ("the status list token itself", "H3", list_token, "not_a_card"),
+        *header_vectors(payload_json=compact(VALID_CLAIMS)),
+        *claim_vectors(),
+        # Section 4: the status at the token's index, then expiry.
+        ("revoked card", "L1", cards["revoked"]["qr_text"], "revoked"),
+        ("suspended card", "L1", cards["suspended"]["qr_text"], "suspended"),
+        ("expired card", "C6", cards["expired"]["qr_text"], "expired"),
+        ("revoked and expired", "P1", card_token({**REVOKED_CLAIMS, "exp": EXPIRED_CLAIMS["exp"]}), "revoked"),
+        ("suspended and expired", "P1", card_token({**SUSPENDED_CLAIMS, "exp": EXPIRED_CLAIMS["exp"]}), "suspended"),
+        (
+            "exp equal to the verification time",
+            "C6",
+            card_token({**VALID_CLAIMS, "exp": int(NOW.timestamp())}),
+            "expired",
+        ),
+        ("exp one second after", "C6", card_token({**VALID_CLAIMS, "exp": int(NOW.timestamp()) + 1}), "valid"),
+        ("index of another card (revoked)", "L4", card_token({**VALID_CLAIMS, "sl": 1235}), "revoked"),
+        ("index in the list's padding", "L3", card_token({**VALID_CLAIMS, "sl": LIST_SIZE}), "not_a_card"),
+        ("index outside the list", "L2", card_token({**VALID_CLAIMS, "sl": 5000}), "not_a_card"),
+        ("index outside the list and expired", "L2", card_token({**EXPIRED_CLAIMS, "sl": 5000}), "not_a_card"),
+    ]
+    return [{"name": name, "rule": rule, "text": text, "verdict": verdict} for name, rule, text, verdict in rows]
+
+
+def public_jwk() -> dict[str, str]:
+    return {**{k: v for k, v in TEST_PRIVATE_JWK.items() if k != "d"}, "alg": "ES256", "use": "sig"}
+
+
+def thumbprint() -> str:
+    import hashlib
+
+    members = {k: TEST_PRIVATE_JWK[k] for k in ("crv", "kty", "x", "y")}
+    return b64(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
+
+
+def build() -> dict[str, Any]:
+    """The whole vectors file, as a dict."""
+    statuses = status_list()
+    cards = {
+        "valid": card_entry("valid card", VALID_CLAIMS, "valid", VALID),
+        "revoked": card_entry("revoked card", REVOKED_CLAIMS, "revoked", REVOKED),
+        "suspended": card_entry("suspended card", SUSPENDED_CLAIMS, "suspended", SUSPENDED),
+        "expired": card_entry("expired card", EXPIRED_CLAIMS, "expired", VALID),
+    }
+    return {
+        "comment": "Test vectors for docs/card-token.md, made by docs/make_card_token_vectors.py. The private key "
+        "is a TEST key, published on purpose: never use it to sign real cards.",
+        "public_base_url": BASE_URL,
+        "verified_at": NOW.isoformat().replace("+00:00", "Z"),
+        "verified_at_unix": int(NOW.timestamp()),
+        "test_key": {"private_jwk": TEST_PRIVATE_JWK, "public_jwk": public_jwk(), "rfc7638_thumbprint": thumbprint()},
+        "jwks": {"keys": [public_jwk()]},
+        "status_list": statuses,
+        "status_list_rejected": status_list_rejections(statuses),
+        "register": [
+            {"number": card["cn"], "status_index": card["sl"], "status": status} for card, status, _value in REGISTER
+        ],
+        "cards": cards,
+        "vectors": vectors(cards, statuses["token"]),
+    }
+
+
+def render_json(vectors_file: dict[str, Any]) -> str:
+    return json.dumps(vectors_file, indent=2, ensure_ascii=False) + "\n"
+
+
+def trade_table() -> str:
+    lines = ["| `t` | sector | French | Arabic | English |", "|---|---|---|---|---|"]
+    lines += [f"| `{code}` | {sector} | {fr} | {ar} | {en} |" for code, sector, fr, ar, en in TRADES]
+    return "\n".join(lines)
+
+
+def region_table() -> str:
+    lines = ["| `r` | French | Arabic | English |", "|---|---|---|---|"]
+    lines += [f"| `{code}` | {fr} | {ar} | {en} |" for code, fr, ar, en in REGIONS]
+    return "\n".join(lines)
+
+
+def vectors_table() -> str:
+    """One line per vector of the JSON file: its rule, its name and its verdict."""
+    lines = ["| # | rule | input | verdict |", "|---|---|---|---|"]
+    lines += [
+        f"| {number} | {vector['rule']} | {vector['name']} | `{vector['verdict']}` |"
+        for number, vector in enumerate(build()["vectors"], start=1)
+    ]
+    return "\n".join(lines)
+
+
+def example_block() -> str:
+    """The valid card, its token and QR text, and the signed status list, as the document shows them."""
+    built = build()
+    card, statuses = built["cards"]["valid"], built["status_list"]
+    return "\n".join(
+        [
+            "Claims of the valid card:",
+            "",
+            "```json",
+            json.dumps(card["claims"], indent=2, ensure_ascii=False),
+            "```",
+            "",
+            "Token:",
+            "",
+            "```",
+            card["token"],
+            "```",
+            "",
+            f"QR text, with `PUBLIC_BASE_URL` = `{BASE_URL}`:",
+            "",
+            "```",
+            card["qr_text"],
+            "```",
+            "",
+            "Status list token (1,238 cards; index 1235 revoked, 1236 suspended, 1238 and 1239 the padding):",
+            "",
+            "```",
+            statuses["token"],
+            "```",
+            "",
+            "Its payload:",
+            "",
+            "```json",
+            json.dumps(statuses["payload"], indent=2),
+            "```",
+        ]
+    )
+
+
+TABLES = {"trades": trade_table, "regions": region_table, "vectors": vectors_table, "example": example_block}
+
+
+def with_tables(document: str) -> str:
+    """The document with each generated table between its markers replaced by the code's."""
+    for name, render in TABLES.items():
+        pattern = re.compile(rf"(<!-- begin {name} table.*?-->\n)(?:.*?\n)?(<!-- end {name} table -->)", re.DOTALL)
+        document, count = pattern.subn(lambda match, render=render: f"{match[1]}{render()}\n{match[2]}", document)
+        if count != 1:
+            raise SystemExit(f"{DOCUMENT_PATH.name}: no {name} table markers")
+    return document
+
+
+def main() -> None:
+    VECTORS_PATH.write_text(render_json(build()), encoding="utf-8")
+    DOCUMENT_PATH.write_text(with_tables(DOCUMENT_PATH.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {VECTORS_PATH.name} and the tables of {DOCUMENT_PATH.name}")
+
+
+if __name__ == "__main__":
+    main()
