@@ -39,6 +39,14 @@ def test_unsafe_settings_are_refused(production, overrides, reason):
         create_app({**production, **overrides})
 
 
+@pytest.mark.parametrize(("max_age", "validity"), [(43201, 86400), (600, 600), (86400, 3600)])
+def test_status_list_cache_must_stay_within_half_its_validity(app_config, max_age, validity):
+    """Clients may not cache the status list longer than half its validity (it is re-signed then)."""
+    overrides = {"STATUS_LIST_MAX_AGE_SECONDS": max_age, "STATUS_LIST_VALIDITY_SECONDS": validity}
+    with pytest.raises(ConfigError, match="STATUS_LIST_MAX_AGE_SECONDS must be at most half"):
+        create_app({**app_config, **overrides})
+
+
 def test_production_refuses_to_serve_without_a_signing_key(production):
     """No readable private key in KEYS_DIR: production does not start."""
     with pytest.raises(ConfigError, match="no readable signing key"):

@@ -92,6 +92,13 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             f"no secret key: set SECRET_KEY or create {settings.SECRET_KEY_FILE} (`make run` does it for development)"
         )
+    if settings.STATUS_LIST_MAX_AGE_SECONDS * 2 > settings.STATUS_LIST_VALIDITY_SECONDS:
+        # A list is signed again after half its validity: a client caching it longer could hold
+        # one that expires in its cache (docs/card-token.md, rule S6).
+        raise ConfigError(
+            "STATUS_LIST_MAX_AGE_SECONDS must be at most half of STATUS_LIST_VALIDITY_SECONDS "
+            f"({settings.STATUS_LIST_MAX_AGE_SECONDS} > {settings.STATUS_LIST_VALIDITY_SECONDS} / 2)"
+        )
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:
