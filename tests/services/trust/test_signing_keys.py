@@ -40,7 +40,7 @@ def test_a_second_generated_key_is_published_but_does_not_sign(app, session, sig
     """Generating while a key is active publishes the new key for verifiers without switching."""
     key = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
     keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
-    assert key.state == SigningKeyState.VERIFY_ONLY
+    assert key.state == SigningKeyState.PUBLISHED
     assert keyring.require_signer().kid == signer.kid
     assert {jwk["kid"] for jwk in keyring.published_jwks} == {signer.kid, key.kid}
 
@@ -70,7 +70,7 @@ def test_retired_key_cards_become_unknown(app, session, make_card):
     """Retiring a rotated-out key removes it from the keyring: its cards are unknown_key."""
     card = make_card()
     signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
-    signing_keys.retire_key(session, card.key_id, TEST_ACTOR)
+    signing_keys.retire_key(session, card.key_id, TEST_ACTOR, force=True)
     session.commit()
     keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
     assert card.key_id not in keyring.verifying_keys
