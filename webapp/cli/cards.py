@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from webapp.services.cards.qr import card_qr_png, card_qr_svg
 from webapp.services.cards.rollout import reissue_cards_signed_by, roll_out
 from webapp.services.cards.tokens import qr_text
 from webapp.services.errors import required_reason
-from webapp.services.trust.signing_keys import STATE_LABELS, Signer, cards_in_force_signed_by, get_key, load_keyring
+from webapp.services.trust.signing_keys import STATE_LABELS, Signer, cards_to_reissue, load_keyring
 
 cards_cli = AppGroup(
     "cards", help="Cards: issue, list, show, renew, replace, QR codes, suspend, reinstate, revoke, roll-out, reissue."
@@ -81,7 +82,7 @@ def cards_show(card_number: str) -> None:
             click.echo(f"{label + ':':<13}{value}")
         click.echo("Audit trail:")
         for event in card_history(session, card):
-            when = event.occurred_at.isoformat(sep=" ", timespec="seconds")
+            when = event.occurred_at.strftime("%Y-%m-%d %H:%M:%SZ")
             click.echo(f"  {when}  {event.actor:<20}  {event.action:<15}  {event.reason or ''}".rstrip())
 
 
@@ -179,10 +180,10 @@ def cards_reissue(kid: str, chunk_size: int) -> None:
     """
     with operation() as session:
         signer = _signer(session)
-        total = cards_in_force_signed_by(session, get_key(session, kid).kid)
+        total = cards_to_reissue(session, kid, signer)
     with (
         refusals_in_one_line(),
-        click.progressbar(length=total, label=f"re-signing {kid}", file=click.get_text_stream("stderr")) as bar,
+        click.progressbar(length=total, label=f"re-signing {kid}", file=sys.stderr) as bar,
     ):
         done = reissue_cards_signed_by(
             get_database().session_scope, kid, signer, cli_actor(), chunk_size=chunk_size, progress=bar.update
@@ -232,7 +233,7 @@ def cards_qr_image(card_number: str, image_format: str | None, output: str, scal
             image_format = IMAGE_FORMATS[extension]
         else:
             raise click.ClickException(
-                f"cannot tell the image format of {output!r}: name a .svg or .png file, or --format"
+                f"Cannot tell the image format of {output!r}: name a .svg or .png file, or give --format."
             )
     with operation() as session:
         card = _printable_card(session, card_number, force)
@@ -240,16 +241,13 @@ def cards_qr_image(card_number: str, image_format: str | None, output: str, scal
         options = {"scale": scale} if scale else {}
         data = render(current_app.config["PUBLIC_BASE_URL"], card.token, **options)
         number = card.number
-    if output == "-":
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
-        return
     try:
-        with open(output, "wb") as handle:
+        with click.open_file(output, "wb") as handle:  # "-" is standard output
             handle.write(data)
     except OSError as error:
         raise click.ClickException(f"Cannot write {output}: {error.strerror or error}.") from None
+    if output == "-":
+        return
     click.echo(f"{number} {image_format} {len(data)} bytes -> {output}")
 
 

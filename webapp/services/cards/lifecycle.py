@@ -191,11 +191,16 @@ def find_artisan(session: Session, number_or_rna: str) -> Artisan:
     return artisan
 
 
+def state_of(status: CardStatus, expires_at: datetime, now: datetime) -> str:
+    """What a verifier would answer: revoked, suspended, expired or active (in that order)."""
+    if status != CardStatus.ACTIVE:
+        return status.value
+    return "expired" if expires_at <= now else "active"
+
+
 def card_state(card: Card, now: datetime | None = None) -> str:
-    """What a verifier would answer today: revoked, suspended, expired or active (in that order)."""
-    if card.status != CardStatus.ACTIVE:
-        return card.status.value
-    return "expired" if card.is_expired(now or utcnow()) else "active"
+    """What a verifier would answer about this card today."""
+    return state_of(card.status, card.expires_at, now or utcnow())
 
 
 def require_valid_today(card: Card, now: datetime | None = None) -> Card:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, utcnow
+from webapp.services.cards.lifecycle import state_of
 
 # What a verifier would answer today, as `cards list --status` filters it.
 CARD_STATES = ("active", "suspended", "revoked", "expired")
@@ -62,8 +63,7 @@ def list_cards(
         query = query.where(Artisan.trade_code == trade_code.upper())
     query = query.order_by(Card.id).limit(limit).execution_options(yield_per=1_000)
     for number, status, expires_at, first, last, region, trade in session.execute(query):
-        shown = status.value if status != CardStatus.ACTIVE else ("expired" if expires_at <= now else "active")
-        yield CardRow(number, shown, f"{first} {last}", region, trade, expires_at)
+        yield CardRow(number, state_of(status, expires_at, now), f"{first} {last}", region, trade, expires_at)
 
 
 def card_history(session: Session, card: Card) -> Sequence[AuditEvent]:

@@ -31,7 +31,7 @@ from webapp.services.cards.lifecycle import (
 from webapp.services.cards.numbers import new_card_number
 from webapp.services.cards.tokens import CardClaims, CardTokenSigner, sign_card_tokens
 from webapp.services.trust import status_list
-from webapp.services.trust.signing_keys import KeySignsItsOwnCards, Signer, get_key
+from webapp.services.trust.signing_keys import Signer, cards_to_reissue
 
 
 @dataclass(frozen=True)
@@ -282,9 +282,7 @@ def reissue_cards_signed_by(
     matches, so an interrupted run continues where it stopped when run again.
     """
     with session_scope() as session:
-        get_key(session, kid)
-    if kid == signer.kid:
-        raise KeySignsItsOwnCards(kid)
+        cards_to_reissue(session, kid, signer)
     reissued, after_id = 0, 0
     while True:
         with session_scope() as session:

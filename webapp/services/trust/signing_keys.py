@@ -257,6 +257,15 @@ def cards_in_force_signed_by(session: Session, kid: str) -> int:
     )
 
 
+def cards_to_reissue(session: Session, kid: str, signer: Signer) -> int:
+    """How many cards in force re-signing key `kid` under the signer would change; refused for an
+    unknown key, or for the signing key itself."""
+    get_key(session, kid)
+    if kid == signer.kid:
+        raise KeySignsItsOwnCards(kid)
+    return cards_in_force_signed_by(session, kid)
+
+
 def published_for(key: SigningKey, now: datetime | None = None) -> timedelta:
     """How long the key has been in the JWKS (it is published when generated)."""
     return (now or utcnow()) - key.created_at
