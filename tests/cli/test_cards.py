@@ -144,7 +144,7 @@ def test_issue_after_a_revocation_for_cause_needs_an_override(runner, session, m
     card_service.revoke_card(session, card, RevocationReason(reason), TEST_ACTOR)
     session.commit()
     code, output = run(runner, "cards", "issue", card.number)
-    assert code == 1 and f"was revoked ({card_service.REVOCATION_WORDS[RevocationReason(reason)]})" in output
+    assert code == 1 and f"was revoked (reason: {card_service.REVOCATION_WORDS[RevocationReason(reason)]})" in output
     assert "--override-revocation" in output and len(output.splitlines()) == 1
     code, output = run(runner, "cards", "issue", card.number, "--override-revocation", "--reason", "appeal upheld")
     assert code == 0, output

@@ -66,12 +66,12 @@ class ArtisanAlreadyHasCard(CardError):
 REVOCATIONS_FOR_CAUSE = frozenset({RevocationReason.DECEASED, RevocationReason.FRAUD, RevocationReason.LEFT_TRADE})
 # Revocation reasons as words, marked for translation (the web layer shows them in the user's language).
 REVOCATION_WORDS = {
-    RevocationReason.LOST: N_("lost"),
-    RevocationReason.STOLEN: N_("stolen"),
-    RevocationReason.DECEASED: N_("deceased"),
+    RevocationReason.LOST: N_("loss"),
+    RevocationReason.STOLEN: N_("theft"),
+    RevocationReason.DECEASED: N_("death"),
     RevocationReason.FRAUD: N_("fraud"),
-    RevocationReason.LEFT_TRADE: N_("left the trade"),
-    RevocationReason.REPLACED: N_("replaced"),
+    RevocationReason.LEFT_TRADE: N_("leaving the trade"),
+    RevocationReason.REPLACED: N_("replacement"),
 }
 
 
@@ -81,7 +81,7 @@ class RevokedForCause(CardError):
     code = "revoked_for_cause"
     translated_params = ("reason",)
     message = N_(
-        "Card %(number)s of artisan %(artisan)s was revoked (%(reason)s): "
+        "Card %(number)s of artisan %(artisan)s was revoked (reason: %(reason)s): "
         "a new card needs an explicit override with a reason."
     )
 
@@ -97,7 +97,7 @@ class NotAReplacementReason(CardError):
     code = "not_a_replacement_reason"
     http_status = 422
     translated_params = ("reason",)
-    message = N_("The reason %(reason)s does not call for a replacement: revoke the card instead.")
+    message = N_("A card is not replaced for %(reason)s: revoke it instead.")
 
     def __init__(self, reason: RevocationReason) -> None:
         super().__init__(reason=REVOCATION_WORDS[reason])
