@@ -20,7 +20,6 @@ from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
 from webapp.services.cards.rollout import reissue_cards_signed_by, roll_out
 from webapp.services.cards.tokens import qr_text
-from webapp.services.errors import required_reason
 from webapp.services.trust.signing_keys import STATE_LABELS, Signer, cards_to_reissue, load_keyring
 
 cards_cli = AppGroup(
@@ -276,6 +275,6 @@ _status_command("revoke", _revoke, "Revoke a card (reason: lost, stolen, decease
 _status_command("suspend", lambda s, c, r: card_service.suspend_card(s, c, r, cli_actor()), "Suspend a card for now.")
 _status_command(
     "reinstate",
-    lambda s, c, r: card_service.reinstate_card(s, c, cli_actor(), required_reason(r)),
+    lambda s, c, r: card_service.reinstate_card(s, c, cli_actor(), r),
     "Lift a card's suspension.",
 )

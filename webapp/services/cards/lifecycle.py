@@ -85,12 +85,9 @@ class RevokedForCause(CardError):
         "a new card needs an explicit override with a reason."
     )
 
-    def __init__(self, card: Card) -> None:
-        assert card.revocation_reason is not None
-        self.revocation_reason = card.revocation_reason
-        super().__init__(
-            number=card.number, artisan=card.artisan.rna_number, reason=REVOCATION_WORDS[card.revocation_reason]
-        )
+    def __init__(self, card: Card, reason: RevocationReason) -> None:
+        self.revocation_reason = reason
+        super().__init__(number=card.number, artisan=card.artisan.rna_number, reason=REVOCATION_WORDS[reason])
 
 
 class NotAReplacementReason(CardError):
@@ -211,10 +208,13 @@ def require_valid_today(card: Card, now: datetime | None = None) -> Card:
     return card
 
 
-def last_revocation_for_cause(session: Session, artisan_id: int) -> Card | None:
-    """The artisan's last card if it was revoked for deceased, fraud or left_trade (the roll-out's rule)."""
+def last_revocation_for_cause(session: Session, artisan_id: int) -> tuple[Card, RevocationReason] | None:
+    """The artisan's last card and its revocation reason, if it was revoked for deceased, fraud or
+    left_trade (the roll-out's rule: only the last card counts, so an override lifts the bar)."""
     last = session.scalar(select(Card).where(Card.artisan_id == artisan_id).order_by(Card.id.desc()).limit(1))
-    return last if last is not None and last.revocation_reason in REVOCATIONS_FOR_CAUSE else None
+    if last is None or last.revocation_reason not in REVOCATIONS_FOR_CAUSE:
+        return None
+    return last, last.revocation_reason
 
 
 def _sign(card: Card, artisan: Artisan, signer: Signer) -> None:
@@ -255,7 +255,7 @@ def issue_card(
     if override_reason is not None:
         override_reason = required_reason(override_reason)
     elif barring is not None:
-        raise RevokedForCause(barring)
+        raise RevokedForCause(*barring)
     now = now or utcnow()
     index = status_list.allocate_indices(session)[0]
     for _attempt in range(NUMBER_ATTEMPTS):
@@ -279,7 +279,7 @@ def issue_card(
             continue  # a card number collision (1 in ~10^8 at full scale): draw another
         after = card_snapshot(card)
         if barring is not None:
-            after["overrides_revocation"] = {"number": barring.number, "reason": str(barring.revocation_reason)}
+            after["overrides_revocation"] = {"number": barring[0].number, "reason": barring[1].value}
         record_event(session, actor, "card.issue", card=card, reason=override_reason, after=after)
         return card
     raise RuntimeError("could not draw a free card number")  # pragma: no cover - astronomically unlikely
