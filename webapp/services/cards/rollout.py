@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import ColumnElement, ScalarSelect, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.util import AliasedClass
 
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.audit import Actor
@@ -149,34 +150,27 @@ class _HolderRow:
 _FOR_CAUSE = sorted(REVOCATIONS_FOR_CAUSE)
 
 
-def _last_revocation_reason() -> ScalarSelect[RevocationReason | None]:
-    """The revocation reason of the artisan's last card (NULL without cards, or if it is in force)."""
-    return (
-        select(Card.revocation_reason)
-        .where(Card.artisan_id == Artisan.id)
-        .order_by(Card.id.desc())
-        .limit(1)
-        .correlate(Artisan)
-        .scalar_subquery()
+def _last_revoked_for_cause(card: type[Card] | AliasedClass[Card]) -> ColumnElement[bool]:
+    """This card was revoked for cause, and its artisan has no later card."""
+    later = aliased(Card)
+    return card.revocation_reason.in_(_FOR_CAUSE) & ~exists().where(
+        later.artisan_id == card.artisan_id, later.id > card.id
     )
-
-
-def _without_card_in_force() -> ColumnElement[bool]:
-    return ~exists().where(Card.artisan_id == Artisan.id, Card.status != CardStatus.REVOKED)
 
 
 def holders_without_card(session: Session, limit: int, after_id: int = 0) -> list[_HolderRow]:
     """Registered artisans with no card in force, by id, after `after_id` (keyset pagination:
     each page costs the same however many cards exist). Artisans whose last card was revoked for
-    cause (deceased, fraud, left_trade) are left out: a new card for them is a deliberate act."""
-    last_reason = _last_revocation_reason()
+    cause (deceased, fraud, left_trade) are left out: a new card for them is a deliberate act.
+
+    One NOT EXISTS probe of card(artisan_id) per artisan, as cheap as the check for a card in force alone.
+    """
+    blocking = exists().where(
+        Card.artisan_id == Artisan.id, (Card.status != CardStatus.REVOKED) | _last_revoked_for_cause(Card)
+    )
     rows = session.execute(
         select(Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code)
-        .where(
-            Artisan.id > after_id,
-            _without_card_in_force(),
-            or_(last_reason.is_(None), last_reason.not_in(_FOR_CAUSE)),
-        )
+        .where(Artisan.id > after_id, ~blocking)
         .order_by(Artisan.id)
         .limit(limit)
     )
@@ -184,12 +178,13 @@ def holders_without_card(session: Session, limit: int, after_id: int = 0) -> lis
 
 
 def holders_revoked_for_cause(session: Session, after_id: int, up_to_id: int | None) -> Counter[RevocationReason]:
-    """How many artisans with ids in (after_id, up_to_id] the roll-out leaves out, by revocation reason
-    (the same keyset range as a page of holders_without_card, so the same cost per page)."""
-    in_range = [Artisan.id > after_id] + ([Artisan.id <= up_to_id] if up_to_id is not None else [])
-    last = select(_last_revocation_reason().label("reason")).where(*in_range, _without_card_in_force()).subquery()
+    """How many artisans with ids in (after_id, up_to_id] the roll-out leaves out, by the revocation
+    reason of their last card (the keyset range of a page of holders_without_card: same cost per page)."""
+    in_range = [Card.artisan_id > after_id] + ([Card.artisan_id <= up_to_id] if up_to_id is not None else [])
     rows = session.execute(
-        select(last.c.reason, func.count()).where(last.c.reason.in_(_FOR_CAUSE)).group_by(last.c.reason)
+        select(Card.revocation_reason, func.count())
+        .where(*in_range, _last_revoked_for_cause(Card))
+        .group_by(Card.revocation_reason)
     )
     return Counter({RevocationReason(reason): count for reason, count in rows})
 
