@@ -42,3 +42,52 @@ def test_upgrade_is_repeatable(empty_database_url):
     """Running the migrations twice changes nothing and does not fail."""
     upgrade_database(empty_database_url)
     upgrade_database(empty_database_url)
+
+
+def test_0003_reads_revocation_reasons_and_published_keys_from_existing_data(empty_database_url):
+    """Revision 0003 fills revocation_reason from the text reason, and marks never-rotated keys published."""
+    upgrade_database(empty_database_url, "0002")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO region VALUES ('03', 'Fès-Meknès', 'فاس مكناس', 'Fez-Meknes')"))
+        connection.execute(text("INSERT INTO sector VALUES ('ART', 'Art', 'فن', 'Art')"))
+        connection.execute(text("INSERT INTO trade VALUES ('ZEL', 'ART', 'Zellige', 'زليج', 'Zellige')"))
+        for kid, state in [("rotout", "verify_only"), ("signer", "active"), ("waited", "verify_only")]:
+            connection.execute(
+                text(
+                    "INSERT INTO signing_key (kid, thumbprint, public_jwk, state, created_at) "
+                    "VALUES (:kid, :kid, '{}', :state, CURRENT_TIMESTAMP)"
+                ),
+                {"kid": kid, "state": state},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO audit_event (occurred_at, actor, action, signing_key_id) "
+                "VALUES (CURRENT_TIMESTAMP, 'cli:root', 'key.deactivate', 'rotout')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO artisan (id, rna_number, cin, first_name_latin, last_name_latin, first_name_ar, "
+                "last_name_ar, birth_date, gender, region_code, province, trade_code, legal_status, cnss_status, "
+                "activity_start_year, registered_at) VALUES (1, 'RNA-03-1', 'X1', 'A', 'B', 'ا', 'ب', '1980-01-01', "
+                "'male', '03', 'Fès', 'ZEL', 'independent', 'registered', 2000, CURRENT_TIMESTAMP)"
+            )
+        )
+        cards = [("fraud: forged diploma", "revoked"), ("left_trade", "revoked"), ("inquiry", "suspended")]
+        for index, (reason, status) in enumerate(cards):
+            connection.execute(
+                text(
+                    "INSERT INTO card (id, number, artisan_id, status, status_reason, issued_at, expires_at, "
+                    "status_index, key_id, token) VALUES (:index, :number, 1, :status, :reason, '2026-01-01', "
+                    "'2031-01-01', :index, 'signer', 't')"
+                ),
+                {"index": index, "number": f"N{index}", "status": status, "reason": reason},
+            )
+    upgrade_database(empty_database_url)
+    with engine.connect() as connection:
+        reasons = connection.execute(text("SELECT revocation_reason FROM card ORDER BY id")).scalars().all()
+        states = dict(connection.execute(text("SELECT kid, state FROM signing_key")).all())
+    engine.dispose()
+    assert reasons == ["fraud", "left_trade", None]
+    assert states == {"rotout": "verify_only", "signer": "active", "waited": "published"}

@@ -208,7 +208,7 @@ def test_retired_key_gives_unknown_key(app, client, session, make_card, make_art
     """After rotate and retire, cards signed by the retired key are unknown_key."""
     card = make_card()
     assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
-    assert runner.invoke(args=["keys", "retire", card.key_id]).exit_code == 0
+    assert runner.invoke(args=["keys", "retire", card.key_id, "--force"]).exit_code == 0
     assert verify(client, card.token).get_json()["verdict"] == "unknown_key"
     new_signer = signing_keys.load_keyring(session, app.config["KEYS_DIR"]).require_signer()
     fresh = card_service.issue_card(session, make_artisan(), new_signer, TEST_ACTOR, validity_years=5)

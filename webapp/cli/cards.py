@@ -1,79 +1,253 @@
-"""`flask --app wsgi cards ...`: the card lifecycle, QR codes and the national roll-out."""
+"""`flask --app wsgi cards ...`: the card lifecycle, QR codes, the national roll-out and re-signing."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.cli.operations import cli_actor, operation
+from webapp.cli.operations import cli_actor, operation, refusals_in_one_line
 from webapp.db import get_database
 from webapp.models import Card, RevocationReason
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
-from webapp.services.cards.rollout import issue_cards_to_all
+from webapp.services.cards.rollout import reissue_cards_signed_by, roll_out
 from webapp.services.cards.tokens import qr_text
-from webapp.services.trust.signing_keys import load_keyring
+from webapp.services.trust.signing_keys import STATE_LABELS, Signer, cards_to_reissue, load_keyring
 from webapp.settings import current_settings
 
-cards_cli = AppGroup("cards", help="Cards: issue, list, show, QR codes, suspend, reinstate, revoke, roll-out.")
+cards_cli = AppGroup(
+    "cards", help="Cards: issue, list, show, renew, replace, QR codes, suspend, reinstate, revoke, roll-out, reissue."
+)
+
+
+def _signer(session: Session) -> Signer:
+    return load_keyring(session, current_settings().KEYS_DIR).require_signer()
+
+
+def _validity_years() -> int:
+    return int(current_settings().CARD_VALIDITY_YEARS)
+
+
+def _day(moment: Any) -> str:
+    return moment.date().isoformat()
 
 
 @cards_cli.command("list")
+@click.option("--status", "state", type=click.Choice(CARD_STATES), help="Only cards a verifier reads so today.")
+@click.option("--region", "region_code", metavar="CODE", help="Only holders of this region (e.g. 03).")
+@click.option("--trade", "trade_code", metavar="CODE", help="Only holders of this trade (e.g. ZEL).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many cards.")
-def cards_list(limit: int | None) -> None:
-    """One card number a line, oldest first."""
+def cards_list(state: str | None, region_code: str | None, trade_code: str | None, limit: int | None) -> None:
+    """One card a line, oldest first: number, status, name, region, expiry (first column: the number)."""
     with operation() as session:
-        for number in session.scalars(select(Card.number).order_by(Card.id).limit(limit)):
-            click.echo(number)
+        for row in list_cards(session, state=state, region_code=region_code, trade_code=trade_code, limit=limit):
+            click.echo(
+                f"{row.number}  {row.state:<9}  {row.name_latin:<40}  {row.region_code:<2}  {_day(row.expires_at)}"
+            )
+
+
+@cards_cli.command("show")
+@click.argument("card_number")
+def cards_show(card_number: str) -> None:
+    """A card, its holder and its audit trail (when, who, action, reason)."""
+    with operation() as session:
+        card = card_service.get_card(session, card_number)
+        artisan = card.artisan
+        status = card_service.card_state(card)
+        if card.status_reason:
+            status = f"{status} ({card.status_reason})"
+        lines = [
+            ("Card", card.number),
+            ("Status", status),
+            ("Holder", f"{artisan.name_latin}, RNA {artisan.rna_number}"),
+            ("Region", f"{artisan.region_code} {artisan.region.name_en}"),
+            ("Trade", f"{artisan.trade_code} {artisan.trade.name_en}"),
+            ("Issued", _day(card.issued_at)),
+            ("Expires", _day(card.expires_at)),
+            ("Key", f"{card.key_id} ({STATE_LABELS[card.signing_key.state]})"),
+        ]
+        if card.replaces is not None:
+            lines.append(("Replaces", card.replaces.number))
+        if card.replaced_by is not None:
+            lines.append(("Replaced by", card.replaced_by.number))
+        for label, value in lines:
+            click.echo(f"{label + ':':<13}{value}")
+        click.echo("Audit trail:")
+        for event in card_history(session, card):
+            when = event.occurred_at.strftime("%Y-%m-%d %H:%M:%SZ")
+            click.echo(f"  {when}  {event.actor:<20}  {event.action:<15}  {event.reason or ''}".rstrip())
+
+
+@cards_cli.command("issue")
+@click.argument("number_or_rna")
+@click.option(
+    "--override-revocation",
+    is_flag=True,
+    help="Issue although the last card was revoked (deceased, fraud, left_trade).",
+)
+@click.option("--reason", help="Why the override (required with --override-revocation, kept in the audit trail).")
+def cards_issue(number_or_rna: str, override_revocation: bool, reason: str | None) -> None:
+    """Issue a card to an artisan (RNA number, or one of their card numbers) who has none in force."""
+    if reason is not None and not override_revocation:
+        raise click.UsageError("--reason goes with --override-revocation.")
+    with operation() as session:
+        artisan = card_service.find_artisan(session, number_or_rna)
+        try:
+            card = card_service.issue_card(
+                session,
+                artisan,
+                _signer(session),
+                cli_actor(),
+                validity_years=_validity_years(),
+                override_reason=(reason or "") if override_revocation else None,
+            )
+        except card_service.RevokedForCause as refusal:
+            raise click.ClickException(f'{refusal} Use --override-revocation --reason "...".') from None
+        click.echo(f"{card.number} issued to {artisan.rna_number}, expires {_day(card.expires_at)}")
+
+
+@cards_cli.command("renew")
+@click.argument("card_number")
+def cards_renew(card_number: str) -> None:
+    """Give an active card a new expiry and token (same number)."""
+    with operation() as session:
+        card = card_service.get_card(session, card_number)
+        card_service.renew_card(session, card, _signer(session), cli_actor(), validity_years=_validity_years())
+        click.echo(f"{card.number} renewed, expires {_day(card.expires_at)}")
+
+
+# A replaced card is revoked with one of these reasons ("replaced": damaged, details changed...).
+REPLACEMENT_REASONS = {r.value: r for r in (RevocationReason.LOST, RevocationReason.STOLEN, RevocationReason.REPLACED)}
+
+
+@cards_cli.command("replace")
+@click.argument("card_number")
+@click.option("--reason", required=True, help="lost, stolen or replaced (damaged, details changed...).")
+def cards_replace(card_number: str, reason: str) -> None:
+    """Revoke a card in force and issue its holder a new one (new number)."""
+    code = REPLACEMENT_REASONS.get(reason.strip().lower())
+    if code is None:
+        raise click.BadParameter(f"--reason must be one of {', '.join(REPLACEMENT_REASONS)}")
+    with operation() as session:
+        card = card_service.get_card(session, card_number)
+        new_card = card_service.replace_card(
+            session, card, _signer(session), cli_actor(), validity_years=_validity_years(), reason=code
+        )
+        click.echo(f"{card.number} revoked ({code.value}), replaced by {new_card.number}")
 
 
 @cards_cli.command("issue-all")
 @click.option("--chunk-size", type=click.IntRange(100, 100_000), default=20_000, show_default=True)
 def cards_issue_all(chunk_size: int) -> None:
-    """Issue a card to every registered artisan who has none in force (national roll-out)."""
-    database = get_database()
+    """Issue a card to every registered artisan who has none in force (national roll-out).
+
+    Artisans whose last card was revoked for deceased, fraud or left_trade are skipped and counted.
+    """
     with operation() as session:
-        signer = load_keyring(session, current_settings().KEYS_DIR).require_signer()
-    issued = issue_cards_to_all(
-        database.session_scope,
+        signer = _signer(session)
+    summary = roll_out(
+        get_database().session_scope,
         signer,
         cli_actor(),
-        validity_years=current_settings().CARD_VALIDITY_YEARS,
+        validity_years=_validity_years(),
         chunk_size=chunk_size,
         progress=lambda count: click.echo(f"{count} cards issued", err=True),
     )
-    click.echo(f"{issued} cards issued")
+    click.echo(f"{summary.issued} cards issued")
+    if summary.skipped:
+        by_reason = ", ".join(f"{reason.value} {count}" for reason, count in sorted(summary.skipped.items()))
+        click.echo(
+            f"{summary.skipped.total()} artisans skipped, their last card was revoked: {by_reason} "
+            '(a new card for one of them: `cards issue RNA --override-revocation --reason "..."`)'
+        )
+
+
+@cards_cli.command("reissue")
+@click.option("--key", "kid", required=True, help="Re-sign the cards in force signed by this key.")
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=1_000, show_default=True)
+def cards_reissue(kid: str, chunk_size: int) -> None:
+    """Re-sign every card in force signed by KEY under the signing key (same numbers, indices, expiries).
+
+    One transaction per chunk: safe to interrupt and run again. Then `keys retire KEY`.
+    """
+    with operation() as session:
+        signer = _signer(session)
+        total = cards_to_reissue(session, kid, signer)
+    with (
+        refusals_in_one_line(),
+        click.progressbar(length=total, label=f"re-signing {kid}", file=sys.stderr) as bar,
+    ):
+        done = reissue_cards_signed_by(
+            get_database().session_scope, kid, signer, cli_actor(), chunk_size=chunk_size, progress=bar.update
+        )
+    click.echo(f"{done} cards re-signed with key {signer.kid}")
+
+
+def _printable_card(session: Session, card_number: str, force: bool) -> Card:
+    card = card_service.get_card(session, card_number)
+    if force:
+        return card
+    try:
+        return card_service.require_valid_today(card)
+    except card_service.CardNotValidToday as refusal:
+        raise click.ClickException(f"{refusal} Use --force to print it anyway.") from None
+
+
+FORCE_OPTION = click.option("--force", is_flag=True, help="Print even if the card is revoked, suspended or expired.")
 
 
 @cards_cli.command("qr-text")
 @click.argument("card_number")
-def cards_qr_text(card_number: str) -> None:
+@FORCE_OPTION
+def cards_qr_text(card_number: str, force: bool) -> None:
     """Print exactly the text of the card's QR code."""
     with operation() as session:
-        card = card_service.get_card(session, card_number)
+        card = _printable_card(session, card_number, force)
         click.echo(qr_text(current_settings().PUBLIC_BASE_URL, card.token))
+
+
+IMAGE_FORMATS = {".svg": "svg", ".png": "png"}
 
 
 @cards_cli.command("qr-image")
 @click.argument("card_number")
-@click.option("--format", "image_format", type=click.Choice(["svg", "png"]), default="svg", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write.")
+@click.option("--format", "image_format", type=click.Choice(["svg", "png"]), help="Default: from the file name.")
+@click.option("--output", required=True, help="File to write (.svg or .png), or - for standard output.")
 @click.option("--scale", type=click.IntRange(1, 40), default=None, help="Pixels (PNG) or units (SVG) per module.")
-def cards_qr_image(card_number: str, image_format: str, output: str, scale: int | None) -> None:
+@FORCE_OPTION
+def cards_qr_image(card_number: str, image_format: str | None, output: str, scale: int | None, force: bool) -> None:
     """Write the card's QR code as SVG or PNG (ECC M, 4-module quiet zone) for printing."""
+    if image_format is None:
+        extension = Path(output).suffix.lower()
+        if output == "-":
+            image_format = "svg"
+        elif extension in IMAGE_FORMATS:
+            image_format = IMAGE_FORMATS[extension]
+        else:
+            raise click.ClickException(
+                f"Cannot tell the image format of {output!r}: name a .svg or .png file, or give --format."
+            )
     with operation() as session:
-        card = card_service.get_card(session, card_number)
+        card = _printable_card(session, card_number, force)
         render = card_qr_svg if image_format == "svg" else card_qr_png
         options = {"scale": scale} if scale else {}
         data = render(current_settings().PUBLIC_BASE_URL, card.token, **options)
-    with open(output, "wb") as handle:
-        handle.write(data)
-    click.echo(f"{card.number} {image_format} {len(data)} bytes -> {output}")
+        number = card.number
+    try:
+        with click.open_file(output, "wb") as handle:  # "-" is standard output
+            handle.write(data)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {output}: {error.strerror or error}.") from None
+    if output == "-":
+        return
+    click.echo(f"{number} {image_format} {len(data)} bytes -> {output}")
 
 
 def _status_command(name: str, change: Callable[[Session, Card, str], Any], help_text: str) -> None:
@@ -100,5 +274,7 @@ def _revoke(session: Session, card: Card, reason: str) -> Card:
 _status_command("revoke", _revoke, "Revoke a card (reason: lost, stolen, deceased, fraud, left_trade).")
 _status_command("suspend", lambda s, c, r: card_service.suspend_card(s, c, r, cli_actor()), "Suspend a card for now.")
 _status_command(
-    "reinstate", lambda s, c, r: card_service.reinstate_card(s, c, cli_actor(), r), "Lift a card's suspension."
+    "reinstate",
+    lambda s, c, r: card_service.reinstate_card(s, c, cli_actor(), r),
+    "Lift a card's suspension.",
 )

@@ -38,12 +38,19 @@ def cli_actor() -> Actor:
 
 
 @contextmanager
+def refusals_in_one_line() -> Iterator[None]:
+    """A refused operation prints its reason and exits with status 1 (for work that opens its own sessions)."""
+    try:
+        yield
+    except DomainError as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+@contextmanager
 def operation() -> Iterator[Session]:
     """A committed session; a refused operation prints its reason and exits with status 1."""
     try:
-        with get_database().session_scope() as session:
+        with refusals_in_one_line(), get_database().session_scope() as session:
             yield session
-    except DomainError as refusal:
-        raise click.ClickException(str(refusal)) from None
     finally:
         invalidate_keyring()

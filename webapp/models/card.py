@@ -36,6 +36,12 @@ class Card(Base):
         partial_unique_index("uq_card_artisan_in_force", "artisan_id", "status != 'revoked'"),
         CheckConstraint("status_index >= 0", name="status_index_non_negative"),
         CheckConstraint("expires_at > issued_at", name="expires_after_issue"),
+        # A revoked card always says why, and only a revoked card has a revocation reason.
+        CheckConstraint(
+            "(status = 'revoked' AND revocation_reason IS NOT NULL)"
+            " OR (status != 'revoked' AND revocation_reason IS NULL)",
+            name="revocation_reason_iff_revoked",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -44,16 +50,19 @@ class Card(Base):
     artisan_id: Mapped[int] = mapped_column(ForeignKey("artisan.id"), index=True)
     status: Mapped[CardStatus] = mapped_column(enum_column(CardStatus), default=CardStatus.ACTIVE)
     status_reason: Mapped[str | None] = mapped_column(String(200))
+    # Why a revoked card was revoked, as a code the roll-out can query ("fraud"; the note stays in status_reason).
+    revocation_reason: Mapped[RevocationReason | None] = mapped_column(enum_column(RevocationReason))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Fixed slot in the signed status list; never reused by another card.
     status_index: Mapped[int] = mapped_column(Integer, unique=True)
-    key_id: Mapped[str] = mapped_column(ForeignKey("signing_key.kid"))
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_key.kid"), index=True)
     # The signed token is stored; QR images are rendered from it on demand.
     token: Mapped[str] = mapped_column(Text)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), unique=True)
 
     artisan: Mapped[Artisan] = relationship()
+    signing_key: Mapped[SigningKey] = relationship()
     replaces: Mapped[Card | None] = relationship(
         remote_side=[id], back_populates="replaced_by", foreign_keys=[replaces_id]
     )
@@ -64,6 +73,7 @@ class Card(Base):
 
 
 class SigningKeyState(enum.StrEnum):
+    PUBLISHED = "published"  # in the JWKS ahead of use, has never signed: waits for `keys rotate --to`
     ACTIVE = "active"  # signs new cards and status lists; exactly one at a time
     VERIFY_ONLY = "verify_only"  # rotated out: its cards still verify
     RETIRED = "retired"  # withdrawn from the JWKS: its cards get the verdict unknown_key

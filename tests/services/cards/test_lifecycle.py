@@ -4,11 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import TEST_ACTOR, VALIDITY_YEARS
 from webapp.models import AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.tokens import verify_card_token
+from webapp.services.errors import ReasonRequired
+from webapp.services.trust import signing_keys
 from webapp.services.trust.signing_keys import load_keyring
 
 
@@ -187,3 +190,143 @@ def test_get_card_accepts_typed_numbers(session, make_card):
 def test_default_expiry_is_the_last_second_of_the_day_in_morocco(now, expected):
     """Valid through the expiry date in Africa/Casablanca: UTC+1, or UTC+0 during Ramadan."""
     assert card_service.default_expiry(now, 5) == expected
+
+
+@pytest.mark.parametrize("reason", list(RevocationReason))
+def test_revocation_keeps_its_reason_as_a_code(session, make_card, reason):
+    """A revoked card records why as a code (the note stays in the text status reason)."""
+    card = make_card()
+    card_service.revoke_card(session, card, reason, TEST_ACTOR, note="checked by the chamber")
+    session.commit()
+    assert card.revocation_reason == reason
+    assert card.status_reason == f"{reason.value}: checked by the chamber"
+
+
+def test_the_database_refuses_a_revoked_card_without_its_reason(session, make_card):
+    """A CHECK constraint keeps the revocation reason set exactly on revoked cards."""
+    card = make_card()
+    card.status = CardStatus.REVOKED
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+
+
+@pytest.mark.parametrize("reason", sorted(card_service.REVOCATIONS_FOR_CAUSE))
+def test_no_new_card_after_a_revocation_for_cause(session, make_card, signer, reason):
+    """After a revocation for deceased, fraud or left_trade, a new card is refused with a named error."""
+    card = make_card()
+    card_service.revoke_card(session, card, reason, TEST_ACTOR)
+    with pytest.raises(card_service.RevokedForCause) as refusal:
+        card_service.issue_card(session, card.artisan, signer, TEST_ACTOR, validity_years=5)
+    assert refusal.value.code == "revoked_for_cause" and card.number in str(refusal.value)
+    assert refusal.value.revocation_reason == reason
+
+
+@pytest.mark.parametrize("reason", [RevocationReason.LOST, RevocationReason.STOLEN])
+def test_a_lost_or_stolen_card_does_not_bar_a_new_one(session, make_card, signer, reason):
+    """Lost and stolen are no cause: the artisan may get a new card without an override."""
+    card = make_card()
+    card_service.revoke_card(session, card, reason, TEST_ACTOR)
+    assert (
+        card_service.issue_card(session, card.artisan, signer, TEST_ACTOR, validity_years=5).artisan_id
+        == card.artisan_id
+    )
+
+
+def test_an_override_issues_a_new_card_and_audits_why(session, make_card, signer):
+    """With an override reason the card is issued, and its audit event keeps the reason and what it overrode."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.FRAUD, TEST_ACTOR, note="forged diploma")
+    new_card = card_service.issue_card(
+        session, card.artisan, signer, TEST_ACTOR, validity_years=5, override_reason="  acquitted, court of Fès  "
+    )
+    session.commit()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.card_id == new_card.id)).one()
+    assert (event.action, event.reason) == ("card.issue", "acquitted, court of Fès")
+    assert event.after["overrides_revocation"] == {"number": card.number, "reason": "fraud"}
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\t\n"])
+def test_an_override_needs_a_reason(session, make_card, signer, reason):
+    """A blank override reason is refused."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.DECEASED, TEST_ACTOR)
+    with pytest.raises(ReasonRequired):
+        card_service.issue_card(session, card.artisan, signer, TEST_ACTOR, validity_years=5, override_reason=reason)
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_suspend_and_reinstate_refuse_a_blank_reason(session, make_card, reason):
+    """Suspending needs a reason; a reason given to reinstate must say something too."""
+    card = make_card()
+    with pytest.raises(ReasonRequired):
+        card_service.suspend_card(session, card, reason, TEST_ACTOR)
+    card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    with pytest.raises(ReasonRequired):
+        card_service.reinstate_card(session, card, TEST_ACTOR, reason)
+    assert card.status == CardStatus.SUSPENDED
+
+
+@pytest.mark.parametrize("reason", sorted(card_service.REVOCATIONS_FOR_CAUSE))
+def test_a_revocation_for_cause_is_no_replacement(session, make_card, signer, reason):
+    """A card is not replaced because its holder died, cheated or left the trade."""
+    card = make_card()
+    with pytest.raises(card_service.NotAReplacementReason):
+        card_service.replace_card(session, card, signer, TEST_ACTOR, validity_years=5, reason=reason)
+    assert card.status == CardStatus.ACTIVE
+
+
+def test_reissue_resigns_under_the_signing_key(session, make_card, app, signer):
+    """Re-signing keeps number, index and expiry, and changes token and key; audited before and after."""
+    card = make_card()
+    old_token, old_kid = card.token, card.key_id
+    new_key = signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    keyring = load_keyring(session, app.config["KEYS_DIR"])
+    card_service.reissue_card(session, card, keyring.require_signer(), TEST_ACTOR)
+    session.commit()
+    claims = verify_card_token(card.token, keyring.verifying_keys)
+    assert card.token != old_token and card.key_id == new_key.kid
+    assert (claims.number, claims.status_index, claims.expires_at) == (card.number, card.status_index, card.expires_at)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "card.reissue")).one()
+    assert (event.before["key_id"], event.after["key_id"]) == (old_kid, new_key.kid)
+
+
+def test_a_revoked_card_is_not_resigned(session, make_card, signer):
+    """Re-signing a revoked card raises CardAlreadyRevoked."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    with pytest.raises(card_service.CardAlreadyRevoked):
+        card_service.reissue_card(session, card, signer, TEST_ACTOR)
+
+
+def test_find_artisan_by_rna_or_by_any_card_number(session, make_card):
+    """An artisan is found by RNA number (any case) or by a card number, even a revoked one."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    artisan = card.artisan
+    assert card_service.find_artisan(session, f" {artisan.rna_number.lower()} ").id == artisan.id
+    assert card_service.find_artisan(session, card.number.lower()).id == artisan.id
+    with pytest.raises(card_service.ArtisanNotFound):
+        card_service.find_artisan(session, "RNA-00-0000000")
+
+
+@pytest.mark.parametrize("state", ["revoked", "suspended", "expired"])
+def test_a_card_not_valid_today_is_not_printed(session, make_card, state):
+    """A revoked, suspended or expired card raises CardNotValidToday, naming its state."""
+    card = make_card(now=utcnow() - timedelta(days=6 * 366)) if state == "expired" else make_card()
+    if state == "revoked":
+        card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    if state == "suspended":
+        card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    with pytest.raises(card_service.CardNotValidToday) as refusal:
+        card_service.require_valid_today(card)
+    assert f"is {state}" in str(refusal.value)
+    assert card_service.require_valid_today(make_card()) is not None
+
+
+def test_a_second_card_in_force_is_refused_with_its_number(session, make_card, signer):
+    """The refusal names the artisan by RNA number and the card already in force."""
+    card = make_card()
+    with pytest.raises(card_service.ArtisanAlreadyHasCard, match=card.number) as refusal:
+        card_service.issue_card(session, card.artisan, signer, TEST_ACTOR, validity_years=5)
+    assert card.artisan.rna_number in str(refusal.value)

@@ -1,11 +1,14 @@
 """The national roll-out: many cards at once, each signed, indexed and audited."""
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
-from webapp.models import AuditEvent, Card
+from webapp.models import AuditEvent, Card, RevocationReason
+from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards import rollout
 from webapp.services.cards.tokens import verify_card_token
+from webapp.services.trust import signing_keys
 from webapp.services.trust.signing_keys import load_keyring
 
 
@@ -47,3 +50,115 @@ def test_drawn_numbers_avoid_numbers_already_in_the_register(session, make_card,
     draws = iter([existing, "0123456789", existing, "ABCDEFGHJK"])
     monkeypatch.setattr(rollout, "new_card_number", lambda: next(draws))
     assert sorted(rollout.draw_free_numbers(session, 2)) == ["0123456789", "ABCDEFGHJK"]
+
+
+def _revoked_artisans(session, make_card, signer, reasons):
+    """One artisan per reason, whose only card was revoked for that reason."""
+    artisans = {}
+    for reason in reasons:
+        card = make_card()
+        card_service.revoke_card(session, card, reason, TEST_ACTOR)
+        artisans[reason] = card.artisan_id
+    session.commit()
+    return artisans
+
+
+def test_the_rollout_skips_artisans_revoked_for_cause(session, make_card, make_artisan, signer):
+    """Holders leave out artisans whose last card was revoked for deceased, fraud or left_trade."""
+    revoked = _revoked_artisans(session, make_card, signer, list(RevocationReason))
+    newcomer = make_artisan().id
+    session.commit()
+    picked = {row.id for row in rollout.holders_without_card(session, 100)}
+    for_cause = {revoked[r] for r in card_service.REVOCATIONS_FOR_CAUSE}
+    assert picked == {newcomer} | (set(revoked.values()) - for_cause)
+
+
+def test_an_override_lifts_the_bar_for_later_rollouts(session, make_card, signer):
+    """Only the last card counts: after an override card is lost, the roll-out gives the artisan a card again."""
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.FRAUD, TEST_ACTOR)
+    override = card_service.issue_card(
+        session, card.artisan, signer, TEST_ACTOR, validity_years=5, override_reason="acquitted"
+    )
+    card_service.revoke_card(session, override, RevocationReason.LOST, TEST_ACTOR)
+    session.commit()
+    assert [row.id for row in rollout.holders_without_card(session, 100)] == [card.artisan_id]
+
+
+def test_roll_out_counts_the_skipped_artisans_by_reason(app, session, make_card, make_artisan, signer):
+    """The summary says how many artisans were skipped and why, each counted once across chunks."""
+    for reason in [RevocationReason.DECEASED, RevocationReason.FRAUD, RevocationReason.FRAUD, RevocationReason.LOST]:
+        _revoked_artisans(session, make_card, signer, [reason])
+        for _ in range(2):
+            make_artisan()
+    session.commit()
+    summary = rollout.roll_out(
+        app.extensions["database"].session_scope, signer, TEST_ACTOR, validity_years=5, chunk_size=2
+    )
+    assert summary.issued == 9  # 8 newcomers and the artisan whose card was lost
+    assert summary.skipped == {RevocationReason.DECEASED: 1, RevocationReason.FRAUD: 2}
+    assert rollout.roll_out(app.extensions["database"].session_scope, signer, TEST_ACTOR, validity_years=5).issued == 0
+
+
+def _rotated(app, session):
+    """Rotate to a new key; the signer of the new key."""
+    signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    session.commit()
+    return load_keyring(session, app.config["KEYS_DIR"]).require_signer()
+
+
+def test_reissue_resigns_every_card_in_force_of_a_key(app, session, make_card, signer):
+    """Every active and suspended card of the old key is re-signed (one audit event each); revoked ones stay."""
+    cards = [make_card() for _ in range(5)]
+    card_service.suspend_card(session, cards[0], "inquiry", TEST_ACTOR)
+    card_service.revoke_card(session, cards[1], RevocationReason.LOST, TEST_ACTOR)
+    session.commit()
+    new_signer = _rotated(app, session)
+    chunks = []
+    done = rollout.reissue_cards_signed_by(
+        app.extensions["database"].session_scope,
+        signer.kid,
+        new_signer,
+        TEST_ACTOR,
+        chunk_size=2,
+        progress=chunks.append,
+    )
+    session.expire_all()
+    keys = load_keyring(session, app.config["KEYS_DIR"]).verifying_keys
+    assert done == 4 and chunks == [2, 2]
+    assert {c.number: c.key_id for c in cards} == {
+        c.number: (signer.kid if c is cards[1] else new_signer.kid) for c in cards
+    }
+    assert all(
+        verify_card_token(c.token, {new_signer.kid: keys[new_signer.kid]}).number == c.number
+        for c in cards
+        if c is not cards[1]
+    )
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "card.reissue")) == 4
+    assert signing_keys.cards_in_force_signed_by(session, signer.kid) == 0
+
+
+def test_an_interrupted_reissue_continues_where_it_stopped(app, session, make_card, signer):
+    """A run stopped after its first chunk keeps that chunk; running again re-signs the rest, none twice."""
+    for _ in range(3):
+        make_card()
+    new_signer = _rotated(app, session)
+    scope = app.extensions["database"].session_scope
+
+    def interrupt(count):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rollout.reissue_cards_signed_by(scope, signer.kid, new_signer, TEST_ACTOR, chunk_size=2, progress=interrupt)
+    assert signing_keys.cards_in_force_signed_by(session, signer.kid) == 1
+    assert rollout.reissue_cards_signed_by(scope, signer.kid, new_signer, TEST_ACTOR, chunk_size=2) == 1
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "card.reissue")) == 3
+
+
+@pytest.mark.parametrize(
+    ("kid", "error"), [("nope00", signing_keys.SigningKeyNotFound), (None, signing_keys.KeySignsItsOwnCards)]
+)
+def test_reissue_refusals(app, session, signer, kid, error):
+    """Re-signing is refused for an unknown key and for the signing key itself."""
+    with pytest.raises(error):
+        rollout.reissue_cards_signed_by(app.extensions["database"].session_scope, kid or signer.kid, signer, TEST_ACTOR)

@@ -11,7 +11,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from webapp.models import Card, CardStatus, SigningKey, SigningKeyState
+from webapp.models import Card, CardStatus, RevocationReason, SigningKey, SigningKeyState
 from webapp.services.cards.tokens import digits_to_token, extract_token, qr_text, verify_card_token
 from webapp.services.register.reference_data import REGIONS, TRADES
 from webapp.services.trust import status_list
@@ -165,6 +165,8 @@ def register(app, session, make_artisan):
                 number=entry["number"],
                 artisan=make_artisan(),
                 status=CardStatus(entry["status"]),
+                # The register keeps why a card was revoked (the list only says that it was).
+                revocation_reason=RevocationReason.LOST if entry["status"] == "revoked" else None,
                 issued_at=expires - timedelta(days=5 * 365),
                 expires_at=expires,
                 status_index=entry["status_index"],

@@ -2,13 +2,15 @@
 
 import json
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
-from webapp.models import AuditEvent, SigningKeyState
+from webapp.models import AuditEvent, RevocationReason, SigningKeyState
+from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.tokens import UnknownKey, verify_card_token
 from webapp.services.trust import signing_keys
 
@@ -40,7 +42,7 @@ def test_a_second_generated_key_is_published_but_does_not_sign(app, session, sig
     """Generating while a key is active publishes the new key for verifiers without switching."""
     key = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
     keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
-    assert key.state == SigningKeyState.VERIFY_ONLY
+    assert key.state == SigningKeyState.PUBLISHED
     assert keyring.require_signer().kid == signer.kid
     assert {jwk["kid"] for jwk in keyring.published_jwks} == {signer.kid, key.kid}
 
@@ -70,7 +72,7 @@ def test_retired_key_cards_become_unknown(app, session, make_card):
     """Retiring a rotated-out key removes it from the keyring: its cards are unknown_key."""
     card = make_card()
     signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
-    signing_keys.retire_key(session, card.key_id, TEST_ACTOR)
+    signing_keys.retire_key(session, card.key_id, TEST_ACTOR, force=True)
     session.commit()
     keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
     assert card.key_id not in keyring.verifying_keys
@@ -124,3 +126,68 @@ def test_kids_never_start_with_a_dash(app, session, monkeypatch):
     key = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
     assert not key.kid.startswith("-")
     assert next(draws, None) is None  # the dashed key was offered first, and refused
+
+
+def test_retiring_a_key_that_backs_cards_in_force_is_refused(app, session, make_card):
+    """Retirement is refused while active or suspended cards carry the key's signature, and says how many."""
+    cards = [make_card() for _ in range(3)]
+    card_service.suspend_card(session, cards[0], "inquiry", TEST_ACTOR)
+    card_service.revoke_card(session, cards[1], RevocationReason.LOST, TEST_ACTOR)
+    signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    with pytest.raises(signing_keys.KeyStillBacksCards, match=": 2\\.") as refusal:
+        signing_keys.retire_key(session, cards[0].key_id, TEST_ACTOR)
+    assert refusal.value.count == 2 and refusal.value.code == "key_backs_cards"
+
+
+def test_a_forced_retirement_is_audited_with_the_cards_it_strands(app, session, make_card):
+    """With force the key is retired, and the audit event records how many cards in force it strands."""
+    card = make_card()
+    signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    signing_keys.retire_key(session, card.key_id, TEST_ACTOR, force=True)
+    session.commit()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "key.retire")).one()
+    assert event.after == {"state": "retired", "cards_in_force": 1}
+
+
+def test_a_retired_private_key_leaves_the_keys_folder(app, session, signer):
+    """The PEM moves to keys/retired/<kid>.pem (folder 0700, file 0600); keys/ keeps only keys that sign."""
+    keys_dir = Path(app.config["KEYS_DIR"])
+    new_key = signing_keys.rotate_key(session, keys_dir, TEST_ACTOR)
+    signing_keys.retire_key(session, signer.kid, TEST_ACTOR, keys_dir=keys_dir)
+    moved = keys_dir / "retired" / f"{signer.kid}.pem"
+    assert sorted(p.name for p in keys_dir.glob("*.pem")) == [f"{new_key.kid}.pem"]
+    assert stat.S_IMODE(moved.stat().st_mode) == 0o600
+    assert stat.S_IMODE(moved.parent.stat().st_mode) == 0o700
+
+
+def test_rotating_to_the_signing_key_is_refused(app, session, signer):
+    """`rotate --to` the key that already signs raises KeyAlreadySigning and changes nothing."""
+    with pytest.raises(signing_keys.KeyAlreadySigning, match="already signs"):
+        signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR, to_kid=signer.kid)
+
+
+def test_states_tell_published_from_rotated_out(app, session, signer):
+    """A key waiting to sign reads "published", a rotated-out one "verify only", the signing one "signing"."""
+    waiting = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    labels = {k.kid: k.label for k in signing_keys.list_keys(session)}
+    assert labels == {signer.kid: "signing", waiting.kid: "published"}
+    signing_keys.rotate_key(session, app.config["KEYS_DIR"], TEST_ACTOR, to_kid=waiting.kid)
+    third = signing_keys.generate_key(session, app.config["KEYS_DIR"], TEST_ACTOR)
+    signing_keys.retire_key(session, third.kid, TEST_ACTOR)
+    labels = {k.kid: k.label for k in signing_keys.list_keys(session)}
+    assert labels == {signer.kid: "verify only", waiting.kid: "signing", third.kid: "retired"}
+
+
+def test_list_keys_counts_cards_signed_and_in_force(app, session, make_card):
+    """Each key lists the cards it signed and how many of those are in force."""
+    cards = [make_card() for _ in range(3)]
+    card_service.revoke_card(session, cards[0], RevocationReason.LOST, TEST_ACTOR)
+    session.commit()
+    (summary,) = signing_keys.list_keys(session)
+    assert (summary.cards_signed, summary.cards_in_force) == (3, 2)
+
+
+def test_published_for_measures_time_in_the_jwks(app, session, signer):
+    """A key has been published since it was generated."""
+    key = signing_keys.get_key(session, signer.kid)
+    assert signing_keys.published_for(key, key.created_at + timedelta(seconds=42)) == timedelta(seconds=42)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, time
 from typing import Protocol
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from webapp.services.cards.tokens import (
     CardClaims,
     sign_card_token,
 )
-from webapp.services.errors import N_, DomainError
+from webapp.services.errors import N_, DomainError, required_reason
 from webapp.services.trust import status_list
 from webapp.services.trust.signing_keys import Signer
 
@@ -46,12 +46,70 @@ class CardNotFound(CardError):
         super().__init__(number=number)
 
 
+class ArtisanNotFound(CardError):
+    code = "artisan_not_found"
+    http_status = 404
+    message = N_("No artisan with card number or RNA number %(key)s.")
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key=repr(key))
+
+
 class ArtisanAlreadyHasCard(CardError):
     code = "artisan_has_card"
-    message = N_("Artisan %(artisan)s already has a card in force: replace or revoke it first.")
+    message = N_("Artisan %(artisan)s already has a card in force (%(number)s): replace or revoke it first.")
 
-    def __init__(self, artisan_id: int) -> None:
-        super().__init__(artisan=artisan_id)
+    def __init__(self, artisan: Artisan, number: str) -> None:
+        super().__init__(artisan=artisan.rna_number, number=number)
+
+
+# Revocations that end the artisan's right to a card: no new card without a deliberate override.
+REVOCATIONS_FOR_CAUSE = frozenset({RevocationReason.DECEASED, RevocationReason.FRAUD, RevocationReason.LEFT_TRADE})
+# Revocation reasons as words, marked for translation (the web layer shows them in the user's language).
+REVOCATION_WORDS = {
+    RevocationReason.LOST: N_("loss"),
+    RevocationReason.STOLEN: N_("theft"),
+    RevocationReason.DECEASED: N_("death"),
+    RevocationReason.FRAUD: N_("fraud"),
+    RevocationReason.LEFT_TRADE: N_("leaving the trade"),
+    RevocationReason.REPLACED: N_("replacement"),
+}
+
+
+class RevokedForCause(CardError):
+    """The artisan's last card was revoked for a reason that ends the right to a card."""
+
+    code = "revoked_for_cause"
+    translated_params = ("reason",)
+    message = N_(
+        "Card %(number)s of artisan %(artisan)s was revoked (reason: %(reason)s): "
+        "a new card needs an explicit override with a reason."
+    )
+
+    def __init__(self, card: Card, reason: RevocationReason) -> None:
+        self.revocation_reason = reason
+        super().__init__(number=card.number, artisan=card.artisan.rna_number, reason=REVOCATION_WORDS[reason])
+
+
+class NotAReplacementReason(CardError):
+    code = "not_a_replacement_reason"
+    http_status = 422
+    translated_params = ("reason",)
+    message = N_("A card is not replaced for %(reason)s: revoke it instead.")
+
+    def __init__(self, reason: RevocationReason) -> None:
+        super().__init__(reason=REVOCATION_WORDS[reason])
+
+
+class CardNotValidToday(CardError):
+    """A QR code is printed only for a card that a verifier would accept today."""
+
+    code = "card_not_valid"
+    translated_params = ("status",)
+    message = N_("Card %(number)s is %(status)s: its QR code would not be accepted as valid.")
+
+    def __init__(self, card: Card, state: str) -> None:
+        super().__init__(number=card.number, status=state)
 
 
 # What each action reads as after "it cannot be ...", one whole sentence per action so that
@@ -65,7 +123,7 @@ _REFUSED_ACTION_MESSAGES = {
     "reissue": N_("Card %(number)s is %(status)s: it cannot be re-signed."),
 }
 # Status words, marked for translation: the web layer shows them in the user's language.
-STATUS_WORDS = (N_("active"), N_("suspended"), N_("revoked"))
+STATUS_WORDS = (N_("active"), N_("suspended"), N_("revoked"), N_("expired"))
 
 
 class IllegalTransition(CardError):
@@ -123,6 +181,48 @@ def get_card(session: Session, number: str) -> Card:
     return card
 
 
+def find_artisan(session: Session, number_or_rna: str) -> Artisan:
+    """The artisan with this RNA register number, or the holder of this card number (any of their
+    cards, in force or not); ArtisanNotFound otherwise."""
+    key = number_or_rna.strip()
+    artisan = session.scalar(select(Artisan).where(Artisan.rna_number == key.upper())) if key else None
+    if artisan is None and (canonical := normalize_card_number(key)):
+        holder = select(Card.artisan_id).where(Card.number == canonical).scalar_subquery()
+        artisan = session.scalar(select(Artisan).where(Artisan.id == holder))
+    if artisan is None:
+        raise ArtisanNotFound(number_or_rna)
+    return artisan
+
+
+def state_of(status: CardStatus, expires_at: datetime, now: datetime) -> str:
+    """What a verifier would answer: revoked, suspended, expired or active (in that order)."""
+    if status != CardStatus.ACTIVE:
+        return status.value
+    return "expired" if expires_at <= now else "active"
+
+
+def card_state(card: Card, now: datetime | None = None) -> str:
+    """What a verifier would answer about this card today."""
+    return state_of(card.status, card.expires_at, now or utcnow())
+
+
+def require_valid_today(card: Card, now: datetime | None = None) -> Card:
+    """The card if a verifier would accept it today, else CardNotValidToday (for printing its QR code)."""
+    state = card_state(card, now)
+    if state != "active":
+        raise CardNotValidToday(card, state)
+    return card
+
+
+def last_revocation_for_cause(session: Session, artisan_id: int) -> tuple[Card, RevocationReason] | None:
+    """The artisan's last card and its revocation reason, if it was revoked for deceased, fraud or
+    left_trade (the roll-out's rule: only the last card counts, so an override lifts the bar)."""
+    last = session.scalar(select(Card).where(Card.artisan_id == artisan_id).order_by(Card.id.desc()).limit(1))
+    if last is None or last.revocation_reason not in REVOCATIONS_FOR_CAUSE:
+        return None
+    return last, last.revocation_reason
+
+
 def _sign(card: Card, artisan: Artisan, signer: Signer) -> None:
     claims = CardClaims(
         number=card.number,
@@ -136,10 +236,9 @@ def _sign(card: Card, artisan: Artisan, signer: Signer) -> None:
     card.key_id = signer.kid
 
 
-def _artisan_has_card_in_force(session: Session, artisan_id: int) -> bool:
-    return bool(
-        session.scalar(select(exists().where(Card.artisan_id == artisan_id, Card.status != CardStatus.REVOKED)))
-    )
+def _card_in_force(session: Session, artisan_id: int) -> str | None:
+    """The number of the artisan's card in force, if any."""
+    return session.scalar(select(Card.number).where(Card.artisan_id == artisan_id, Card.status != CardStatus.REVOKED))
 
 
 def issue_card(
@@ -151,8 +250,18 @@ def issue_card(
     validity_years: int,
     now: datetime | None = None,
     replaces: Card | None = None,
+    override_reason: str | None = None,
 ) -> Card:
-    """Issue a signed card to an artisan who has no card in force."""
+    """Issue a signed card to an artisan who has no card in force.
+
+    If the artisan's last card was revoked for cause (deceased, fraud, left_trade), a new card is
+    refused unless `override_reason` says why (it goes in the audit event).
+    """
+    barring = None if replaces is not None else last_revocation_for_cause(session, artisan.id)
+    if override_reason is not None:
+        override_reason = required_reason(override_reason)
+    elif barring is not None:
+        raise RevokedForCause(*barring)
     now = now or utcnow()
     index = status_list.allocate_indices(session)[0]
     for _attempt in range(NUMBER_ATTEMPTS):
@@ -170,10 +279,14 @@ def issue_card(
                 session.add(card)
                 card.replaces = replaces  # after add: begin_nested flushes, the link must not go first
         except IntegrityError:
-            if _artisan_has_card_in_force(session, artisan.id):
-                raise ArtisanAlreadyHasCard(artisan.id) from None
+            in_force = _card_in_force(session, artisan.id)
+            if in_force is not None:
+                raise ArtisanAlreadyHasCard(artisan, in_force) from None
             continue  # a card number collision (1 in ~10^8 at full scale): draw another
-        record_event(session, actor, "card.issue", card=card, after=card_snapshot(card))
+        after = card_snapshot(card)
+        if barring is not None:
+            after["overrides_revocation"] = {"number": barring[0].number, "reason": barring[1].value}
+        record_event(session, actor, "card.issue", card=card, reason=override_reason, after=after)
         return card
     raise RuntimeError("could not draw a free card number")  # pragma: no cover - astronomically unlikely
 
@@ -192,12 +305,14 @@ def _transition(
     allowed_from: Iterable[CardStatus],
     to: CardStatus,
     reason: str | None,
+    revocation_reason: RevocationReason | None = None,
 ) -> Card:
     if card.status not in allowed_from:
         raise _refusal(card, action)
     before = card_snapshot(card)
     card.status = to
     card.status_reason = reason
+    card.revocation_reason = revocation_reason
     session.flush()
     status_list.mark_changed(session)
     record_event(session, actor, f"card.{action}", card=card, reason=reason, before=before, after=card_snapshot(card))
@@ -205,17 +320,21 @@ def _transition(
 
 
 def suspend_card(session: Session, card: Card, reason: str, actor: Actor) -> Card:
+    reason = required_reason(reason)
     return _transition(session, card, actor, "suspend", [CardStatus.ACTIVE], CardStatus.SUSPENDED, reason)
 
 
 def reinstate_card(session: Session, card: Card, actor: Actor, reason: str | None = None) -> Card:
+    """Lift a suspension; a reason is optional, but a given one must say something."""
+    reason = required_reason(reason) if reason is not None else None
     return _transition(session, card, actor, "reinstate", [CardStatus.SUSPENDED], CardStatus.ACTIVE, reason)
 
 
 def revoke_card(session: Session, card: Card, reason: RevocationReason, actor: Actor, note: str | None = None) -> Card:
+    note = note.strip() if note else None
     detail = reason.value if not note else f"{reason.value}: {note}"
     return _transition(
-        session, card, actor, "revoke", [CardStatus.ACTIVE, CardStatus.SUSPENDED], CardStatus.REVOKED, detail
+        session, card, actor, "revoke", [CardStatus.ACTIVE, CardStatus.SUSPENDED], CardStatus.REVOKED, detail, reason
     )
 
 
@@ -249,9 +368,26 @@ def replace_card(
     reason: RevocationReason = RevocationReason.REPLACED,
     now: datetime | None = None,
 ) -> Card:
-    """Revoke a card in force and issue the same artisan a new one with a new number."""
+    """Revoke a card in force and issue the same artisan a new one with a new number.
+
+    Only lost, stolen or otherwise replaced cards are replaced: a revocation for cause is no reason.
+    """
+    if reason in REVOCATIONS_FOR_CAUSE:
+        raise NotAReplacementReason(reason)
     revoke_card(session, card, reason, actor, note="replaced by a new card")
     return issue_card(session, card.artisan, signer, actor, validity_years=validity_years, now=now, replaces=card)
+
+
+def reissue_card(session: Session, card: Card, signer: Signer, actor: Actor) -> Card:
+    """Re-sign a card in force under the signing key: same number, status index and expiry; new token
+    and key id (after a key rotation, so that the old key can be retired)."""
+    if card.status == CardStatus.REVOKED:
+        raise _refusal(card, "reissue")
+    before = card_snapshot(card)
+    _sign(card, card.artisan, signer)
+    session.flush()
+    record_event(session, actor, "card.reissue", card=card, before=before, after=card_snapshot(card))
+    return card
 
 
 class CardHolder(Protocol):

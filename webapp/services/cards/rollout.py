@@ -7,6 +7,7 @@ on plain data, so a worker process signs the next chunk while this one writes th
 from __future__ import annotations
 
 import multiprocessing
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager
@@ -14,17 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.util import AliasedClass
 
-from webapp.models import Artisan, AuditEvent, Card, CardStatus, utcnow
+from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.audit import Actor
 from webapp.services.bulk import bulk_insert
-from webapp.services.cards.lifecycle import CardHolder, card_name, default_expiry
+from webapp.services.cards.lifecycle import (
+    REVOCATIONS_FOR_CAUSE,
+    CardHolder,
+    card_name,
+    default_expiry,
+    reissue_card,
+)
 from webapp.services.cards.numbers import new_card_number
 from webapp.services.cards.tokens import CardClaims, CardTokenSigner, sign_card_tokens
 from webapp.services.trust import status_list
-from webapp.services.trust.signing_keys import Signer
+from webapp.services.trust.signing_keys import Signer, cards_to_reissue
 
 
 @dataclass(frozen=True)
@@ -139,20 +147,57 @@ class _HolderRow:
     region_code: str
 
 
+_FOR_CAUSE = sorted(REVOCATIONS_FOR_CAUSE)
+
+
+def _last_revoked_for_cause(card: type[Card] | AliasedClass[Card]) -> ColumnElement[bool]:
+    """This card was revoked for cause, and its artisan has no later card."""
+    later = aliased(Card)
+    return card.revocation_reason.in_(_FOR_CAUSE) & ~exists().where(
+        later.artisan_id == card.artisan_id, later.id > card.id
+    )
+
+
 def holders_without_card(session: Session, limit: int, after_id: int = 0) -> list[_HolderRow]:
     """Registered artisans with no card in force, by id, after `after_id` (keyset pagination:
-    each page costs the same however many cards exist)."""
-    card_in_force = exists().where(Card.artisan_id == Artisan.id, Card.status != CardStatus.REVOKED)
+    each page costs the same however many cards exist). Artisans whose last card was revoked for
+    cause (deceased, fraud, left_trade) are left out: a new card for them is a deliberate act.
+
+    One NOT EXISTS probe of card(artisan_id) per artisan, as cheap as the check for a card in force alone.
+    """
+    blocking = exists().where(
+        Card.artisan_id == Artisan.id, (Card.status != CardStatus.REVOKED) | _last_revoked_for_cause(Card)
+    )
     rows = session.execute(
         select(Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code)
-        .where(Artisan.id > after_id, ~card_in_force)
+        .where(Artisan.id > after_id, ~blocking)
         .order_by(Artisan.id)
         .limit(limit)
     )
     return [_HolderRow(id_, f"{first} {last}", trade, region) for id_, first, last, trade, region in rows]
 
 
-def issue_cards_to_all(
+def holders_revoked_for_cause(session: Session, after_id: int, up_to_id: int | None) -> Counter[RevocationReason]:
+    """How many artisans with ids in (after_id, up_to_id] the roll-out leaves out, by the revocation
+    reason of their last card (the keyset range of a page of holders_without_card: same cost per page)."""
+    in_range = [Card.artisan_id > after_id] + ([Card.artisan_id <= up_to_id] if up_to_id is not None else [])
+    rows = session.execute(
+        select(Card.revocation_reason, func.count())
+        .where(*in_range, _last_revoked_for_cause(Card))
+        .group_by(Card.revocation_reason)
+    )
+    return Counter({RevocationReason(reason): count for reason, count in rows})
+
+
+@dataclass(frozen=True)
+class RolloutSummary:
+    """What a roll-out did: cards issued, and artisans left out by the reason their last card was revoked."""
+
+    issued: int
+    skipped: Counter[RevocationReason]
+
+
+def roll_out(
     session_scope: Callable[[], AbstractContextManager[Session]],
     signer: Signer,
     actor: Actor,
@@ -160,8 +205,9 @@ def issue_cards_to_all(
     validity_years: int,
     chunk_size: int = 20_000,
     progress: Callable[[int], None] | None = None,
-) -> int:
-    """National roll-out: a card for every registered artisan without one, one transaction per chunk.
+) -> RolloutSummary:
+    """National roll-out: a card for every registered artisan without one, one transaction per chunk;
+    artisans whose last card was revoked for cause are skipped and counted.
 
     Signing is pure computation on plain data: a worker process signs the next chunk while this one
     writes the current chunk. (Two signing workers were slower on the 2-core machines: the main
@@ -172,6 +218,7 @@ def issue_cards_to_all(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     issued = 0
+    skipped: Counter[RevocationReason] = Counter()
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pool.submit(sign_card_tokens, private_key_pem, signer.kid, [])  # start the worker while we plan
         pending: tuple[BulkPlan, Future[list[str]]] | None = None
@@ -180,6 +227,9 @@ def issue_cards_to_all(
         while True:
             with session_scope() as session:
                 holders = holders_without_card(session, size, after_id)
+                # A full page ends at its last holder; a short one was the last page: count to the end.
+                page_end = holders[-1].id if len(holders) == size else None
+                skipped += holders_revoked_for_cause(session, after_id, page_end)
                 size = chunk_size
                 plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
             if holders:
@@ -192,5 +242,58 @@ def issue_cards_to_all(
                 if progress:
                     progress(issued)
             if next_job is None:
-                return issued
+                return RolloutSummary(issued, skipped)
             pending = next_job
+
+
+def issue_cards_to_all(
+    session_scope: Callable[[], AbstractContextManager[Session]],
+    signer: Signer,
+    actor: Actor,
+    *,
+    validity_years: int,
+    chunk_size: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """The number of cards `roll_out` issued (for callers that only count them, such as the bench)."""
+    return roll_out(
+        session_scope, signer, actor, validity_years=validity_years, chunk_size=chunk_size, progress=progress
+    ).issued
+
+
+def reissue_cards_signed_by(
+    session_scope: Callable[[], AbstractContextManager[Session]],
+    kid: str,
+    signer: Signer,
+    actor: Actor,
+    *,
+    chunk_size: int = 1_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-sign every card in force signed by key `kid` under the signing key, one transaction per
+    chunk (rows locked), one audit event per card; returns how many were re-signed.
+
+    Same numbers, status indices and expiries; a new token and key id. A re-signed card no longer
+    matches, so an interrupted run continues where it stopped when run again.
+    """
+    with session_scope() as session:
+        cards_to_reissue(session, kid, signer)
+    reissued, after_id = 0, 0
+    while True:
+        with session_scope() as session:
+            cards = session.scalars(
+                select(Card)
+                .where(Card.key_id == kid, Card.status != CardStatus.REVOKED, Card.id > after_id)
+                .order_by(Card.id)
+                .limit(chunk_size)
+                .options(joinedload(Card.artisan))
+                .with_for_update(of=Card)
+            ).all()
+            for card in cards:
+                reissue_card(session, card, signer, actor)
+        if not cards:
+            return reissued
+        after_id = cards[-1].id
+        reissued += len(cards)
+        if progress:
+            progress(len(cards))

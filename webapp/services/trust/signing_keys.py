@@ -10,15 +10,16 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.utils import base64url_decode, base64url_encode
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, SigningKey, SigningKeyState, utcnow
+from webapp.models import Card, CardStatus, SigningKey, SigningKeyState, utcnow
 from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError
 
@@ -54,6 +55,36 @@ class ActiveKeyCannotBeRetired(SigningKeyError):
 
     def __init__(self, kid: str) -> None:
         super().__init__(kid=kid)
+
+
+class KeyAlreadySigning(SigningKeyError):
+    code = "key_already_signing"
+    message = N_("Key %(kid)s already signs new cards: there is nothing to rotate.")
+
+    def __init__(self, kid: str) -> None:
+        super().__init__(kid=kid)
+
+
+class KeySignsItsOwnCards(SigningKeyError):
+    code = "key_is_signing"
+    message = N_("Key %(kid)s is the signing key: its cards need no re-signing.")
+
+    def __init__(self, kid: str) -> None:
+        super().__init__(kid=kid)
+
+
+class KeyStillBacksCards(SigningKeyError):
+    """Retiring a key turns the cards it signed into unknown_key: refused while some are in force."""
+
+    code = "key_backs_cards"
+    message = N_(
+        "Cards in force (active or suspended) signed by key %(kid)s: %(count)d. "
+        "Re-sign them under the signing key before retiring it."
+    )
+
+    def __init__(self, kid: str, count: int) -> None:
+        self.count = count
+        super().__init__(kid=kid, count=count)
 
 
 class KeyAlreadyRetired(SigningKeyError):
@@ -99,8 +130,35 @@ def public_key_from_jwk(jwk: dict[str, str]) -> ec.EllipticCurvePublicKey:
     return ec.EllipticCurvePublicNumbers(coordinate(jwk["x"]), coordinate(jwk["y"]), ec.SECP256R1()).public_key()
 
 
+# How a person reads each state ("active" is stored, "signing" is said).
+STATE_LABELS = {
+    SigningKeyState.PUBLISHED: N_("published"),
+    SigningKeyState.ACTIVE: N_("signing"),
+    SigningKeyState.VERIFY_ONLY: N_("verify only"),
+    SigningKeyState.RETIRED: N_("retired"),
+}
+RETIRED_DIR = "retired"
+
+
 def private_key_path(keys_dir: str | Path, kid: str) -> Path:
     return Path(keys_dir) / f"{kid}.pem"
+
+
+def retired_key_path(keys_dir: str | Path, kid: str) -> Path:
+    """Where a retired key's PEM is kept: out of KEYS_DIR's top level, which holds only keys that sign
+    or will sign."""
+    return Path(keys_dir) / RETIRED_DIR / f"{kid}.pem"
+
+
+def _move_to_retired(keys_dir: str | Path, kid: str) -> None:
+    """Move keys/<kid>.pem to keys/retired/<kid>.pem (folder 0700, file 0600); nothing if it is gone."""
+    source, target = private_key_path(keys_dir, kid), retired_key_path(keys_dir, kid)
+    if not source.exists():
+        return
+    target.parent.mkdir(mode=0o700, exist_ok=True)
+    target.parent.chmod(0o700)
+    source.chmod(0o600)
+    os.replace(source, target)
 
 
 def write_private_key(keys_dir: str | Path, kid: str, private_key: ec.EllipticCurvePrivateKey) -> Path:
@@ -144,7 +202,7 @@ def generate_key(session: Session, keys_dir: str | Path, actor: Actor) -> Signin
     private_key, jwk, thumbprint = _new_key_pair()
     kid = thumbprint[:KID_LENGTH]
     has_active = session.scalar(select(SigningKey.kid).where(SigningKey.state == SigningKeyState.ACTIVE))
-    state = SigningKeyState.VERIFY_ONLY if has_active else SigningKeyState.ACTIVE
+    state = SigningKeyState.PUBLISHED if has_active else SigningKeyState.ACTIVE
     key = SigningKey(kid=kid, thumbprint=thumbprint, public_jwk=json.dumps(jwk), state=state)
     session.add(key)
     session.flush()
@@ -154,18 +212,18 @@ def generate_key(session: Session, keys_dir: str | Path, actor: Actor) -> Signin
 
 
 def rotate_key(session: Session, keys_dir: str | Path, actor: Actor, to_kid: str | None = None) -> SigningKey:
-    """Make another key the signing key (a new one unless to_kid names a published key).
-    The previous key stays in the JWKS, so every card it signed still verifies."""
+    """Make another key the signing key (a new one unless to_kid names a published or rotated-out key).
+    The previous key stays in the JWKS as verify-only, so every card it signed still verifies."""
     if to_kid is None:
         new_key = generate_key(session, keys_dir, actor)
         if new_key.state == SigningKeyState.ACTIVE:
             return new_key
     else:
-        new_key = _get_key(session, to_kid)
+        new_key = get_key(session, to_kid)
         if new_key.state == SigningKeyState.RETIRED:
             raise KeyAlreadyRetired(to_kid)
         if new_key.state == SigningKeyState.ACTIVE:
-            return new_key
+            raise KeyAlreadySigning(to_kid)
     load_private_key(keys_dir, new_key.kid)  # refuse to rotate to a key that cannot sign
     current = session.scalar(select(SigningKey).where(SigningKey.state == SigningKeyState.ACTIVE).with_for_update())
     if current is not None:
@@ -179,24 +237,66 @@ def rotate_key(session: Session, keys_dir: str | Path, actor: Actor, to_kid: str
             before={"state": "active"},
             after={"state": "verify_only"},
         )
+    before = new_key.state.value
     new_key.state = SigningKeyState.ACTIVE
     session.flush()
-    record_event(session, actor, "key.activate", signing_key_id=new_key.kid, after={"state": "active"})
+    record_event(
+        session, actor, "key.activate", signing_key_id=new_key.kid, before={"state": before}, after={"state": "active"}
+    )
     return new_key
 
 
-def retire_key(session: Session, kid: str, actor: Actor) -> SigningKey:
-    """Withdraw a key from the JWKS: cards it signed get the verdict unknown_key from now on."""
-    key = _get_key(session, kid)
+def cards_in_force_signed_by(session: Session, kid: str) -> int:
+    """How many active or suspended cards carry a token signed by this key (expired ones included:
+    they answer "expired" while their key verifies, "unknown_key" once it is retired)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(Card).where(Card.key_id == kid, Card.status != CardStatus.REVOKED)
+        )
+        or 0
+    )
+
+
+def cards_to_reissue(session: Session, kid: str, signer: Signer) -> int:
+    """How many cards in force re-signing key `kid` under the signer would change; refused for an
+    unknown key, or for the signing key itself."""
+    get_key(session, kid)
+    if kid == signer.kid:
+        raise KeySignsItsOwnCards(kid)
+    return cards_in_force_signed_by(session, kid)
+
+
+def published_for(key: SigningKey, now: datetime | None = None) -> timedelta:
+    """How long the key has been in the JWKS (it is published when generated)."""
+    return (now or utcnow()) - key.created_at
+
+
+def retire_key(
+    session: Session, kid: str, actor: Actor, *, keys_dir: str | Path | None = None, force: bool = False
+) -> SigningKey:
+    """Withdraw a key from the JWKS: cards it signed get the verdict unknown_key from now on.
+
+    Refused while cards in force were signed by it (re-sign them first), unless `force` (a
+    compromised key). Its private key file moves to KEYS_DIR/retired/ when keys_dir is given.
+    """
+    key = get_key(session, kid, lock=True)
     if key.state == SigningKeyState.ACTIVE:
         raise ActiveKeyCannotBeRetired(kid)
     if key.state == SigningKeyState.RETIRED:
         raise KeyAlreadyRetired(kid)
+    in_force = cards_in_force_signed_by(session, kid)
+    if in_force and not force:
+        raise KeyStillBacksCards(kid, in_force)
     before = key.state.value
     key.state = SigningKeyState.RETIRED
     key.retired_at = utcnow()
     session.flush()
-    record_event(session, actor, "key.retire", signing_key_id=kid, before={"state": before}, after={"state": "retired"})
+    after: dict[str, object] = {"state": "retired"}
+    if in_force:
+        after["cards_in_force"] = in_force
+    record_event(session, actor, "key.retire", signing_key_id=kid, before={"state": before}, after=after)
+    if keys_dir is not None:
+        _move_to_retired(keys_dir, kid)
     return key
 
 
@@ -206,16 +306,32 @@ class KeySummary:
     state: SigningKeyState
     created_at: str
     cards_signed: int
+    cards_in_force: int = 0
+
+    @property
+    def label(self) -> str:
+        """The state as a person reads it: published, signing, verify only, retired."""
+        return STATE_LABELS[self.state]
 
 
 def list_keys(session: Session) -> list[KeySummary]:
-    counts = dict(session.execute(select(Card.key_id, func.count()).group_by(Card.key_id)).all())
+    """Every key, oldest first, with how many cards it signed and how many of those are in force."""
+    in_force = case((Card.status != CardStatus.REVOKED, 1), else_=0)
+    counts = {
+        kid: (signed, active)
+        for kid, signed, active in session.execute(
+            select(Card.key_id, func.count(), func.coalesce(func.sum(in_force), 0)).group_by(Card.key_id)
+        )
+    }
     keys = session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
-    return [KeySummary(k.kid, k.state, k.created_at.isoformat(timespec="seconds"), counts.get(k.kid, 0)) for k in keys]
+    return [
+        KeySummary(k.kid, k.state, k.created_at.isoformat(timespec="seconds"), *counts.get(k.kid, (0, 0))) for k in keys
+    ]
 
 
-def _get_key(session: Session, kid: str) -> SigningKey:
-    key = session.get(SigningKey, kid)
+def get_key(session: Session, kid: str, *, lock: bool = False) -> SigningKey:
+    """The key with this kid, or SigningKeyNotFound."""
+    key = session.get(SigningKey, kid, with_for_update=lock)
     if key is None:
         raise SigningKeyNotFound(kid)
     return key

@@ -1,0 +1,56 @@
+"""`demo seed` and `setup`: demo data in every region and status, and an idempotent set-up."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp import create_app
+from webapp.models import Artisan, Card, CardStatus, Region, User
+from webapp.services.cards.qr import card_qr
+
+
+def test_demo_seed_covers_all_regions_and_creates_logins(seeded, session):
+    """Demo artisans span the 12 regions with Latin and Arabic names; every artisan has a card."""
+    regions = session.scalars(select(Artisan.region_code).distinct()).all()
+    assert sorted(regions) == sorted(session.scalars(select(Region.code)).all())
+    assert session.scalar(select(func.count()).select_from(Card)) == 30
+    assert all(a.first_name_ar and a.last_name_ar for a in session.scalars(select(Artisan)))
+    assert session.scalar(select(func.count()).select_from(User)) == 7
+    assert "admin@demo.carte-artisan.ma" in seeded and "demo-artisan-2026" in seeded
+
+
+def test_demo_shows_every_status(seeded, session):
+    """The demo has active, revoked and suspended cards, and an expired one."""
+    statuses = set(session.scalars(select(Card.status)))
+    assert statuses == {CardStatus.ACTIVE, CardStatus.REVOKED, CardStatus.SUSPENDED}
+    assert "expired" in seeded
+
+
+def test_longest_demo_name_fits_qr_version_12(seeded, session, app):
+    """The longest demo name (40 characters) gives a QR of version 12 or lower."""
+    longest = max(session.scalars(select(Artisan)), key=lambda a: len(a.name_latin))
+    card = session.scalars(select(Card).where(Card.artisan_id == longest.id)).one()
+    assert len(longest.name_latin) == 40
+    assert card_qr("https://carte.artisanat.ma", card.token).version <= 12
+
+
+@pytest.fixture
+def fresh_app(app_config, tmp_path):
+    """An app on an empty SQLite file, as `make run` finds it on a fresh clone."""
+    return create_app({**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+
+
+def test_setup_is_idempotent(fresh_app):
+    """`setup` migrates, creates a key and the demo once; a second run changes nothing and reprints the logins."""
+    runner = fresh_app.test_cli_runner()
+    first = runner.invoke(args=["setup"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["setup"])
+    assert second.exit_code == 0 and "created signing key" not in second.output
+    assert "admin@demo.carte-artisan.ma" in second.output
+    with fresh_app.extensions["database"].session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Artisan)) == 300
+        assert session.scalar(select(func.count()).select_from(Card)) == 300
+    assert len(list(Path(fresh_app.config["KEYS_DIR"]).glob("*.pem"))) == 1
+    fresh_app.extensions["database"].engine.dispose()
