@@ -67,7 +67,13 @@ def test_anonymous_people_are_sent_to_sign_in_and_public_views_stay_open(guarded
 
 @pytest.mark.parametrize(
     ("role", "index_status", "admin_status"),
-    [(Role.ADMIN, 200, 200), (Role.OFFICER, 200, 403), (Role.PARTNER, 403, 403), (Role.ARTISAN, 403, 403)],
+    [
+        (Role.ADMIN, 200, 200),
+        (Role.OFFICER, 200, 403),
+        (Role.PARTNER_MANAGER, 403, 403),
+        (Role.PARTNER_AGENT, 403, 403),
+        (Role.ARTISAN, 403, 403),
+    ],
 )
 def test_roles_on_blueprints_and_views(guarded_client, make_user, role, index_status, admin_status):
     """A blueprint lets in only its roles; a view can narrow that further; others get 403."""
@@ -97,7 +103,7 @@ def test_each_role_has_its_scope(guarded_app, make_user, role, expected):
 
 def test_partner_staff_are_scoped_to_their_organisation(guarded_app, make_user):
     """Partner staff see only their own organisation's records."""
-    user = make_user(Role.PARTNER)
+    user = make_user(Role.PARTNER_AGENT)
     with guarded_app.test_request_context("/"):
         from flask_login import login_user
 
@@ -128,7 +134,10 @@ def test_a_partner_system_calls_with_its_api_key(client, make_api_key):
     response = client.get("/api/v1/me", headers=bearer(new_key.plaintext))
     assert response.status_code == 200
     assert response.get_json()["organisation"]["name"] == new_key.api_key.organisation.name
-    assert response.get_json()["api_key"] == {"prefix": new_key.api_key.prefix}
+    assert response.get_json()["api_key"] == {
+        "prefix": new_key.api_key.prefix,
+        "scopes": ["eligibility", "redeem", "verify"],
+    }
     assert "Set-Cookie" not in response.headers
 
 
@@ -161,6 +170,6 @@ def test_a_wrong_secret_or_revoked_key_is_refused(client, session, make_api_key)
 def test_the_partner_system_endpoint_is_for_systems_only(client, auth, make_user):
     """Without a key the API answers 401; partner staff signed in with a password get 403 there."""
     assert client.get("/api/v1/me").get_json()["error"] == "login_required"
-    auth.login(make_user(Role.PARTNER))
+    auth.login(make_user(Role.PARTNER_MANAGER))
     assert client.get("/api/v1/me").status_code == 403
-    assert PARTNER_SYSTEM != Role.PARTNER
+    assert PARTNER_SYSTEM not in set(Role)

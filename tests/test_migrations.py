@@ -91,3 +91,37 @@ def test_0003_reads_revocation_reasons_and_published_keys_from_existing_data(emp
     engine.dispose()
     assert reasons == ["fraud", "left_trade", None]
     assert states == {"rotout": "verify_only", "signer": "active", "waited": "published"}
+
+
+def test_0004_moves_partners_to_kinds_slugs_managers_and_scoped_keys(empty_database_url):
+    """Revision 0004 keeps existing partners working: kind to kind_code, a slug from the name,
+    partner users become managers, existing API keys keep every scope."""
+    upgrade_database(empty_database_url, "0003")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO organisation (id, name, kind) VALUES (7, 'Crédit Agricole (Fès)', 'lender')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO user_account (email, display_name, password_hash, role, organisation_id, is_enabled, "
+                "created_at) VALUES ('p@x.ma', 'P', 'h', 'partner', 7, true, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_key (organisation_id, prefix, secret_sha256, label, created_at) "
+                "VALUES (7, 'abcdefghij', 'digest', 'core banking', CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade_database(empty_database_url)
+    with engine.connect() as connection:
+        organisation = connection.execute(text("SELECT slug, kind_code, is_enabled FROM organisation")).one()
+        role = connection.execute(text("SELECT role FROM user_account")).scalar_one()
+        scopes = connection.execute(text("SELECT scopes FROM api_key")).scalar_one()
+        kinds = connection.execute(text("SELECT code FROM partner_kind ORDER BY code")).scalars().all()
+    engine.dispose()
+    assert tuple(organisation) == ("credit-agricole-fes-7", "lender", True)
+    assert role == "partner_manager"
+    assert scopes == "eligibility redeem verify"
+    assert kinds == ["lender", "market_organiser", "other", "training_body", "transporter"]

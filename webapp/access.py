@@ -22,8 +22,8 @@ from werkzeug.wrappers import Response
 
 from webapp.db import get_session
 from webapp.extensions import login_manager
-from webapp.models import Role, User
-from webapp.services.partners.api_keys import authenticate_api_key
+from webapp.models import PARTNER_ROLES, Role, User
+from webapp.services.partners.api_keys import InsufficientScope, authenticate_api_key
 from webapp.services.scope import NATIONAL, NOTHING, Scope
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -40,6 +40,7 @@ class PartnerSystem:
     api_key_id: int
     api_key_prefix: str
     organisation_id: int
+    scopes: frozenset[str]
     role: str = PARTNER_SYSTEM
     region_code: None = None
     is_authenticated: bool = True
@@ -75,6 +76,33 @@ def roles_required(*roles: str) -> Callable[[View], View]:
     return decorator
 
 
+def is_partner_caller() -> bool:
+    """Partner staff signed in, or a partner system with an API key: someone who sees offers."""
+    return current_user.is_authenticated and current_user.role in (*PARTNER_ROLES, PARTNER_SYSTEM)
+
+
+def check_api_scope(scope: str) -> None:
+    """A partner system's key must hold `scope` (people are governed by their role instead)."""
+    if current_user.is_authenticated and current_user.role == PARTNER_SYSTEM and scope not in current_user.scopes:
+        raise InsufficientScope(scope)
+
+
+def partner_access(scope: str) -> Callable[[View], View]:
+    """For partner staff (by role) and partner systems whose key holds `scope`; others get 403."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not is_partner_caller():
+                abort(403)
+            check_api_scope(scope)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
 def restrict_blueprint(blueprint: Blueprint, *roles: str) -> None:
     """Every non-public view of the blueprint is for these roles only (checked after sign-in)."""
 
@@ -96,7 +124,7 @@ def current_scope() -> Scope:
         return NATIONAL
     if current_user.role == Role.OFFICER:
         return Scope(region_code=current_user.region_code)
-    if current_user.role in (Role.PARTNER, PARTNER_SYSTEM):
+    if current_user.role in (*PARTNER_ROLES, PARTNER_SYSTEM):
         return Scope(organisation_id=current_user.organisation_id)
     return NOTHING  # artisans read their own card, not the register
 
@@ -131,7 +159,7 @@ def load_partner_system(_request: Any) -> PartnerSystem | None:
     if not header.startswith(BEARER):
         return None
     api_key = authenticate_api_key(get_session(), header[len(BEARER) :])
-    return PartnerSystem(api_key.id, api_key.prefix, api_key.organisation_id)
+    return PartnerSystem(api_key.id, api_key.prefix, api_key.organisation_id, api_key.scope_set)
 
 
 def init_app(app: Flask) -> None:

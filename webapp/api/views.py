@@ -57,8 +57,13 @@ def who_am_i() -> Response:
     organisation = get_session().get(Organisation, current_user.organisation_id)
     assert organisation is not None  # the foreign key guarantees it
     response = jsonify(
-        organisation={"id": organisation.id, "name": organisation.name, "kind": organisation.kind.value},
-        api_key={"prefix": current_user.api_key_prefix},
+        organisation={
+            "id": organisation.id,
+            "slug": organisation.slug,
+            "name": organisation.name,
+            "kind": organisation.kind_code,
+        },
+        api_key={"prefix": current_user.api_key_prefix, "scopes": sorted(current_user.scopes)},
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -63,7 +63,8 @@ def account() -> str:
     role_names = {
         "admin": _("National administrator"),
         "officer": _("Registry officer"),
-        "partner": _("Partner staff member"),
+        "partner_manager": _("Partner manager"),
+        "partner_agent": _("Partner agent"),
         "artisan": _("Artisan"),
     }
     return render_template("auth/account.html", user=current_user, logout_form=LogoutForm(), role_names=role_names)

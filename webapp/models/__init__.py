@@ -11,11 +11,22 @@ from webapp.models.card import (
     SigningKeyState,
     StatusListState,
 )
+from webapp.models.offer import (
+    EligibilityListState,
+    IdempotencyRecord,
+    Offer,
+    OfferState,
+    OfferWithdrawal,
+    QuotaPeriod,
+    QuotaUsage,
+    Redemption,
+)
 from webapp.models.partner import ApiKey, Organisation, PartnerKind
 from webapp.models.reference import Region, Sector, SupportProgramme, Trade
-from webapp.models.user import Role, User
+from webapp.models.user import PARTNER_ROLES, Role, User
 
 __all__ = [
+    "PARTNER_ROLES",
     "ApiKey",
     "Artisan",
     "AuditEvent",
@@ -23,10 +34,18 @@ __all__ = [
     "Card",
     "CardStatus",
     "CnssStatus",
+    "EligibilityListState",
     "Gender",
+    "IdempotencyRecord",
     "LegalStatus",
+    "Offer",
+    "OfferState",
+    "OfferWithdrawal",
     "Organisation",
     "PartnerKind",
+    "QuotaPeriod",
+    "QuotaUsage",
+    "Redemption",
     "Region",
     "RevocationReason",
     "Role",

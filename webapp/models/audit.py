@@ -1,4 +1,4 @@
-"""The audit trail: one row per change to a card or a signing key, never updated."""
+"""The audit trail: one row per change to a card, a signing key or a partner matter, never updated."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), index=True)
     signing_key_id: Mapped[str | None] = mapped_column(String(16))
+    # Partner matters: the organisation and offer concerned, so a partner's trail can be listed.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"), index=True)
     reason: Mapped[str | None] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -19,8 +19,12 @@ from webapp.models.reference import Region
 class Role(enum.StrEnum):
     ADMIN = "admin"  # national administrator
     OFFICER = "officer"  # registry officer of one regional chamber
-    PARTNER = "partner"  # staff of a partner organisation
+    PARTNER_MANAGER = "partner_manager"  # manages a partner organisation's staff, API keys and offers
+    PARTNER_AGENT = "partner_agent"  # counter or gate staff of a partner: verifies cards, records redemptions
     ARTISAN = "artisan"
+
+
+PARTNER_ROLES = (Role.PARTNER_MANAGER, Role.PARTNER_AGENT)
 
 
 class User(UserMixin, Base):
@@ -28,7 +32,9 @@ class User(UserMixin, Base):
     __table_args__ = (
         # Each role is bound to exactly what its job needs.
         CheckConstraint("role != 'officer' OR region_code IS NOT NULL", name="officer_has_region"),
-        CheckConstraint("role != 'partner' OR organisation_id IS NOT NULL", name="partner_has_org"),
+        CheckConstraint(
+            "role NOT IN ('partner_manager', 'partner_agent') OR organisation_id IS NOT NULL", name="partner_has_org"
+        ),
         CheckConstraint("role != 'artisan' OR artisan_id IS NOT NULL", name="artisan_has_record"),
     )
 

@@ -20,13 +20,13 @@ from webapp.models import (
     Gender,
     LegalStatus,
     Organisation,
-    PartnerKind,
     RevocationReason,
     Role,
     SupportProgramme,
     User,
     utcnow,
 )
+from webapp.models.partner import LENDER, MARKET_ORGANISER, TRANSPORTER
 from webapp.services.audit import Actor
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.rollout import issue_cards_in_bulk
@@ -198,11 +198,11 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
 
 def _seed_users(session: Session, artisan: Artisan) -> list[tuple[str, str]]:
     organisations = {
-        kind: Organisation(name=name, kind=kind)
-        for kind, name in [
-            (PartnerKind.TRANSPORTER, "Barid Al-Maghrib Logistique (démo)"),
-            (PartnerKind.MARKET_ORGANISER, "Salon National de l'Artisanat (démo)"),
-            (PartnerKind.LENDER, "Banque Populaire — Crédit Artisan (démo)"),
+        kind: Organisation(name=name, slug=slug, kind_code=kind)
+        for kind, slug, name in [
+            (TRANSPORTER, "barid-colis", "Barid Al-Maghrib Logistique (démo)"),
+            (MARKET_ORGANISER, "salon-artisanat", "Salon National de l'Artisanat (démo)"),
+            (LENDER, "credit-artisan", "Banque Populaire — Crédit Artisan (démo)"),
         ]
     }
     session.add_all(organisations.values())
@@ -223,20 +223,20 @@ def _seed_users(session: Session, artisan: Artisan) -> list[tuple[str, str]]:
         User(
             email="transport@demo.carte-artisan.ma",
             display_name="Agent transport",
-            role=Role.PARTNER,
-            organisation=organisations[PartnerKind.TRANSPORTER],
+            role=Role.PARTNER_MANAGER,
+            organisation=organisations[TRANSPORTER],
         ),
         User(
             email="market@demo.carte-artisan.ma",
             display_name="Organisateur de salon",
-            role=Role.PARTNER,
-            organisation=organisations[PartnerKind.MARKET_ORGANISER],
+            role=Role.PARTNER_MANAGER,
+            organisation=organisations[MARKET_ORGANISER],
         ),
         User(
             email="lender@demo.carte-artisan.ma",
             display_name="Conseiller crédit",
-            role=Role.PARTNER,
-            organisation=organisations[PartnerKind.LENDER],
+            role=Role.PARTNER_MANAGER,
+            organisation=organisations[LENDER],
         ),
         User(
             email="artisan@demo.carte-artisan.ma", display_name=artisan.name_latin, role=Role.ARTISAN, artisan=artisan

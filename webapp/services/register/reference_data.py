@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Region, Sector, SupportProgramme, Trade
+from webapp.models import PartnerKind, Region, Sector, SupportProgramme, Trade
+from webapp.models.partner import LENDER, MARKET_ORGANISER, OTHER, TRAINING_BODY, TRANSPORTER
 from webapp.services.trust.status_list import ensure_status_list
 
 REGIONS: list[tuple[str, str, str, str]] = [
@@ -63,6 +64,16 @@ SUPPORT_PROGRAMMES: list[tuple[str, str, str, str]] = [
     ("VULNERABLE", "Artisans vulnérables", "الصناع في وضعية هشاشة", "Vulnerable artisans"),
 ]
 
+# Partner kinds and how old a verifier's trust bundle may get for their staff (hours) before the
+# app stops saying "valid": a lender decides on money (a day), a market gate on a stand (a week).
+PARTNER_KINDS: list[tuple[str, int, str, str, str]] = [
+    (TRANSPORTER, 72, "Transporteur", "ناقل", "Transporter"),
+    (MARKET_ORGANISER, 168, "Organisateur de marchés et salons", "منظم الأسواق والمعارض", "Market organiser"),
+    (LENDER, 24, "Organisme de financement", "مؤسسة تمويل", "Lender"),
+    (TRAINING_BODY, 72, "Organisme de formation", "مؤسسة تكوين", "Training body"),
+    (OTHER, 72, "Autre partenaire", "شريك آخر", "Other partner"),
+]
+
 
 def sync_reference_data(session: Session) -> None:
     """Insert or update every reference row (idempotent; run after each migration)."""
@@ -75,6 +86,10 @@ def sync_reference_data(session: Session) -> None:
         session.merge(Trade(code=code, sector_code=sector, name_fr=fr, name_ar=ar, name_en=en))
     for code, fr, ar, en in SUPPORT_PROGRAMMES:
         session.merge(SupportProgramme(code=code, name_fr=fr, name_ar=ar, name_en=en))
+    # Kinds are added when missing, never overwritten: administrators tune their maximum bundle age.
+    for code, hours, fr, ar, en in PARTNER_KINDS:
+        if session.get(PartnerKind, code) is None:
+            session.add(PartnerKind(code=code, max_bundle_age_hours=hours, name_fr=fr, name_ar=ar, name_en=en))
     session.flush()
 
 
