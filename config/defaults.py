@@ -48,6 +48,8 @@ RATELIMIT_STORAGE_URI = "memory://"
 VERIFY_RATE_LIMIT = "1200 per minute"
 # Login guards passwords: strict, per address.
 LOGIN_RATE_LIMIT = "10 per minute"
+# Redemptions per client address: a counter records a few a minute; an offline queue syncs in a burst.
+REDEMPTION_RATE_LIMIT = "600 per minute"
 
 # Reverse proxies in front of gunicorn whose X-Forwarded-For is trusted (0: none, serve directly).
 TRUSTED_PROXY_COUNT = 0

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from webapp.i18n import current_language
 from webapp.services.errors import DomainError
 
 # Reason codes and messages for the HTTP errors the product can answer.
@@ -38,7 +39,7 @@ def error_message(status: int) -> str:
 
 
 # Paths read by programs, not people: they get JSON errors.
-MACHINE_PATH_PREFIXES = ("/api/", "/.well-known/", "/statuslists/")
+MACHINE_PATH_PREFIXES = ("/api/", "/.well-known/", "/statuslists/", "/offers/")
 
 
 def wants_json() -> bool:
@@ -58,7 +59,10 @@ def handle_domain_error(error: DomainError) -> tuple[Response | str, int]:
     """A refused operation reaches the user as a clear answer with its reason code."""
     message = translated_message(error)
     if wants_json():
-        return jsonify(error=error.code, reason=message), error.http_status
+        # `reason` is what the verify API has always sent; `message` is the same text under the
+        # name the partner API documents.
+        answer = {"error": error.code, "reason": message, "message": message}
+        return jsonify(answer | error.details(current_language(), _)), error.http_status
     return render_template("errors/error.html", status=error.http_status, message=message), error.http_status
 
 
@@ -67,7 +71,8 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
     if status not in ERROR_CODES:
         status = 500
     if wants_json():
-        return jsonify(error=ERROR_CODES[status], reason=error_message(status)), status
+        message = error_message(status)
+        return jsonify(error=ERROR_CODES[status], reason=message, message=message), status
     return render_template("errors/error.html", status=status, message=error_message(status)), status
 
 

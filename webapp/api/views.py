@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from webapp.access import PARTNER_SYSTEM, public, roles_required
+from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
 from webapp.db import get_database, get_session
 from webapp.extensions import csrf, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
-from webapp.models import Organisation, utcnow
+from webapp.models import Card, Organisation, utcnow
+from webapp.services.audit import Actor
+from webapp.services.cards.lifecycle import state_of
+from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.cards.tokens import TokenRejected
+from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
+from webapp.services.partners.eligibility import OfferStanding, offers_for_card
+from webapp.services.partners.redemptions import (
+    Recorder,
+    RedemptionRequest,
+    claim_idempotency_key,
+    record_redemption,
+    redemption_json,
+    request_fingerprint,
+    store_idempotent_answer,
+)
 from webapp.services.register.reference_data import region_name, trade_name
-from webapp.services.verification import Verdict, VerificationResult, verify_scanned_text
+from webapp.services.verification import Verdict, VerificationResult, read_card, verify_scanned_text
 from webapp.settings import current_settings
 from webapp.verdicts import verdict_message
 
@@ -47,7 +66,13 @@ def verify() -> tuple[Response, int]:
             verifying_keys=current_keyring().verifying_keys,
             now=checked_at,
         )
-    return _answer(result, checked_at), 200
+    answer = _answer(result, checked_at)
+    if is_partner_caller():
+        check_api_scope(SCOPE_VERIFY)
+        valid_number = result.claims.number if result.verdict == Verdict.VALID and result.claims else None
+        standings = offers_for_card(get_session(), current_user.organisation_id, valid_number, checked_at)
+        answer = _with_json(answer, offers=[offer_json(standing) for standing in standings])
+    return answer, 200
 
 
 @blueprint.get("/me")
@@ -66,6 +91,135 @@ def who_am_i() -> Response:
         api_key={"prefix": current_user.api_key_prefix, "scopes": sorted(current_user.scopes)},
     )
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def offer_json(standing: OfferStanding) -> dict[str, Any]:
+    """One of the caller's offers for one card, in the caller's language (DESIGN decision 7: the
+    failed conditions' labels, never the holder's attributes)."""
+    language = current_language()
+    return {
+        "id": standing.offer.id,
+        "name": standing.offer.name(language),
+        "benefit": standing.offer.benefit(language),
+        "eligible": standing.eligibility.eligible,
+        "failed": [label.get(language) or label["fr"] for label in standing.eligibility.failed],
+        "remaining": standing.remaining,
+    }
+
+
+def _with_json(response: Response, **members: Any) -> Response:
+    """The JSON response with more members (the verdict first, the partner's offers after)."""
+    response.set_data(json.dumps(response.get_json() | members, ensure_ascii=False, separators=(",", ":")))
+    return response
+
+
+def _redemption_limit() -> str:
+    return current_settings().REDEMPTION_RATE_LIMIT
+
+
+@blueprint.post("/redemptions")
+@partner_access(SCOPE_REDEEM)
+@limiter.limit(_redemption_limit)
+def record_redemption_view() -> tuple[Response, int]:
+    """Record that a card holder used one of the caller's offers (Idempotency-Key required)."""
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        return _refusal("invalid_json", _("The body must be a JSON object."), 400)
+    request_made = _redemption_request(body)
+    if isinstance(request_made, Response):
+        return request_made, 400
+    session = get_session()
+    organisation_id = current_user.organisation_id
+    key = request.headers.get("Idempotency-Key")
+    fingerprint = request_fingerprint(request.method, request.path, body)
+    replay = claim_idempotency_key(session, organisation_id, key, fingerprint)
+    if replay is not None:
+        response = jsonify(replay.response)
+        response.headers["Idempotent-Replayed"] = "true"
+        return response, replay.status_code
+    settings = current_settings()
+    verifying_keys = current_keyring().verifying_keys
+
+    def read_scanned(text: str) -> str | None:
+        try:
+            return read_card(text, settings.PUBLIC_BASE_URL, verifying_keys).number
+        except TokenRejected:
+            return None
+
+    recorded = record_redemption(session, request_made, _recorder(), read_scanned=read_scanned)
+    answer = redemption_json(recorded.redemption, recorded.remaining)
+    store_idempotent_answer(session, organisation_id, key or "", 201, answer)
+    response = jsonify(answer)
+    response.headers["Location"] = f"/api/v1/redemptions/{recorded.redemption.id}"
+    return response, 201
+
+
+def _redemption_request(body: dict[str, Any]) -> RedemptionRequest | Response:
+    """The request's members, typed; a JSON refusal naming the first wrong member otherwise."""
+    card, offer_id, offline = body.get("card"), body.get("offer"), body.get("offline", False)
+    if not isinstance(card, str) or not card.strip() or len(card) > 4096:
+        return _refusal("missing_card", _("Give the card: its number or the scanned text of its QR code."))
+    if isinstance(offer_id, bool) or not isinstance(offer_id, int):
+        return _refusal("missing_offer", _("Give the offer's id (a whole number)."))
+    if not isinstance(offline, bool):
+        return _refusal("bad_offline", _("offline must be true or false."))
+    made_at = None
+    if body.get("made_at") is not None:
+        made_at = _parse_instant(body["made_at"])
+        if made_at is None:
+            return _refusal("bad_made_at", _("made_at must be a date and time with its zone (ISO 8601)."))
+    return RedemptionRequest(card=card, offer_id=offer_id, fields=body.get("fields"), made_at=made_at, offline=offline)
+
+
+def _parse_instant(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return instant.astimezone(UTC) if instant.tzinfo is not None else None
+
+
+def _refusal(code: str, message: str, status: int = 400) -> Response:
+    response = jsonify(error=code, reason=message, message=message)
+    response.status_code = status
+    return response
+
+
+def _recorder() -> Recorder:
+    if current_user.role == PARTNER_SYSTEM:
+        return Recorder(
+            Actor(f"api_key:{current_user.api_key_prefix}"),
+            current_user.organisation_id,
+            api_key_id=current_user.api_key_id,
+        )
+    return Recorder(
+        Actor(f"user:{current_user.id}", current_user.id), current_user.organisation_id, user_id=current_user.id
+    )
+
+
+@blueprint.get("/eligibility")
+@partner_access(SCOPE_ELIGIBILITY)
+def eligibility() -> Response:
+    """For lenders' systems: is this card valid, and which of our offers may its holder use?"""
+    number = request.args.get("card", "")
+    canonical = normalize_card_number(number)
+    if canonical is None:
+        return _refusal("bad_card_number", _("Give a card number: ?card= followed by the 10 characters on the card."))
+    now = utcnow()
+    card = get_session().scalar(select(Card).where(Card.number == canonical))
+    state = state_of(card.status, card.expires_at, now) if card is not None else "unknown"
+    valid = state == "active"
+    standings = offers_for_card(get_session(), current_user.organisation_id, canonical if valid else None, now)
+    response = jsonify(
+        card={"number": canonical, "valid": valid, "state": state},
+        offers=[offer_json(standing) for standing in standings],
+        checked_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = current_language()
     return response
 
 

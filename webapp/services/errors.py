@@ -7,6 +7,7 @@ CLI in English (`str(error)`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 
@@ -29,6 +30,11 @@ class DomainError(Exception):
     def __init__(self, **params: Any) -> None:
         self.params = params
         super().__init__(self.message % params if params else self.message)
+
+    def details(self, language: str, translate: Callable[..., str]) -> dict[str, Any]:
+        """Extra members of the JSON answer (which fields were wrong, which conditions failed), in
+        `language`; `translate(message, **params)` translates a message marked with N_."""
+        return {}
 
 
 class ReasonRequired(DomainError):

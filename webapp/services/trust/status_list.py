@@ -13,6 +13,7 @@ from __future__ import annotations
 import binascii
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,21 +81,24 @@ def mark_changed(session: Session) -> None:
     )
 
 
-def pack_statuses(size: int, statuses: list[tuple[int, int]]) -> bytes:
-    """The byte array: index i at bits 2*(i % 4) of byte i // 4, least significant first."""
-    packed = bytearray((size * BITS + 7) // 8)
+def pack_statuses(size: int, statuses: Iterable[tuple[int, int]], bits: int = BITS) -> bytes:
+    """The byte array: index i at bits bits*(i % (8/bits)) of byte i*bits // 8, least significant first.
+
+    The card status list uses 2 bits; offers' eligibility lists use the same format with 1 bit.
+    """
+    packed = bytearray((size * bits + 7) // 8)
     for index, value in statuses:
-        packed[index * BITS // 8] |= value << (index * BITS % 8)
+        packed[index * bits // 8] |= value << (index * bits % 8)
     return bytes(packed)
 
 
-def read_status(packed: bytes, index: int) -> int:
-    return (packed[index * BITS // 8] >> (index * BITS % 8)) & ((1 << BITS) - 1)
+def read_status(packed: bytes, index: int, bits: int = BITS) -> int:
+    return (packed[index * bits // 8] >> (index * bits % 8)) & ((1 << bits) - 1)
 
 
-def capacity(size: int) -> int:
+def capacity(size: int, bits: int = BITS) -> int:
     """How many statuses the bytes of a list of `size` cards hold (whole bytes: a multiple of 4)."""
-    return (size * BITS + 7) // 8 * 8 // BITS
+    return (size * bits + 7) // 8 * 8 // bits
 
 
 def status_at(packed: bytes, index: int) -> int:
@@ -153,21 +157,29 @@ def current_status_list(
         ]
         padding = [(index, UNASSIGNED) for index in range(size, capacity(size))]
         packed = pack_statuses(size, statuses + padding)
-        payload = {
-            "sub": subject,
-            "iat": int(now.timestamp()),
-            "exp": int((now + validity).timestamp()),
-            "ttl": ttl_seconds,
-            "status_list": {"bits": BITS, "lst": encode_list(packed)},
-        }
-        state.signed_token = jwt.encode(
-            payload, signer.private_key, algorithm="ES256", headers={"kid": signer.kid, "typ": TOKEN_TYPE}
+        state.signed_token = sign_list(
+            signer, subject, packed, BITS, now=now, validity=validity, ttl_seconds=ttl_seconds
         )
         state.signed_version = state.version
         state.signed_at = now
         session.flush()
     assert state.signed_token is not None and state.signed_at is not None
     return SignedStatusList(state.signed_token, state.version, state.signed_at)
+
+
+def sign_list(
+    signer: Signer, subject: str, packed: bytes, bits: int, *, now: datetime, validity: timedelta, ttl_seconds: int
+) -> str:
+    """A signed Token Status List (`statuslist+jwt`) of packed values: the card status list, or an
+    offer's eligibility list (1 bit per card)."""
+    payload = {
+        "sub": subject,
+        "iat": int(now.timestamp()),
+        "exp": int((now + validity).timestamp()),
+        "ttl": ttl_seconds,
+        "status_list": {"bits": bits, "lst": encode_list(packed)},
+    }
+    return jwt.encode(payload, signer.private_key, algorithm="ES256", headers={"kid": signer.kid, "typ": TOKEN_TYPE})
 
 
 def _payload(token: str) -> dict[str, Any]:
@@ -183,13 +195,20 @@ class StatusList:
     issued_at: datetime
     expires_at: datetime
     ttl_seconds: int
+    bits: int = BITS
 
     def status(self, index: int) -> int:
         return status_at(self.packed, index)
 
+    def is_set(self, index: int) -> bool:
+        """For a 1-bit list (an offer's eligibility): the bit at `index`; past the end, not set."""
+        if index >= len(self.packed) * 8 // self.bits:
+            return False
+        return read_status(self.packed, index, self.bits) == 1
+
 
 def read_status_list_token(
-    token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey], *, subject: str, now: datetime
+    token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey], *, subject: str, now: datetime, bits: int = BITS
 ) -> StatusList:
     """Rules S1-S4 of docs/card-token.md: a list a verifier may read, or StatusListUnusable."""
     try:
@@ -213,17 +232,17 @@ def read_status_list_token(
         raise StatusListUnusable("bad_signature") from None
     except jwt.InvalidTokenError:
         raise StatusListUnusable("malformed") from None
-    return _status_list_from_payload(payload, subject, now)
+    return _status_list_from_payload(payload, subject, now, bits)
 
 
-def _status_list_from_payload(payload: dict[str, Any], subject: str, now: datetime) -> StatusList:
+def _status_list_from_payload(payload: dict[str, Any], subject: str, now: datetime, bits: int) -> StatusList:
     issued, expires, ttl = payload.get("iat"), payload.get("exp"), payload.get("ttl")
     body = payload.get("status_list")
     if payload.get("sub") != subject or not isinstance(body, dict) or not isinstance(body.get("lst"), str):
         raise StatusListUnusable("not_a_status_list")
     if not all(type(value) is int for value in (issued, expires, ttl)):
         raise StatusListUnusable("malformed")
-    if body.get("bits") != BITS:
+    if body.get("bits") != bits:
         raise StatusListUnusable("unsupported_bits")
     if int(now.timestamp()) >= expires:  # type: ignore[operator]
         raise StatusListUnusable("expired")
@@ -236,4 +255,5 @@ def _status_list_from_payload(payload: dict[str, Any], subject: str, now: dateti
         datetime.fromtimestamp(issued, UTC),  # type: ignore[arg-type]
         datetime.fromtimestamp(expires, UTC),  # type: ignore[arg-type]
         ttl,  # type: ignore[arg-type]
+        bits,
     )

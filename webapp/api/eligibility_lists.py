@@ -1,0 +1,57 @@
+"""GET /offers/<id>/eligibility: an offer's signed eligibility list, for its own partner only.
+
+A Token Status List of 1 bit per card (1 = eligible), indexed like the card status list
+(docs/offers.md, "Eligibility lists"). Another partner's offer answers 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from flask import Blueprint, request
+from werkzeug.wrappers import Response
+
+from webapp.access import current_scope, partner_access
+from webapp.db import get_session
+from webapp.keyring import current_keyring
+from webapp.models import utcnow
+from webapp.services.partners.api_keys import SCOPE_VERIFY
+from webapp.services.partners.eligibility import current_eligibility_list
+from webapp.services.partners.offers import get_offer, offer_applies
+from webapp.services.partners.rules import moroccan_today
+from webapp.services.scope import RecordNotFound
+from webapp.services.trust.status_list import TOKEN_TYPE
+from webapp.settings import current_settings
+
+blueprint = Blueprint("offer_lists", __name__, url_prefix="/offers")
+
+
+@blueprint.get("/<int:offer_id>/eligibility")
+@partner_access(SCOPE_VERIFY)
+def eligibility_list(offer_id: int) -> Response:
+    """The signed list with ETag and a private max-age (it tells who may use this partner's offer)."""
+    session = get_session()
+    offer = get_offer(session, offer_id, current_scope())
+    now = utcnow()
+    if not offer_applies(offer, moroccan_today(now)):
+        raise RecordNotFound()  # a draft, paused or out-of-window offer has no list to publish
+    settings = current_settings()
+    state = current_eligibility_list(
+        session,
+        offer,
+        current_keyring().require_signer(),
+        public_base_url=settings.PUBLIC_BASE_URL,
+        validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
+        ttl_seconds=settings.STATUS_LIST_MAX_AGE_SECONDS,
+        now=now,
+    )
+    response = Response(state.signed_token, mimetype=f"application/{TOKEN_TYPE}")
+    response.set_etag(hashlib.sha256(state.signed_token.encode("ascii")).hexdigest()[:32])
+    response.last_modified = state.signed_at
+    response = response.make_conditional(request)
+    response.cache_control.private = True
+    response.cache_control.max_age = settings.STATUS_LIST_MAX_AGE_SECONDS
+    response.vary.add("Authorization")
+    response.vary.add("Cookie")
+    return response

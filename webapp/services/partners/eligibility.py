@@ -1,0 +1,299 @@
+"""Who an offer applies to: one card's eligibility (with the conditions it fails), and each offer's
+signed eligibility list (DESIGN decision 4).
+
+The facts a rule reads come from the register: the card (status, trade, sector, region, dates) and
+its holder (legal status, CNSS-AMO, gender, support programmes, year activity started, cooperative
+membership), plus `today` in Morocco. Phones never receive them: for each applicable offer the
+server publishes a list of 1 bit per card, in the Token Status List format of the card status list,
+indexed by the card's status-list index (1 = eligible). A card is eligible when it is valid today
+(active, not expired), the offer has not been withdrawn from it, and every condition holds.
+
+Building the list for the whole register evaluates the rule once per distinct combination of the
+values it reads (a few hundred at most), not once per card: only a dictionary look-up per card.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session
+
+from webapp.models import (
+    Artisan,
+    Card,
+    CardStatus,
+    EligibilityListState,
+    Offer,
+    OfferWithdrawal,
+    StatusListState,
+    Trade,
+    artisan_programme,
+    utcnow,
+)
+from webapp.services.cards.lifecycle import state_of
+from webapp.services.cards.tokens import MOROCCO
+from webapp.services.partners.offers import applicable_offers, offer_applies, withdrawal_in_force
+from webapp.services.partners.quotas import remaining_quota
+from webapp.services.partners.rules import Rule, moroccan_today, parse_rule
+from webapp.services.trust.signing_keys import Signer
+from webapp.services.trust.status_list import LIST_ID, pack_statuses, sign_list
+
+ELIGIBLE = 1
+ELIGIBILITY_BITS = 1
+
+
+def _morocco_date(moment: datetime) -> date:
+    return moment.astimezone(MOROCCO).date()
+
+
+@dataclass(frozen=True)
+class _Variable:
+    """How one rule variable is read from a row of the register query."""
+
+    columns: tuple[ColumnElement[Any], ...]
+    value: Callable[[Any, datetime], Any]
+
+
+# Every variable a rule may read (the allow-list lives in rules.py; the two must name the same set,
+# which a test checks), with the columns it needs and how its value is made from a row.
+_VARIABLES: dict[str, _Variable] = {
+    "card.status": _Variable(
+        (Card.status, Card.expires_at), lambda row, now: state_of(row.status, row.expires_at, now)
+    ),
+    "card.trade": _Variable((Artisan.trade_code,), lambda row, now: row.trade_code),
+    "card.sector": _Variable((Trade.sector_code,), lambda row, now: row.sector_code),
+    "card.region": _Variable((Artisan.region_code,), lambda row, now: row.region_code),
+    "card.expires": _Variable((Card.expires_at,), lambda row, now: _morocco_date(row.expires_at)),
+    "card.issued": _Variable((Card.issued_at,), lambda row, now: _morocco_date(row.issued_at)),
+    "artisan.legal_status": _Variable((Artisan.legal_status,), lambda row, now: row.legal_status.value),
+    "artisan.cnss_status": _Variable((Artisan.cnss_status,), lambda row, now: row.cnss_status.value),
+    "artisan.gender": _Variable((Artisan.gender,), lambda row, now: row.gender.value),
+    "artisan.activity_start_year": _Variable((Artisan.activity_start_year,), lambda row, now: row.activity_start_year),
+    "artisan.cooperative_member": _Variable(
+        (Artisan.cooperative_name,), lambda row, now: bool(row.cooperative_name and row.cooperative_name.strip())
+    ),
+    # Read from the programme table separately (a list per artisan).
+    "artisan.programmes": _Variable((), lambda row, now: row.programmes),
+    "today": _Variable((), lambda row, now: moroccan_today(now)),
+}
+VARIABLE_NAMES = frozenset(_VARIABLES)
+
+
+def _columns_for(variables: frozenset[str]) -> list[ColumnElement[Any]]:
+    columns: dict[str, ColumnElement[Any]] = {}
+    for name in sorted(variables):
+        for column in _VARIABLES[name].columns:
+            columns[column.key] = column
+    return list(columns.values())
+
+
+class _Row:
+    """A register row with its holder's programmes attached (attribute access like a Row)."""
+
+    def __init__(self, row: Any, programmes: list[str]) -> None:
+        self._row = row
+        self.programmes = programmes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def card_facts(session: Session, card: Card, now: datetime | None = None) -> dict[str, Any]:
+    """Every variable a rule may read, for one card and its holder ({"card.status": "active", ...})."""
+    now = now or utcnow()
+    row = session.execute(
+        select(*_columns_for(VARIABLE_NAMES))
+        .select_from(Card)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .join(Trade, Trade.code == Artisan.trade_code)
+        .where(Card.id == card.id)
+    ).one()
+    programmes = sorted(
+        session.scalars(
+            select(artisan_programme.c.programme_code).where(artisan_programme.c.artisan_id == card.artisan_id)
+        )
+    )
+    source = _Row(row, programmes)
+    return {name: variable.value(source, now) for name, variable in _VARIABLES.items()}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """One card's standing for one offer: eligible, or the labels of what stands in the way."""
+
+    eligible: bool
+    failed: tuple[dict[str, str], ...] = ()
+    withdrawn: bool = False
+
+
+def card_eligibility(
+    session: Session, offer: Offer, card: Card, facts: Mapping[str, Any], now: datetime | None = None
+) -> Eligibility:
+    """Whether `card` may use `offer` now, and if not which conditions failed (their labels).
+
+    A card that is not valid today is eligible for nothing; an offer withdrawn from the card
+    answers not eligible, with the withdrawal's reason as the failed label.
+    """
+    now = now or utcnow()
+    if not offer_applies(offer, moroccan_today(now)) or facts["card.status"] != "active":
+        return Eligibility(False)
+    withdrawal = withdrawal_in_force(session, offer, card)
+    if withdrawal is not None:
+        label = {"fr": withdrawal.reason, "ar": withdrawal.reason, "en": withdrawal.reason}
+        return Eligibility(False, (label,), withdrawn=True)
+    failed = parse_rule(offer.conditions).failed(facts)
+    return Eligibility(not failed, tuple(dict(condition.label) for condition in failed))
+
+
+def _register_rows(session: Session, variables: frozenset[str], now: datetime) -> Iterator[Any]:
+    """(card id, status index, values...) of every card valid at `now`, streamed."""
+    statement = (
+        select(Card.id, Card.status_index, Card.artisan_id, *_columns_for(variables))
+        .select_from(Card)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .join(Trade, Trade.code == Artisan.trade_code)
+        .where(and_(Card.status == CardStatus.ACTIVE, Card.expires_at > now))
+        .execution_options(yield_per=20_000)
+    )
+    yield from session.execute(statement)
+
+
+def _programmes_by_artisan(session: Session) -> dict[int, list[str]]:
+    programmes: dict[int, list[str]] = defaultdict(list)
+    statement = select(artisan_programme.c.artisan_id, artisan_programme.c.programme_code).order_by(
+        artisan_programme.c.artisan_id, artisan_programme.c.programme_code
+    )
+    for artisan_id, code in session.execute(statement):
+        programmes[artisan_id].append(code)
+    return programmes
+
+
+def eligible_indices(session: Session, offer: Offer, now: datetime | None = None) -> list[int]:
+    """The status-list indices of the cards eligible for `offer` now (none if it does not apply)."""
+    now = now or utcnow()
+    if not offer_applies(offer, moroccan_today(now)):
+        return []
+    rule: Rule = parse_rule(offer.conditions)
+    variables = rule.variables - {"card.status"}  # every card read here is active
+    withdrawn = set(
+        session.scalars(
+            select(OfferWithdrawal.card_id).where(
+                OfferWithdrawal.offer_id == offer.id, OfferWithdrawal.lifted_at.is_(None)
+            )
+        )
+    )
+    programmes = _programmes_by_artisan(session) if "artisan.programmes" in variables else {}
+    reads = sorted(variables)
+    verdicts: dict[tuple[Any, ...], bool] = {}
+    indices = []
+    for row in _register_rows(session, frozenset(variables), now):
+        if row.id in withdrawn:
+            continue
+        source = _Row(row, programmes.get(row.artisan_id, []))
+        values = tuple(_hashable(_VARIABLES[name].value(source, now)) for name in reads)
+        holds = verdicts.get(values)
+        if holds is None:
+            facts = dict(zip(reads, values, strict=True)) | {"card.status": "active"}
+            holds = verdicts[values] = rule.holds(facts)
+        if holds:
+            indices.append(row.status_index)
+    return indices
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def register_version(session: Session) -> int:
+    """A number that changes whenever a card's status or an index changes (the status list's version)."""
+    return session.scalar(select(StatusListState.version).where(StatusListState.id == LIST_ID)) or 0
+
+
+def eligibility_subject(public_base_url: str, offer_id: int) -> str:
+    return f"{public_base_url.rstrip('/')}/offers/{offer_id}/eligibility"
+
+
+def current_eligibility_list(
+    session: Session,
+    offer: Offer,
+    signer: Signer,
+    *,
+    public_base_url: str,
+    validity: timedelta,
+    ttl_seconds: int,
+    now: datetime | None = None,
+) -> EligibilityListState:
+    """The offer's signed eligibility list, rebuilt when the offer or the register changed, when
+    half its validity has passed, or on a new day (eligibility may depend on `today`)."""
+    now = now or utcnow()
+    version = register_version(session)
+    state = session.get(EligibilityListState, offer.id)
+    fresh = (
+        state is not None
+        and state.offer_version == offer.version
+        and state.register_version == version
+        and now - state.signed_at < validity / 2
+        and _morocco_date(state.signed_at) == _morocco_date(now)
+    )
+    if fresh:
+        assert state is not None
+        return state
+    indices = eligible_indices(session, offer, now)
+    size = session.scalar(select(StatusListState.next_index).where(StatusListState.id == LIST_ID)) or 0
+    packed = pack_statuses(size, ((index, ELIGIBLE) for index in indices), ELIGIBILITY_BITS)
+    token = sign_list(
+        signer,
+        eligibility_subject(public_base_url, offer.id),
+        packed,
+        ELIGIBILITY_BITS,
+        now=now,
+        validity=validity,
+        ttl_seconds=ttl_seconds,
+    )
+    if state is None:
+        state = EligibilityListState(offer_id=offer.id)
+        session.add(state)
+    state.offer_version = offer.version
+    state.register_version = version
+    state.signed_token = token
+    state.signed_at = now
+    state.eligible_count = len(indices)
+    session.flush()
+    return state
+
+
+@dataclass(frozen=True)
+class OfferStanding:
+    """One of the caller's offers as seen for one card: eligible or not (with the failed labels),
+    and the redemptions left in the current period (None without a quota)."""
+
+    offer: Offer
+    eligibility: Eligibility
+    remaining: int | None
+
+
+def offers_for_card(
+    session: Session, organisation_id: int, card_number: str | None, now: datetime | None = None
+) -> list[OfferStanding]:
+    """The organisation's applicable offers and the standing of a card for each (least disclosure:
+    only this organisation's offers, and no attribute of the holder beyond the failed labels).
+
+    `card_number` is None when the scan gave no valid card: every offer is then not eligible.
+    """
+    now = now or utcnow()
+    offers = applicable_offers(session, organisation_id, moroccan_today(now))
+    card = session.scalar(select(Card).where(Card.number == card_number)) if card_number else None
+    if card is None:
+        return [OfferStanding(offer, Eligibility(False), None) for offer in offers]
+    facts = card_facts(session, card, now)
+    return [
+        OfferStanding(
+            offer, card_eligibility(session, offer, card, facts, now), remaining_quota(session, offer, card, now)
+        )
+        for offer in offers
+    ]
