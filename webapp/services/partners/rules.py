@@ -55,8 +55,8 @@ from webapp.services.errors import N_, DomainError
 from webapp.services.register.reference_data import REGION_CODES
 
 # Bounds on what an offer's rule may hold: far above any real rule (a condition listing all 20
-# trades is 23 nodes deep 1), low enough that checking and evaluating stay cheap and that no input
-# can exhaust the stack.
+# trades has 23 nodes), low enough that checking and evaluating stay cheap and that no input can
+# exhaust the stack.
 MAX_CONDITIONS: Final = 20
 MAX_NODES: Final = 200  # operators and values in one condition's logic
 MAX_DEPTH: Final = 10  # operators nested in one condition's logic
