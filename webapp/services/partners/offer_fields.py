@@ -60,13 +60,16 @@ class BadFields(DomainError):
         return {"fields": {name: translate(p.message, **p.params) for name, p in sorted(self.problems.items())}}
 
 
-class FieldProblem(Exception):
-    """What is wrong with one value: a message marked for translation and its parameters."""
+class FieldProblem(DomainError):
+    """What is wrong with one value (a message marked for translation and its parameters); the
+    problems of all fields are gathered into one BadFields."""
+
+    code = "bad_field"
+    http_status = 422
 
     def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
+        self.message = message  # type: ignore[misc]  # each problem has its own sentence
+        super().__init__(**params)
 
 
 @dataclass(frozen=True)
