@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(api.docs_blueprint)
     app.register_blueprint(auth.blueprint)
 
     cli.init_app(app)
