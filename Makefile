@@ -13,7 +13,7 @@ PORT ?= 8000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 SERVE_ENV := PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) GUNICORN_BIND=127.0.0.1:$(PORT)
 
-.PHONY: run test lint translations setup clean bench
+.PHONY: run test lint translations setup clean bench vendor
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ test: $(VENV)/.dev translations lint
 bench: $(VENV)/.dev translations
 	$(BIN)/python bench/verify_load.py
 	$(BIN)/python bench/issue_all.py
+
+# Front-end packages (DESIGN decision 10). `npm ci` installs exactly what package-lock.json pins
+# (install scripts off: we only copy files), then scripts/vendor.py (Python standard library)
+# copies the files the app serves into static/vendor/<package>/ and writes
+# static/vendor/manifest.json (version, path, source file, SHA-256). Commit static/vendor/:
+# `make run` serves these copies and needs no Node. tests/test_vendor.py checks them.
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	$(PYTHON) scripts/vendor.py
 
 clean:
 	rm -rf $(VENV) instance/carte.sqlite3* .pytest_cache .ruff_cache

@@ -39,3 +39,16 @@ def test_a_chunked_login_form_over_the_limit_gets_413(client):
         client, "/login", b"email=a%40b.ma&password=" + b"x" * 9000, "application/x-www-form-urlencoded"
     )
     assert response.status_code == 413
+
+
+def test_a_page_can_widen_its_csp_without_touching_the_rest():
+    """content_security_policy() adds sources to named directives (new or existing) and keeps the others."""
+    from webapp.security import CONTENT_SECURITY_POLICY, content_security_policy
+
+    widened = content_security_policy({"script-src": ["'wasm-unsafe-eval'"], "worker-src": ["'self'"]})
+    strict = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
+    directives = dict(part.split(" ", 1) for part in widened.split("; "))
+    assert directives.pop("script-src") == "'self' 'wasm-unsafe-eval'"
+    assert directives.pop("worker-src") == "'self'"
+    assert directives == {name: sources for name, sources in strict.items() if name != "script-src"}
+    assert content_security_policy({}) == CONTENT_SECURITY_POLICY

@@ -32,7 +32,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api.blueprint)
-    app.register_blueprint(api.eligibility_lists.blueprint)
+    app.register_blueprint(api.eligibility_lists_blueprint)
+    app.register_blueprint(api.docs_blueprint)
     app.register_blueprint(auth.blueprint)
 
     cli.init_app(app)

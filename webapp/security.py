@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,6 +22,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def content_security_policy(additions: Mapping[str, Iterable[str]]) -> str:
+    """The strict policy with a few sources added, for the one page that needs them (a view sets it
+    as its response's Content-Security-Policy; every other page keeps the strict one). E.g. a page
+    that decodes QR codes with WebAssembly: {"script-src": ["'wasm-unsafe-eval'"]}."""
+    directives = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
+    for directive, sources in additions.items():
+        added = " ".join(sources)
+        directives[directive] = f"{directives[directive]} {added}" if directive in directives else added
+    return "; ".join(f"{directive} {sources}" for directive, sources in directives.items())
 
 
 def add_security_headers(response: Response) -> Response:

@@ -144,3 +144,22 @@ def page(browser: Any, locale: str, page_problems: PageProblems) -> Iterator[Any
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def foreign_requests(page: Any, live_server: str) -> list[str]:
+    """Every request the page makes outside the live server's origin is aborted and listed here: a
+    test asserts the list is empty (nothing may come from a CDN, DESIGN decision 10)."""
+    origin = f"{live_server}/"
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(origin):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    page.context.route("**/*", guard)
+    return blocked

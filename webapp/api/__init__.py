@@ -1,6 +1,8 @@
-"""Partner API: JSON, versioned under /api/v1, and each offer's signed eligibility list."""
+"""Partner API: JSON, versioned under /api/v1; each offer's signed eligibility list; the OpenAPI
+document and its docs page (webapp/api/docs.py)."""
 
-from webapp.api import eligibility_lists
+from webapp.api.docs import blueprint as docs_blueprint
+from webapp.api.eligibility_lists import blueprint as eligibility_lists_blueprint
 from webapp.api.views import blueprint
 
-__all__ = ["blueprint", "eligibility_lists"]
+__all__ = ["blueprint", "docs_blueprint", "eligibility_lists_blueprint"]
