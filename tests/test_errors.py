@@ -20,7 +20,8 @@ def test_a_domain_error_is_answered_with_its_status_and_code(app: Flask, path, j
         body, status = handle_domain_error(CardNotFound("0000000000"))
     assert status == 404
     if json_answer:
-        assert body.get_json() == {"error": "card_not_found", "reason": "Aucune carte ne porte le numéro 0000000000."}
+        message = "Aucune carte ne porte le numéro 0000000000."
+        assert body.get_json() == {"error": "card_not_found", "reason": message, "message": message}
     else:
         assert "Aucune carte ne porte le numéro 0000000000." in body
 

@@ -94,7 +94,7 @@ def whoami_with_an_unknown_key(request):
 
 
 def whoami_as_a_signed_in_person(request):
-    fixture(request, "auth").login(fixture(request, "make_user")(Role.PARTNER))
+    fixture(request, "auth").login(fixture(request, "make_user")(Role.PARTNER_MANAGER))
     return fixture(request, "client").get(ME)
 
 

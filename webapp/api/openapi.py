@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.models.partner import PartnerKind
 from webapp.services.cards.numbers import ALPHABET
 from webapp.services.verification import Verdict
 from webapp.settings import Settings
@@ -150,6 +149,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "error": {"type": "string", "description": "A stable reason code, for programs."},
             "reason": {"type": "string", "description": "What went wrong, for a person, in the answer's language."},
+            "message": {"type": "string", "description": "The same text as `reason`."},
         },
     },
     "Whoami": {
@@ -159,24 +159,34 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "organisation": {
                 "type": "object",
-                "required": ["id", "name", "kind"],
+                "required": ["id", "slug", "name", "kind"],
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "integer"},
+                    "slug": {"type": "string"},
                     "name": {"type": "string"},
-                    "kind": {"type": "string", "enum": [kind.value for kind in PartnerKind]},
+                    "kind": {
+                        "type": "string",
+                        "description": "A partner kind (transporter, market_organiser, lender, training_body, "
+                        "other; new agreements may add kinds).",
+                    },
                 },
             },
             "api_key": {
                 "type": "object",
-                "required": ["prefix"],
+                "required": ["prefix", "scopes"],
                 "additionalProperties": False,
                 "properties": {
                     "prefix": {
                         "type": "string",
                         "pattern": "^[a-z2-7]{10}$",
                         "description": "The key's public prefix, to tell your keys apart.",
-                    }
+                    },
+                    "scopes": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": ["eligibility", "redeem", "verify"]},
+                        "description": "What the key may do.",
+                    },
                 },
             },
         },
