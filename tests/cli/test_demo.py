@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp import create_app
-from webapp.models import Artisan, Card, CardStatus, Region, User
+from webapp.models import Artisan, Card, CardStatus, Offer, OfferState, Organisation, Region, User
 from webapp.services.cards.qr import card_qr
 
 
@@ -16,8 +16,22 @@ def test_demo_seed_covers_all_regions_and_creates_logins(seeded, session):
     assert sorted(regions) == sorted(session.scalars(select(Region.code)).all())
     assert session.scalar(select(func.count()).select_from(Card)) == 30
     assert all(a.first_name_ar and a.last_name_ar for a in session.scalars(select(Artisan)))
-    assert session.scalar(select(func.count()).select_from(User)) == 7
+    # admin, two officers, an artisan, and a manager and an agent for each of the four demo partners
+    assert session.scalar(select(func.count()).select_from(User)) == 12
     assert "admin@demo.carte-artisan.ma" in seeded and "demo-artisan-2026" in seeded
+    assert "barid.agent@demo.carte-artisan.ma" in seeded and "credit.manager@demo.carte-artisan.ma" in seeded
+
+
+def test_demo_partners_have_their_offers_approved(seeded, session):
+    """The transporter, fair organiser, lender and training body each have approved offers in force."""
+    offers = session.execute(select(Organisation.slug, Offer.state).join(Offer.organisation)).all()
+    assert sorted(offers) == [
+        ("barid-colis", OfferState.APPROVED),
+        ("barid-colis", OfferState.APPROVED),
+        ("credit-artisan", OfferState.APPROVED),
+        ("formation-artisanat", OfferState.APPROVED),
+        ("salon-fes", OfferState.APPROVED),
+    ]
 
 
 def test_demo_shows_every_status(seeded, session):

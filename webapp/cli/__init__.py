@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app wsgi setup | db | keys | cards | demo ...`, one module a group."""
+"""Operator commands: `flask --app wsgi setup | db | keys | cards | partners | demo ...`, one module a group."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from webapp.cli.cards import cards_cli
 from webapp.cli.db import db_cli
 from webapp.cli.demo import demo_cli, setup
 from webapp.cli.keys import keys_cli
+from webapp.cli.partners import partners_cli
 
 
 def init_app(app: Flask) -> None:
-    for group in (keys_cli, cards_cli, demo_cli, db_cli):
+    for group in (keys_cli, cards_cli, partners_cli, demo_cli, db_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup)

@@ -19,18 +19,17 @@ from webapp.models import (
     CnssStatus,
     Gender,
     LegalStatus,
-    Organisation,
     RevocationReason,
     Role,
     SupportProgramme,
     User,
     utcnow,
 )
-from webapp.models.partner import LENDER, MARKET_ORGANISER, TRANSPORTER
 from webapp.services.audit import Actor
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.rollout import issue_cards_in_bulk
 from webapp.services.cards.tokens import qr_text
+from webapp.services.partners.demo import seed_partners
 from webapp.services.register.reference_data import REGIONS, SUPPORT_PROGRAMMES, TRADES
 from webapp.services.trust.signing_keys import Signer
 
@@ -197,15 +196,6 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
 
 
 def _seed_users(session: Session, artisan: Artisan) -> list[tuple[str, str]]:
-    organisations = {
-        kind: Organisation(name=name, slug=slug, kind_code=kind)
-        for kind, slug, name in [
-            (TRANSPORTER, "barid-colis", "Barid Al-Maghrib Logistique (démo)"),
-            (MARKET_ORGANISER, "salon-artisanat", "Salon National de l'Artisanat (démo)"),
-            (LENDER, "credit-artisan", "Banque Populaire — Crédit Artisan (démo)"),
-        ]
-    }
-    session.add_all(organisations.values())
     users = [
         User(email="admin@demo.carte-artisan.ma", display_name="Administratrice nationale", role=Role.ADMIN),
         User(
@@ -221,24 +211,6 @@ def _seed_users(session: Session, artisan: Artisan) -> list[tuple[str, str]]:
             region_code="07",
         ),
         User(
-            email="transport@demo.carte-artisan.ma",
-            display_name="Agent transport",
-            role=Role.PARTNER_MANAGER,
-            organisation=organisations[TRANSPORTER],
-        ),
-        User(
-            email="market@demo.carte-artisan.ma",
-            display_name="Organisateur de salon",
-            role=Role.PARTNER_MANAGER,
-            organisation=organisations[MARKET_ORGANISER],
-        ),
-        User(
-            email="lender@demo.carte-artisan.ma",
-            display_name="Conseiller crédit",
-            role=Role.PARTNER_MANAGER,
-            organisation=organisations[LENDER],
-        ),
-        User(
             email="artisan@demo.carte-artisan.ma", display_name=artisan.name_latin, role=Role.ARTISAN, artisan=artisan
         ),
     ]
@@ -246,6 +218,8 @@ def _seed_users(session: Session, artisan: Artisan) -> list[tuple[str, str]]:
         user.set_password(DEMO_PASSWORD)
     session.add_all(users)
     session.flush()
+    # Offers are in force from the first of this year, so every demo card can use them today.
+    users += seed_partners(session, DEMO_ACTOR, DEMO_PASSWORD, valid_from=date(utcnow().year, 1, 1))
     return [(user.email, user.role.value) for user in users]
 
 
