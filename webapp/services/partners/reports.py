@@ -1,0 +1,162 @@
+"""What a partner sees of its redemptions: filtered lists (keyset pages), counts per week and per
+region for the portal's charts, and rows for CSV/XLSX export.
+
+Everything is restricted to the caller's scope (its organisation) and, for a counter agent, to the
+redemptions they recorded themselves. Dates are calendar days in Morocco.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from webapp.models import ApiKey, Artisan, Card, Offer, Redemption, User
+from webapp.services.cards.tokens import MOROCCO
+from webapp.services.scope import Scope
+
+PAGE_SIZE = 50
+CHART_WEEKS = 12
+# Spreadsheet applications run a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class RedemptionFilter:
+    offer_id: int | None = None
+    region_code: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    over_quota: bool | None = None
+    recorded_by_user_id: int | None = None  # a counter agent sees only their own
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, MOROCCO).astimezone(UTC)
+
+
+def _filtered(statement: Select[Any], scope: Scope, chosen: RedemptionFilter) -> Select[Any]:
+    statement = statement.join(Offer, Offer.id == Redemption.offer_id)
+    statement = scope.filter_organisation(statement, Offer.organisation_id)
+    if chosen.offer_id is not None:
+        statement = statement.where(Redemption.offer_id == chosen.offer_id)
+    if chosen.region_code:
+        statement = statement.where(Artisan.region_code == chosen.region_code)
+    if chosen.date_from is not None:
+        statement = statement.where(Redemption.made_at >= _start_of(chosen.date_from))
+    if chosen.date_to is not None:
+        statement = statement.where(Redemption.made_at < _start_of(chosen.date_to + timedelta(days=1)))
+    if chosen.over_quota is not None:
+        statement = statement.where(Redemption.over_quota.is_(chosen.over_quota))
+    if chosen.recorded_by_user_id is not None:
+        statement = statement.where(Redemption.recorded_by_user_id == chosen.recorded_by_user_id)
+    return statement
+
+
+def _with_holder(statement: Select[Any]) -> Select[Any]:
+    return statement.join(Card, Card.id == Redemption.card_id).join(Artisan, Artisan.id == Card.artisan_id)
+
+
+def list_redemptions(
+    session: Session, scope: Scope, chosen: RedemptionFilter, *, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> list[Redemption]:
+    """The newest redemptions first, `limit` at a time (keyset: pass the last id as `before_id`)."""
+    statement = _filtered(_with_holder(select(Redemption)), scope, chosen)
+    if before_id is not None:
+        statement = statement.where(Redemption.id < before_id)
+    statement = statement.options(
+        joinedload(Redemption.offer),
+        joinedload(Redemption.card).joinedload(Card.artisan),
+        joinedload(Redemption.api_key),
+    )
+    return list(session.scalars(statement.order_by(Redemption.id.desc()).limit(limit)).unique())
+
+
+def count_redemptions(session: Session, scope: Scope, chosen: RedemptionFilter) -> int:
+    statement = _filtered(_with_holder(select(func.count(Redemption.id))), scope, chosen)
+    return session.scalar(statement) or 0
+
+
+def per_region(session: Session, scope: Scope, chosen: RedemptionFilter) -> list[tuple[str, int]]:
+    """(region code, redemptions) for the regions that have any, most first."""
+    statement = _filtered(_with_holder(select(Artisan.region_code, func.count(Redemption.id))), scope, chosen)
+    rows = session.execute(statement.group_by(Artisan.region_code)).all()
+    return sorted(((code, count) for code, count in rows), key=lambda row: (-row[1], row[0]))
+
+
+def per_week(
+    session: Session, scope: Scope, chosen: RedemptionFilter, today: date, weeks: int = CHART_WEEKS
+) -> list[tuple[date, int]]:
+    """(Monday of the week, redemptions) for the last `weeks` weeks up to `today`, empty weeks included."""
+    first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    recent = replace(chosen, date_from=max(first_monday, chosen.date_from or first_monday))
+    statement = _filtered(_with_holder(select(Redemption.made_at)), scope, recent)
+    counts: Counter[date] = Counter()
+    for (made_at,) in session.execute(statement):
+        day = made_at.astimezone(MOROCCO).date()
+        counts[day - timedelta(days=day.weekday())] += 1
+    return [
+        (first_monday + timedelta(weeks=week), counts[first_monday + timedelta(weeks=week)]) for week in range(weeks)
+    ]
+
+
+def neutralised(value: Any) -> Any:
+    """A cell value a spreadsheet will not run as a formula (a leading quote on =, +, -, @...)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "made_at",
+    "recorded_at",
+    "offer",
+    "card",
+    "holder",
+    "region",
+    "fields",
+    "over_quota",
+    "offline",
+    "recorded_by",
+)
+
+
+def export_rows(session: Session, scope: Scope, chosen: RedemptionFilter, language: str) -> Iterator[list[Any]]:
+    """Every filtered redemption as a row of EXPORT_COLUMNS (cells neutralised), streamed by pages."""
+    before_id: int | None = None
+    emails = dict(session.execute(scope.filter_organisation(select(User.id, User.email), User.organisation_id)).all())
+    while True:
+        page = list_redemptions(session, scope, chosen, before_id=before_id, limit=1000)
+        if not page:
+            return
+        for redemption in page:
+            yield [neutralised(value) for value in _export_row(redemption, language, emails)]
+        before_id = page[-1].id
+
+
+def _export_row(redemption: Redemption, language: str, emails: dict[int, str]) -> list[Any]:
+    api_key: ApiKey | None = redemption.api_key
+    if api_key is not None:
+        recorded_by = f"api key {api_key.prefix}"
+    else:
+        recorded_by = emails.get(redemption.recorded_by_user_id or 0, str(redemption.recorded_by_user_id))
+    fields = "; ".join(f"{name}={value}" for name, value in sorted(redemption.fields.items()))
+    return [
+        redemption.id,
+        redemption.made_at.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M"),
+        redemption.recorded_at.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M"),
+        redemption.offer.name(language),
+        redemption.card.number,
+        redemption.card.artisan.name_latin,
+        redemption.card.artisan.region_code,
+        fields,
+        redemption.over_quota,
+        redemption.made_offline,
+        recorded_by,
+    ]
