@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from webapp import access, api, auth, cli, db, errors, extensions, i18n, keyring, public, security, settings
+from webapp import access, api, auth, cli, db, errors, extensions, i18n, keyring, partner, public, security, settings
 from webapp.settings import PROJECT_ROOT, build_settings, check_signing_key_for_serving
 
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.eligibility_lists_blueprint)
     app.register_blueprint(api.docs_blueprint)
     app.register_blueprint(auth.blueprint)
+    app.register_blueprint(partner.blueprint)
 
     cli.init_app(app)
     return app

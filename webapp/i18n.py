@@ -49,6 +49,8 @@ def remember_language(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    # Times are shown as the clock on the wall in Morocco, whatever the server's zone.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Africa/Casablanca")
     babel.init_app(app, locale_selector=select_language)
     app.after_request(remember_language)
     app.context_processor(

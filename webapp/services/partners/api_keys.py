@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from webapp.models import ApiKey, Organisation, utcnow
 from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError, required_reason
+from webapp.services.scope import Scope
 
 KEY_SCHEME = "ca"
 # What a key may do: verify cards (with this partner's offers), record redemptions, ask a card's
@@ -193,3 +194,9 @@ def revoke_api_key(session: Session, prefix: str, actor: Actor) -> ApiKey:
             after={"revoked": True},
         )
     return api_key
+
+
+def list_api_keys(session: Session, scope: Scope) -> list[ApiKey]:
+    """The keys within the scope (a manager sees their organisation's), newest first."""
+    statement = scope.filter_organisation(select(ApiKey), ApiKey.organisation_id).order_by(ApiKey.id.desc())
+    return list(session.scalars(statement))
