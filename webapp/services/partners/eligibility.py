@@ -14,6 +14,8 @@ values it reads (a few hundred at most), not once per card: only a dictionary lo
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -146,8 +148,19 @@ def card_eligibility(
     if withdrawal is not None:
         label = {"fr": withdrawal.reason, "ar": withdrawal.reason, "en": withdrawal.reason}
         return Eligibility(False, (label,), withdrawn=True)
-    failed = parse_rule(offer.conditions).failed(facts)
+    failed = rule_of(offer).failed(facts)
     return Eligibility(not failed, tuple(dict(condition.label) for condition in failed))
+
+
+def rule_of(offer: Offer) -> Rule:
+    """The offer's checked, compiled rule; compiled once per distinct rule, not on every verification."""
+    return _compiled_rule(json.dumps(offer.conditions, sort_keys=True, ensure_ascii=False))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_rule(conditions_json: str) -> Rule:
+    # Keyed by the rule's text, never by the offer's id: a rule is immutable data, an id is not.
+    return parse_rule(json.loads(conditions_json))
 
 
 def _register_rows(session: Session, variables: frozenset[str], now: datetime) -> Iterator[Any]:
@@ -178,7 +191,7 @@ def eligible_indices(session: Session, offer: Offer, now: datetime | None = None
     now = now or utcnow()
     if not offer_applies(offer, moroccan_today(now)):
         return []
-    rule: Rule = parse_rule(offer.conditions)
+    rule = rule_of(offer)
     variables = rule.variables - {"card.status"}  # every card read here is active
     withdrawn = set(
         session.scalars(
