@@ -240,9 +240,11 @@ def current_eligibility_list(
     validity: timedelta,
     ttl_seconds: int,
     now: datetime | None = None,
+    min_remaining: timedelta = timedelta(0),
 ) -> EligibilityListState:
     """The offer's signed eligibility list, rebuilt when the offer or the register changed, when
-    half its validity has passed, or on a new day (eligibility may depend on `today`)."""
+    half its validity has passed (or less than `min_remaining` is left), or on a new day
+    (eligibility may depend on `today`)."""
     now = now or utcnow()
     version = register_version(session)
     state = session.get(EligibilityListState, offer.id)
@@ -250,7 +252,7 @@ def current_eligibility_list(
         state is not None
         and state.offer_version == offer.version
         and state.register_version == version
-        and now - state.signed_at < validity / 2
+        and now - state.signed_at < min(validity / 2, validity - min_remaining)
         and _morocco_date(state.signed_at) == _morocco_date(now)
     )
     if fresh:
