@@ -349,6 +349,11 @@ def redeem_a_missing_offer(request):
     return refused(redeem(request, counter, json=counter.body(offer=10**9)), "unknown_offer")
 
 
+def redeem_an_offer_id_beyond_any_row(request):
+    counter = open_counter(request)
+    return refused(redeem(request, counter, json=counter.body(offer=2**63)), "unknown_offer")
+
+
 def redeem_a_paused_offer(request):
     return refused(redeem(request, open_counter(request, state=OfferState.PAUSED)), "unknown_offer")
 
@@ -604,6 +609,10 @@ def offer_list_of_an_offer_not_yet_open(request):
     return refused(get_list(request, offer.id, api_key_headers(request, organisation)), "not_found")
 
 
+def offer_list_of_an_id_beyond_any_row(request):
+    return refused(get_list(request, 10**20, api_key_headers(request)), "not_found")
+
+
 def offer_list_of_a_word(request):
     return refused(get_list(request, "parcels", api_key_headers(request)), "not_found")
 
@@ -635,6 +644,7 @@ EXAMPLES: dict[tuple[str, str, str], list[Example]] = {
     ("post", REDEMPTIONS, "404"): [
         redeem_another_partners_offer,
         redeem_a_missing_offer,
+        redeem_an_offer_id_beyond_any_row,
         redeem_a_paused_offer,
         redeem_an_offer_past_its_window,
     ],
@@ -675,6 +685,7 @@ EXAMPLES: dict[tuple[str, str, str], list[Example]] = {
         offer_list_of_an_offer_that_does_not_apply(OfferState.PAUSED),
         offer_list_of_an_offer_that_does_not_apply(OfferState.RETIRED),
         offer_list_of_an_offer_not_yet_open,
+        offer_list_of_an_id_beyond_any_row,
         offer_list_of_a_word,
     ],
     ("get", ME, "200"): [whoami_with_a_key],
