@@ -427,9 +427,10 @@ PATHS: dict[str, Any] = {
                     "description": "A new unique value per redemption, kept for its retries, as in the IETF draft "
                     '"The Idempotency-Key HTTP Header Field" (draft-ietf-httpapi-idempotency-key-header), which '
                     'makes it a quoted string such as a UUID v4: `"8e03978e-40d5-43e8-bc93-6894a57f9324"`. The '
-                    "value is compared as sent (quotes included, surrounding spaces ignored), per organisation. Missing: 400 "
-                    "`idempotency_key_required`; the same key with another request: 422 `idempotency_key_reused`; "
-                    "a retry while the first request is still in progress waits for its answer.",
+                    "value is compared as sent (quotes included, surrounding spaces ignored), per organisation. "
+                    "Missing: 400 `idempotency_key_required`; the same key with another request: 422 "
+                    "`idempotency_key_reused`; a retry while the first request is still in progress waits for its "
+                    "answer.",
                     "example": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
                 },
                 ACCEPT_LANGUAGE,
