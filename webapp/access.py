@@ -21,6 +21,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.db import get_session
+from webapp.errors import wants_json
 from webapp.extensions import login_manager
 from webapp.models import PARTNER_ROLES, Role, User
 from webapp.services.partners.api_keys import InsufficientScope, authenticate_api_key
@@ -137,8 +138,8 @@ def require_login_unless_public() -> Response | None:
         return None
     if current_user.is_authenticated:
         return None
-    if request.path.startswith("/api/"):
-        abort(401)
+    if wants_json():
+        abort(401)  # programs (the API, the offers' eligibility lists) get JSON, not a login page
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 

@@ -30,6 +30,8 @@ from webapp.services.partners.rules import parse_rule
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 
 MAX_QUOTA = 10_000
+# Offer ids are SQL integers: a larger number names no offer (and would overflow a query's parameter).
+MAX_OFFER_ID = 2**31 - 1
 TEXT_LIMITS = {"name": 120, "benefit": 200, "description": 2000}
 
 

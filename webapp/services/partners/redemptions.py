@@ -32,6 +32,7 @@ from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.eligibility import card_eligibility, card_facts
 from webapp.services.partners.offer_fields import clean_field_values, parse_field_specs
+from webapp.services.partners.offers import MAX_OFFER_ID
 from webapp.services.partners.quotas import quota_period_key, remaining_quota, take_quota_unit
 from webapp.services.scope import Scope
 
@@ -217,8 +218,12 @@ def record_redemption(
     made_at = request.made_at or now
     if made_at > now + CLOCK_TOLERANCE or made_at < now - MAX_LATENESS:
         raise BadMadeAt()
-    offer = session.scalar(
-        select(Offer).where(Offer.id == request.offer_id, Offer.organisation_id == recorder.organisation_id)
+    offer = (
+        session.scalar(
+            select(Offer).where(Offer.id == request.offer_id, Offer.organisation_id == recorder.organisation_id)
+        )
+        if 0 < request.offer_id <= MAX_OFFER_ID
+        else None
     )
     card = find_card(session, request.card, read_scanned)
     state = state_of(card.status, card.expires_at, made_at)
