@@ -617,6 +617,61 @@ def offer_list_of_a_word(request):
     return refused(get_list(request, "parcels", api_key_headers(request)), "not_found")
 
 
+# --- GET /api/v1/bundle ---
+
+BUNDLE = "/api/v1/bundle"
+
+
+def get_bundle(request, headers: dict[str, str] | None = None, client=None) -> TestResponse:
+    return (client or fixture(request, "client")).get(BUNDLE, headers=headers or {})
+
+
+def bundle_for_anyone(request):
+    fresh_card(request)
+    response = get_bundle(request)
+    assert "public" in response.headers["Cache-Control"]
+    return response
+
+
+def bundle_for_a_partner_system(request):
+    organisation = fixture(request, "make_organisation")()
+    fixture(request, "make_offer")(organisation)
+    fresh_card(request)
+    response = get_bundle(request, api_key_headers(request, organisation, scopes=[SCOPE_VERIFY]))
+    assert "private" in response.headers["Cache-Control"]
+    return response
+
+
+def bundle_not_modified(request):
+    fresh_card(request)
+    first = get_bundle(request)
+    return get_bundle(request, {"If-None-Match": first.headers["ETag"]})
+
+
+def bundle_with_an_unknown_key(request):
+    fresh_card(request)
+    return refused(get_bundle(request, UNKNOWN_KEY), "invalid_api_key")
+
+
+def bundle_with_a_key_without_the_verify_scope(request):
+    fresh_card(request)
+    return refused(get_bundle(request, api_key_headers(request, scopes=[SCOPE_ELIGIBILITY])), "insufficient_scope")
+
+
+def bundle_past_the_rate_limit(request):
+    fresh_card(request)
+    limited = fixture(request, "make_app")(
+        RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}", VERIFY_RATE_LIMIT="1 per minute"
+    )
+    client = limited.test_client()
+    assert get_bundle(request, client=client).status_code == 200
+    return refused(get_bundle(request, client=client), "rate_limited")
+
+
+def bundle_before_any_signing_key(request):
+    return refused(get_bundle(request), "no_signing_key")
+
+
 EXAMPLES: dict[tuple[str, str, str], list[Example]] = {
     ("post", VERIFY, "200"): [
         verify_valid_card,
@@ -688,6 +743,12 @@ EXAMPLES: dict[tuple[str, str, str], list[Example]] = {
         offer_list_of_an_id_beyond_any_row,
         offer_list_of_a_word,
     ],
+    ("get", BUNDLE, "200"): [bundle_for_anyone, bundle_for_a_partner_system],
+    ("get", BUNDLE, "304"): [bundle_not_modified],
+    ("get", BUNDLE, "401"): [bundle_with_an_unknown_key],
+    ("get", BUNDLE, "403"): [bundle_with_a_key_without_the_verify_scope],
+    ("get", BUNDLE, "429"): [bundle_past_the_rate_limit],
+    ("get", BUNDLE, "503"): [bundle_before_any_signing_key],
     ("get", ME, "200"): [whoami_with_a_key],
     ("get", ME, "401"): [whoami_without_a_key, whoami_with_an_unknown_key],
     ("get", ME, "403"): [whoami_as_a_signed_in_person],

@@ -25,6 +25,8 @@ OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
 JSON = "application/json"
 STATUS_LIST_JWT = f"application/{TOKEN_TYPE}"
+BUNDLE_JWT = "application/bundle+jwt"
+COMPACT_JWS = {"type": "string", "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"}
 # Flask's session cookie, which carries a signed-in person's session (SESSION_COOKIE_NAME).
 SESSION_COOKIE = "session"
 
@@ -596,6 +598,47 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/v1/bundle": {
+        "get": {
+            "operationId": "trustBundle",
+            "tags": ["Verification"],
+            "summary": "The trust bundle for verifying offline",
+            "description": "Everything a verifier app needs to verify cards without a network, in one compact JWS "
+            "of type `bundle+jwt` signed with the keys of `/.well-known/jwks.json` (docs/card-token.md section "
+            "12): the JWKS, the status list token, the maximum age the app may rely on it (`max_age`, also its "
+            "`exp`), and, for partner staff and systems, their offers that apply today with each offer's "
+            "eligibility list token. Anyone may fetch the public bundle (no offers, 7 days). Send "
+            "`If-None-Match` with the `ETag` you hold: 304 while nothing in it changed.",
+            "security": [{}, *_partner_security(SCOPE_VERIFY)],
+            "parameters": [
+                {
+                    "name": "If-None-Match",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "The `ETag` of the bundle you hold.",
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The signed bundle.",
+                    "headers": {"ETag": _ref("headers", "ETag"), "Cache-Control": _ref("headers", "Revalidate")},
+                    "content": {BUNDLE_JWT: {"schema": COMPACT_JWS}},
+                },
+                "304": {
+                    "description": "The bundle named by `If-None-Match` is still the current one (no body).",
+                    "headers": {"ETag": _ref("headers", "ETag")},
+                },
+                "401": _ref("responses", "Unauthorized"),
+                "403": _ref("responses", "Forbidden"),
+                "429": _ref("responses", "RateLimited"),
+                "503": _error_response(
+                    "The register has no signing key yet: there is nothing to verify with.",
+                    _error_schema("no_signing_key"),
+                ),
+            },
+        }
+    },
     "/api/v1/me": {
         "get": {
             "operationId": "whoami",
@@ -702,7 +745,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "schema": {"const": "true"},
                 },
                 "ETag": {
-                    "description": "The list's version, for `If-None-Match`.",
+                    "description": "The version of what was answered (a list, a bundle), for `If-None-Match`.",
                     "required": True,
                     "schema": {"type": "string", "pattern": '^"[0-9a-f]{32}"$'},
                 },
@@ -711,6 +754,15 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     f"offer), for at most {settings.STATUS_LIST_MAX_AGE_SECONDS} seconds.",
                     "required": True,
                     "schema": {"type": "string", "pattern": r"^private, max-age=\d+$"},
+                },
+                "Revalidate": {
+                    "description": "Kept by the caller but checked again at every use: a revoked card must reach "
+                    "the phones at their next refresh. Public for the public bundle, private for a partner's.",
+                    "required": True,
+                    "schema": {
+                        "type": "string",
+                        "pattern": r"^(no-cache, (public|private)|(public|private), no-cache)$",
+                    },
                 },
                 "VaryCaller": {
                     "description": "The answer depends on who asks.",
