@@ -24,6 +24,7 @@ from webapp.db import get_session
 from webapp.errors import wants_json
 from webapp.extensions import login_manager
 from webapp.models import PARTNER_ROLES, Role, User
+from webapp.services.audit import Actor
 from webapp.services.partners.api_keys import InsufficientScope, authenticate_api_key
 from webapp.services.scope import NATIONAL, NOTHING, Scope
 
@@ -63,7 +64,10 @@ def _has_role(roles: Iterable[str]) -> bool:
 
 
 def roles_required(*roles: str) -> Callable[[View], View]:
-    """Let through only principals with one of these roles (after the login check)."""
+    """Let through only principals with one of these roles (after the login check).
+
+    The view keeps the roles in `required_roles`, so the access matrix test can read who may call it.
+    """
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -72,6 +76,7 @@ def roles_required(*roles: str) -> Callable[[View], View]:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -115,6 +120,11 @@ def restrict_blueprint(blueprint: Blueprint, *roles: str) -> None:
             abort(403)
 
     blueprint.before_request(check_role)
+
+
+def current_actor() -> Actor:
+    """The signed-in person as the audit trail names them ("user:12")."""
+    return Actor(f"user:{current_user.id}", current_user.id)
 
 
 def current_scope() -> Scope:

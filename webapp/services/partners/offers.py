@@ -188,6 +188,17 @@ _TRANSITIONS: dict[str, tuple[frozenset[OfferState], OfferState, str]] = {
 # Who may do what: managers handle their drafts, administrators decide.
 MANAGER_ACTIONS = frozenset({"submit", "retire"})
 ADMIN_ACTIONS = frozenset(_TRANSITIONS)
+# Actions that take something away from the partner or its card holders: the trail must say why.
+REASON_REQUIRED = frozenset({"send_back", "pause", "retire"})
+
+
+def available_actions(state: OfferState, allowed: frozenset[str] = ADMIN_ACTIONS) -> list[str]:
+    """The actions among `allowed` that an offer in `state` can take, in the order of its life."""
+    return [
+        action for action, (sources, _target, _word) in _TRANSITIONS.items() if action in allowed and state in sources
+    ]
+
+
 # Words of the offer vocabulary, for messages and screens.
 STATE_WORDS = {
     OfferState.DRAFT: N_("draft"),
@@ -208,7 +219,7 @@ def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor
     sources, target, participle = _TRANSITIONS[action]
     if offer.state not in sources:
         raise OfferTransitionRefused(STATE_WORDS[offer.state], participle)
-    if action in ("send_back", "pause", "retire"):
+    if action in REASON_REQUIRED:
         reason = required_reason(reason)
     before = offer_snapshot(offer)
     offer.state = target
@@ -279,13 +290,13 @@ def withdraw_offer_from_card(session: Session, offer: Offer, card: Card, reason:
     if withdrawal_in_force(session, offer, card) is not None:
         raise AlreadyWithdrawn(card.number)
     withdrawal = OfferWithdrawal(offer=offer, card=card, reason=reason, withdrawn_by=actor.label)
-    session.add(withdrawal)
-    _bump(offer)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a refusal takes the withdrawal out of the session again
+            session.add(withdrawal)
             session.flush()
     except IntegrityError:  # a concurrent withdrawal of the same offer from the same card won
         raise AlreadyWithdrawn(card.number) from None
+    _bump(offer)
     record_event(
         session,
         actor,
