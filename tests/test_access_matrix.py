@@ -50,6 +50,7 @@ EXPECTED = {
 # The partner API's routes, each classified by hand: a new one must be added here.
 API_ROUTES = {
     "api.verify": "public api",
+    "api.bundle": "public api",
     "api.who_am_i": "partner system api",
     "api.record_redemption_view": "partner api",
     "api.eligibility": "partner api",
