@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +210,13 @@ def test_an_unknown_field_name_is_cut_in_the_answer():
     with pytest.raises(BadFields) as refused:
         clean_field_values([], {"x" * 500: 1})
     assert list(refused.value.problems) == ["x" * 40]
+
+
+def test_the_fields_of_the_docs_are_valid_specs():
+    """The redemption fields shown in docs/offers.md are accepted as written."""
+    text = (Path(__file__).parents[3] / "docs" / "offers.md").read_text(encoding="utf-8")
+    blocks = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+    specs = [block for block in blocks if isinstance(block, list) and block and "type" in block[0]]
+    assert specs, "docs/offers.md shows no redemption fields"
+    for raw in specs:
+        assert [field.name for field in parse_field_specs(raw)] == [item["name"] for item in raw]
