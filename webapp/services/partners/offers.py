@@ -221,6 +221,8 @@ def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor
         raise OfferTransitionRefused(STATE_WORDS[offer.state], participle)
     if action in REASON_REQUIRED:
         reason = required_reason(reason)
+    elif reason is not None:
+        reason = reason.strip() or None  # optional here, but stored like a required one when given
     before = offer_snapshot(offer)
     offer.state = target
     _bump(offer)
@@ -315,6 +317,7 @@ def lift_withdrawal(session: Session, offer: Offer, card: Card, actor: Actor, re
     withdrawal = withdrawal_in_force(session, offer, card)
     if withdrawal is None:
         raise NotWithdrawn(card.number)
+    reason = reason.strip() or None if reason is not None else None
     withdrawal.lifted_at = utcnow()
     _bump(offer)
     session.flush()

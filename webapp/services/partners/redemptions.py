@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, IdempotencyRecord, Offer, QuotaPeriod, Redemption, utcnow
@@ -35,6 +34,7 @@ from webapp.services.partners.offer_fields import clean_field_values, parse_fiel
 from webapp.services.partners.offers import MAX_OFFER_ID
 from webapp.services.partners.quotas import quota_period_key, remaining_quota, take_quota_unit
 from webapp.services.scope import Scope
+from webapp.services.upserts import insert_if_absent
 
 # A phone's clock may run a little ahead; a redemption "made" later than this is refused.
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -160,29 +160,32 @@ def claim_idempotency_key(
 ) -> IdempotencyRecord | None:
     """The stored first answer for this key (a retry), or None after claiming the key for this request.
 
-    The claim is a row insert: a concurrent request with the same key waits on the unique index
-    until this transaction ends, then finds the answer. The same key with another request is refused.
+    The claim is a row insert in the request's own transaction (committed with the answer, rolled
+    back with a refusal): a concurrent request with the same key waits until this transaction ends,
+    then finds the answer. The same key with another request is refused.
     """
     key = (key or "").strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise IdempotencyKeyRequired()
-    record = IdempotencyRecord(
-        organisation_id=organisation_id, key=key, request_sha256=fingerprint, status_code=0, response={}
-    )
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
-        existing = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.organisation_id == organisation_id, IdempotencyRecord.key == key
-            )
+    claim = {
+        "organisation_id": organisation_id,
+        "key": key,
+        "request_sha256": fingerprint,
+        "status_code": 0,
+        "response": {},
+        "created_at": utcnow(),
+    }
+    if insert_if_absent(session, IdempotencyRecord, claim, ["organisation_id", "key"]):
+        return None
+    existing = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.organisation_id == organisation_id, IdempotencyRecord.key == key
         )
-        assert existing is not None  # the unique index said so, and records are never deleted here
-        if existing.request_sha256 != fingerprint:
-            raise IdempotencyKeyReused() from None
-        return existing
-    return None
+    )
+    assert existing is not None  # the insert gave way to it, and records are never deleted here
+    if existing.request_sha256 != fingerprint:
+        raise IdempotencyKeyReused()
+    return existing
 
 
 def store_idempotent_answer(
