@@ -84,6 +84,8 @@ def roles_required(*roles: str) -> Callable[[View], View]:
 
 def is_partner_caller() -> bool:
     """Partner staff signed in, or a partner system with an API key: someone who sees offers."""
+    if "Authorization" not in request.headers and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return False  # the public verify's usual caller: known anonymous without loading a user
     return current_user.is_authenticated and current_user.role in (*PARTNER_ROLES, PARTNER_SYSTEM)
 
 

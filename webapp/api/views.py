@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
 from webapp.db import get_database, get_session
-from webapp.extensions import csrf, limiter
+from webapp.extensions import csrf, hot_path_limit, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import Card, Organisation, utcnow
@@ -49,7 +49,7 @@ def _verify_limit() -> str:
 
 @blueprint.post("/verify")
 @public
-@limiter.limit(_verify_limit)
+@hot_path_limit(_verify_limit, scope="verify")
 def verify() -> tuple[Response, int]:
     checked_at = utcnow()
     body = request.get_json(force=True, silent=True)
