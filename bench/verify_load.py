@@ -12,12 +12,15 @@ gunicorn's sync workers close the connection after each response, so clients rec
 The verify bodies are {"qr": "<QR text>"}, a random one per request among 5,000 QR texts of distinct cards.
   (a) GET /healthz of each app, once: the floor of each stack;
   (b) POST /api/v1/verify (project) and POST /verify (bare), alternately, in --rounds rounds
-      (bare, project, bare, project...), so that the other work on the shared cores moves both alike.
+      (bare, project, partner, bare, project, partner...), so that the other work on the shared cores
+      moves them alike; "partner" is the project's verify called by a partner's system with its API
+      key (Authorization: Bearer), the demo transporter's two offers in each answer.
 It prints every measurement (requests/s, p50, p99, non-2xx and socket errors), then the medians over
 the rounds, and the targets with PASS/MISS:
   - project verify rps / bare verify rps >= 0.80 (the median of the rounds' ratios);
   - project verify p99 <= 20 ms at 8 connections (the median of the rounds' p99; the worst is shown);
   - project verify rps / project /healthz rps >= 0.40;
+  - partner verify rps / anonymous verify rps >= 0.75 (the median of the rounds' ratios);
   - zero errors in every load.
 
 The load generator is wrk when installed (a Lua script, written to the temporary directory, picks
@@ -55,7 +58,13 @@ from typing import BinaryIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import DEFAULT_PUBLIC_BASE_URL, build_database_with_cards, sample_qr_texts, workspace
+from bench._setup import (
+    DEFAULT_PUBLIC_BASE_URL,
+    build_database_with_cards,
+    create_partner_with_key,
+    sample_qr_texts,
+    workspace,
+)
 from webapp.settings import PROJECT_ROOT
 
 HOST = "127.0.0.1"
@@ -68,6 +77,8 @@ DISTINCT_BODIES = 5_000
 PRECHECK_BODIES = 50
 TARGET_BARE_RATIO = 0.80  # project verify rps / bare verify rps
 TARGET_HEALTH_RATIO = 0.40  # project verify rps / project /healthz rps
+TARGET_PARTNER_RATIO = 0.75  # a partner system's verify (API key, its offers) / the anonymous verify
+PARTNER = "partner"
 TARGET_P99_MS = 20.0
 TARGET_CONNECTIONS = 8
 THREADS = 2
@@ -76,7 +87,7 @@ STARTUP_SECONDS = 60
 # wrk: every thread loads the bodies (one JSON body a line) and sends a random one per request;
 # `done` prints the figures as one JSON line for this script to read.
 WRK_SCRIPT = r"""
-local method, path, bodies_file = "GET", "/", nil
+local method, path, bodies_file, authorization = "GET", "/", nil, nil
 local bodies = {}
 local counter = 0
 
@@ -86,7 +97,8 @@ function setup(thread)
 end
 
 function init(args)
-  method, path, bodies_file = args[1], args[2], args[3]
+  method, path, bodies_file, authorization = args[1], args[2], args[3], args[4]
+  if authorization then wrk.headers["Authorization"] = authorization end
   if bodies_file then
     for line in io.lines(bodies_file) do bodies[#bodies + 1] = line end
     wrk.headers["Content-Type"] = "application/json"
@@ -229,15 +241,20 @@ def wait_until_healthy(process: subprocess.Popen[bytes], port: int, log_path: Pa
     )
 
 
-def precheck_bodies(port: int, path: str, bodies: list[str]) -> None:
-    """Every sampled body must get the verdict valid, else the load would measure the wrong path."""
+def precheck_bodies(port: int, path: str, bodies: list[str], authorization: str | None = None) -> None:
+    """Every sampled body must get the verdict valid (and, for a partner, its offers, each eligible),
+    else the load would measure the wrong path."""
     connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    headers = {"Content-Type": "application/json", **({"Authorization": authorization} if authorization else {})}
     try:
         for body in bodies:
-            connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read()
             verdict = json.loads(answer).get("verdict") if response.status == 200 else None
+            offers = json.loads(answer).get("offers") if response.status == 200 else None
+            if authorization and (not offers or not all(offer["eligible"] for offer in offers)):
+                verdict = "partner offers missing"
             if verdict != "valid":
                 raise SystemExit(
                     f"abort: {path} answered {response.status} {answer[:300]!r} for a sample card "
@@ -245,11 +262,20 @@ def precheck_bodies(port: int, path: str, bodies: list[str]) -> None:
                 )
     finally:
         connection.close()
-    print(f"pre-check: {len(bodies)} sample bodies answered verdict 'valid' on {path}")
+    caller = " with the partner's API key (offers included)" if authorization else ""
+    print(f"pre-check: {len(bodies)} sample bodies answered verdict 'valid' on {path}{caller}")
 
 
 def run_wrk(
-    wrk: str, script: Path, port: int, method: str, path: str, bodies: Path | None, seconds: int, connections: int
+    wrk: str,
+    script: Path,
+    port: int,
+    method: str,
+    path: str,
+    bodies: Path | None,
+    seconds: int,
+    connections: int,
+    authorization: str | None = None,
 ) -> LoadResult:
     command = [
         wrk,
@@ -265,6 +291,7 @@ def run_wrk(
         method,
         path,
         *([str(bodies)] if bodies else []),
+        *([authorization] if authorization and bodies else []),
     ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
     marker = next((line for line in completed.stdout.splitlines() if line.startswith("WRK_RESULT ")), None)
@@ -281,13 +308,23 @@ def run_wrk(
     )
 
 
-def run_python_load(port: int, method: str, path: str, bodies: list[str], seconds: int, connections: int) -> LoadResult:
+def run_python_load(
+    port: int,
+    method: str,
+    path: str,
+    bodies: list[str],
+    seconds: int,
+    connections: int,
+    authorization: str | None = None,
+) -> LoadResult:
     """A thread per connection, each sending requests until the deadline (http.client reopens closed ones)."""
     deadline = time.monotonic() + seconds
     latencies: list[list[float]] = [[] for _ in range(connections)]
     non_2xx = [0] * connections
     errors = [0] * connections
     headers = {"Content-Type": "application/json"} if bodies else {}
+    if authorization:
+        headers["Authorization"] = authorization
 
     def client(slot: int) -> None:
         pick = random.Random(slot).choice
@@ -357,6 +394,8 @@ def main() -> None:
             directory, args.artisans, database_url=args.database_url, drop_existing=args.drop_existing
         )
         qr_texts = sample_qr_texts(bench, DEFAULT_PUBLIC_BASE_URL, DISTINCT_BODIES)
+        # The demo transporter (two offers, every valid card eligible, a monthly quota) and its API key.
+        authorization = f"Bearer {create_partner_with_key(bench)}"
         bench.engine.dispose()
         bodies = [json.dumps({"qr": text}) for text in qr_texts]
         bodies_path = directory / "bodies.jsonl"
@@ -369,7 +408,7 @@ def main() -> None:
         bare = Server("bare", BARE_APP, BARE_VERIFY_PATH, free_port())
         running: list[tuple[Server, subprocess.Popen[bytes], BinaryIO, Path]] = []
         health: dict[str, LoadResult] = {}
-        verify: dict[str, list[LoadResult]] = {project.label: [], bare.label: []}
+        verify: dict[str, list[LoadResult]] = {project.label: [], bare.label: [], PARTNER: []}
         try:
             for server in (project, bare):
                 log_path = directory / f"gunicorn-{server.label}.log"
@@ -379,8 +418,9 @@ def main() -> None:
                 running.append((server, process, log, log_path))
                 wait_until_healthy(process, server.port, log_path)
                 precheck_bodies(server.port, server.verify_path, bodies[:PRECHECK_BODIES])
+            precheck_bodies(project.port, project.verify_path, bodies[:PRECHECK_BODIES], authorization)
 
-            def load(server: Server, path: str, seconds: int) -> LoadResult:
+            def load(server: Server, path: str, seconds: int, key: str | None = None) -> LoadResult:
                 method, with_bodies = ("GET", False) if path == HEALTH_PATH else ("POST", True)
                 if wrk is not None:
                     return run_wrk(
@@ -392,9 +432,10 @@ def main() -> None:
                         bodies_path if with_bodies else None,
                         seconds,
                         args.connections,
+                        key,
                     )
                 return run_python_load(
-                    server.port, method, path, bodies if with_bodies else [], seconds, args.connections
+                    server.port, method, path, bodies if with_bodies else [], seconds, args.connections, key
                 )
 
             generator = (
@@ -414,11 +455,16 @@ def main() -> None:
             for server in (bare, project):
                 if args.warmup:
                     load(server, server.verify_path, args.warmup)
+            if args.warmup:
+                load(project, project.verify_path, args.warmup, authorization)
             for round_number in range(1, args.rounds + 1):
                 for server in (bare, project):
                     result = load(server, server.verify_path, args.duration)
                     verify[server.label].append(result)
                     print(result.line(f"{round_number}: {server.label} POST {server.verify_path}"), flush=True)
+                result = load(project, project.verify_path, args.duration, authorization)
+                verify[PARTNER].append(result)
+                print(result.line(f"{round_number}: {PARTNER} POST {project.verify_path}"), flush=True)
         finally:
             for _server, process, log, _log_path in running:
                 stop_gunicorn(process)
@@ -431,7 +477,12 @@ def main() -> None:
         project_verify, bare_verify = median_result(verify[project.label]), median_result(verify[bare.label])
         health_ratio = project_verify.rps / health[project.label].rps if health[project.label].rps else 0.0
         worst_p99 = max(r.p99_ms for r in verify[project.label])
-        every_load = [*health.values(), *verify[project.label], *verify[bare.label]]
+        every_load = [*health.values(), *verify[project.label], *verify[bare.label], *verify[PARTNER]]
+        partner_ratios = [
+            p.rps / a.rps if a.rps else 0.0 for p, a in zip(verify[PARTNER], verify[project.label], strict=True)
+        ]
+        partner_ratio = statistics.median(partner_ratios)
+        partner_verify = median_result(verify[PARTNER])
         errors = sum(r.non_2xx + r.socket_errors for r in every_load)
         at_target = args.connections == TARGET_CONNECTIONS
         print()
@@ -439,6 +490,7 @@ def main() -> None:
         print(f"medians over {args.rounds} rounds:")
         print("  " + bare_verify.line(f"bare POST {BARE_VERIFY_PATH}"))
         print("  " + project_verify.line(f"project POST {VERIFY_PATH}"))
+        print("  " + partner_verify.line(f"{PARTNER} POST {VERIFY_PATH}"))
         print(
             f"project / bare verify rps:  {ratio:.3f}   target >= {TARGET_BARE_RATIO:.2f}   "
             f"{verdict(ratio >= TARGET_BARE_RATIO)}   (rounds: {', '.join(f'{r:.3f}' for r in ratios)})"
@@ -456,6 +508,11 @@ def main() -> None:
             f"project verify / healthz:   {health_ratio:.3f}   target >= {TARGET_HEALTH_RATIO:.2f}   "
             f"{verdict(health_ratio >= TARGET_HEALTH_RATIO)}   "
             f"(bare: {bare_verify.rps / health[bare.label].rps if health[bare.label].rps else 0.0:.3f})"
+        )
+        print(
+            f"partner / anonymous verify: {partner_ratio:.3f}   target >= {TARGET_PARTNER_RATIO:.2f}   "
+            f"{verdict(partner_ratio >= TARGET_PARTNER_RATIO)}   "
+            f"(rounds: {', '.join(f'{r:.3f}' for r in partner_ratios)})"
         )
         print(f"errors (every load):        {errors}   target 0   {verdict(errors == 0)}")
         for server, _process, _log, log_path in running:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -240,13 +240,17 @@ def offer_applies(offer: Offer, day: date) -> bool:
     )
 
 
+# Built once: every partner scan asks it.
+_APPROVED_OFFERS = (
+    select(Offer)
+    .where(Offer.organisation_id == bindparam("organisation_id"), Offer.state == OfferState.APPROVED)
+    .order_by(Offer.id)
+)
+
+
 def applicable_offers(session: Session, organisation_id: int, day: date) -> list[Offer]:
     """An organisation's offers that apply on a day, oldest first."""
-    offers = session.scalars(
-        select(Offer)
-        .where(Offer.organisation_id == organisation_id, Offer.state == OfferState.APPROVED)
-        .order_by(Offer.id)
-    ).all()
+    offers = session.scalars(_APPROVED_OFFERS, {"organisation_id": organisation_id}).all()
     return [offer for offer in offers if offer_applies(offer, day)]
 
 
