@@ -7,7 +7,7 @@ import * as verifier from "../lib/card-verifier.js";
 import { Camera } from "./camera.js";
 import { NotSignedIn, SYNC_TAG, enqueue, outboxItems, sendNow, syncOutbox } from "./outbox.js";
 import { TRUST, getRecord, putRecord } from "./store.js";
-import { Trust, canVerifyOnPhone } from "./trust.js";
+import { Trust, canVerifyOnPhone, payloadOf } from "./trust.js";
 import { Formats, VerdictScreen, make, redemptionInputs } from "./verdict-screen.js";
 
 // Online, how long the phone waits for the server before showing its own verdict (the server's, when
@@ -64,20 +64,15 @@ async function fetchJson(url, options = {}) {
 // ---- Status line: network, data age, clock, account, pending redemptions -------------------------
 
 function setStatus(name, content, hidden = false) {
-  const line = $(`[data-status="${name}"]`);
+  const line = $(`[data-line="${name}"]`);
   line.replaceChildren(...[content].flat());
   line.hidden = hidden;
 }
 
 function bundleIsPastMaxAge() {
-  const token = trust.stored?.token;
-  if (!token) return false;
-  try {
-    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    return trust.now() >= payload.iat + payload.max_age; // display only: the verdict is readBundle's
-  } catch {
-    return false;
-  }
+  // For the status line only: the verdicts rely on readBundle (card-verifier.js), which checks it too.
+  const { iat, max_age: maxAge } = payloadOf(trust.stored?.token ?? "");
+  return Number.isInteger(iat) && Number.isInteger(maxAge) && trust.now() >= iat + maxAge;
 }
 
 async function renderStatus() {
@@ -85,7 +80,7 @@ async function renderStatus() {
   root.classList.toggle("is-offline", !online);
   setStatus("network", text(online ? "online" : "offline"));
   const age = trust.age();
-  const freshness = $('[data-status="freshness"]');
+  const freshness = $('[data-line="freshness"]');
   const tooOld = age !== null && bundleIsPastMaxAge();
   freshness.classList.toggle("status-warning", age === null || tooOld);
   setStatus("freshness", age === null ? text("never_updated") : text(tooOld ? "too_old" : "updated", { age: formats.age(age) }));
@@ -110,7 +105,7 @@ async function renderOutbox() {
   }
   const pending = items.filter((item) => item.status === "pending").length;
   $("[data-pending-count]").textContent = text("pending", { count: pending });
-  $('[data-status="pending"]').hidden = pending === 0;
+  $('[data-line="pending"]').hidden = pending === 0;
   $("[data-outbox]").hidden = items.length === 0;
   $('[data-action="sync-now"]').hidden = pending === 0;
   $("[data-outbox-list]").replaceChildren(
@@ -226,7 +221,8 @@ async function verifyOnPhone(scanned) {
 
 async function offerFields(id) {
   const material = await trust.material().catch(() => ({ offers: [] }));
-  return bundleOffer(material.offers ?? [], id)?.fields ?? null;
+  const offer = bundleOffer(material.offers ?? [], id) ?? bundleOffer(trust.offerLayouts(), id);
+  return offer?.fields ?? null;
 }
 
 async function serverOffers(offers) {
@@ -284,6 +280,7 @@ function showResult(result) {
   scanner.hidden = true;
   screen.show(result);
   vibrate(result.verdict);
+  renderStatus(); // the data's age as of this verdict
 }
 
 async function check(scanned) {
@@ -353,10 +350,12 @@ async function checkNumber(typed) {
 let redemptionFor = null;
 let redemptionInputsShown = [];
 
-function openRedemption(offer) {
+async function openRedemption(offer) {
   const form = $("[data-redemption-form]");
   redemptionFor = offer;
-  redemptionInputsShown = redemptionInputs(offer.fields ?? [], language, text);
+  // The fields come from the bundle, which may have arrived after the verdict was shown.
+  const fields = offer.fields?.length ? offer.fields : ((await offerFields(offer.id)) ?? []);
+  redemptionInputsShown = redemptionInputs(fields, language, text);
   $("[data-redemption-title]").textContent = text("record_title", { offer: offer.name });
   $("[data-redemption-fields]").replaceChildren(...redemptionInputsShown.map((input) => input.element));
   $("[data-redemption-error]").textContent = "";

@@ -19,7 +19,7 @@ export function phoneSeconds() {
   return Math.floor(Date.now() / 1000);
 }
 
-function payloadOf(token) {
+export function payloadOf(token) {
   // Only to decide whether to refetch (never to trust anything): the signature is checked by readBundle.
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
@@ -120,6 +120,16 @@ export class Trust {
     const headers = etag ? { "If-None-Match": etag } : {};
     // The session cookie goes along: partner staff get their organisation's bundle (their offers).
     return timedFetch(this.bundleUrl, { headers, cache: "no-store", credentials: "same-origin" });
+  }
+
+  /**
+   * The offers' redemption fields as the stored bundle lists them, read WITHOUT checking its signature:
+   * only to lay out the redemption form when the phone cannot read the bundle itself (the server checks
+   * every field it receives). Never used for a verdict or an eligibility.
+   */
+  offerLayouts() {
+    const offers = payloadOf(this.stored?.token ?? "").offers;
+    return Array.isArray(offers) ? offers : [];
   }
 
   signedLongAgo() {
