@@ -40,6 +40,16 @@ function text(key, values = {}) {
   return words;
 }
 
+/** The text with each {name} replaced by its value isolated in a <bdi> (a Latin name in Arabic text). */
+function textWithNames(key, values) {
+  return text(key)
+    .split(/(\{[a-z_]+\})/)
+    .map((part) => {
+      const name = part.match(/^\{([a-z_]+)\}$/)?.[1];
+      return name && name in values ? make("bdi", {}, String(values[name])) : part;
+    });
+}
+
 function verdictText(verdict) {
   return verdictTexts[verdict] ?? { title: verdict, message: "" };
 }
@@ -90,8 +100,8 @@ async function renderStatus() {
     setStatus("account", [text("signed_out"), " ", make("a", { href: who.login_url || "/login?next=/scan/" }, text("sign_in"))]);
   } else {
     const key = who.partner ? "signed_in_partner" : "signed_in_other";
-    const words = text(key, { name: who.name ?? "", organisation: who.organisation?.name ?? "" });
-    setStatus("account", [words, " · ", make("a", { href: who.account_url || "/account" }, text("account"))]);
+    const words = textWithNames(key, { name: who.name ?? "", organisation: who.organisation?.name ?? "" });
+    setStatus("account", [...words, " · ", make("a", { href: who.account_url || "/account" }, text("account"))]);
   }
   await renderOutbox();
 }

@@ -88,7 +88,8 @@ export class VerdictScreen {
     this.part("verdict-reason").textContent = result.reason || words.message;
     this.showCard(verdict, result.card);
     this.showSource(result);
-    this.showOffers(result.offers ?? []);
+    // Offers belong to a card: a foreign or damaged code gets none (a list of "not eligible" is noise).
+    this.showOffers(result.card ? (result.offers ?? []) : []);
     this.part("redemption-form").hidden = true;
     this.part("redemption-result").hidden = true;
     this.root.hidden = false;
