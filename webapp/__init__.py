@@ -19,6 +19,7 @@ from webapp import (
     keyring,
     partner,
     public,
+    scan,
     security,
     settings,
 )
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(partner.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(scan.blueprint)
 
     cli.init_app(app)
     return app
