@@ -304,13 +304,21 @@ function plain(value) {
 
 // --- Section 6: keys ---
 
+function isCoordinate(value) {
+  try {
+    return typeof value === "string" && value.length > 0 && base64urlBytes(value).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 export async function importJwks(jwks) {
   const keys = new Map();
   const list = isObject(jwks) && Array.isArray(own(jwks, "keys")) ? jwks.keys : [];
   for (const jwk of list) {
     if (!isObject(jwk) || jwk.kty !== "EC" || jwk.crv !== "P-256") continue; // ES256 keys only
     const { kid, x, y } = jwk;
-    if (typeof kid !== "string" || typeof x !== "string" || typeof y !== "string") continue;
+    if (typeof kid !== "string" || ![x, y].every(isCoordinate)) continue; // RFC 7518 6.2.1.2: 32 bytes
     try {
       // Only the members that make the key: "alg", "use" or "key_ops" must not make an import fail.
       const key = await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x, y, ext: true }, P256, false, [
