@@ -411,6 +411,18 @@ def version_3_vectors(valid_digits: str) -> list[tuple[str, str, str, str]]:
         ("payload nested 33 levels", "J1", card_token_raw(claims_with + nested(32) + "}"), "malformed"),
         ("payload nested 32 levels", "C1", card_token_raw(claims_with + nested(31) + "}"), "not_a_card"),
         ("claims: payload null", "C1", card_token_raw("null"), "not_a_card"),
+        (
+            "claims: exp the last second of 9999 in Morocco",
+            "C5",
+            card_token({**VALID_CLAIMS, "exp": 253402297199}),
+            "valid",
+        ),
+        (
+            "claims: exp the last second of 9999 in UTC (10000 in Morocco)",
+            "C5",
+            card_token({**VALID_CLAIMS, "exp": 253402297200}),
+            "not_a_card",
+        ),
         ("signed with a key the JWKS does not have yet", "H4", sign_with_next_key(VALID_CLAIMS), "unknown_key"),
     ]
 
@@ -612,7 +624,11 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
     # Past its exp (or with none usable) the app has its trusted keys, the bundle's included, but no list.
     without_bundle = {
         **with_bundle,
-        **{name: "cannot_confirm" for name, verdict in with_bundle.items() if verdict in {"valid", "expired", "revoked", "suspended", "not_a_card"}},
+        **{
+            name: "cannot_confirm"
+            for name, verdict in with_bundle.items()
+            if verdict in {"valid", "expired", "revoked", "suspended", "not_a_card"}
+        },
     }
     return {
         "comment": "A transporter's trust bundle (docs/card-token.md section 12), signed with the test key at "
@@ -637,9 +653,7 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
             }
             for name, text in texts
         ],
-        "scans_without_bundle": [
-            {"name": name, "text": text, "verdict": without_bundle[name]} for name, text in texts
-        ],
+        "scans_without_bundle": [{"name": name, "text": text, "verdict": without_bundle[name]} for name, text in texts],
         "rejected": bundle_rejections(payload, statuses),
     }
 
@@ -738,7 +752,43 @@ def example_block() -> str:
     )
 
 
-TABLES = {"trades": trade_table, "regions": region_table, "vectors": vectors_table, "example": example_block}
+def bundle_block() -> str:
+    """The bundle vector's header and payload as section 12 shows them (signed lists cut short)."""
+    vector = build()["bundle"]
+
+    def shortened(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("eyJ") and len(value) > 60:
+            return value[:40] + "…"
+        if isinstance(value, dict):
+            return {key: shortened(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [shortened(item) for item in value]
+        return value
+
+    return "\n".join(
+        [
+            "Header:",
+            "",
+            "```json",
+            json.dumps(vector["header"]),
+            "```",
+            "",
+            "Payload (the signed lists cut short here; whole in the JSON file):",
+            "",
+            "```json",
+            json.dumps(shortened(vector["payload"]), indent=2, ensure_ascii=False),
+            "```",
+        ]
+    )
+
+
+TABLES = {
+    "trades": trade_table,
+    "regions": region_table,
+    "vectors": vectors_table,
+    "example": example_block,
+    "bundle": bundle_block,
+}
 
 
 def with_tables(document: str) -> str:

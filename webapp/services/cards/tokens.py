@@ -50,8 +50,9 @@ CLAIM_NAMES = frozenset({"cn", "n", "t", "r", "exp", "sl"})
 SIGNATURE_LENGTH = 86
 # A card's expiry date is a date in Morocco: exp is the last second of that day there.
 MOROCCO = ZoneInfo("Africa/Casablanca")
-# 9999-12-31T23:59:59Z: the last second an exp may name (every language's dates reach it).
-MAX_EXPIRY = 253402300799
+# 9999-12-31T23:59:59 in Morocco (UTC+1), 22:59:59Z: the last second an exp may name. Its date in
+# Africa/Casablanca is still in year 9999, which every language's dates reach (rule C5).
+MAX_EXPIRY = 253402297199
 
 
 class TokenRejected(Exception):
