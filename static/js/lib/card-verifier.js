@@ -1,6 +1,7 @@
 // The one implementation of docs/card-token.md in the browser (DESIGN decision 5): the verifier app
 // (/scan) and the public verdict page (/v) both compute verdicts with this module, online or not.
-// It runs unchanged under `node --test` (Node 20+: WebCrypto and DecompressionStream are global).
+// It runs unchanged under `node --test` (Node 20+: WebCrypto and DecompressionStream are global; the
+// test gives Node 18 its WebCrypto). A browser needs a secure context for crypto.subtle.
 //
 // CONTRACT (issue 8). This file fixes the exported names, arguments and results; the functions are
 // implemented rule by rule from docs/card-token.md (sections 3-8, 12). Times are whole seconds
@@ -28,6 +29,15 @@
 //       `expiryDate` is the date of `exp` in Africa/Casablanca ("YYYY-MM-DD"). Offers are eligible
 //       only for a valid card whose bit is 1 in the offer's list.
 //   moroccoDate(seconds)          -> "YYYY-MM-DD", the calendar day in Africa/Casablanca
+//
+// Added while implementing (the contract above is unchanged):
+//   TRADES, REGIONS               code -> { fr, ar, en }: the tables of section 5, to show names offline
+//   BundleUnusable.detail         the inner list's reason, for "status_list_unusable" and
+//                                 "eligibility_list_unusable"; reasons: "malformed", "not_a_bundle",
+//                                 "unknown_key", "bad_signature", "expired" (B3), those two (B4)
+//   claims                        present for valid, expired, revoked, suspended and cannot_confirm
+//   `now` in readBundle           B3: an "expired" bundle is refused; the app then calls verifyScan
+//                                 with the keys it trusts (B5) and statusList null -> cannot_confirm
 
 export const VERDICTS = Object.freeze([
   "valid",

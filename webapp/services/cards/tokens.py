@@ -26,7 +26,7 @@ from segno.consts import MODE_BYTE, MODE_NUMERIC
 
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES
-from webapp.services.trust.jws import NotJson, strict_json
+from webapp.services.trust.jws import strict_json
 
 ALGORITHM = "ES256"
 MAX_NAME_LENGTH = 40
@@ -212,7 +212,7 @@ def _b64_json(segment: str) -> Any:
     """A token's header or payload; anything but strict JSON is malformed."""
     try:
         return strict_json(segment)
-    except NotJson:
+    except ValueError:
         raise MalformedToken() from None
 
 

@@ -36,10 +36,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN, Infinity, -Infinity: not JSON (RFC 8259), and JSON.parse refuses them
 
 
-class NotJson(ValueError):
-    """A part of a JWS that is not base64url of UTF-8 of RFC 8259 JSON (nested at most MAX_JSON_DEPTH)."""
-
-
 def _too_deep(text: str) -> bool:
     # Counting brackets first keeps the exact walk off the verify path: a card's JSON has one "{".
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
@@ -57,14 +53,14 @@ def _too_deep(text: str) -> bool:
 
 
 def strict_json(segment: str) -> Any:
-    """Strict: base64url, then UTF-8 (no BOM), then RFC 8259 JSON at most MAX_JSON_DEPTH deep, or NotJson."""
+    """Strict: base64url, then UTF-8 (no BOM), then RFC 8259 JSON at most MAX_JSON_DEPTH deep; else ValueError."""
     try:
         text = base64url_decode(segment).decode("utf-8")
         if _too_deep(text):
-            raise NotJson("nested too deep")
+            raise ValueError("nested too deep")
         return json.loads(text, parse_constant=_reject_constant)
     except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise NotJson() from None
+        raise ValueError("not base64url of UTF-8 of JSON") from None
 
 
 def signature_verifies(key: ec.EllipticCurvePublicKey, signing_input: str, encoded_signature: str) -> bool:
@@ -98,7 +94,7 @@ def read_signed_payload(
     encoded_header, encoded_payload, encoded_signature = token.split(".")
     try:
         header = strict_json(encoded_header)
-    except NotJson:
+    except ValueError:
         raise refusal("malformed") from None
     if not isinstance(header, dict) or not isinstance(header.get("kid", ""), str):
         raise refusal("malformed")
@@ -111,7 +107,7 @@ def read_signed_payload(
         raise refusal("bad_signature")
     try:
         payload = strict_json(encoded_payload)
-    except NotJson:
+    except ValueError:
         raise refusal("malformed") from None
     if not isinstance(payload, dict):
         raise refusal("malformed")
