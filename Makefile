@@ -1,6 +1,6 @@
 # Carte Artisan. Two commands do everything on a fresh machine:
 #   make run    set up (venv, database, dev keys, demo data) and serve on http://127.0.0.1:8000 (PORT=8001 make run)
-#   make test   set up the test tools and run the whole suite (ruff + pytest)
+#   make test   set up the test tools and run the whole suite (ruff + pytest + the JS unit tests under node)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +13,7 @@ PORT ?= 8000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 SERVE_ENV := PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) GUNICORN_BIND=127.0.0.1:$(PORT)
 
-.PHONY: run test lint translations setup clean bench vendor
+.PHONY: run test test-js lint translations setup clean bench vendor
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,20 @@ lint: $(VENV)/.dev
 
 test: $(VENV)/.dev translations lint
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-js
+
+# The browser verifier module (static/js/lib/card-verifier.js) against docs/card-token-vectors.json.
+# Running the app needs no Node; its tests do. Without node they are skipped here, never in CI
+# (CI=true or REQUIRE_BROWSER=1), where .ci/run installs Debian's nodejs.
+NODE ?= node
+test-js:
+	@if command -v $(NODE) >/dev/null 2>&1; then \
+		$(NODE) --test tests/js/*.test.mjs; \
+	elif [ "$${CI:-}" = "true" ] || [ -n "$${REQUIRE_BROWSER:-}" ]; then \
+		echo "node is missing: the JS unit tests (tests/js/) must run in CI" >&2; exit 1; \
+	else \
+		echo "SKIPPED: JS unit tests (tests/js/): node is not installed"; \
+	fi
 
 bench: $(VENV)/.dev translations
 	$(BIN)/python bench/verify_load.py

@@ -46,6 +46,9 @@ TEST_PRIVATE_JWK = {
     "kid": "Y5GvZe",
 }
 KID = TEST_PRIVATE_JWK["kid"]
+# A second TEST key, also published on purpose: the "next" key a bundle publishes ahead of use
+# (rule B5). Its d is SHA-256 of a fixed text, so the generator needs no randomness.
+NEXT_KEY_SEED = b"Carte Artisan: the second published test key"
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # The status list: 1,238 cards (indices 0-1237), so its 310 bytes end with 2 padding statuses.
 LIST_SIZE = 1238
@@ -69,6 +72,40 @@ def sign(header_json: str, payload_json: str) -> str:
     """A compact JWS of exactly these header and payload texts, ES256 with RFC 6979 nonces."""
     signing_input = f"{b64(header_json.encode())}.{b64(payload_json.encode())}"
     signature = private_key().sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    r, s = decode_dss_signature(signature)
+    return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def next_private_key() -> ec.EllipticCurvePrivateKey:
+    import hashlib
+
+    return ec.derive_private_key(int.from_bytes(hashlib.sha256(NEXT_KEY_SEED).digest(), "big"), ec.SECP256R1())
+
+
+def jwk_of(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    """The private JWK of a key, its kid the first 6 characters of the RFC 7638 thumbprint."""
+    import hashlib
+
+    numbers = key.private_numbers()
+    members = {
+        "crv": "P-256",
+        "kty": "EC",
+        "x": b64(numbers.public_numbers.x.to_bytes(32, "big")),
+        "y": b64(numbers.public_numbers.y.to_bytes(32, "big")),
+    }
+    thumbprint = b64(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
+    return {**members, "d": b64(numbers.private_value.to_bytes(32, "big")), "kid": thumbprint[:6]}
+
+
+NEXT_PRIVATE_JWK = jwk_of(next_private_key())
+
+
+def sign_with_next_key(claims: dict[str, Any]) -> str:
+    header = compact({"alg": "ES256", "kid": NEXT_PRIVATE_JWK["kid"]})
+    signing_input = f"{b64(header.encode())}.{b64(compact(claims).encode())}"
+    signature = next_private_key().sign(
+        signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    )
     r, s = decode_dss_signature(signature)
     return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
@@ -156,6 +193,8 @@ def status_list_rejections(good: dict[str, Any]) -> list[dict[str, Any]]:
 
     token = good["token"]
     flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    compressed = base64.urlsafe_b64decode(payload["status_list"]["lst"] + "==")
+    trailing = b64(compressed + b"\x00\x00\x00\x00")
     return [
         {"name": "list read at its exp", "token": token, "at": payload["exp"], "reason": "expired"},
         {
@@ -183,6 +222,18 @@ def status_list_rejections(good: dict[str, Any]) -> list[dict[str, Any]]:
             "reason": "unknown_key",
         },
         {"name": "damaged signature", "token": flipped, "at": None, "reason": "bad_signature"},
+        {
+            "name": "bytes after the zlib stream",
+            "token": resigned(header, {**payload, "status_list": {**payload["status_list"], "lst": trailing}}),
+            "at": None,
+            "reason": "malformed",
+        },
+        {
+            "name": "bits 2.0",
+            "token": sign(compact(header), compact(payload).replace('"bits":2', '"bits":2.0')),
+            "at": None,
+            "reason": "unsupported_bits",
+        },
     ]
 
 
@@ -335,8 +386,45 @@ def vectors(cards: dict[str, dict[str, Any]], list_token: str) -> list[dict[str,
         ("index in the list's padding", "L3", card_token({**VALID_CLAIMS, "sl": LIST_SIZE}), "not_a_card"),
         ("index outside the list", "L2", card_token({**VALID_CLAIMS, "sl": 5000}), "not_a_card"),
         ("index outside the list and expired", "L2", card_token({**EXPIRED_CLAIMS, "sl": 5000}), "not_a_card"),
+        # Version 3: what writing the browser module showed the document had left open.
+        *version_3_vectors(valid_digits),
     ]
     return [{"name": name, "rule": rule, "text": text, "verdict": verdict} for name, rule, text, verdict in rows]
+
+
+def nested(depth: int) -> str:
+    """A JSON array nested `depth` levels deep."""
+    return "[" * depth + "]" * depth
+
+
+def version_3_vectors(valid_digits: str) -> list[tuple[str, str, str, str]]:
+    """Inputs on which two careful implementations (Python, JavaScript) could differ: each one's
+    answer is now a rule of the document."""
+    claims_with = compact(VALID_CLAIMS)[:-1] + ',"x":'
+    header_with = CARD_HEADER[:-1] + ',"x":'
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in valid_digits)
+    return [
+        ("scheme with a non-ASCII letter", "U5", "eyJ\u017f:" + valid_digits[:20], "malformed"),
+        ("Arabic-Indic digits", "U6", arabic_indic, "not_a_card"),
+        ("length counts code points", "U1", "eyJ" + "\U0001f600" * 2100, "malformed"),
+        ("header nested 33 levels", "H1", sign(header_with + nested(32) + "}", compact(VALID_CLAIMS)), "malformed"),
+        ("payload nested 33 levels", "J1", card_token_raw(claims_with + nested(32) + "}"), "malformed"),
+        ("payload nested 32 levels", "C1", card_token_raw(claims_with + nested(31) + "}"), "not_a_card"),
+        ("claims: payload null", "C1", card_token_raw("null"), "not_a_card"),
+        (
+            "claims: exp the last second of 9999 in Morocco",
+            "C5",
+            card_token({**VALID_CLAIMS, "exp": 253402297199}),
+            "valid",
+        ),
+        (
+            "claims: exp the last second of 9999 in UTC (10000 in Morocco)",
+            "C5",
+            card_token({**VALID_CLAIMS, "exp": 253402297200}),
+            "not_a_card",
+        ),
+        ("signed with a key the JWKS does not have yet", "H4", sign_with_next_key(VALID_CLAIMS), "unknown_key"),
+    ]
 
 
 def public_jwk() -> dict[str, str]:
@@ -350,6 +438,226 @@ def thumbprint() -> str:
     return b64(hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode()).digest())
 
 
+# --- Section 12: the trust bundle ---
+
+AUDIENCE = "partner:barid-al-maghrib"
+BUNDLE_MAX_AGE = 86400
+SHIPPING_OFFER, EXPORT_OFFER = 7, 9
+
+
+def eligibility_list(offer_id: int, eligible: list[int], size: int) -> str:
+    """An offer's eligibility list: 1 bit per card, signed like the status list (docs/offers.md)."""
+    packed = bytearray((size + 7) // 8)
+    for index in eligible:
+        packed[index // 8] |= 1 << (index % 8)
+    issued = int((NOW - timedelta(hours=1)).timestamp())
+    header = {"alg": "ES256", "kid": KID, "typ": "statuslist+jwt"}
+    payload = {
+        "sub": f"{BASE_URL}/offers/{offer_id}/eligibility",
+        "iat": issued,
+        "exp": issued + 86400,
+        "ttl": 300,
+        "status_list": {"bits": 1, "lst": b64(zlib.compress(bytes(packed), 9))},
+    }
+    return sign(compact(header), compact(payload))
+
+
+def offers(valid_index: int) -> list[dict[str, Any]]:
+    """Two offers of a transporter: one the valid card is eligible for, one it is not."""
+    return [
+        {
+            "id": SHIPPING_OFFER,
+            "name": {"fr": "Tarif colis artisan", "ar": "تعريفة طرود الصانع", "en": "Artisan parcel rate"},
+            "benefit": {
+                "fr": "-30 % sur les colis nationaux",
+                "ar": "تخفيض 30% على الطرود الوطنية",
+                "en": "30% off national parcels",
+            },
+            "valid_until": "2027-12-31",
+            "quota": {"count": 20, "period": "month"},
+            "fields": [
+                {
+                    "name": "weight_kg",
+                    "type": "number",
+                    "label": {"fr": "Poids (kg)", "ar": "الوزن (كغ)", "en": "Weight (kg)"},
+                    "min": 0.1,
+                    "max": 30,
+                }
+            ],
+            # The valid card, and (a stale bit) the revoked and the expired ones: only a valid card is eligible.
+            "eligibility": eligibility_list(
+                SHIPPING_OFFER, [valid_index, REVOKED_CLAIMS["sl"], EXPIRED_CLAIMS["sl"]], LIST_SIZE
+            ),
+        },
+        {
+            "id": EXPORT_OFFER,
+            "name": {"fr": "Export solidaire", "ar": "التصدير التضامني", "en": "Fair export"},
+            "benefit": {
+                "fr": "Envoi international au tarif national",
+                "ar": "إرسال دولي بالتعريفة الوطنية",
+                "en": "International shipping at the national rate",
+            },
+            "valid_until": None,
+            "quota": None,
+            "fields": [],
+            # A list of 100 cards: every index of the vectors is past its end, so not eligible.
+            "eligibility": eligibility_list(EXPORT_OFFER, [3, 42], 100),
+        },
+    ]
+
+
+def public_next_jwk() -> dict[str, str]:
+    return {**{k: v for k, v in NEXT_PRIVATE_JWK.items() if k != "d"}, "alg": "ES256", "use": "sig"}
+
+
+def bundle_payload(list_token: str) -> dict[str, Any]:
+    issued = int((NOW - timedelta(hours=1)).timestamp())
+    return {
+        "iss": BASE_URL,
+        "aud": AUDIENCE,
+        "iat": issued,
+        "exp": issued + BUNDLE_MAX_AGE,
+        "max_age": BUNDLE_MAX_AGE,
+        # The next key is published ahead of use: after this bundle the app trusts it (rule B5).
+        "jwks": {"keys": [public_jwk(), public_next_jwk()]},
+        "status_list": list_token,
+        "offers": offers(VALID_CLAIMS["sl"]),
+    }
+
+
+BUNDLE_HEADER = {"alg": "ES256", "kid": KID, "typ": "bundle+jwt"}
+
+
+def bundle_token(payload: dict[str, Any], header: dict[str, Any] = BUNDLE_HEADER) -> str:
+    return sign(compact(header), compact(payload))
+
+
+def expired_status_list(good: dict[str, Any]) -> str:
+    """The vectors' status list signed two days earlier: past its exp at verified_at."""
+    issued = good["payload"]["iat"] - 2 * 86400
+    return sign(compact(good["header"]), compact({**good["payload"], "iat": issued, "exp": issued + 86400}))
+
+
+def bundle_rejections(payload: dict[str, Any], statuses: dict[str, Any]) -> list[dict[str, Any]]:
+    """Bundles an app must not rely on, with the reason (and, for a list inside, the list's reason)."""
+    good = bundle_token(payload)
+    flipped = good[:-2] + ("A" if good[-2] != "A" else "B") + good[-1]
+    shipping, export = payload["offers"]
+    rows: list[tuple[str, str, str, str | None]] = [
+        ("kid the app does not trust", bundle_token(payload, {**BUNDLE_HEADER, "kid": "zzzzzz"}), "unknown_key", None),
+        (
+            "signed with a key only the bundle itself publishes",
+            sign_with_next_key_header(payload),
+            "unknown_key",
+            None,
+        ),
+        ("typ JWT", bundle_token(payload, {**BUNDLE_HEADER, "typ": "JWT"}), "not_a_bundle", None),
+        ("the status list token", statuses["token"], "not_a_bundle", None),
+        ("damaged signature", flipped, "bad_signature", None),
+        ("another issuer", bundle_token({**payload, "iss": "https://example.org"}), "not_a_bundle", None),
+        ("exp is not iat + max_age", bundle_token({**payload, "exp": payload["exp"] + 1}), "malformed", None),
+        (
+            "max_age 86400.0",
+            sign(compact(BUNDLE_HEADER), compact(payload).replace('"max_age":86400', '"max_age":86400.0')),
+            "malformed",
+            None,
+        ),
+        ("aud missing", bundle_token({k: v for k, v in payload.items() if k != "aud"}), "malformed", None),
+        ("an offer id as a string", bundle_token({**payload, "offers": [{**shipping, "id": "7"}]}), "malformed", None),
+        (
+            "status list past its exp",
+            bundle_token({**payload, "status_list": expired_status_list(statuses)}),
+            "status_list_unusable",
+            "expired",
+        ),
+        (
+            "an offer carrying another offer's list",
+            bundle_token({**payload, "offers": [{**shipping, "eligibility": export["eligibility"]}]}),
+            "eligibility_list_unusable",
+            "not_a_status_list",
+        ),
+    ]
+    rejected = [
+        {"name": name, "token": token, "at": None, "reason": reason, "detail": detail}
+        for name, token, reason, detail in rows
+    ]
+    rejected.insert(
+        4, {"name": "read at its exp", "token": good, "at": payload["exp"], "reason": "expired", "detail": None}
+    )
+    return rejected
+
+
+def sign_with_next_key_header(payload: dict[str, Any]) -> str:
+    header = compact({**BUNDLE_HEADER, "kid": NEXT_PRIVATE_JWK["kid"]})
+    signing_input = f"{b64(header.encode())}.{b64(compact(payload).encode())}"
+    signature = next_private_key().sign(
+        signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    )
+    r, s = decode_dss_signature(signature)
+    return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bundle vector: a transporter's bundle, what scans give with it and without a usable one."""
+    payload = bundle_payload(statuses["token"])
+    by_name = {vector["name"]: vector for vector in inputs}
+    texts = [(card["name"], card["qr_text"]) for card in cards.values()] + [
+        (name, by_name[name]["text"])
+        for name in (
+            "one flipped signature bit",
+            "index in the list's padding",
+            "header kid not in the JWKS",
+            "signed with a key the JWKS does not have yet",
+        )
+    ]
+    eligible_for_valid = {SHIPPING_OFFER: True, EXPORT_OFFER: False}
+    with_bundle = {
+        "valid card": "valid",
+        "revoked card": "revoked",
+        "suspended card": "suspended",
+        "expired card": "expired",
+        "one flipped signature bit": "bad_signature",
+        "index in the list's padding": "not_a_card",
+        "header kid not in the JWKS": "unknown_key",
+        "signed with a key the JWKS does not have yet": "valid",  # rule B5: the bundle's next key
+    }
+    # Past its exp (or with none usable) the app has its trusted keys, the bundle's included, but no list.
+    without_bundle = {
+        **with_bundle,
+        **{
+            name: "cannot_confirm"
+            for name, verdict in with_bundle.items()
+            if verdict in {"valid", "expired", "revoked", "suspended", "not_a_card"}
+        },
+    }
+    return {
+        "comment": "A transporter's trust bundle (docs/card-token.md section 12), signed with the test key at "
+        "verified_at minus one hour. `trusted_jwks` is what the app trusts before reading it (the vectors' JWKS); "
+        "`scans` are read with the bundle (its keys, status list and offers) at verified_at; "
+        "`scans_without_bundle` with the bundle's keys but no usable bundle (past its exp): rule B3. "
+        "`rejected`: bundles to refuse, read with trusted_jwks at `at` (null: verified_at).",
+        "token": bundle_token(payload),
+        "header": BUNDLE_HEADER,
+        "payload": payload,
+        "trusted_jwks": {"keys": [public_jwk()]},
+        "next_key": {"private_jwk": NEXT_PRIVATE_JWK, "public_jwk": public_next_jwk()},
+        "scans": [
+            {
+                "name": name,
+                "text": text,
+                "verdict": with_bundle[name],
+                "offers": [
+                    {"id": offer_id, "eligible": with_bundle[name] == "valid" and eligible}
+                    for offer_id, eligible in eligible_for_valid.items()
+                ],
+            }
+            for name, text in texts
+        ],
+        "scans_without_bundle": [{"name": name, "text": text, "verdict": without_bundle[name]} for name, text in texts],
+        "rejected": bundle_rejections(payload, statuses),
+    }
+
+
 def build() -> dict[str, Any]:
     """The whole vectors file, as a dict."""
     statuses = status_list()
@@ -359,6 +667,7 @@ def build() -> dict[str, Any]:
         "suspended": card_entry("suspended card", SUSPENDED_CLAIMS, "suspended", SUSPENDED),
         "expired": card_entry("expired card", EXPIRED_CLAIMS, "expired", VALID),
     }
+    all_vectors = vectors(cards, statuses["token"])
     return {
         "comment": "Test vectors for docs/card-token.md, made by docs/make_card_token_vectors.py. The private key "
         "is a TEST key, published on purpose: never use it to sign real cards.",
@@ -373,7 +682,8 @@ def build() -> dict[str, Any]:
             {"number": card["cn"], "status_index": card["sl"], "status": status} for card, status, _value in REGISTER
         ],
         "cards": cards,
-        "vectors": vectors(cards, statuses["token"]),
+        "vectors": all_vectors,
+        "bundle": bundle(statuses, cards, all_vectors),
     }
 
 
@@ -442,7 +752,43 @@ def example_block() -> str:
     )
 
 
-TABLES = {"trades": trade_table, "regions": region_table, "vectors": vectors_table, "example": example_block}
+def bundle_block() -> str:
+    """The bundle vector's header and payload as section 12 shows them (signed lists cut short)."""
+    vector = build()["bundle"]
+
+    def shortened(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("eyJ") and len(value) > 60:
+            return value[:40] + "…"
+        if isinstance(value, dict):
+            return {key: shortened(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [shortened(item) for item in value]
+        return value
+
+    return "\n".join(
+        [
+            "Header:",
+            "",
+            "```json",
+            json.dumps(vector["header"]),
+            "```",
+            "",
+            "Payload (the signed lists cut short here; whole in the JSON file):",
+            "",
+            "```json",
+            json.dumps(shortened(vector["payload"]), indent=2, ensure_ascii=False),
+            "```",
+        ]
+    )
+
+
+TABLES = {
+    "trades": trade_table,
+    "regions": region_table,
+    "vectors": vectors_table,
+    "example": example_block,
+    "bundle": bundle_block,
+}
 
 
 def with_tables(document: str) -> str:

@@ -1,11 +1,22 @@
 // The public verdict page: the printed QR code opens /v#<token as digits>. The token stays in the
-// fragment, so it never reaches a server log; this script sends it to the verify API in the body.
+// fragment, so it never reaches a server log. The verdict is computed here by the one browser
+// implementation of docs/card-token.md (lib/card-verifier.js) from the public trust bundle; for a
+// card that passes steps 1-6 the page then asks the verify API, whose answer (the register, now)
+// is authoritative and replaces the page's own (docs/card-token.md section 12).
+import { REGIONS, TRADES, importJwks, readBundle, verifyScan } from "./lib/card-verifier.js";
+
 const section = document.getElementById("verdict");
 const details = document.getElementById("card-details");
 const checkedAt = document.getElementById("checked-at");
 // Titles and messages of every verdict, in the page's language (rendered from webapp/verdicts.py).
 const texts = document.getElementById("verdict-texts").content;
+const language = document.documentElement.lang;
+const publicBaseUrl = section.dataset.publicBaseUrl;
+// Verdicts of steps 1-6 need only the signed token and the keys: the server would say the same.
+const FROM_THE_TOKEN_ALONE = new Set(["malformed", "not_a_card", "unknown_key", "bad_signature"]);
+const SHOWS_THE_CARD = new Set(["valid", "expired", "revoked", "suspended"]);
 let latestCheck = 0;
+let trust = null;
 
 function textOf(verdict) {
   const node = texts.querySelector(`[data-verdict="${verdict}"]`);
@@ -27,10 +38,89 @@ function fill(container, values) {
   container.hidden = false;
 }
 
+function showCheckTime(isoTime) {
+  const time = checkedAt.querySelector("time");
+  time.dateTime = isoTime;
+  fill(checkedAt, { checked_at: new Date(isoTime).toLocaleString(language) });
+}
+
 // The language links are "?lang=xx": carry the card's fragment along, or switching language
 // would drop the card being checked.
 function keepFragmentInLanguageLinks() {
   for (const link of document.querySelectorAll(".languages a")) link.hash = window.location.hash;
+}
+
+// The public bundle, verified against the JWKS fetched from our origin (rule B1, first use), once
+// per page. Null when it cannot be had: no WebCrypto (an http:// origin other than localhost), no
+// DecompressionStream (an old browser), no network, or a bundle that is not usable: the page then
+// relies on the server alone. The clock is the server's (the Date of the bundle's response), so a
+// wrong phone clock does not turn a valid card expired.
+function loadTrust() {
+  trust ??= (async () => {
+    if (!globalThis.crypto?.subtle || typeof DecompressionStream !== "function") return null;
+    try {
+      const request = { cache: "no-store", credentials: "omit" };
+      const [jwksResponse, bundleResponse] = await Promise.all([
+        fetch(section.dataset.jwksUrl, request),
+        fetch(section.dataset.bundleUrl, request),
+      ]);
+      if (!jwksResponse.ok || !bundleResponse.ok) return null;
+      const serverDate = Date.parse(bundleResponse.headers.get("Date") ?? "");
+      const offset = Number.isNaN(serverDate) ? 0 : serverDate - Date.now();
+      const now = () => Math.floor((Date.now() + offset) / 1000);
+      const trusted = await importJwks(await jwksResponse.json());
+      const bundle = await readBundle(await bundleResponse.text(), trusted, { publicBaseUrl, now: now() });
+      return { bundle, now };
+    } catch {
+      return null; // BundleUnusable, a network error: the verify API decides
+    }
+  })();
+  return trust;
+}
+
+async function localVerdict(fragment) {
+  const loaded = await loadTrust();
+  if (!loaded) return null;
+  const { bundle, now } = loaded;
+  const checkedAtSeconds = now();
+  const result = await verifyScan(fragment, {
+    publicBaseUrl,
+    keys: bundle.keys,
+    statusList: bundle.statusList,
+    now: checkedAtSeconds,
+  });
+  return { ...result, checkedAt: new Date(checkedAtSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z") };
+}
+
+function showLocal(result) {
+  show(result.verdict);
+  if (result.claims && SHOWS_THE_CARD.has(result.verdict)) {
+    const { name, number, trade, region, expiryDate } = result.claims;
+    fill(details, {
+      name,
+      number,
+      trade_name: TRADES[trade]?.[language] ?? trade,
+      region_name: REGIONS[region]?.[language] ?? region,
+      expires: expiryDate,
+    });
+  }
+  showCheckTime(result.checkedAt);
+}
+
+async function askServer(fragment) {
+  try {
+    const response = await fetch(section.dataset.verifyUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept-Language": language },
+      // Only the fragment: the query (?lang=) and the host the page was opened on do not matter.
+      body: JSON.stringify({ qr: fragment }),
+      cache: "no-store",
+      credentials: "omit",
+    });
+    return await response.json();
+  } catch {
+    return null;
+  }
 }
 
 async function check() {
@@ -39,38 +129,30 @@ async function check() {
   details.hidden = true;
   checkedAt.hidden = true;
   keepFragmentInLanguageLinks();
+  // Only the fragment, as the verify API gets it: digits, or a shared plain token.
   const fragment = window.location.hash.slice(1);
   if (!fragment) {
     show("malformed");
     return;
   }
   show("pending", "");
-  let answer;
-  try {
-    const response = await fetch(section.dataset.verifyUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Accept-Language": document.documentElement.lang },
-      // Only the fragment: the query (?lang=) and the host the page was opened on do not matter.
-      body: JSON.stringify({ qr: fragment }),
-      cache: "no-store",
-      credentials: "omit",
-    });
-    answer = await response.json();
-  } catch {
-    answer = null;
-  }
+  const local = await localVerdict(fragment);
   if (thisCheck !== latestCheck) return; // a newer fragment is being checked: drop this answer
+  if (local) {
+    showLocal(local);
+    if (FROM_THE_TOKEN_ALONE.has(local.verdict)) return;
+  }
+  const answer = await askServer(fragment);
+  if (thisCheck !== latestCheck) return;
   if (!answer || !answer.verdict) {
-    show("network_error");
+    if (!local) show("network_error"); // else the bundle's verdict stands, offline
     return;
   }
+  // Online, the server is authoritative: the register now, not the bundle's list.
+  details.hidden = true;
   show(answer.verdict, answer.reason);
   if (answer.card) fill(details, answer.card);
-  if (answer.checked_at) {
-    const time = checkedAt.querySelector("time");
-    time.dateTime = answer.checked_at;
-    fill(checkedAt, { checked_at: new Date(answer.checked_at).toLocaleString(document.documentElement.lang) });
-  }
+  if (answer.checked_at) showCheckTime(answer.checked_at);
 }
 
 window.addEventListener("hashchange", check);

@@ -130,3 +130,24 @@ def test_bundle_lists_outlive_the_bundle(app, client, session, make_card):
     bundle = decode_bundle(client, client.get("/api/v1/bundle").get_data(as_text=True))
     status_list = jwt.decode(bundle["status_list"], options={"verify_signature": False})
     assert status_list["exp"] >= bundle["exp"]
+
+
+def test_the_served_bundles_pass_the_verifier_apps_reading(
+    app, client, make_api_key, make_offer, make_card, make_organisation
+):
+    """The public and a partner's bundle are usable under rules B1-B5 with the JWKS an app fetches first."""
+    from webapp.models import utcnow
+    from webapp.services.trust.bundle import import_jwks, read_bundle
+
+    partner = make_organisation(kind="transporter")
+    offer = make_offer(partner)
+    card = make_card()
+    key = make_api_key(partner)
+    trusted = import_jwks(client.get("/.well-known/jwks.json").get_json())
+    read = {}
+    for audience, headers in [("public", {}), ("partner", {"Authorization": f"Bearer {key.plaintext}"})]:
+        token = client.get("/api/v1/bundle", headers=headers).get_data(as_text=True)
+        read[audience] = read_bundle(token, trusted, public_base_url=app.config["PUBLIC_BASE_URL"], now=utcnow())
+    assert read["public"].audience == "public" and read["public"].offers == ()
+    assert [entry.id for entry in read["partner"].offers] == [offer.id]
+    assert read["partner"].status_list.status(card.status_index) == 0

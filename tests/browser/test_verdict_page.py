@@ -220,3 +220,51 @@ def test_new_fragment_does_not_keep_the_previous_card(app: Flask, live_server: s
 
     expect_verdict(section, "bad_signature", FRENCH_TITLES["bad_signature"])
     assert page.locator("#card-details").is_hidden()
+
+
+def test_the_page_verifies_with_the_bundle_when_the_verify_api_is_unreachable(
+    app: Flask, live_server: str, page: Any, page_problems: PageProblems, make_card: Any
+) -> None:
+    """With POST /api/v1/verify failing, a valid card is still valid, with its details: the page computed
+    the verdict itself from the public bundle (lib/card-verifier.js, WebCrypto)."""
+    card = make_card()
+    page.route("**/api/v1/verify", lambda route: route.abort())
+
+    section = open_verdict(page, qr_url(app, card))
+
+    expect_verdict(section, "valid", "Valide")
+    expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
+    expect(page.locator('#card-details [data-field="expires"]')).to_have_text(card.expires_at.date().isoformat())
+    expect(page.locator("#checked-at time")).not_to_be_empty()
+    assert page_problems.page_errors == []
+
+
+def test_a_forged_card_is_judged_in_the_page_without_asking_the_server(
+    app: Flask, live_server: str, page: Any, page_problems: PageProblems, make_card: Any
+) -> None:
+    """A verdict of the token alone (bad signature) needs no verify request; the bundle was fetched."""
+    card = make_card()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url.removeprefix(live_server)))
+
+    section = open_verdict(page, qr_text(app.config["PUBLIC_BASE_URL"], tampered(card.token)))
+
+    expect_verdict(section, "bad_signature", FRENCH_TITLES["bad_signature"])
+    assert "/api/v1/bundle" in requests and "/api/v1/verify" not in requests
+    assert_no_page_problems(page, page_problems)
+
+
+def test_the_server_verdict_replaces_the_bundles_when_they_differ(
+    app: Flask, live_server: str, page: Any, session: Session, make_card: Any
+) -> None:
+    """Online, the register is authoritative: a card revoked after the page loaded its bundle shows revoked."""
+    card = make_card()
+    section = open_verdict(page, qr_url(app, card))
+    expect_verdict(section, "valid", VALID_TEXTS["fr"][0])
+    revoke_card(session, card, RevocationReason.STOLEN, TEST_ACTOR)
+    session.commit()
+
+    # The same card again, as a shared link with the plain token: the page's bundle still says valid.
+    page.evaluate("(token) => { window.location.hash = token; }", card.token)
+
+    expect_verdict(section, "revoked", FRENCH_TITLES["revoked"])

@@ -27,8 +27,13 @@ def home() -> str:
 @blueprint.get("/v")
 @public
 def verdict_page() -> str:
-    """The page a printed QR code opens; its script reads the token from the URL fragment."""
-    return render_template("public/verdict.html", verdict_texts=VERDICT_TEXTS | PAGE_STATES)
+    """The page a printed QR code opens; its script reads the token from the URL fragment and verifies
+    it with the public trust bundle (static/js/lib/card-verifier.js), then asks the verify API."""
+    return render_template(
+        "public/verdict.html",
+        verdict_texts=VERDICT_TEXTS | PAGE_STATES,
+        public_base_url=current_settings().PUBLIC_BASE_URL,
+    )
 
 
 @blueprint.get("/verdict-texts.json")

@@ -9,7 +9,6 @@ Format (docs/card-token.md is the full specification, with test vectors):
 
 from __future__ import annotations
 
-import binascii
 import json
 import operator
 import re
@@ -27,12 +26,17 @@ from segno.consts import MODE_BYTE, MODE_NUMERIC
 
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES
+from webapp.services.trust.jws import strict_json
 
 ALGORITHM = "ES256"
 MAX_NAME_LENGTH = 40
 # The signature part may be empty: an unsigned ("alg": "none") token gets the verdict bad_signature.
 _JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_DIGITS = re.compile(r"(?:\d\d)+")
+# ASCII digits only: Python's \d also matches Arabic-Indic digits, which no QR code of ours holds.
+_DIGITS = re.compile(r"(?:[0-9][0-9])+")
+# A URI scheme, ASCII letters only: with IGNORECASE alone, Python would also take "ſ" (U+017F) for "s"
+# and "K" (U+212A) for "k", and JavaScript's regexes do not.
+_URI_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE | re.ASCII)
 _DIGIT_OFFSET = 45  # "-", the lowest character of base64url and "."
 _MAX_CHAR = ord("z") - _DIGIT_OFFSET
 # Hard cap on what we try to parse: a card token is ~300 characters, its digits ~600.
@@ -46,8 +50,9 @@ CLAIM_NAMES = frozenset({"cn", "n", "t", "r", "exp", "sl"})
 SIGNATURE_LENGTH = 86
 # A card's expiry date is a date in Morocco: exp is the last second of that day there.
 MOROCCO = ZoneInfo("Africa/Casablanca")
-# 9999-12-31T23:59:59Z: the last second an exp may name (every language's dates reach it).
-MAX_EXPIRY = 253402300799
+# 9999-12-31T23:59:59 in Morocco (UTC+1), 22:59:59Z: the last second an exp may name. Its date in
+# Africa/Casablanca is still in year 9999, which every language's dates reach (rule C5).
+MAX_EXPIRY = 253402297199
 
 
 class TokenRejected(Exception):
@@ -183,7 +188,7 @@ def extract_token(scanned: str, public_base_url: str) -> str:
             return _fragment_token(rest[len(VERIFY_PATH) + 1 :])  # no fragment, or an empty one: malformed
         if not rest or rest[0] in "/?#":
             raise NotACard()  # another page of our site ("/", "/v/", "/V", "/v?lang=ar"): not a card's QR
-    if re.match(r"[a-z][a-z0-9+.-]*:", text, re.IGNORECASE):
+    if _URI_SCHEME.match(text):
         raise NotACard()  # another site's URL (look-alike hosts too), a phone number, a Wi-Fi code...
     if _DIGITS.fullmatch(text):
         return _fragment_token(text)
@@ -203,15 +208,11 @@ def _fragment_token(fragment: str) -> str:
     return fragment
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)  # NaN, Infinity, -Infinity: not JSON (RFC 8259), and JSON.parse refuses them
-
-
 def _b64_json(segment: str) -> Any:
-    """Strict: base64url, then UTF-8 (no BOM), then RFC 8259 JSON; anything else is malformed."""
+    """A token's header or payload; anything but strict JSON is malformed."""
     try:
-        return json.loads(base64url_decode(segment).decode("utf-8"), parse_constant=_reject_constant)
-    except (binascii.Error, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return strict_json(segment)
+    except ValueError:
         raise MalformedToken() from None
 
 

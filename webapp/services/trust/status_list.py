@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Card, CardStatus, StatusListState, utcnow
 from webapp.services.errors import N_, DomainError
+from webapp.services.trust.jws import read_signed_payload
 from webapp.services.trust.signing_keys import Signer
 
 LIST_ID = 1
@@ -211,31 +213,25 @@ class StatusList:
 
 
 def read_status_list_token(
-    token: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey], *, subject: str, now: datetime, bits: int = BITS
+    token: str,
+    verifying_keys: Mapping[str, ec.EllipticCurvePublicKey],
+    *,
+    subject: str,
+    now: datetime,
+    bits: int = BITS,
 ) -> StatusList:
-    """Rules S1-S4 of docs/card-token.md: a list a verifier may read, or StatusListUnusable."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:  # not a JWS, or a kid that is not a string
-        raise StatusListUnusable("malformed") from None
-    if header.get("typ") != TOKEN_TYPE or header.get("alg") != "ES256":
-        raise StatusListUnusable("not_a_status_list")
-    kid = header.get("kid")
-    key = verifying_keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
-        raise StatusListUnusable("unknown_key")
-    try:
-        payload = jwt.decode(
-            token,
-            key,
-            algorithms=["ES256"],
-            options={"verify_exp": False, "verify_iat": False, "verify_sub": False, "require": ["exp", "iat"]},
-        )
-    except (jwt.InvalidSignatureError, jwt.DecodeError):
-        raise StatusListUnusable("bad_signature") from None
-    except jwt.InvalidTokenError:
-        raise StatusListUnusable("malformed") from None
+    """Rules S1-S4 of docs/card-token.md: a list a verifier may read, or StatusListUnusable.
+
+    The checks and their order are the browser module's (static/js/lib/card-verifier.js).
+    """
+    payload = read_signed_payload(
+        token, verifying_keys, token_type=TOKEN_TYPE, refusal=StatusListUnusable, wrong_type="not_a_status_list"
+    )
     return _status_list_from_payload(payload, subject, now, bits)
+
+
+def _is_integer(value: Any) -> bool:
+    return type(value) is int  # a JSON integer literal (rule C8): not a bool, not 3.0
 
 
 def _status_list_from_payload(payload: dict[str, Any], subject: str, now: datetime, bits: int) -> StatusList:
@@ -243,14 +239,14 @@ def _status_list_from_payload(payload: dict[str, Any], subject: str, now: dateti
     body = payload.get("status_list")
     if payload.get("sub") != subject or not isinstance(body, dict) or not isinstance(body.get("lst"), str):
         raise StatusListUnusable("not_a_status_list")
-    if not all(type(value) is int for value in (issued, expires, ttl)):
+    if not all(_is_integer(value) for value in (issued, expires, ttl)):
         raise StatusListUnusable("malformed")
-    if body.get("bits") != bits:
+    if not _is_integer(body.get("bits")) or body["bits"] != bits:
         raise StatusListUnusable("unsupported_bits")
     if int(now.timestamp()) >= expires:  # type: ignore[operator]
         raise StatusListUnusable("expired")
     try:
-        packed = zlib.decompress(base64url_decode(body["lst"]))
+        packed = _inflate(_strict_base64url(body["lst"]))
     except (binascii.Error, zlib.error):
         raise StatusListUnusable("malformed") from None
     return StatusList(
@@ -260,3 +256,22 @@ def _status_list_from_payload(payload: dict[str, Any], subject: str, now: dateti
         ttl,  # type: ignore[arg-type]
         bits,
     )
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _strict_base64url(text: str) -> bytes:
+    """base64url without padding; Python's decoder would skip other characters, the browser's refuses them."""
+    if not _BASE64URL.fullmatch(text):
+        raise binascii.Error("not base64url")
+    return base64url_decode(text)
+
+
+def _inflate(compressed: bytes) -> bytes:
+    """One zlib stream and nothing after it (rule S3): zlib.decompress would ignore trailing bytes."""
+    decompressor = zlib.decompressobj()
+    packed = decompressor.decompress(compressed)
+    if not decompressor.eof or decompressor.unused_data:
+        raise zlib.error("not exactly one zlib stream")
+    return packed

@@ -1,0 +1,222 @@
+// static/js/lib/card-verifier.js against docs/card-token-vectors.json: every vector the server's
+// tests run (tests/services/cards/test_token_vectors.py, tests/services/trust/test_bundle_vectors.py)
+// runs here through the browser module, so one specification has two implementations that agree.
+// Run: node --test tests/js/
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+
+import { webcrypto } from "node:crypto";
+
+// Node 18 (Debian 12's nodejs, what CI installs) has WebCrypto only as node:crypto's webcrypto; a
+// browser and Node 20+ have the global the module uses.
+globalThis.crypto ??= webcrypto;
+const {
+  BundleUnusable,
+  REGIONS,
+  StatusListUnusable,
+  TRADES,
+  VERDICTS,
+  extractToken,
+  importJwks,
+  moroccoDate,
+  readBundle,
+  readStatusList,
+  statusAt,
+  verifyScan,
+} = await import("../../static/js/lib/card-verifier.js");
+
+const docs = new URL("../../docs/", import.meta.url);
+const V = JSON.parse(readFileSync(new URL("card-token-vectors.json", docs), "utf8"));
+const DOCUMENT = readFileSync(new URL("card-token.md", docs), "utf8");
+const BASE = V.public_base_url;
+const NOW = V.verified_at_unix;
+const SUBJECT = `${BASE}/statuslists/1`;
+const keys = await importJwks(V.jwks);
+const list = await readStatusList(V.status_list.token, keys, { subject: SUBJECT, bits: 2, now: NOW });
+
+// The rows of a generated table of the document, as cells.
+function markdownRows(name) {
+  const match = DOCUMENT.match(new RegExp(`<!-- begin ${name} table.*?-->\\n([\\s\\S]*?)\\n<!-- end ${name} table -->`));
+  assert.ok(match, `no ${name} table in docs/card-token.md`);
+  return match[1]
+    .split("\n")
+    .slice(2)
+    .map((line) => line.replace(/^\||\|$/g, "").split("|").map((cell) => cell.trim().replace(/^`|`$/g, "")));
+}
+
+describe("the scanned text and the token (sections 3-8)", () => {
+  for (const vector of V.vectors) {
+    test(`${vector.rule} ${vector.name} -> ${vector.verdict}`, async () => {
+      const result = await verifyScan(vector.text, { publicBaseUrl: BASE, keys, statusList: list, now: NOW });
+      assert.equal(result.verdict, vector.verdict);
+      assert.deepEqual(result.offers, []);
+    });
+  }
+
+  for (const [name, card] of Object.entries(V.cards)) {
+    test(`the ${name} card's claims, expiry date and QR text`, async () => {
+      assert.deepEqual(extractToken(card.qr_text, BASE), { token: card.token });
+      const result = await verifyScan(card.qr_text, { publicBaseUrl: BASE, keys, statusList: list, now: NOW });
+      assert.equal(result.verdict, card.verdict);
+      const { cn, n, t, r, exp, sl } = card.claims;
+      assert.deepEqual(result.claims, {
+        number: cn,
+        name: n,
+        trade: t,
+        region: r,
+        expiresAt: exp,
+        expiryDate: moroccoDate(exp),
+        statusIndex: sl,
+      });
+    });
+  }
+
+  test("the expiry date is the day in Casablanca (C6)", () => {
+    assert.equal(moroccoDate(V.cards.valid.claims.exp), "2031-11-22"); // 23:59:59 in Morocco, 22:59:59 UTC
+    assert.equal(moroccoDate(V.cards.valid.claims.exp + 1), "2031-11-23");
+    assert.equal(moroccoDate(253402297199), "9999-12-31"); // the largest exp (C5)
+  });
+
+  test("a rejected text names its verdict and no token", () => {
+    assert.deepEqual(extractToken("https://example.org/v#00", BASE), { verdict: "not_a_card" });
+    assert.deepEqual(extractToken(`${BASE}/v#`, BASE), { verdict: "malformed" });
+  });
+
+  test("without a usable status list, a card that passes steps 1-6 cannot be confirmed (S5)", async () => {
+    const result = await verifyScan(V.cards.revoked.qr_text, { publicBaseUrl: BASE, keys, statusList: null, now: NOW });
+    assert.equal(result.verdict, "cannot_confirm");
+    assert.equal(result.claims.number, V.cards.revoked.claims.cn);
+  });
+
+  test("every verdict is one of VERDICTS", () => {
+    const verdicts = new Set(V.vectors.map((vector) => vector.verdict));
+    for (const verdict of verdicts) assert.ok(VERDICTS.includes(verdict), verdict);
+  });
+
+  test("the trade and region tables are the document's", () => {
+    assert.deepEqual(
+      Object.entries(TRADES).map(([code, names]) => [code, names.fr, names.ar, names.en]),
+      markdownRows("trades").map(([code, , fr, ar, en]) => [code, fr, ar, en]),
+    );
+    // Sorted: an object lists "10"-"12" (array-index keys) before "01"-"09".
+    assert.deepEqual(
+      Object.entries(REGIONS)
+        .map(([code, names]) => [code, names.fr, names.ar, names.en])
+        .sort(([a], [b]) => a.localeCompare(b)),
+      markdownRows("regions"),
+    );
+  });
+});
+
+describe("the status list (section 7)", () => {
+  test("every index reads its documented status: listed, 0 below capacity, 3 past it", () => {
+    const { capacity, statuses } = V.status_list;
+    assert.equal(list.bytes.length * 4, capacity);
+    for (let index = 0; index < capacity + 8; index += 1) {
+      const expected = index >= capacity ? 3 : (statuses[String(index)] ?? 0);
+      assert.equal(statusAt(list, index), expected, `index ${index}`);
+    }
+    assert.equal(list.ttl, V.status_list.payload.ttl);
+    assert.equal(list.expiresAt, V.status_list.payload.exp);
+    assert.equal(list.issuedAt, V.status_list.payload.iat);
+  });
+
+  for (const vector of V.status_list_rejected) {
+    test(`unusable: ${vector.name} (${vector.reason})`, async () => {
+      const now = vector.at ?? NOW;
+      await assert.rejects(readStatusList(vector.token, keys, { subject: SUBJECT, bits: 2, now }), (error) => {
+        assert.ok(error instanceof StatusListUnusable);
+        assert.equal(error.reason, vector.reason);
+        return true;
+      });
+    });
+  }
+});
+
+describe("the trust bundle (section 12)", async () => {
+  const B = V.bundle;
+  const trusted = await importJwks(B.trusted_jwks);
+  const bundle = await readBundle(B.token, trusted, { publicBaseUrl: BASE, now: NOW });
+
+  test("the bundle vector is usable, with its keys, list and offers", () => {
+    const { payload } = B;
+    assert.equal(bundle.audience, payload.aud);
+    assert.deepEqual([bundle.issuedAt, bundle.expiresAt, bundle.maxAge], [payload.iat, payload.exp, payload.max_age]);
+    assert.deepEqual([...bundle.keys.keys()], payload.jwks.keys.map((key) => key.kid));
+    assert.deepEqual(bundle.jwks, payload.jwks);
+    assert.deepEqual(
+      bundle.offers.map(({ id, name, benefit, quota, fields, validUntil }) => ({ id, name, benefit, quota, fields, validUntil })),
+      payload.offers.map(({ id, name, benefit, quota, fields, valid_until: validUntil }) => ({
+        id,
+        name,
+        benefit,
+        quota,
+        fields,
+        validUntil,
+      })),
+    );
+    assert.equal(bundle.offers[0].eligibility.bits, 1);
+    assert.equal(bundle.statusList.bits, 2);
+    // What the module returns is plain data an app can store as JSON.
+    assert.doesNotThrow(() => JSON.stringify({ ...bundle, keys: null, statusList: null, offers: bundle.offers.map((o) => ({ ...o, eligibility: null })) }));
+  });
+
+  for (const scan of B.scans) {
+    test(`with the bundle: ${scan.name} -> ${scan.verdict}`, async () => {
+      const result = await verifyScan(scan.text, {
+        publicBaseUrl: BASE,
+        keys: bundle.keys,
+        statusList: bundle.statusList,
+        offers: bundle.offers,
+        now: NOW,
+      });
+      assert.equal(result.verdict, scan.verdict);
+      assert.deepEqual(result.offers, scan.offers);
+    });
+  }
+
+  for (const scan of B.scans_without_bundle) {
+    test(`past the bundle's exp: ${scan.name} -> ${scan.verdict}`, async () => {
+      await assert.rejects(readBundle(B.token, trusted, { publicBaseUrl: BASE, now: B.payload.exp }), BundleUnusable);
+      const result = await verifyScan(scan.text, { publicBaseUrl: BASE, keys: bundle.keys, statusList: null, now: NOW });
+      assert.equal(result.verdict, scan.verdict);
+    });
+  }
+
+  for (const vector of B.rejected) {
+    test(`unusable: ${vector.name} (${vector.reason})`, async () => {
+      const now = vector.at ?? NOW;
+      await assert.rejects(readBundle(vector.token, trusted, { publicBaseUrl: BASE, now }), (error) => {
+        assert.ok(error instanceof BundleUnusable, String(error));
+        assert.deepEqual([error.reason, error.detail], [vector.reason, vector.detail]);
+        return true;
+      });
+    });
+  }
+});
+
+describe("keys (section 6)", () => {
+  const good = V.jwks.keys[0];
+  const refused = [
+    {},
+    { kty: "RSA", kid: "r", n: "AQAB", e: "AQAB" },
+    { kty: "EC", crv: "P-384", kid: "p", x: "A".repeat(64), y: "A".repeat(64) },
+    { kty: "EC", crv: "P-256", kid: 7, x: "A".repeat(43), y: "A".repeat(43) },
+    { kty: "EC", crv: "P-256", kid: "short", x: "AAAA", y: "AAAA" },
+    { kty: "EC", crv: "P-256", kid: "off the curve", x: "A".repeat(43), y: "A".repeat(43) },
+  ];
+  for (const jwk of refused) {
+    test(`left out: ${JSON.stringify(jwk).slice(0, 60)}`, async () => {
+      assert.deepEqual([...(await importJwks({ keys: [jwk, good] })).keys()], [good.kid]);
+    });
+  }
+
+  test("a key with alg and use members imports (WebCrypto would refuse some of them as given)", async () => {
+    assert.deepEqual([...(await importJwks({ keys: [{ ...good, key_ops: ["sign"] }] })).keys()], [good.kid]);
+  });
+
+  test("a JWKS that is not one gives no keys", async () => {
+    for (const jwks of [null, {}, { keys: "x" }, []]) assert.equal((await importJwks(jwks)).size, 0);
+  });
+});
