@@ -1,9 +1,7 @@
 """The verifier app (/scan) in Debian's Chromium with a fake camera that films a card's QR code
 (a PNG the app itself issued, with `cards qr-image`, turned into a .y4m video). Every request to
-another origin fails the test (the decoder and its wasm come from our server).
-
-Verdicts computed on the phone (offline) need static/js/lib/card-verifier.js, written in parallel:
-those tests are marked xfail until the module exports its functions, and run for real after."""
+another origin fails the test (the decoder and its wasm come from our server). Offline, verdicts
+are computed on the phone by static/js/lib/card-verifier.js from the stored trust bundle."""
 
 from __future__ import annotations
 
@@ -26,13 +24,6 @@ from webapp.models import Card, Redemption, RevocationReason, Role
 from webapp.services.cards.lifecycle import revoke_card
 from webapp.settings import PROJECT_ROOT
 
-VERIFIER_SOURCE = (PROJECT_ROOT / "static" / "js" / "lib" / "card-verifier.js").read_text(encoding="utf-8")
-VERIFIER_IMPLEMENTED = re.search(r"export (async )?function verifyScan\b", VERIFIER_SOURCE) is not None
-needs_verifier = pytest.mark.xfail(
-    not VERIFIER_IMPLEMENTED,
-    reason="card-verifier.js has only its contract (issue 8, another helper): no verdict on the phone yet",
-    strict=True,
-)
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 FRENCH_TITLES = {"valid": "Valide", "revoked": "Révoquée", "cannot_confirm": "Impossible de confirmer"}
 
@@ -281,7 +272,6 @@ def test_the_app_opens_offline_from_its_worker(live_server: str, make_card: Any,
     assert_clean(phone)
 
 
-@needs_verifier
 def test_offline_a_valid_card_is_verified_on_the_phone_with_the_data_age(
     live_server: str, make_card: Any, phone_filming: Any
 ) -> None:
@@ -299,7 +289,6 @@ def test_offline_a_valid_card_is_verified_on_the_phone_with_the_data_age(
     assert_clean(phone)
 
 
-@needs_verifier
 def test_offline_a_revoked_card_is_revoked_on_the_phone(
     live_server: str, session: Session, make_card: Any, phone_filming: Any
 ) -> None:
