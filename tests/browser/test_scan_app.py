@@ -280,6 +280,7 @@ def test_offline_a_valid_card_is_verified_on_the_phone_with_the_data_age(
     page = phone.page
     page.goto(f"{live_server}/scan/")
     expect(verdict_of(page)).to_have_attribute("data-verdict", "valid")
+    expect(page.locator("#scan-app")).to_have_attribute("data-trust", "ready")  # the bundle is stored
     phone.context.set_offline(True)
     page.click('[data-action="scan-again"]')
 
@@ -300,6 +301,7 @@ def test_offline_a_revoked_card_is_revoked_on_the_phone(
     page = phone.page
     page.goto(f"{live_server}/scan/")
     verdict_of(page)
+    expect(page.locator("#scan-app")).to_have_attribute("data-trust", "ready")  # the bundle is stored
     phone.context.set_offline(True)
     page.click('[data-action="scan-again"]')
 
@@ -316,6 +318,7 @@ def test_offline_past_the_maximum_age_the_phone_cannot_confirm(
     page = phone.page
     page.goto(f"{live_server}/scan/")
     verdict_of(page)
+    expect(page.locator("#scan-app")).to_have_attribute("data-trust", "ready")  # the bundle is stored
     phone.context.set_offline(True)
     # Eight days later on the phone's clock (the public bundle's maximum age is 7 days).
     page.evaluate("Date.now = ((now) => () => now() + 8 * 86400 * 1000)(Date.now)")

@@ -93,6 +93,8 @@ async function renderStatus() {
   const freshness = $('[data-line="freshness"]');
   const tooOld = age !== null && bundleIsPastMaxAge();
   freshness.classList.toggle("status-warning", age === null || tooOld);
+  // For people and for tests alike: whether the phone holds trust data it may verify with offline.
+  root.dataset.trust = age === null ? "none" : tooOld ? "too_old" : "ready";
   setStatus("freshness", age === null ? text("never_updated") : text(tooOld ? "too_old" : "updated", { age: formats.age(age) }));
   const minutes = Math.round(Math.abs(trust.clockOffset) / 60);
   setStatus("clock", text("clock_off", { minutes }), !trust.clockIsOff);
@@ -433,11 +435,13 @@ function say(key, { problem = false } = {}) {
 }
 
 const detector = createQrDetector();
+let photoReadSinceCameraStart = false;
 const camera = new Camera($("[data-video]"), detector, {
   onCode: (scanned) => check(scanned),
   onNoCode: () => say("no_code_read", { problem: true }),
   onProblem: (key) => {
-    say(key, { problem: true });
+    // A photo read meanwhile keeps its answer on screen: the camera's problem shows in the buttons.
+    if (!photoReadSinceCameraStart) say(key, { problem: true });
     $('[data-action="start-camera"]').hidden = key === "insecure" || key === "no_camera";
     root.classList.add("camera-off");
   },
@@ -454,6 +458,7 @@ const camera = new Camera($("[data-video]"), detector, {
 
 async function startScanning() {
   view = "scanning";
+  photoReadSinceCameraStart = false;
   verdictRoot.hidden = true;
   scanner.hidden = false;
   say("starting");
@@ -465,6 +470,7 @@ async function startScanning() {
 
 async function readPhoto(file) {
   if (!file) return;
+  photoReadSinceCameraStart = true;
   say("reading_photo");
   try {
     const codes = await (await detector).detect(file);
