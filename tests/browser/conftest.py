@@ -26,6 +26,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+# When the browser drops a connection (a page left, the network cut by a test) while Werkzeug's test
+# server streams a static file, the server leaves that file to the garbage collector. That is the
+# test server's business, not the app's: only these warnings, about files under static/, are ignored.
+DROPPED_STATIC_FILE = (
+    "ignore:unclosed file <_io.BufferedReader name='[^']*/static/:ResourceWarning",
+    "ignore:Exception ignored in. <_io.FileIO name='[^']*/static/:pytest.PytestUnraisableExceptionWarning",
+)
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
@@ -35,6 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            for spec in DROPPED_STATIC_FILE:
+                item.add_marker(pytest.mark.filterwarnings(spec))
 
 
 def _free_port() -> int:

@@ -434,21 +434,27 @@ function say(key, { problem = false } = {}) {
   scanMessage.classList.toggle("scan-problem", problem);
 }
 
+// The camera's own messages (starting, aim, no code, no camera) never replace a photo's answer that
+// is on screen: the person who chose a photo reads about the photo until they scan again.
+let photoAnswerShown = false;
+
+function sayForCamera(key, options) {
+  if (!photoAnswerShown) say(key, options);
+}
+
 const detector = createQrDetector();
-let photoReadSinceCameraStart = false;
 const camera = new Camera($("[data-video]"), detector, {
   onCode: (scanned) => check(scanned),
-  onNoCode: () => say("no_code_read", { problem: true }),
+  onNoCode: () => sayForCamera("no_code_read", { problem: true }),
   onProblem: (key) => {
-    // A photo read meanwhile keeps its answer on screen: the camera's problem shows in the buttons.
-    if (!photoReadSinceCameraStart) say(key, { problem: true });
+    sayForCamera(key, { problem: true });
     $('[data-action="start-camera"]').hidden = key === "insecure" || key === "no_camera";
     root.classList.add("camera-off");
   },
   onCapabilities: ({ torch, zoom }) => {
     root.classList.remove("camera-off");
     $('[data-action="start-camera"]').hidden = true;
-    say("aim");
+    sayForCamera("aim");
     $('[data-action="torch"]').hidden = !torch;
     const zoomLabel = $("[data-zoom]");
     zoomLabel.hidden = !zoom;
@@ -458,19 +464,18 @@ const camera = new Camera($("[data-video]"), detector, {
 
 async function startScanning() {
   view = "scanning";
-  photoReadSinceCameraStart = false;
   verdictRoot.hidden = true;
   scanner.hidden = false;
-  say("starting");
+  sayForCamera("starting");
   if (await camera.start()) {
-    say("aim");
+    sayForCamera("aim");
     camera.resume();
   }
 }
 
 async function readPhoto(file) {
   if (!file) return;
-  photoReadSinceCameraStart = true;
+  photoAnswerShown = true;
   say("reading_photo");
   try {
     const codes = await (await detector).detect(file);
@@ -486,8 +491,12 @@ async function readPhoto(file) {
 }
 
 function bindEvents() {
-  $('[data-action="scan-again"]').addEventListener("click", () => startScanning());
-  $('[data-action="start-camera"]').addEventListener("click", () => startScanning());
+  const scanAgain = () => {
+    photoAnswerShown = false;
+    startScanning();
+  };
+  $('[data-action="scan-again"]').addEventListener("click", scanAgain);
+  $('[data-action="start-camera"]').addEventListener("click", scanAgain);
   $('[data-action="cancel-redemption"]').addEventListener("click", () => {
     $("[data-redemption-form]").hidden = true;
   });
