@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,3 +79,9 @@ def audit_actions(session: Session):
         return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
     return read
+
+
+def field_errors(page: str, field_id: str) -> list[str]:
+    """The error messages shown under one form field, unescaped (empty when it has none)."""
+    block = re.search(rf'<ul class="errors" id="{re.escape(field_id)}-errors">(.*?)</ul>', page, re.S)
+    return [html.unescape(error) for error in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)] if block else []

@@ -138,7 +138,7 @@ def offers() -> str:
 @manager_only
 def offer(offer_id: int) -> str:
     found = offer_service.get_offer(get_session(), offer_id, current_scope())
-    return render_template("partner/offer.html", offer=found, action_form=ActionForm())
+    return render_template("partner/offer.html", offer=found, button_form=ActionForm())
 
 
 def _example_form() -> ExampleForm:
@@ -433,7 +433,7 @@ def redemptions_xlsx() -> Response:
 @manager_only
 def staff() -> str:
     people = list_staff(get_session(), current_user.organisation_id)
-    return render_template("partner/staff.html", people=people, action_form=ActionForm())
+    return render_template("partner/staff.html", people=people, button_form=ActionForm())
 
 
 @blueprint.route("/staff/new", methods=["GET", "POST"])
@@ -536,7 +536,7 @@ def revoke_key(prefix: str) -> Response | str:
         revoke_api_key(session, prefix, actor(), current_scope())
         flash(_("The key %(prefix)s is revoked: systems using it are refused from now on.", prefix=prefix), "success")
         return redirect(url_for("partner.api_keys"))
-    return render_template("partner/api_key_revoke.html", api_key=api_key, action_form=form)
+    return render_template("partner/api_key_revoke.html", api_key=api_key, button_form=form)
 
 
 @blueprint.app_context_processor

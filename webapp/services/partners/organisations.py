@@ -78,9 +78,9 @@ def create_organisation(session: Session, *, slug: str, name: str, kind_code: st
     if session.get(PartnerKind, kind_code) is None:
         raise InvalidOrganisation("kind", "unknown partner kind")
     organisation = Organisation(slug=slug, name=name, kind_code=kind_code)
-    session.add(organisation)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # added inside it, as for a staff member below
+            session.add(organisation)
             session.flush()
     except IntegrityError:
         raise OrganisationTaken() from None
@@ -108,9 +108,11 @@ def add_staff_member(
     password = temporary_password()
     user = User(email=email, display_name=display_name, role=role, organisation=organisation)
     user.set_password(password)
-    session.add(user)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, outside it, so
+        # a duplicate added before would fail the whole transaction instead of this savepoint.
         with session.begin_nested():
+            session.add(user)
             session.flush()
     except IntegrityError:
         raise EmailTaken() from None
