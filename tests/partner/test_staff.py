@@ -65,7 +65,8 @@ def test_a_taken_email_is_refused(client, auth, partner):
     auth.login(partner.manager)
     response = add(client, email=partner.agent.email.upper())
     assert response.status_code == 422
-    assert field_errors(response.get_data(as_text=True), "email") == ["Un compte existe déjà avec cette adresse e-mail."]
+    errors = field_errors(response.get_data(as_text=True), "email")
+    assert errors == ["Un compte existe déjà avec cette adresse e-mail."]
 
 
 def change(client, user_id: int, action: str):
