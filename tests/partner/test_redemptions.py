@@ -164,7 +164,7 @@ def test_formula_cells_are_neutralised(client, auth, partner, make_offer, make_c
     make_redemption(offer, make_card(), partner.agent)
     auth.login(partner.manager)
     rows = READERS[extension](client.get(f"/partner/redemptions.{extension}"))
-    assert rows[1][3] == "'=HYPERLINK(\"https://evil.example\",\"x\")"
+    assert rows[1][3] == '\'=HYPERLINK("https://evil.example","x")'
 
 
 def test_the_xlsx_export_is_a_workbook(client, auth, partner, scene):
