@@ -10,7 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 import openpyxl
 import pytest
 from babel.dates import format_date
+from sqlalchemy import text
 
+from tests.conftest import TEST_DATABASE_URL
 from webapp.models import OfferState
 from webapp.partner import views
 from webapp.services.partners.rules import moroccan_today
@@ -193,3 +195,16 @@ def test_a_date_filter_counts_days_in_morocco(client, auth, partner, make_offer,
     auth.login(partner.manager)
     html = client.get(f"/partner/redemptions?date_from={day}&date_to={day}").get_data(as_text=True)
     assert card.number in html
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="reads PostgreSQL's list of connections")
+def test_a_streamed_export_leaves_no_transaction_open(client, auth, partner, scene, session):
+    """The CSV rows are read after the request's teardown: their transaction is ended too (else it
+    would hold locks, idle in transaction, until the connection is collected)."""
+    auth.login(partner.manager)
+    client.get("/partner/redemptions.csv").get_data()
+    session.commit()
+    states = session.scalars(
+        text("SELECT state FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    ).all()
+    assert "idle in transaction" not in states

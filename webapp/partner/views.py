@@ -377,18 +377,25 @@ def redemptions_csv() -> Response:
     """The filtered redemptions as CSV, written row by row as the database pages come."""
     rows, headers, filename = _export("csv")
 
+    session = get_session()
+
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         # A byte order mark, so that spreadsheet applications read the Arabic texts as UTF-8.
         buffer.write("\ufeff")
         writer.writerow(headers)
-        for row in rows:
-            writer.writerow([_cell(value) for value in row])
+        try:
+            for row in rows:
+                writer.writerow([_cell(value) for value in row])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
             yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
+        finally:
+            # The request's teardown closed its session when the view returned; the rows are read
+            # after that, in a transaction of their own that only this generator can end.
+            session.close()
 
     return Response(
         stream_with_context(lines()),
