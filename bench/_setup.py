@@ -207,3 +207,33 @@ def build_database_with_cards(
     issued = issue_cards(bench, chunk_size)
     log(f"setup: issued {issued:,} cards in {time.perf_counter() - started:.1f} s")
     return bench
+
+
+def create_partner_with_key(bench: BenchDatabase, slug: str = "barid-colis") -> str:
+    """One demo partner (by slug, from webapp/services/partners/demo.py) with its approved offers, and
+    an API key for its system; returns the key's plaintext."""
+    from webapp.models import Organisation
+    from webapp.services.partners.api_keys import create_api_key
+    from webapp.services.partners.demo import DEMO_PARTNERS
+    from webapp.services.partners.offers import OfferDraft, change_offer_state, create_offer
+
+    _slug, kind, name, _stem, offers = next(partner for partner in DEMO_PARTNERS if partner[0] == slug)
+    with bench.database.session_scope() as session:
+        organisation = Organisation(slug=slug, kind_code=kind, name=name)
+        session.add(organisation)
+        session.flush()
+        for spec in offers:
+            quota = spec["quota"]
+            draft = OfferDraft(
+                name=spec["name"],
+                benefit=spec["benefit"],
+                valid_from=date(2000, 1, 1),
+                conditions=spec["conditions"],
+                quota_count=quota[0] if quota else None,
+                quota_period=quota[1] if quota else None,
+                fields=spec["fields"],
+            )
+            offer = create_offer(session, organisation, draft, BENCH_ACTOR)
+            change_offer_state(session, offer, "submit", BENCH_ACTOR)
+            change_offer_state(session, offer, "approve", BENCH_ACTOR)
+        return create_api_key(session, organisation, "bench load generator", BENCH_ACTOR).plaintext

@@ -37,7 +37,12 @@ TRUST_MAX_AGE_SECONDS = 300
 # The signed status list: how long clients may cache it (HTTP max-age, and the token's ttl: one
 # number), and how long a signed list stays valid (its exp; it is signed again after half of it).
 STATUS_LIST_MAX_AGE_SECONDS = 300
-STATUS_LIST_VALIDITY_SECONDS = 86400
+# 8 days: longer than the longest maximum age of a verifier's trust bundle (the public's 7 days),
+# so that a phone offline for a week still holds an unexpired list (docs/card-token.md S7, B4).
+STATUS_LIST_VALIDITY_SECONDS = 8 * 86400
+# How long the public verifier (no partner account) may rely on its trust bundle offline. Partner
+# staff get their partner kind's maximum age (reference table partner_kind, editable).
+PUBLIC_BUNDLE_MAX_AGE_HOURS = 7 * 24
 
 # Rate limits (Flask-Limiter syntax), per client address. Storage: memory:// counts per worker
 # (development); production requires redis://host:6379, shared by every worker and instance.

@@ -28,3 +28,13 @@ def test_bulk_insert_of_nothing_does_nothing(session):
     """An empty list inserts no row and does not fail."""
     bulk_insert(session, AuditEvent.__table__, [])
     assert session.scalars(select(AuditEvent)).all() == []
+
+
+def test_a_savepoint_as_first_write_is_rolled_back_with_its_transaction(session):
+    """On SQLite too, rows written in a released savepoint go when the transaction rolls back."""
+    with session.begin_nested():
+        session.add(AuditEvent(actor="test:savepoint", action="card.issue"))
+    session.add(AuditEvent(actor="test:after", action="card.issue"))
+    session.flush()
+    session.rollback()
+    assert session.scalars(select(AuditEvent)).all() == []

@@ -1,9 +1,13 @@
-"""Request hygiene: a streamed (chunked) body obeys the same size limit as a sized one."""
+"""Request hygiene: a streamed (chunked) body obeys the same size limit as a sized one; security
+headers on every response; signed session cookies."""
 
 import io
 import json
 
 import pytest
+from flask import Response
+
+from webapp.access import public
 
 
 def post_chunked(client, path, body: bytes, content_type="application/json"):
@@ -52,3 +56,43 @@ def test_a_page_can_widen_its_csp_without_touching_the_rest():
     assert directives.pop("worker-src") == "'self'"
     assert directives == {name: sources for name, sources in strict.items() if name != "script-src"}
     assert content_security_policy({}) == CONTENT_SECURITY_POLICY
+
+
+def test_every_response_carries_the_security_headers(client):
+    """The API's answers get the same headers as pages: strict CSP, nosniff, no referrer, no framing."""
+    response = client.post("/api/v1/verify", json={"qr": "not a card"})
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "camera=(self)" in response.headers["Permissions-Policy"]
+
+
+def test_a_header_set_by_the_view_is_kept(app):
+    """A view that sets its own policy (a page widening its CSP) keeps it, once, not doubled."""
+
+    @app.get("/test-own-csp")
+    @public
+    def own_csp():
+        return Response("x", headers={"content-security-policy": "default-src 'none'"})
+
+    response = app.test_client().get("/test-own-csp")
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_session_serializer_is_built_once_per_secret_key(app):
+    """Sessions sign with one serializer per key; a new SECRET_KEY gets a new one."""
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    app.secret_key = "another-secret-key-that-is-long-enough-0123456789"
+    assert interface.get_signing_serializer(app) is not first
+
+
+def test_a_signed_in_session_still_round_trips(client):
+    """The cached serializer signs and reads cookies as Flask's own does: a session value survives."""
+    with client.session_transaction() as session:
+        session["probe"] = "kept"
+    with client.session_transaction() as session:
+        assert session["probe"] == "kept"

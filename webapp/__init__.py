@@ -6,7 +6,23 @@ from typing import Any
 
 from flask import Flask
 
-from webapp import access, api, auth, cli, db, errors, extensions, i18n, keyring, partner, public, security, settings
+from webapp import (
+    access,
+    admin,
+    api,
+    auth,
+    cli,
+    db,
+    errors,
+    extensions,
+    i18n,
+    keyring,
+    partner,
+    public,
+    scan,
+    security,
+    settings,
+)
 from webapp.settings import PROJECT_ROOT, build_settings, check_signing_key_for_serving
 
 
@@ -36,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.docs_blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(partner.blueprint)
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(scan.blueprint)
 
     cli.init_app(app)
     return app

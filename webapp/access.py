@@ -21,8 +21,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.db import get_session
+from webapp.errors import wants_json
 from webapp.extensions import login_manager
 from webapp.models import PARTNER_ROLES, Role, User
+from webapp.services.audit import Actor
 from webapp.services.partners.api_keys import InsufficientScope, authenticate_api_key
 from webapp.services.scope import NATIONAL, NOTHING, Scope
 
@@ -62,7 +64,10 @@ def _has_role(roles: Iterable[str]) -> bool:
 
 
 def roles_required(*roles: str) -> Callable[[View], View]:
-    """Let through only principals with one of these roles (after the login check)."""
+    """Let through only principals with one of these roles (after the login check).
+
+    The view keeps the roles in `required_roles`, so the access matrix test can read who may call it.
+    """
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -71,6 +76,7 @@ def roles_required(*roles: str) -> Callable[[View], View]:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -78,6 +84,8 @@ def roles_required(*roles: str) -> Callable[[View], View]:
 
 def is_partner_caller() -> bool:
     """Partner staff signed in, or a partner system with an API key: someone who sees offers."""
+    if "Authorization" not in request.headers and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return False  # the public verify's usual caller: known anonymous without loading a user
     return current_user.is_authenticated and current_user.role in (*PARTNER_ROLES, PARTNER_SYSTEM)
 
 
@@ -116,6 +124,11 @@ def restrict_blueprint(blueprint: Blueprint, *roles: str) -> None:
     blueprint.before_request(check_role)
 
 
+def current_actor() -> Actor:
+    """The signed-in person as the audit trail names them ("user:12")."""
+    return Actor(f"user:{current_user.id}", current_user.id)
+
+
 def current_scope() -> Scope:
     """The records the current principal may see: an officer's region, a partner's organisation."""
     if not current_user.is_authenticated:
@@ -137,8 +150,8 @@ def require_login_unless_public() -> Response | None:
         return None
     if current_user.is_authenticated:
         return None
-    if request.path.startswith("/api/"):
-        abort(401)
+    if wants_json():
+        abort(401)  # programs (the API, the offers' eligibility lists) get JSON, not a login page
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 

@@ -48,6 +48,7 @@ def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "savepoint", _begin_before_first_savepoint)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -59,6 +60,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_before_first_savepoint(connection: Any, _name: str) -> None:
+    """Python's sqlite3 opens a transaction only before INSERT, UPDATE or DELETE: a SAVEPOINT sent
+    first would open one of its own, which RELEASE commits at once, so a later refusal in the same
+    request could no longer roll the savepoint's rows back. Open the transaction first."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def init_app(app: Flask) -> None:

@@ -72,7 +72,10 @@ def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:
         status = 500
     if wants_json():
         message = error_message(status)
-        return jsonify(error=ERROR_CODES[status], reason=message, message=message), status
+        response = jsonify(error=ERROR_CODES[status], reason=message, message=message)
+        # Headers the error itself carries (Retry-After on 429, Allow on 405) stay on the answer.
+        response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
+        return response, status
     return render_template("errors/error.html", status=status, message=error_message(status)), status
 
 

@@ -5,9 +5,13 @@ The language comes from ?lang= (remembered in a cookie), then the cookie, then A
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel import Locale
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGUAGES = ("fr", "ar", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -27,7 +31,15 @@ def select_language() -> Locale:
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
         return _LOCALES[remembered]
-    best = request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return _language_accepted(request.headers.get("Accept-Language", ""))
+
+
+# Parsing Accept-Language and matching it cost more than anything else in choosing the language,
+# on every API call; phones send few distinct headers, so each one is matched once per worker.
+@lru_cache(maxsize=512)
+def _language_accepted(accept_language: str) -> Locale:
+    """Werkzeug's best match among our languages for an Accept-Language header (French otherwise)."""
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
     return _LOCALES.get(best or DEFAULT_LANGUAGE, _LOCALES[DEFAULT_LANGUAGE])
 
 

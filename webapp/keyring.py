@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.orm import Session
 
+from webapp.db import get_session
 from webapp.services.trust.signing_keys import Keyring, load_keyring
 from webapp.settings import current_settings
 
@@ -21,11 +22,15 @@ class KeyringCache:
         self._keyring: Keyring | None = None
         self._loaded_at = 0.0
 
-    def get(self) -> Keyring:
-        """The cached keyring; a session is opened only when it is time to reload."""
+    def get(self, request_session: Callable[[], Session] | None = None) -> Keyring:
+        """The cached keyring, reloaded only when it is time: through the request's session when
+        one is given, else through a session of its own."""
         if self._keyring is None or time.monotonic() - self._loaded_at > self.refresh_seconds:
-            with self.session_factory() as session:
-                self._keyring = load_keyring(session, self.keys_dir)
+            if request_session is not None:
+                self._keyring = load_keyring(request_session(), self.keys_dir)
+            else:
+                with self.session_factory() as session:
+                    self._keyring = load_keyring(session, self.keys_dir)
             self._loaded_at = time.monotonic()
         return self._keyring
 
@@ -42,7 +47,10 @@ def init_app(app: Flask) -> None:
 
 
 def current_keyring() -> Keyring:
-    return current_app.extensions["keyring"].get()
+    # In a request, reload through the request's own session: a request that holds locks (a
+    # redemption's quota row) must never wait for a second pooled connection, or the requests
+    # queued behind its locks, each holding a connection, starve it until the pool times out.
+    return current_app.extensions["keyring"].get(get_session if has_request_context() else None)
 
 
 def invalidate_keyring() -> None:

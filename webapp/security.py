@@ -35,13 +35,21 @@ def content_security_policy(additions: Mapping[str, Iterable[str]]) -> str:
     return "; ".join(f"{directive} {sources}" for directive, sources in directives.items())
 
 
-def add_security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
     # The verify page's URL carries no token (it is in the fragment), but other pages' may carry ids.
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"),
+)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Each header unless the view set its own (a page may widen its CSP). One pass over the
+    response's headers rather than a setdefault (a scan) per header: this runs on every response."""
+    present = {name.lower() for name, _value in response.headers}  # (name, value) pairs
+    response.headers.extend([(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present])
     return response
 
 

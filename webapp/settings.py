@@ -43,6 +43,7 @@ class Settings:
     TRUST_MAX_AGE_SECONDS: int
     STATUS_LIST_MAX_AGE_SECONDS: int
     STATUS_LIST_VALIDITY_SECONDS: int
+    PUBLIC_BUNDLE_MAX_AGE_HOURS: int
     RATELIMIT_STORAGE_URI: str
     VERIFY_RATE_LIMIT: str
     LOGIN_RATE_LIMIT: str
@@ -99,6 +100,14 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             "STATUS_LIST_MAX_AGE_SECONDS must be at most half of STATUS_LIST_VALIDITY_SECONDS "
             f"({settings.STATUS_LIST_MAX_AGE_SECONDS} > {settings.STATUS_LIST_VALIDITY_SECONDS} / 2)"
+        )
+    if settings.PUBLIC_BUNDLE_MAX_AGE_HOURS < 1 or settings.PUBLIC_BUNDLE_MAX_AGE_HOURS * 3600 > (
+        settings.STATUS_LIST_VALIDITY_SECONDS
+    ):
+        # The status list inside a bundle must outlive it (docs/card-token.md, rule B4).
+        raise ConfigError(
+            "PUBLIC_BUNDLE_MAX_AGE_HOURS must be at least 1 and within STATUS_LIST_VALIDITY_SECONDS "
+            f"({settings.PUBLIC_BUNDLE_MAX_AGE_HOURS} h > {settings.STATUS_LIST_VALIDITY_SECONDS} s)"
         )
     if not settings.is_production:
         return

@@ -43,6 +43,11 @@ PAGE_STATES: dict[str, VerdictText] = {
     "network_error": VerdictText(
         _l("Could not check"), _l("Could not reach the register. Check your connection and try again.")
     ),
+    # A genuine card whose status an offline verifier cannot check: its data is past the maximum age
+    # (or has no usable status list). Never "valid" then (docs/card-token.md rule S5).
+    "cannot_confirm": VerdictText(
+        _l("Cannot confirm"), _l("Cannot confirm: the data on this phone is too old. Connect to refresh it.")
+    ),
 }
 
 

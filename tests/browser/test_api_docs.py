@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PageProblems
+from webapp.api.openapi import PATHS
 from webapp.security import CONTENT_SECURITY_POLICY
 from webapp.settings import PROJECT_ROOT
 
@@ -29,7 +30,10 @@ def test_the_docs_page_renders_the_reference_at_phone_width(
     expect(page.locator("main > h1")).to_have_text(title)
     verify = page.locator("#operations-Verification-verify")
     expect(verify).to_be_visible()
-    expect(page.locator("#operations-Partner_systems-whoami")).to_be_visible()
+    for operations in PATHS.values():
+        for operation in operations.values():
+            tag = operation["tags"][0].replace(" ", "_")
+            expect(page.locator(f"#operations-{tag}-{operation['operationId']}")).to_be_visible()
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Carte Artisan API")
     verify.locator(".opblock-summary-control").click()
     for status in ("200", "400", "413", "429"):

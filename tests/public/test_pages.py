@@ -73,7 +73,7 @@ def test_verdict_texts_are_published_in_every_language(client):
     assert response.status_code == 200 and set(texts) == {"fr", "ar", "en"}
     expected = {
         "valid", "expired", "revoked", "suspended", "unknown_key", "bad_signature", "not_a_card", "malformed",
-        "pending", "network_error",
+        "pending", "network_error", "cannot_confirm",
     }  # fmt: skip
     for language in texts.values():
         assert set(language) == expected

@@ -18,7 +18,7 @@ from webapp.keyring import current_keyring
 from webapp.models import utcnow
 from webapp.services.partners.api_keys import SCOPE_VERIFY
 from webapp.services.partners.eligibility import current_eligibility_list
-from webapp.services.partners.offers import get_offer, offer_applies
+from webapp.services.partners.offers import MAX_OFFER_ID, get_offer, offer_applies
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.scope import RecordNotFound
 from webapp.services.trust.status_list import TOKEN_TYPE
@@ -27,7 +27,7 @@ from webapp.settings import current_settings
 blueprint = Blueprint("offer_lists", __name__, url_prefix="/offers")
 
 
-@blueprint.get("/<int:offer_id>/eligibility")
+@blueprint.get(f"/<int(max={MAX_OFFER_ID}):offer_id>/eligibility")  # a larger number is no offer: 404
 @partner_access(SCOPE_VERIFY)
 def eligibility_list(offer_id: int) -> Response:
     """The signed list with ETag and a private max-age (it tells who may use this partner's offer)."""

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
 from webapp.db import get_database, get_session
-from webapp.extensions import csrf, limiter
+from webapp.extensions import csrf, hot_path_limit, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import Card, Organisation, utcnow
@@ -49,7 +49,7 @@ def _verify_limit() -> str:
 
 @blueprint.post("/verify")
 @public
-@limiter.limit(_verify_limit)
+@hot_path_limit(_verify_limit, scope="verify")
 def verify() -> tuple[Response, int]:
     checked_at = utcnow()
     body = request.get_json(force=True, silent=True)
@@ -135,8 +135,11 @@ def record_redemption_view() -> tuple[Response, int]:
     fingerprint = request_fingerprint(request.method, request.path, body)
     replay = claim_idempotency_key(session, organisation_id, key, fingerprint)
     if replay is not None:
+        # The first answer again, headers included (only accepted redemptions are stored: a refusal
+        # rolls its claim back).
         response = jsonify(replay.response)
         response.headers["Idempotent-Replayed"] = "true"
+        response.headers["Location"] = _redemption_location(replay.response["id"])
         return response, replay.status_code
     settings = current_settings()
     verifying_keys = current_keyring().verifying_keys
@@ -151,8 +154,12 @@ def record_redemption_view() -> tuple[Response, int]:
     answer = redemption_json(recorded.redemption, recorded.remaining)
     store_idempotent_answer(session, organisation_id, key or "", 201, answer)
     response = jsonify(answer)
-    response.headers["Location"] = f"/api/v1/redemptions/{recorded.redemption.id}"
+    response.headers["Location"] = _redemption_location(recorded.redemption.id)
     return response, 201
+
+
+def _redemption_location(redemption_id: int) -> str:
+    return f"/api/v1/redemptions/{redemption_id}"
 
 
 def _redemption_request(body: dict[str, Any]) -> RedemptionRequest | Response:

@@ -14,12 +14,13 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
-from webapp.models import Card
+from webapp.models import Card, CardStatus
 from webapp.services.cards.tokens import CardClaims, TokenRejected, extract_token, verify_card_token
 from webapp.services.trust.status_list import REVOKED, STATUS_VALUES, SUSPENDED, UNASSIGNED, VALID, StatusList
 
@@ -44,14 +45,41 @@ class VerificationResult:
     claims: CardClaims | None = None
 
 
-# Built once and run as Core on a plain connection: the ORM query cost four times as much, and
-# this runs on every verification.
+# This runs on every verification. The query is written once with Core, compiled once per
+# dialect, and run on the connection's DBAPI cursor: Core's execution and result machinery cost
+# three times the lookup through the cursor (~60 against ~20 us; the ORM costs four times Core).
+# Both columns are plain strings in the database (the status is a StrEnum's value), so no type
+# processing is skipped.
 _CARD_TABLE = Card.__table__
 _CARD_AT_INDEX = select(_CARD_TABLE.c.number, _CARD_TABLE.c.status).where(
     _CARD_TABLE.c.status_index == bindparam("index")
 )
 # The status_index column is a 32-bit integer: a larger index is no card's (and never reaches the database).
 _MAX_STORED_INDEX = 2**31 - 1
+
+
+_COMPILED_CARD_AT_INDEX: dict[tuple[str, str], tuple[str, bool]] = {}
+
+
+def _compiled_card_at_index(dialect: Dialect) -> tuple[str, bool]:
+    """The SQL text of _CARD_AT_INDEX for a dialect, and whether its parameter is positional."""
+    key = (dialect.name, dialect.paramstyle)
+    if key not in _COMPILED_CARD_AT_INDEX:
+        compiled = _CARD_AT_INDEX.compile(dialect=dialect)
+        _COMPILED_CARD_AT_INDEX[key] = (compiled.string, compiled.positional)
+    return _COMPILED_CARD_AT_INDEX[key]
+
+
+def _card_at_index(connection: Connection, index: int) -> tuple[str, str] | None:
+    """(number, status) of the card at the index, straight from the DBAPI cursor."""
+    sql, positional = _compiled_card_at_index(connection.dialect)
+    parameters: Any = (index,) if positional else {"index": index}
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def register_status_at(connection: Connection, index: int, number: str) -> int:
@@ -63,12 +91,13 @@ def register_status_at(connection: Connection, index: int, number: str) -> int:
     """
     if index > _MAX_STORED_INDEX:
         return UNASSIGNED
-    row = connection.execute(_CARD_AT_INDEX, {"index": index}).one_or_none()
+    row = _card_at_index(connection, index)
     if row is None:
         return UNASSIGNED
-    if row.number != number:
-        logger.error("signed token for card %s names status index %d, which is card %s's", number, index, row.number)
-    return STATUS_VALUES[row.status]
+    stored_number, status = row
+    if stored_number != number:
+        logger.error("signed token for card %s names status index %d, which is card %s's", number, index, stored_number)
+    return STATUS_VALUES[CardStatus(status)]
 
 
 def verdict_for_status(claims: CardClaims, status: int, now: datetime) -> VerificationResult:

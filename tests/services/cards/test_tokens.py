@@ -74,6 +74,13 @@ def test_qr_text_is_the_verify_url_with_the_token_as_digits():
     assert token_to_digits("-.z") == "000177"
 
 
+@pytest.mark.parametrize("digits", ["78", "0099", "99" * 10, "0a", "1 ", "00-1"])
+def test_digits_that_are_no_base64url_character_are_malformed(digits):
+    """A pair above 77, or a pair that is not two digits, is no token character: malformed."""
+    with pytest.raises(MalformedToken):
+        digits_to_token(digits)
+
+
 @pytest.mark.parametrize(
     "form",
     [

@@ -246,12 +246,21 @@ def test_moroccan_today_is_the_date_in_casablanca():
     assert rules.moroccan_today(datetime(2026, 6, 15, 22, 30, tzinfo=UTC)) == date(2026, 6, 15)
 
 
+def is_other_json(block: object) -> bool:
+    """The docs' json blocks that are no rule: redemption fields (checked in test_offer_fields.py)
+    and the payload of an eligibility list."""
+    if isinstance(block, dict):
+        return "status_list" in block
+    return isinstance(block, list) and bool(block) and all(isinstance(item, dict) and "type" in item for item in block)
+
+
 def docs_examples() -> list[tuple[str, object]]:
     """The rules of docs/offers.md: its json blocks, and its one-line date conditions as labelled rules."""
     text = (Path(__file__).parents[3] / "docs" / "offers.md").read_text(encoding="utf-8")
     examples = [
         (f"block {number}", json.loads(block))
         for number, block in enumerate(re.findall(r"```json\n(.*?)```", text, re.S))
+        if not is_other_json(json.loads(block))
     ]
     for sentence, logic in re.findall(r"^- \*(.+?)\*: `(\{.*\})`$", text, re.M):
         examples.append((sentence, [{"label": LABEL, "logic": json.loads(logic)}]))

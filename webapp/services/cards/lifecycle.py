@@ -354,6 +354,9 @@ def renew_card(
     card.expires_at = default_expiry(now or utcnow(), validity_years)
     _sign(card, card.artisan, signer)
     session.flush()
+    # The status list does not hold expiries, but offers' eligibility lists do (an expired card is
+    # eligible for nothing): bump the register's version so they are rebuilt, not a day late.
+    status_list.mark_changed(session)
     record_event(session, actor, "card.renew", card=card, before=before, after=card_snapshot(card))
     return card
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import ApiKey, Organisation, utcnow
@@ -155,6 +155,9 @@ def _random_prefix() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
+_KEY_BY_PREFIX = select(ApiKey).where(ApiKey.prefix == bindparam("prefix"))  # built once: every API call asks it
+
+
 def authenticate_api_key(session: Session, presented: str, now: datetime | None = None) -> ApiKey:
     """The active key a presented `ca_<prefix>_<secret>` string stands for, or InvalidApiKey.
 
@@ -165,7 +168,7 @@ def authenticate_api_key(session: Session, presented: str, now: datetime | None 
     if match is None:
         raise InvalidApiKey()
     prefix, secret = match.groups()
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    api_key = session.scalar(_KEY_BY_PREFIX, {"prefix": prefix})
     # Compare even when there is no such key, so timing does not tell which prefixes exist.
     expected = api_key.secret_sha256 if api_key is not None else "0" * 64
     if not hmac.compare_digest(expected, _digest(secret)) or api_key is None or api_key.is_revoked:

@@ -14,13 +14,15 @@ values it reads (a few hundred at most), not once per card: only a dictionary lo
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
@@ -30,6 +32,7 @@ from webapp.models import (
     EligibilityListState,
     Offer,
     OfferWithdrawal,
+    QuotaUsage,
     StatusListState,
     Trade,
     artisan_programme,
@@ -38,7 +41,7 @@ from webapp.models import (
 from webapp.services.cards.lifecycle import state_of
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.partners.offers import applicable_offers, offer_applies, withdrawal_in_force
-from webapp.services.partners.quotas import remaining_quota
+from webapp.services.partners.quotas import quota_period_key
 from webapp.services.partners.rules import Rule, moroccan_today, parse_rule
 from webapp.services.trust.signing_keys import Signer
 from webapp.services.trust.status_list import LIST_ID, pack_statuses, sign_list
@@ -103,23 +106,33 @@ class _Row:
         return getattr(self._row, name)
 
 
-def card_facts(session: Session, card: Card, now: datetime | None = None) -> dict[str, Any]:
-    """Every variable a rule may read, for one card and its holder ({"card.status": "active", ...})."""
-    now = now or utcnow()
-    row = session.execute(
-        select(*_columns_for(VARIABLE_NAMES))
-        .select_from(Card)
-        .join(Artisan, Artisan.id == Card.artisan_id)
-        .join(Trade, Trade.code == Artisan.trade_code)
-        .where(Card.id == card.id)
-    ).one()
-    programmes = sorted(
-        session.scalars(
-            select(artisan_programme.c.programme_code).where(artisan_programme.c.artisan_id == card.artisan_id)
-        )
-    )
+# Built once (the verify API asks these on every partner scan): a card's facts by id or by number,
+# and its holder's programmes.
+_ALL_FACT_COLUMNS = _columns_for(VARIABLE_NAMES)
+_CARD_FACTS = (
+    select(Card.id, Card.artisan_id, *_ALL_FACT_COLUMNS)
+    .select_from(Card)
+    .join(Artisan, Artisan.id == Card.artisan_id)
+    .join(Trade, Trade.code == Artisan.trade_code)
+)
+_FACTS_BY_ID = _CARD_FACTS.where(Card.id == bindparam("card_id"))
+_FACTS_BY_NUMBER = _CARD_FACTS.where(Card.number == bindparam("number"))
+_PROGRAMMES = (
+    select(artisan_programme.c.programme_code)
+    .where(artisan_programme.c.artisan_id == bindparam("artisan_id"))
+    .order_by(artisan_programme.c.programme_code)
+)
+
+
+def _facts_of(session: Session, row: Any, now: datetime, with_programmes: bool = True) -> dict[str, Any]:
+    programmes = list(session.scalars(_PROGRAMMES, {"artisan_id": row.artisan_id})) if with_programmes else []
     source = _Row(row, programmes)
     return {name: variable.value(source, now) for name, variable in _VARIABLES.items()}
+
+
+def card_facts(session: Session, card: Card, now: datetime | None = None) -> dict[str, Any]:
+    """Every variable a rule may read, for one card and its holder ({"card.status": "active", ...})."""
+    return _facts_of(session, session.execute(_FACTS_BY_ID, {"card_id": card.id}).one(), now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -139,15 +152,28 @@ def card_eligibility(
     A card that is not valid today is eligible for nothing; an offer withdrawn from the card
     answers not eligible, with the withdrawal's reason as the failed label.
     """
-    now = now or utcnow()
+    withdrawal = withdrawal_in_force(session, offer, card)
+    return _standing(offer, facts, withdrawal.reason if withdrawal else None, now or utcnow())
+
+
+def _standing(offer: Offer, facts: Mapping[str, Any], withdrawn_for: str | None, now: datetime) -> Eligibility:
     if not offer_applies(offer, moroccan_today(now)) or facts["card.status"] != "active":
         return Eligibility(False)
-    withdrawal = withdrawal_in_force(session, offer, card)
-    if withdrawal is not None:
-        label = {"fr": withdrawal.reason, "ar": withdrawal.reason, "en": withdrawal.reason}
-        return Eligibility(False, (label,), withdrawn=True)
-    failed = parse_rule(offer.conditions).failed(facts)
+    if withdrawn_for is not None:
+        return Eligibility(False, ({"fr": withdrawn_for, "ar": withdrawn_for, "en": withdrawn_for},), withdrawn=True)
+    failed = rule_of(offer).failed(facts)
     return Eligibility(not failed, tuple(dict(condition.label) for condition in failed))
+
+
+def rule_of(offer: Offer) -> Rule:
+    """The offer's checked, compiled rule; compiled once per distinct rule, not on every verification."""
+    return _compiled_rule(json.dumps(offer.conditions, sort_keys=True, ensure_ascii=False))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_rule(conditions_json: str) -> Rule:
+    # Keyed by the rule's text, never by the offer's id: a rule is immutable data, an id is not.
+    return parse_rule(json.loads(conditions_json))
 
 
 def _register_rows(session: Session, variables: frozenset[str], now: datetime) -> Iterator[Any]:
@@ -178,7 +204,7 @@ def eligible_indices(session: Session, offer: Offer, now: datetime | None = None
     now = now or utcnow()
     if not offer_applies(offer, moroccan_today(now)):
         return []
-    rule: Rule = parse_rule(offer.conditions)
+    rule = rule_of(offer)
     variables = rule.variables - {"card.status"}  # every card read here is active
     withdrawn = set(
         session.scalars(
@@ -227,9 +253,11 @@ def current_eligibility_list(
     validity: timedelta,
     ttl_seconds: int,
     now: datetime | None = None,
+    min_remaining: timedelta = timedelta(0),
 ) -> EligibilityListState:
     """The offer's signed eligibility list, rebuilt when the offer or the register changed, when
-    half its validity has passed, or on a new day (eligibility may depend on `today`)."""
+    half its validity has passed (or less than `min_remaining` is left), or on a new day
+    (eligibility may depend on `today`)."""
     now = now or utcnow()
     version = register_version(session)
     state = session.get(EligibilityListState, offer.id)
@@ -237,7 +265,7 @@ def current_eligibility_list(
         state is not None
         and state.offer_version == offer.version
         and state.register_version == version
-        and now - state.signed_at < validity / 2
+        and now - state.signed_at < min(validity / 2, validity - min_remaining)
         and _morocco_date(state.signed_at) == _morocco_date(now)
     )
     if fresh:
@@ -277,6 +305,16 @@ class OfferStanding:
     remaining: int | None
 
 
+_WITHDRAWALS = select(OfferWithdrawal.offer_id, OfferWithdrawal.reason).where(
+    OfferWithdrawal.card_id == bindparam("card_id"),
+    OfferWithdrawal.offer_id.in_(bindparam("offer_ids", expanding=True)),
+    OfferWithdrawal.lifted_at.is_(None),
+)
+_USAGE = select(QuotaUsage.offer_id, QuotaUsage.period, QuotaUsage.used).where(
+    QuotaUsage.card_id == bindparam("card_id"), QuotaUsage.offer_id.in_(bindparam("offer_ids", expanding=True))
+)
+
+
 def offers_for_card(
     session: Session, organisation_id: int, card_number: str | None, now: datetime | None = None
 ) -> list[OfferStanding]:
@@ -284,16 +322,24 @@ def offers_for_card(
     only this organisation's offers, and no attribute of the holder beyond the failed labels).
 
     `card_number` is None when the scan gave no valid card: every offer is then not eligible.
+    This runs on every partner scan: a fixed handful of prepared queries whatever the number of
+    offers (the card's facts, its withdrawals, its quota use), not a few per offer.
     """
     now = now or utcnow()
     offers = applicable_offers(session, organisation_id, moroccan_today(now))
-    card = session.scalar(select(Card).where(Card.number == card_number)) if card_number else None
-    if card is None:
+    row = session.execute(_FACTS_BY_NUMBER, {"number": card_number}).one_or_none() if card_number and offers else None
+    if row is None:
         return [OfferStanding(offer, Eligibility(False), None) for offer in offers]
-    facts = card_facts(session, card, now)
-    return [
-        OfferStanding(
-            offer, card_eligibility(session, offer, card, facts, now), remaining_quota(session, offer, card, now)
-        )
-        for offer in offers
-    ]
+    needs_programmes = any("artisan.programmes" in rule_of(offer).variables for offer in offers)
+    facts = _facts_of(session, row, now, with_programmes=needs_programmes)
+    wanted = {"card_id": row.id, "offer_ids": [offer.id for offer in offers]}
+    withdrawn = {offer_id: reason for offer_id, reason in session.execute(_WITHDRAWALS, wanted)}
+    usage = {(offer_id, period): used for offer_id, period, used in session.execute(_USAGE, wanted)}
+    standings = []
+    for offer in offers:
+        remaining = None
+        if offer.quota_count is not None and offer.quota_period is not None:
+            used = usage.get((offer.id, quota_period_key(offer.quota_period, now)), 0)
+            remaining = max(0, offer.quota_count - used)
+        standings.append(OfferStanding(offer, _standing(offer, facts, withdrawn.get(offer.id), now), remaining))
+    return standings

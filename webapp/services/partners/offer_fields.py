@@ -185,7 +185,7 @@ def clean_field_values(specs: list[FieldSpec], raw: Any) -> dict[str, Any]:
             problems[str(name)[:40]] = FieldProblem(N_("unknown field"))
     for spec in specs:
         value = raw.get(spec.name)
-        if value is None or value == "":
+        if value is None or (isinstance(value, str) and not value.strip()):  # blank is no answer
             if spec.required:
                 problems[spec.name] = FieldProblem(N_("required"))
             continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,8 @@ from webapp.services.partners.rules import parse_rule
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 
 MAX_QUOTA = 10_000
+# Offer ids are SQL integers: a larger number names no offer (and would overflow a query's parameter).
+MAX_OFFER_ID = 2**31 - 1
 TEXT_LIMITS = {"name": 120, "benefit": 200, "description": 2000}
 
 
@@ -186,6 +188,17 @@ _TRANSITIONS: dict[str, tuple[frozenset[OfferState], OfferState, str]] = {
 # Who may do what: managers handle their drafts, administrators decide.
 MANAGER_ACTIONS = frozenset({"submit", "retire"})
 ADMIN_ACTIONS = frozenset(_TRANSITIONS)
+# Actions that take something away from the partner or its card holders: the trail must say why.
+REASON_REQUIRED = frozenset({"send_back", "pause", "retire"})
+
+
+def available_actions(state: OfferState, allowed: frozenset[str] = ADMIN_ACTIONS) -> list[str]:
+    """The actions among `allowed` that an offer in `state` can take, in the order of its life."""
+    return [
+        action for action, (sources, _target, _word) in _TRANSITIONS.items() if action in allowed and state in sources
+    ]
+
+
 # Words of the offer vocabulary, for messages and screens.
 STATE_WORDS = {
     OfferState.DRAFT: N_("draft"),
@@ -206,8 +219,10 @@ def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor
     sources, target, participle = _TRANSITIONS[action]
     if offer.state not in sources:
         raise OfferTransitionRefused(STATE_WORDS[offer.state], participle)
-    if action in ("send_back", "pause", "retire"):
+    if action in REASON_REQUIRED:
         reason = required_reason(reason)
+    elif reason is not None:
+        reason = reason.strip() or None  # optional here, but stored like a required one when given
     before = offer_snapshot(offer)
     offer.state = target
     _bump(offer)
@@ -225,13 +240,17 @@ def offer_applies(offer: Offer, day: date) -> bool:
     )
 
 
+# Built once: every partner scan asks it.
+_APPROVED_OFFERS = (
+    select(Offer)
+    .where(Offer.organisation_id == bindparam("organisation_id"), Offer.state == OfferState.APPROVED)
+    .order_by(Offer.id)
+)
+
+
 def applicable_offers(session: Session, organisation_id: int, day: date) -> list[Offer]:
     """An organisation's offers that apply on a day, oldest first."""
-    offers = session.scalars(
-        select(Offer)
-        .where(Offer.organisation_id == organisation_id, Offer.state == OfferState.APPROVED)
-        .order_by(Offer.id)
-    ).all()
+    offers = session.scalars(_APPROVED_OFFERS, {"organisation_id": organisation_id}).all()
     return [offer for offer in offers if offer_applies(offer, day)]
 
 
@@ -277,13 +296,13 @@ def withdraw_offer_from_card(session: Session, offer: Offer, card: Card, reason:
     if withdrawal_in_force(session, offer, card) is not None:
         raise AlreadyWithdrawn(card.number)
     withdrawal = OfferWithdrawal(offer=offer, card=card, reason=reason, withdrawn_by=actor.label)
-    session.add(withdrawal)
-    _bump(offer)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a refusal takes the withdrawal out of the session again
+            session.add(withdrawal)
             session.flush()
     except IntegrityError:  # a concurrent withdrawal of the same offer from the same card won
         raise AlreadyWithdrawn(card.number) from None
+    _bump(offer)
     record_event(
         session,
         actor,
@@ -302,6 +321,7 @@ def lift_withdrawal(session: Session, offer: Offer, card: Card, actor: Actor, re
     withdrawal = withdrawal_in_force(session, offer, card)
     if withdrawal is None:
         raise NotWithdrawn(card.number)
+    reason = reason.strip() or None if reason is not None else None
     withdrawal.lifted_at = utcnow()
     _bump(offer)
     session.flush()

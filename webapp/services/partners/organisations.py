@@ -20,7 +20,7 @@ from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 
-_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")  # 2 to 40, no hyphen at either end
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 
 
@@ -79,7 +79,9 @@ def create_organisation(session: Session, *, slug: str, name: str, kind_code: st
         raise InvalidOrganisation("kind", "unknown partner kind")
     organisation = Organisation(slug=slug, name=name, kind_code=kind_code)
     try:
-        with session.begin_nested():  # added inside it, as for a staff member below
+        # Added inside the savepoint, so a refusal takes it out of the session again (the caller
+        # can go on using the session, e.g. to show the form again).
+        with session.begin_nested():
             session.add(organisation)
             session.flush()
     except IntegrityError:
@@ -109,9 +111,7 @@ def add_staff_member(
     user = User(email=email, display_name=display_name, role=role, organisation=organisation)
     user.set_password(password)
     try:
-        # Added inside the savepoint: begin_nested() flushes what is pending first, outside it, so
-        # a duplicate added before would fail the whole transaction instead of this savepoint.
-        with session.begin_nested():
+        with session.begin_nested():  # as above: a refused account leaves the session clean
             session.add(user)
             session.flush()
     except IntegrityError:

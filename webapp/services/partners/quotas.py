@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, Offer, QuotaPeriod, QuotaUsage
 from webapp.services.cards.tokens import MOROCCO
+from webapp.services.upserts import insert_if_absent
 
 _PERIOD_FORMATS = {QuotaPeriod.DAY: "%Y-%m-%d", QuotaPeriod.MONTH: "%Y-%m", QuotaPeriod.YEAR: "%Y"}
 
@@ -42,12 +42,11 @@ def remaining_quota(session: Session, offer: Offer, card: Card, now: datetime) -
 
 def take_quota_unit(session: Session, offer: Offer, card: Card, period: str) -> bool:
     """One unit of the card's quota for the period, atomically; False when it is spent."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(QuotaUsage)
-        .values(offer_id=offer.id, card_id=card.id, period=period, used=0)
-        .on_conflict_do_nothing(index_elements=["offer_id", "card_id", "period"])
+    insert_if_absent(
+        session,
+        QuotaUsage,
+        {"offer_id": offer.id, "card_id": card.id, "period": period, "used": 0},
+        ["offer_id", "card_id", "period"],
     )
     taken = session.execute(
         update(QuotaUsage)

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import Card, IdempotencyRecord, Offer, QuotaPeriod, Redemption, utcnow
@@ -32,8 +31,10 @@ from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.eligibility import card_eligibility, card_facts
 from webapp.services.partners.offer_fields import clean_field_values, parse_field_specs
+from webapp.services.partners.offers import MAX_OFFER_ID
 from webapp.services.partners.quotas import quota_period_key, remaining_quota, take_quota_unit
 from webapp.services.scope import Scope
+from webapp.services.upserts import insert_if_absent
 
 # A phone's clock may run a little ahead; a redemption "made" later than this is refused.
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -159,29 +160,32 @@ def claim_idempotency_key(
 ) -> IdempotencyRecord | None:
     """The stored first answer for this key (a retry), or None after claiming the key for this request.
 
-    The claim is a row insert: a concurrent request with the same key waits on the unique index
-    until this transaction ends, then finds the answer. The same key with another request is refused.
+    The claim is a row insert in the request's own transaction (committed with the answer, rolled
+    back with a refusal): a concurrent request with the same key waits until this transaction ends,
+    then finds the answer. The same key with another request is refused.
     """
     key = (key or "").strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise IdempotencyKeyRequired()
-    record = IdempotencyRecord(
-        organisation_id=organisation_id, key=key, request_sha256=fingerprint, status_code=0, response={}
-    )
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
-        existing = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.organisation_id == organisation_id, IdempotencyRecord.key == key
-            )
+    claim = {
+        "organisation_id": organisation_id,
+        "key": key,
+        "request_sha256": fingerprint,
+        "status_code": 0,
+        "response": {},
+        "created_at": utcnow(),
+    }
+    if insert_if_absent(session, IdempotencyRecord, claim, ["organisation_id", "key"]):
+        return None
+    existing = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.organisation_id == organisation_id, IdempotencyRecord.key == key
         )
-        assert existing is not None  # the unique index said so, and records are never deleted here
-        if existing.request_sha256 != fingerprint:
-            raise IdempotencyKeyReused() from None
-        return existing
-    return None
+    )
+    assert existing is not None  # the insert gave way to it, and records are never deleted here
+    if existing.request_sha256 != fingerprint:
+        raise IdempotencyKeyReused()
+    return existing
 
 
 def store_idempotent_answer(
@@ -217,8 +221,12 @@ def record_redemption(
     made_at = request.made_at or now
     if made_at > now + CLOCK_TOLERANCE or made_at < now - MAX_LATENESS:
         raise BadMadeAt()
-    offer = session.scalar(
-        select(Offer).where(Offer.id == request.offer_id, Offer.organisation_id == recorder.organisation_id)
+    offer = (
+        session.scalar(
+            select(Offer).where(Offer.id == request.offer_id, Offer.organisation_id == recorder.organisation_id)
+        )
+        if 0 < request.offer_id <= MAX_OFFER_ID
+        else None
     )
     card = find_card(session, request.card, read_scanned)
     state = state_of(card.status, card.expires_at, made_at)

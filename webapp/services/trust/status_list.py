@@ -128,11 +128,14 @@ def current_status_list(
     *,
     ttl_seconds: int,
     now: datetime | None = None,
+    min_remaining: timedelta = timedelta(0),
 ) -> SignedStatusList:
     """The signed list, rebuilt when a status changed or half its validity has passed.
 
     `ttl_seconds` is how long a verifier may keep it before fetching again: the same number as
     the HTTP max-age it is served with (rule S6), so a cache and the token never disagree.
+    `min_remaining`: a list with less validity left than this is signed again (a trust bundle
+    needs its lists to outlive the bundle's own maximum age).
     """
     now = now or utcnow()
     state = session.get(StatusListState, LIST_ID)
@@ -144,7 +147,7 @@ def current_status_list(
         state.signed_token is not None
         and state.signed_version == state.version
         and state.signed_at is not None
-        and now - state.signed_at < validity / 2
+        and now - state.signed_at < min(validity / 2, validity - min_remaining)
         and _payload(state.signed_token).get("ttl") == ttl_seconds
     )
     if not fresh:

@@ -1,0 +1,559 @@
+// The verifier app (/scan): scan a card with the camera (or a photo, or its typed number), show one
+// verdict screen, the partner's offers, and record redemptions, online or not. Verdicts on the phone
+// come from static/js/lib/card-verifier.js with the trust bundle this app keeps (trust.js); online,
+// the server's verdict (POST /api/v1/verify) also brings the failed conditions and remaining quotas.
+import { createQrDetector } from "../lib/qr-decoder.js";
+import * as verifier from "../lib/card-verifier.js";
+import { Camera } from "./camera.js";
+import { NotSignedIn, SYNC_TAG, enqueue, outboxItems, sendNow, syncOutbox } from "./outbox.js";
+import { TRUST, getRecord, putRecord } from "./store.js";
+import { Trust, canVerifyOnPhone, payloadOf } from "./trust.js";
+import { Formats, VerdictScreen, make, redemptionInputs } from "./verdict-screen.js";
+
+// Online, how long the phone waits for the server before showing its own verdict (the server's, when
+// it comes, replaces it: it knows of revocations since the bundle).
+const SERVER_HEAD_START_MS = 1500;
+const SERVER_TIMEOUT_MS = 8000;
+const NUMBER_STATES = { active: "valid", expired: "expired", revoked: "revoked", suspended: "suspended" };
+
+const root = document.getElementById("scan-app");
+const config = root.dataset;
+const language = document.documentElement.lang;
+const formats = new Formats(language);
+const placeNames = JSON.parse(config.placeNames || "{}");
+const uiTexts = document.getElementById("ui-texts").content;
+const $ = (selector) => root.querySelector(selector);
+
+const scanner = $("#scanner");
+const verdictRoot = $("[data-verdict-screen]");
+const scanMessage = $("[data-scan-message]");
+const trust = new Trust({ jwksUrl: config.jwksUrl, bundleUrl: config.bundleUrl, publicBaseUrl: config.publicBaseUrl });
+let verdictTexts = {};
+let who = { signed_in: false, partner: false };
+let shown = null; // the result on screen
+let view = "scanning";
+
+function text(key, values = {}) {
+  const node = uiTexts.querySelector(`[data-key="${key}"]`);
+  let words = node ? node.textContent.trim() : key;
+  for (const [name, value] of Object.entries(values)) words = words.replaceAll(`{${name}}`, String(value));
+  return words;
+}
+
+/** The text with each {name} replaced by its value isolated in a <bdi> (a Latin name in Arabic text). */
+function textWithNames(key, values) {
+  return text(key)
+    .split(/(\{[a-z_]+\})/)
+    .map((part) => {
+      const name = part.match(/^\{([a-z_]+)\}$/)?.[1];
+      return name && name in values ? make("bdi", {}, String(values[name])) : part;
+    });
+}
+
+function verdictText(verdict) {
+  return verdictTexts[verdict] ?? { title: verdict, message: "" };
+}
+
+const screen = new VerdictScreen(verdictRoot, { text, verdictText, formats, placeNames, onRecord: openRedemption });
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function fetchJson(url, options = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), SERVER_TIMEOUT_MS);
+  try {
+    const response = await fetch(url, { cache: "no-store", credentials: "same-origin", ...options, signal: controller.signal });
+    return { response, body: await response.json().catch(() => null) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---- Status line: network, data age, clock, account, pending redemptions -------------------------
+
+function setStatus(name, content, hidden = false) {
+  const line = $(`[data-line="${name}"]`);
+  line.replaceChildren(...[content].flat());
+  line.hidden = hidden;
+}
+
+function bundleIsPastMaxAge() {
+  // For the status line only: the verdicts rely on readBundle (card-verifier.js), which checks it too.
+  const { iat, max_age: maxAge } = payloadOf(trust.stored?.token ?? "");
+  return Number.isInteger(iat) && Number.isInteger(maxAge) && trust.now() >= iat + maxAge;
+}
+
+async function renderStatus() {
+  const online = navigator.onLine;
+  root.classList.toggle("is-offline", !online);
+  setStatus("network", text(online ? "online" : "offline"));
+  const age = trust.age();
+  const freshness = $('[data-line="freshness"]');
+  const tooOld = age !== null && bundleIsPastMaxAge();
+  freshness.classList.toggle("status-warning", age === null || tooOld);
+  setStatus("freshness", age === null ? text("never_updated") : text(tooOld ? "too_old" : "updated", { age: formats.age(age) }));
+  const minutes = Math.round(Math.abs(trust.clockOffset) / 60);
+  setStatus("clock", text("clock_off", { minutes }), !trust.clockIsOff);
+  if (!who.signed_in) {
+    setStatus("account", [text("signed_out"), " ", make("a", { href: who.login_url || "/login?next=/scan/" }, text("sign_in"))]);
+  } else {
+    const key = who.partner ? "signed_in_partner" : "signed_in_other";
+    const words = textWithNames(key, { name: who.name ?? "", organisation: who.organisation?.name ?? "" });
+    setStatus("account", [...words, " · ", make("a", { href: who.account_url || "/account" }, text("account"))]);
+  }
+  await renderOutbox();
+}
+
+async function renderOutbox() {
+  let items = [];
+  try {
+    items = await outboxItems();
+  } catch {
+    items = [];
+  }
+  const pending = items.filter((item) => item.status === "pending").length;
+  $("[data-pending-count]").textContent = text("pending", { count: pending });
+  $('[data-line="pending"]').hidden = pending === 0;
+  $("[data-outbox]").hidden = items.length === 0;
+  $('[data-action="sync-now"]').hidden = pending === 0;
+  $("[data-outbox-list]").replaceChildren(
+    ...items.slice(0, 15).map((item) => {
+      const answer = item.answer ?? {};
+      const detail = item.status === "refused" ? answer.message || answer.reason || answer.error : null;
+      const remaining = Number.isInteger(answer.remaining) ? text("remaining", { count: answer.remaining }) : null;
+      const badgeClass = { accepted: "badge-valid", over_quota: "badge-warn", refused: "badge-bad" }[item.status] ?? "";
+      return make(
+        "li",
+        { className: `outbox-item outbox-${item.status}`, dataset: { key: item.key, status: item.status } },
+        make("p", {}, make("strong", {}, make("bdi", {}, item.offerName)), " · ", make("bdi", { dir: "ltr" }, item.cardNumber)),
+        make("p", { className: "help" }, formats.moment(item.createdAt)),
+        make("p", {}, make("span", { className: `badge ${badgeClass}` }, text(`status_${item.status}`))),
+        detail ? make("p", { className: "help" }, detail) : null,
+        remaining && item.status !== "refused" ? make("p", { className: "help" }, remaining) : null,
+        (answer.failed ?? []).length ? make("ul", {}, answer.failed.map((label) => make("li", {}, label))) : null,
+      );
+    }),
+  );
+}
+
+// ---- Trust and identity ----------------------------------------------------------------------------
+
+async function refreshOnline() {
+  if (!navigator.onLine) return;
+  try {
+    const { response, body } = await fetchJson(config.whoamiUrl);
+    if (response.ok && body) {
+      who = body;
+      await putRecord(TRUST, who, "whoami");
+    }
+  } catch {
+    // offline after all: keep the last known identity
+  }
+  try {
+    await trust.refresh({ audience: who.partner ? `partner:${who.organisation?.name}` : "public" });
+  } catch {
+    // the server did not answer: the phone keeps its data and says how old it is
+  }
+  await syncQuietly();
+  await renderStatus();
+}
+
+async function syncQuietly() {
+  if (!navigator.onLine || !who.partner) return;
+  try {
+    await syncOutbox(config.redemptionsUrl);
+  } catch (error) {
+    if (!(error instanceof NotSignedIn)) await askForBackgroundSync();
+  }
+}
+
+async function askForBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration(config.scope);
+    if (registration?.sync) await registration.sync.register(SYNC_TAG);
+  } catch {
+    // no Background Sync: the `online` event and the next app start send the queue
+  }
+}
+
+// ---- Verdicts --------------------------------------------------------------------------------------
+
+function bundleOffer(offers, id) {
+  return offers.find((offer) => offer.id === id) ?? null;
+}
+
+function cardFromClaims(claims) {
+  if (!claims) return null;
+  return {
+    number: claims.number,
+    name: claims.name,
+    trade: claims.trade,
+    region: claims.region,
+    expiryDate: claims.expiryDate,
+  };
+}
+
+async function verifyOnPhone(scanned) {
+  if (!canVerifyOnPhone()) return null;
+  const material = await trust.material();
+  const now = trust.now();
+  const outcome = await verifier.verifyScan(scanned, {
+    publicBaseUrl: config.publicBaseUrl,
+    keys: material.keys,
+    statusList: material.statusList,
+    offers: material.offers,
+    now,
+  });
+  const standings = new Map((outcome.offers ?? []).map((offer) => [offer.id, offer.eligible]));
+  return {
+    verdict: outcome.verdict,
+    card: cardFromClaims(outcome.claims),
+    source: "phone",
+    checkedAt: now,
+    dataAge: trust.age(),
+    scanned,
+    offers: who.partner
+      ? material.offers.map((offer) => ({
+          id: offer.id,
+          name: offer.name?.[language] ?? offer.name?.fr,
+          benefit: offer.benefit?.[language] ?? offer.benefit?.fr,
+          eligible: standings.get(offer.id) === true,
+          failed: [],
+          remaining: null,
+          fields: offer.fields ?? [],
+          recordable: true,
+        }))
+      : [],
+  };
+}
+
+async function offerFields(id) {
+  const material = await trust.material().catch(() => ({ offers: [] }));
+  const offer = bundleOffer(material.offers ?? [], id) ?? bundleOffer(trust.offerLayouts(), id);
+  return offer?.fields ?? null;
+}
+
+async function serverOffers(offers) {
+  return Promise.all(
+    (offers ?? []).map(async (offer) => {
+      const fields = await offerFields(offer.id);
+      return { ...offer, fields: fields ?? [], recordable: who.partner };
+    }),
+  );
+}
+
+async function verifyOnServer(scanned) {
+  try {
+    const { response, body } = await fetchJson(config.verifyUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept-Language": language },
+      body: JSON.stringify({ qr: scanned }),
+    });
+    if (!body?.verdict || response.status >= 500 || response.status === 429) return null;
+    const card = body.card && {
+      number: body.card.number,
+      name: body.card.name,
+      trade: body.card.trade,
+      region: body.card.region,
+      tradeName: body.card.trade_name,
+      regionName: body.card.region_name,
+      expiryDate: body.card.expires,
+    };
+    return {
+      verdict: body.verdict,
+      reason: body.reason,
+      card,
+      source: "server",
+      checkedAt: Date.parse(body.checked_at) / 1000 || trust.now(),
+      scanned,
+      offers: await serverOffers(body.offers),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function cannotConfirm(scanned) {
+  return { verdict: "cannot_confirm", card: null, source: "phone", checkedAt: trust.now(), dataAge: trust.age(), scanned, offers: [] };
+}
+
+function vibrate(verdict) {
+  // A short buzz: one for valid, three for anything else (the words still say which).
+  navigator.vibrate?.(verdict === "valid" ? 120 : [90, 70, 90, 70, 90]);
+}
+
+function showResult(result) {
+  shown = result;
+  view = "verdict";
+  scanner.hidden = true;
+  screen.show(result);
+  vibrate(result.verdict);
+  renderStatus(); // the data's age as of this verdict
+}
+
+async function check(scanned) {
+  camera.pause();
+  const onPhone = verifyOnPhone(scanned).catch(() => null);
+  if (!navigator.onLine) {
+    showResult((await onPhone) ?? cannotConfirm(scanned));
+    return;
+  }
+  const onServer = verifyOnServer(scanned);
+  const first = await Promise.race([onServer, delay(SERVER_HEAD_START_MS).then(() => "late")]);
+  if (first && first !== "late") {
+    showResult(first);
+    return;
+  }
+  const local = await onPhone;
+  if (local) {
+    showResult(local);
+    const server = await onServer;
+    // The server knows of changes since the bundle: its verdict replaces the phone's (same card still on screen).
+    if (server && shown === local && view === "verdict") showResult(server);
+    return;
+  }
+  showResult((await onServer) ?? cannotConfirm(scanned));
+}
+
+async function checkNumber(typed) {
+  const help = $("[data-number-help]");
+  const number = typed.replace(/[\s-]/g, "").toUpperCase();
+  help.textContent = "";
+  if (!/^[0-9A-Z]{10}$/.test(number)) {
+    help.textContent = text("number_bad");
+    return;
+  }
+  // The verify API reads scanned codes only; a number is checked by the eligibility API, which is for
+  // partner staff (and needs the network: the phone holds no register).
+  if (!navigator.onLine || !who.partner) {
+    help.textContent = text("number_needs_partner");
+    return;
+  }
+  camera.pause();
+  try {
+    const url = `${config.eligibilityUrl}?card=${encodeURIComponent(number)}`;
+    const { response, body } = await fetchJson(url, { headers: { "Accept-Language": language } });
+    if (response.status === 400) {
+      help.textContent = body?.message || text("number_bad");
+      camera.resume();
+      return;
+    }
+    if (!response.ok || !body?.card) throw new Error(`HTTP ${response.status}`);
+    showResult({
+      verdict: NUMBER_STATES[body.card.state] ?? "not_a_card",
+      card: body.card.state === "unknown" ? null : { number: body.card.number },
+      source: "number",
+      checkedAt: Date.parse(body.checked_at) / 1000 || trust.now(),
+      scanned: body.card.number,
+      offers: await serverOffers(body.offers),
+    });
+  } catch {
+    help.textContent = text("network_error");
+    camera.resume();
+  }
+}
+
+// ---- Redemptions -----------------------------------------------------------------------------------
+
+let redemptionFor = null;
+let redemptionInputsShown = [];
+
+async function openRedemption(offer) {
+  const form = $("[data-redemption-form]");
+  redemptionFor = offer;
+  // The fields come from the bundle, which may have arrived after the verdict was shown.
+  const fields = offer.fields?.length ? offer.fields : ((await offerFields(offer.id)) ?? []);
+  redemptionInputsShown = redemptionInputs(fields, language, text);
+  $("[data-redemption-title]").textContent = text("record_title", { offer: offer.name });
+  $("[data-redemption-fields]").replaceChildren(...redemptionInputsShown.map((input) => input.element));
+  $("[data-redemption-error]").textContent = "";
+  $("[data-redemption-result]").hidden = true;
+  form.hidden = false;
+  (redemptionInputsShown[0]?.input ?? form.querySelector("button")).focus();
+}
+
+function describeAnswer(item) {
+  if (item.status === "pending") return text("queued");
+  const answer = item.answer ?? {};
+  const parts = [text(`status_${item.status}`)];
+  if (item.status === "refused") parts.push(answer.message || answer.reason || answer.error || "");
+  if (item.status !== "refused" && Number.isInteger(answer.remaining)) parts.push(text("remaining", { count: answer.remaining }));
+  return parts.filter(Boolean).join(" — ");
+}
+
+async function submitRedemption(event) {
+  event.preventDefault();
+  const offer = redemptionFor;
+  if (!offer || !shown) return;
+  const fields = {};
+  const problems = [];
+  for (const input of redemptionInputsShown) {
+    const { value, problem } = input.read();
+    input.input.toggleAttribute("aria-invalid", Boolean(problem));
+    if (problem) problems.push(`${input.element.querySelector("label").textContent}: ${problem}`);
+    else if (value !== null) fields[input.name] = value;
+  }
+  $("[data-redemption-error]").textContent = problems.join(" ");
+  if (problems.length) return;
+  const online = navigator.onLine;
+  // Saved first: whatever happens next (no network, a closed app), the redemption is on the phone.
+  const item = await enqueue({
+    card: shown.scanned ?? shown.card?.number,
+    offerId: offer.id,
+    offerName: offer.name,
+    cardNumber: shown.card?.number ?? "",
+    fields,
+    offline: !online,
+    madeAt: trust.now(),
+  });
+  let settled = null;
+  if (online) {
+    try {
+      settled = await sendNow(config.redemptionsUrl, item);
+    } catch {
+      settled = null; // no answer: it stays queued, the same key is sent again later
+    }
+  }
+  if (!settled) await askForBackgroundSync();
+  $("[data-redemption-form]").hidden = true;
+  const result = $("[data-redemption-result]");
+  result.textContent = describeAnswer(settled ?? item);
+  result.dataset.status = (settled ?? item).status;
+  result.hidden = false;
+  await renderOutbox();
+}
+
+// ---- Camera and scanning ---------------------------------------------------------------------------
+
+function say(key, { problem = false } = {}) {
+  scanMessage.textContent = text(key);
+  scanMessage.classList.toggle("scan-problem", problem);
+}
+
+const detector = createQrDetector();
+const camera = new Camera($("[data-video]"), detector, {
+  onCode: (scanned) => check(scanned),
+  onNoCode: () => say("no_code_read", { problem: true }),
+  onProblem: (key) => {
+    say(key, { problem: true });
+    $('[data-action="start-camera"]').hidden = key === "insecure" || key === "no_camera";
+    root.classList.add("camera-off");
+  },
+  onCapabilities: ({ torch, zoom }) => {
+    root.classList.remove("camera-off");
+    $('[data-action="start-camera"]').hidden = true;
+    say("aim");
+    $('[data-action="torch"]').hidden = !torch;
+    const zoomLabel = $("[data-zoom]");
+    zoomLabel.hidden = !zoom;
+    if (zoom) Object.assign($("[data-zoom-input]"), { min: zoom.min, max: zoom.max, step: zoom.step, value: zoom.value });
+  },
+});
+
+async function startScanning() {
+  view = "scanning";
+  verdictRoot.hidden = true;
+  scanner.hidden = false;
+  say("starting");
+  if (await camera.start()) {
+    say("aim");
+    camera.resume();
+  }
+}
+
+async function readPhoto(file) {
+  if (!file) return;
+  say("reading_photo");
+  try {
+    const codes = await (await detector).detect(file);
+    const found = codes.find((code) => code.rawValue)?.rawValue;
+    if (found) {
+      await check(found);
+      return;
+    }
+  } catch {
+    // an image the decoder cannot open: same answer as a photo without a code
+  }
+  say("photo_unread", { problem: true });
+}
+
+function bindEvents() {
+  $('[data-action="scan-again"]').addEventListener("click", () => startScanning());
+  $('[data-action="start-camera"]').addEventListener("click", () => startScanning());
+  $('[data-action="cancel-redemption"]').addEventListener("click", () => {
+    $("[data-redemption-form]").hidden = true;
+  });
+  $('[data-action="sync-now"]').addEventListener("click", async () => {
+    await syncQuietly();
+    await renderStatus();
+  });
+  $("[data-redemption-form]").addEventListener("submit", submitRedemption);
+  const torch = $('[data-action="torch"]');
+  torch.addEventListener("click", async () => {
+    const on = torch.getAttribute("aria-pressed") !== "true";
+    try {
+      await camera.setTorch(on);
+      torch.setAttribute("aria-pressed", String(on));
+    } catch {
+      torch.hidden = true;
+    }
+  });
+  $("[data-zoom-input]").addEventListener("input", (event) => camera.setZoom(Number(event.target.value)).catch(() => {}));
+  $("[data-photo-input]").addEventListener("change", (event) => {
+    readPhoto(event.target.files?.[0]);
+    event.target.value = ""; // the same photo may be chosen again
+  });
+  $("[data-number-form]").addEventListener("submit", (event) => {
+    event.preventDefault();
+    checkNumber(event.target.elements.card.value);
+  });
+  document.addEventListener("visibilitychange", () => {
+    // Hidden: the camera is released (its light goes off, other apps may use it). Shown: it comes
+    // back by itself on the scanning screen; on a verdict screen, when the reader taps "scan".
+    if (document.visibilityState === "hidden") {
+      camera.stop();
+      say("paused");
+    } else if (view === "scanning") {
+      startScanning();
+    }
+  });
+  window.addEventListener("online", () => refreshOnline());
+  window.addEventListener("offline", () => renderStatus());
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data?.type === "outbox-changed") renderOutbox();
+  });
+  setInterval(renderStatus, 60_000);
+}
+
+async function loadVerdictTexts() {
+  try {
+    const { body } = await fetchJson(config.textsUrl, { cache: "default", credentials: "omit" });
+    verdictTexts = body?.[language] ?? body?.fr ?? {};
+  } catch {
+    verdictTexts = {};
+  }
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    // A module worker: it imports the outbox to send queued redemptions (Background Sync).
+    await navigator.serviceWorker.register(config.workerUrl, { scope: config.scope, type: "module" });
+  } catch {
+    // No module workers (older Firefox): the app still works online, without an offline copy.
+  }
+}
+
+async function main() {
+  bindEvents();
+  registerWorker();
+  await Promise.all([loadVerdictTexts(), trust.load().catch(() => {})]);
+  who = (await getRecord(TRUST, "whoami").catch(() => null)) ?? who;
+  await renderStatus();
+  startScanning();
+  await refreshOnline();
+}
+
+main();

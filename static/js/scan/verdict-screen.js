@@ -1,0 +1,199 @@
+// Drawing the app's screens: one verdict screen per verdict (colour, icon and words, never colour
+// alone), the card's details, the partner's offers, the redemption form and the outbox list.
+
+export const LOCALES = { fr: "fr-MA", ar: "ar-MA", en: "en-GB" };
+
+const ICONS = {
+  valid: "icon-valid",
+  expired: "icon-clock",
+  suspended: "icon-pause",
+  revoked: "icon-bad",
+  bad_signature: "icon-bad",
+  unknown_key: "icon-key",
+  not_a_card: "icon-question",
+  malformed: "icon-refresh",
+  cannot_confirm: "icon-warn",
+};
+
+export function make(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "className") element.className = value;
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) element.append(child);
+  }
+  return element;
+}
+
+export class Formats {
+  constructor(language) {
+    this.language = language;
+    this.locale = LOCALES[language] ?? language;
+  }
+
+  /** A calendar date "YYYY-MM-DD" (the expiry date in Morocco) in the reader's words. */
+  date(ymd) {
+    const [year, month, day] = ymd.split("-").map(Number);
+    return new Intl.DateTimeFormat(this.locale, { dateStyle: "long", timeZone: "UTC" }).format(
+      Date.UTC(year, month - 1, day),
+    );
+  }
+
+  /** A moment (seconds) on the phone's own zone, date and time. */
+  moment(seconds) {
+    return new Intl.DateTimeFormat(this.locale, { dateStyle: "short", timeStyle: "short" }).format(seconds * 1000);
+  }
+
+  /** "3 hours ago", "il y a 3 heures", "قبل 3 ساعات". */
+  age(seconds) {
+    const relative = new Intl.RelativeTimeFormat(this.locale, { numeric: "auto" });
+    if (seconds < 60) return relative.format(0, "minute"); // "this minute", "cette minute-ci"
+    if (seconds < 3600) return relative.format(-Math.round(seconds / 60), "minute");
+    if (seconds < 48 * 3600) return relative.format(-Math.round(seconds / 3600), "hour");
+    return relative.format(-Math.round(seconds / 86400), "day");
+  }
+}
+
+export class VerdictScreen {
+  constructor(root, { text, verdictText, formats, placeNames, onRecord }) {
+    this.root = root;
+    this.text = text;
+    this.verdictText = verdictText;
+    this.formats = formats;
+    this.placeNames = placeNames;
+    this.onRecord = onRecord;
+  }
+
+  part(name) {
+    return this.root.querySelector(`[data-${name}]`);
+  }
+
+  /**
+   * result: { verdict, reason?, card?: {number, name, trade, region, tradeName?, regionName?, expiryDate},
+   *           source: "server" | "phone" | "number", checkedAt (s), dataAge (s)?,
+   *           offers: [{ id, name, benefit, eligible, failed: [], remaining, recordable }] }
+   */
+  show(result) {
+    const { verdict } = result;
+    const words = this.verdictText(verdict);
+    this.root.className = `verdict-screen verdict-screen-${verdict}`;
+    this.root.dataset.verdict = verdict;
+    this.part("verdict-banner").className = `verdict-banner verdict-${verdict}`;
+    this.part("verdict-icon").setAttribute("href", `#${ICONS[verdict] ?? "icon-question"}`);
+    this.part("verdict-title").textContent = words.title;
+    this.part("verdict-reason").textContent = result.reason || words.message;
+    this.showCard(verdict, result.card);
+    this.showSource(result);
+    // Offers belong to a card: a foreign or damaged code gets none (a list of "not eligible" is noise).
+    this.showOffers(result.card ? (result.offers ?? []) : []);
+    this.part("redemption-form").hidden = true;
+    this.part("redemption-result").hidden = true;
+    this.root.hidden = false;
+    this.root.focus();
+  }
+
+  showCard(verdict, card) {
+    const details = this.part("card-details");
+    details.hidden = !card;
+    if (!card) return;
+    const trade = card.tradeName || this.placeNames.trades?.[card.trade] || card.trade || "";
+    const region = card.regionName || this.placeNames.regions?.[card.region] || card.region || "";
+    const values = {
+      name: card.name ?? "",
+      number: card.number ?? "",
+      trade,
+      region,
+      expires: card.expiryDate ? this.formats.date(card.expiryDate) : "",
+    };
+    for (const field of details.querySelectorAll("[data-field]")) field.textContent = values[field.dataset.field];
+    for (const field of details.querySelectorAll("[data-field]")) field.closest("dd").hidden = !values[field.dataset.field];
+    for (const dd of details.querySelectorAll("dd")) dd.previousElementSibling.hidden = dd.hidden;
+    // A revoked or suspended card is not "valid until" anything: its expiry date is only a date.
+    const label = { valid: "valid_until", expired: "expired_on" }[verdict] ?? "expires_on";
+    this.part("expiry-label").textContent = this.text(label);
+  }
+
+  showSource(result) {
+    const time = this.formats.moment(result.checkedAt);
+    const line = {
+      server: () => this.text("checked_online", { time }),
+      number: () => this.text("checked_by_number", { time }),
+      phone: () =>
+        this.text("checked_offline", { time, age: result.dataAge === null ? "—" : this.formats.age(result.dataAge) }),
+    }[result.source];
+    this.part("verdict-source").textContent = line ? line() : "";
+  }
+
+  showOffers(offers) {
+    const section = this.part("offers");
+    const list = this.part("offer-list");
+    list.replaceChildren(
+      ...offers.map((offer) => {
+        const badge = make(
+          "span",
+          { className: `badge ${offer.eligible ? "badge-valid" : "badge-bad"}` },
+          this.text(offer.eligible ? "eligible" : "not_eligible"),
+        );
+        const failed = (offer.failed ?? []).length
+          ? make("ul", { className: "failed-conditions" }, offer.failed.map((label) => make("li", {}, label)))
+          : null;
+        const remaining =
+          Number.isInteger(offer.remaining) && offer.eligible
+            ? make("p", { className: "help" }, this.text("remaining", { count: offer.remaining }))
+            : null;
+        let record = null;
+        if (offer.eligible && offer.recordable) {
+          record = make("button", { type: "button", className: "button-secondary" }, this.text("record"));
+          record.addEventListener("click", () => this.onRecord(offer));
+        }
+        return make(
+          "li",
+          { className: `offer-standing ${offer.eligible ? "offer-eligible" : "offer-not-eligible"}` },
+          make("p", { className: "offer-name" }, make("strong", {}, make("bdi", {}, offer.name)), " ", badge),
+          offer.benefit ? make("p", {}, offer.benefit) : null,
+          failed,
+          remaining,
+          record,
+        );
+      }),
+    );
+    section.hidden = offers.length === 0;
+  }
+}
+
+/** The inputs of an offer's redemption fields (docs/offers.md): [element, read()] per field. */
+export function redemptionInputs(fields, language, text) {
+  const label = (value) => (typeof value === "string" ? value : (value?.[language] ?? value?.fr ?? ""));
+  return fields.map((spec, position) => {
+    const id = `redemption-field-${position}`;
+    const required = spec.required !== false;
+    let input;
+    if (spec.type === "choice") {
+      input = make(
+        "select",
+        { id, name: spec.name, required },
+        make("option", { value: "" }, ""),
+        (spec.options ?? []).map((option) => make("option", { value: option.value }, label(option.label))),
+      );
+    } else {
+      const kinds = {
+        number: { inputmode: "decimal", dir: "ltr" },
+        integer: { inputmode: "numeric", dir: "ltr" },
+        country: { maxlength: "2", autocapitalize: "characters", dir: "ltr", size: "3" },
+        text: { maxlength: String(spec.max_length ?? 200) },
+      };
+      input = make("input", { id, name: spec.name, type: "text", autocomplete: "off", required, ...kinds[spec.type] });
+    }
+    const field = make("div", { className: "field" }, make("label", { for: id }, label(spec.label)), input);
+    const read = () => {
+      const value = input.value.trim();
+      if (!value) return { value: null, problem: required ? text("field_required") : null };
+      return { value: spec.type === "country" ? value.toUpperCase() : value, problem: null };
+    };
+    return { element: field, name: spec.name, read, input };
+  });
+}

@@ -1,0 +1,64 @@
+"""Checking a card by number in the portal: its verdict and only this partner's offers."""
+
+import pytest
+
+from tests.conftest import TEST_ACTOR
+from tests.fixtures.factories import CNSS_REGISTERED
+from webapp.models import CnssStatus, RevocationReason, Role
+from webapp.services.cards import lifecycle as card_service
+
+
+@pytest.fixture
+def agent(make_user, make_organisation):
+    return make_user(Role.PARTNER_AGENT, organisation=make_organisation())
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_an_agent_sees_the_verdict_and_their_offers_only(client, auth, agent, make_offer, make_card, language):
+    """A valid card: the verdict, the holder's name, and each of the partner's offers with its standing."""
+    own = make_offer(agent.organisation, name="Colis national", quota=(20, "month"))
+    make_offer(name="Offre d'un autre partenaire")
+    card = make_card()
+    auth.login(agent)
+    page = client.get(f"/partner/check?card={card.number.lower()}&lang={language}").get_data(as_text=True)
+    assert card.artisan.name_latin in page and own.name(language) in page
+    assert "Offre d'un autre partenaire" not in page
+    assert ('dir="rtl"' in page) == (language == "ar")
+    assert "20" in page  # redemptions left this month
+
+
+def test_failed_conditions_are_listed_by_label(client, auth, agent, make_offer, make_artisan, make_card):
+    """A holder who does not meet a condition sees the offer not eligible, with the condition's label."""
+    make_offer(agent.organisation, conditions=[CNSS_REGISTERED])
+    card = make_card(artisan=make_artisan(cnss_status=CnssStatus.NOT_REGISTERED))
+    auth.login(agent)
+    page = client.get(f"/partner/check?card={card.number}&lang=en").get_data(as_text=True)
+    assert "not eligible" in page and "CNSS registered" in page
+
+
+def test_a_revoked_card_is_eligible_for_nothing(client, auth, session, agent, make_offer, make_card):
+    """The verdict says revoked and no offer is eligible."""
+    make_offer(agent.organisation)
+    card = make_card()
+    card_service.revoke_card(session, card, RevocationReason.STOLEN, TEST_ACTOR)
+    session.commit()
+    auth.login(agent)
+    page = client.get(f"/partner/check?card={card.number}&lang=en").get_data(as_text=True)
+    assert "Revoked" in page and "not eligible" in page and ">eligible<" not in page
+
+
+@pytest.mark.parametrize(("typed", "status"), [("12", 422), ("<script>", 422), ("0000000000", 404)])
+def test_bad_numbers_get_a_clear_answer(client, auth, agent, typed, status):
+    """A malformed or unknown number is said so on the form, never a 500."""
+    auth.login(agent)
+    response = client.get("/partner/check", query_string={"card": typed, "lang": "en"})
+    assert response.status_code == status
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.OFFICER, Role.ARTISAN, Role.ADMIN])
+def test_only_partner_staff_check_cards_here(client, auth, make_user, role):
+    """Other roles are refused (403); anonymous people are sent to sign in."""
+    assert client.get("/partner/check").status_code == 302
+    auth.login(make_user(role))
+    assert client.get("/partner/check").status_code == 403

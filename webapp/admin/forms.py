@@ -1,0 +1,30 @@
+"""Forms of the administration (Flask-WTF: every form carries a CSRF token). Formats and rules
+are checked by the services; the forms only require what must be typed."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+
+class NewPartnerForm(FlaskForm):
+    """A partner organisation and its first manager, in one submit."""
+
+    slug = StringField(_l("Short name"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    # Choices are the partner_kind reference table, in the reader's language (set by the view).
+    kind = SelectField(_l("Kind"), validators=[InputRequired()], validate_choice=False)
+    manager_email = EmailField(_l("Manager's email"), validators=[DataRequired(), Length(max=254)])
+    manager_name = StringField(_l("Manager's name"), validators=[DataRequired(), Length(max=120)])
+
+
+class WithdrawalForm(FlaskForm):
+    """Withdraw one offer from one card: the card number as printed, an approved offer, why."""
+
+    card = StringField(_l("Card number"), validators=[DataRequired(), Length(max=40)])
+    # Choices: approved offers grouped by partner (set by the view); a stale choice is refused.
+    offer = SelectField(_l("Offer"), coerce=int, validators=[InputRequired()])
+    # Required by the service, which words the refusal the same everywhere (ReasonRequired).
+    reason = StringField(_l("Reason"), validators=[Length(max=200)])

@@ -1,0 +1,296 @@
+"""Administration views: parse, call a service, render. National administrators only; they see
+every partner (national scope). A refused operation is shown in the reader's language on the
+page it came from, with status 422, and nothing is written (the request commits only below 400)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from webapp.access import current_actor, restrict_blueprint
+from webapp.admin.forms import NewPartnerForm, WithdrawalForm
+from webapp.db import get_session
+from webapp.errors import translated_message
+from webapp.i18n import current_language
+from webapp.models import Offer, OfferState, OfferWithdrawal, Role, utcnow
+from webapp.partner.forms import ActionForm
+from webapp.services.cards.lifecycle import CardNotFound, get_card
+from webapp.services.cards.numbers import format_card_number
+from webapp.services.errors import N_, DomainError, ReasonRequired
+from webapp.services.partners import administration
+from webapp.services.partners import offers as offer_service
+from webapp.services.partners.api_keys import list_api_keys
+from webapp.services.partners.organisations import (
+    EmailTaken,
+    InvalidOrganisation,
+    InvalidStaffMember,
+    get_organisation,
+    list_staff,
+)
+from webapp.services.scope import Scope
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+restrict_blueprint(blueprint, Role.ADMIN)
+
+DEFAULT_QUEUE = OfferState.SUBMITTED
+# What each administrator's action is called on its button, and whether its form asks why.
+ACTION_LABELS = {
+    "approve": N_("Approve"),
+    "send_back": N_("Send back to draft"),
+    "pause": N_("Pause"),
+    "resume": N_("Resume"),
+    "retire": N_("Retire"),
+}
+ACTION_KINDS = {"approve": "primary", "resume": "primary", "retire": "danger"}
+# Submitting is the partner's step: the administration decides on what is submitted.
+ADMIN_DECISIONS = frozenset(ACTION_LABELS) & offer_service.ADMIN_ACTIONS
+# The offer's trail in words (other actions are shown by their code).
+TRAIL_WORDS = {
+    "offer.create": N_("created"),
+    "offer.update": N_("edited"),
+    "offer.submit": N_("submitted for approval"),
+    "offer.approve": N_("approved"),
+    "offer.send_back": N_("sent back to draft"),
+    "offer.pause": N_("paused"),
+    "offer.resume": N_("resumed"),
+    "offer.retire": N_("retired"),
+    "offer.withdraw_from_card": N_("withdrawn from a card"),
+    "offer.lift_withdrawal": N_("given back to a card"),
+}
+
+
+@blueprint.get("/")
+def home() -> str:
+    """The figures an administrator starts from, each a link to its list."""
+    return render_template("admin/home.html", overview=administration.overview(get_session()))
+
+
+# Types of the fields a redemption records, in words.
+FIELD_TYPES = {
+    "number": N_("number"),
+    "integer": N_("whole number"),
+    "country": N_("country"),
+    "text": N_("text"),
+    "choice": N_("choice"),
+}
+
+
+def pretty_json(value: object) -> str:
+    """JSON for people to read (a condition's JsonLogic): indented, Arabic left as it is."""
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+@blueprint.context_processor
+def administration_vocabulary() -> dict[str, object]:
+    return {"card_number": format_card_number, "pretty_json": pretty_json, "field_types": FIELD_TYPES}
+
+
+# Partners
+
+
+@blueprint.get("/partners")
+def partners() -> str:
+    return render_template("admin/partners.html", partners=administration.partner_summaries(get_session()))
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    language = current_language()
+    return [(kind.code, getattr(kind, f"name_{language}")) for kind in administration.partner_kinds(get_session())]
+
+
+# Which form field a refusal of the partner services is about.
+_PARTNER_FIELDS = {
+    (InvalidOrganisation, "slug"): "slug",
+    (InvalidOrganisation, "name"): "name",
+    (InvalidOrganisation, "kind"): "kind",
+    (InvalidStaffMember, "email"): "manager_email",
+    (InvalidStaffMember, "name"): "manager_name",
+}
+
+
+@blueprint.route("/partners/new", methods=["GET", "POST"])
+def new_partner() -> Response | tuple[str, int]:
+    """Create an organisation and its first manager; the manager's temporary password is shown once."""
+    form = NewPartnerForm()
+    form.kind.choices = _kind_choices()
+    if not form.validate_on_submit():
+        return render_template("admin/new_partner.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        created = administration.create_partner(
+            get_session(),
+            slug=form.slug.data or "",
+            name=form.name.data or "",
+            kind_code=form.kind.data or "",
+            manager_email=form.manager_email.data or "",
+            manager_name=form.manager_name.data or "",
+            actor=current_actor(),
+        )
+    except DomainError as error:
+        place = _PARTNER_FIELDS.get((type(error), error.params.get("place", "")))
+        if isinstance(error, EmailTaken):
+            place = "manager_email"
+        target = form[place].errors if place else form.form_errors
+        target.append(translated_message(error))
+        return render_template("admin/new_partner.html", form=form), 422
+    # Rendered, not redirected: the password exists only in this answer (never stored in clear),
+    # and no cache keeps it.
+    response = make_response(render_template("admin/partner_created.html", created=created))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/partners/<slug>")
+def partner(slug: str) -> str:
+    """A partner's staff, offers and API keys (prefixes and states only: secrets are never stored)."""
+    session = get_session()
+    organisation = get_organisation(session, slug)
+    own = Scope(organisation_id=organisation.id)
+    return render_template(
+        "admin/partner.html",
+        organisation=organisation,
+        people=list_staff(session, organisation.id),
+        offers=offer_service.list_offers(session, own),
+        keys=list_api_keys(session, own),
+        now=utcnow(),
+    )
+
+
+# Offers
+
+
+@blueprint.get("/offers")
+def offers() -> str:
+    """The offers in one state, newest first (by default those waiting for approval)."""
+    requested = request.args.get("state", DEFAULT_QUEUE.value)
+    if requested not in {state.value for state in OfferState}:
+        abort(400)
+    state = OfferState(requested)
+    found = offer_service.list_offers(get_session(), state=state)
+    return render_template("admin/offers.html", offers=found, state=state, states=list(OfferState))
+
+
+def _offer_page(offer: Offer, refusal: str | None = None) -> str:
+    session = get_session()
+    trail = [event for event in administration.offer_trail(session, offer.id) if event.action.startswith("offer.")]
+    return render_template(
+        "admin/offer.html",
+        offer=offer,
+        actions=offer_service.available_actions(offer.state, ADMIN_DECISIONS),
+        reason_required=offer_service.REASON_REQUIRED,
+        action_labels=ACTION_LABELS,
+        action_kinds=ACTION_KINDS,
+        button_form=ActionForm(),
+        trail=trail,
+        trail_words=TRAIL_WORDS,
+        people=administration.people_by_label(session, {event.actor for event in trail}),
+        refusal=refusal,
+    )
+
+
+@blueprint.get("/offers/<int:offer_id>")
+def offer(offer_id: int) -> str:
+    return _offer_page(offer_service.get_offer(get_session(), offer_id))
+
+
+@blueprint.post("/offers/<int:offer_id>/<any(approve, send_back, pause, resume, retire):action>")
+def change_offer(offer_id: int, action: str) -> Response | tuple[str, int]:
+    """Approve, send back, pause, resume or retire an offer (send back, pause and retire say why)."""
+    session = get_session()
+    found = offer_service.get_offer(session, offer_id)
+    reason = (request.form.get("reason") or "").strip() or None
+    try:
+        offer_service.change_offer_state(session, found, action, current_actor(), reason=reason)
+    except DomainError as error:
+        return _offer_page(found, refusal=translated_message(error)), 422
+    flash(_("The offer is now %(state)s.", state=_(offer_service.STATE_WORDS[found.state])), "success")
+    return redirect(url_for("admin.offer", offer_id=offer_id))
+
+
+# Withdrawals of one offer from one card
+
+
+def _offer_choices() -> dict[str, list[tuple[int, str]]]:
+    """Approved offers grouped by partner (an optgroup each), partners by name."""
+    language = current_language()
+    groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    approved = offer_service.list_offers(get_session(), state=OfferState.APPROVED)
+    for found in sorted(approved, key=lambda offer: (offer.organisation.name, offer.name(language))):
+        groups[found.organisation.name].append((found.id, found.name(language)))
+    return dict(groups)
+
+
+def _withdrawals_page(form: WithdrawalForm, refusal: str | None = None) -> str:
+    session = get_session()
+    in_force = administration.withdrawals_in_force(session)
+    return render_template(
+        "admin/withdrawals.html",
+        form=form,
+        withdrawals=in_force,
+        people=administration.people_by_label(session, {withdrawal.withdrawn_by for withdrawal in in_force}),
+        button_form=ActionForm(),
+        refusal=refusal,
+    )
+
+
+@blueprint.get("/withdrawals")
+def withdrawals() -> str:
+    form = WithdrawalForm()
+    form.offer.choices = _offer_choices()
+    return _withdrawals_page(form)
+
+
+@blueprint.post("/withdrawals")
+def withdraw() -> Response | tuple[str, int]:
+    """Withdraw one approved offer from one card (typed as printed); the card itself stays valid."""
+    session = get_session()
+    form = WithdrawalForm()
+    form.offer.choices = _offer_choices()
+    if not form.validate_on_submit():
+        return _withdrawals_page(form), 422
+    try:
+        card = get_card(session, form.card.data or "")
+        found = offer_service.get_offer(session, form.offer.data)
+        withdrawal = offer_service.withdraw_offer_from_card(
+            session, found, card, form.reason.data or "", current_actor()
+        )
+    except CardNotFound as error:
+        form.card.errors.append(translated_message(error))
+        return _withdrawals_page(form), 422
+    except ReasonRequired as error:
+        form.reason.errors.append(translated_message(error))
+        return _withdrawals_page(form), 422
+    except DomainError as error:
+        return _withdrawals_page(form, refusal=translated_message(error)), 422
+    return redirect(url_for("admin.withdrawal", withdrawal_id=withdrawal.id))
+
+
+@blueprint.get("/withdrawals/<int:withdrawal_id>")
+def withdrawal(withdrawal_id: int) -> str:
+    """One withdrawal: whose card, which offer, why, by whom; given back or still in force."""
+    session = get_session()
+    found: OfferWithdrawal = administration.get_withdrawal(session, withdrawal_id)
+    return render_template(
+        "admin/withdrawal.html",
+        withdrawal=found,
+        people=administration.people_by_label(session, {found.withdrawn_by}),
+        button_form=ActionForm(),
+    )
+
+
+@blueprint.post("/withdrawals/<int:withdrawal_id>/lift")
+def lift(withdrawal_id: int) -> Response | tuple[str, int]:
+    """Give the offer back to the card."""
+    session = get_session()
+    found = administration.get_withdrawal(session, withdrawal_id)
+    try:
+        offer_service.lift_withdrawal(session, found.offer, found.card, current_actor())
+    except DomainError as error:
+        form = WithdrawalForm(formdata=None)
+        form.offer.choices = _offer_choices()
+        return _withdrawals_page(form, refusal=translated_message(error)), 422
+    flash(_("The offer is given back to card %(number)s.", number=found.card.number), "success")
+    return redirect(url_for("admin.withdrawals"))

@@ -1,0 +1,63 @@
+"""GET /api/v1/bundle: the signed trust bundle a verifier app keeps to verify offline
+(docs/card-token.md section 12). Anyone gets the public bundle; partner staff and partner systems
+(verify scope) get their organisation's, with their offers and eligibility lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from webapp.access import check_api_scope, is_partner_caller, public
+from webapp.api.views import blueprint
+from webapp.db import get_session
+from webapp.extensions import limiter
+from webapp.keyring import current_keyring
+from webapp.models import Organisation
+from webapp.services.partners.api_keys import SCOPE_VERIFY
+from webapp.services.trust.bundle import TOKEN_TYPE, BundleSettings, current_bundle
+from webapp.settings import current_settings
+
+
+def _bundle_limit() -> str:
+    return current_settings().VERIFY_RATE_LIMIT
+
+
+@blueprint.get("/bundle")
+@public
+@limiter.limit(_bundle_limit)
+def bundle() -> Response:
+    """The bundle with an ETag of its content: an app that holds it already gets 304."""
+    session = get_session()
+    organisation = None
+    if is_partner_caller():
+        check_api_scope(SCOPE_VERIFY)
+        organisation = session.get(Organisation, current_user.organisation_id)
+    settings = current_settings()
+    signed = current_bundle(
+        session,
+        current_keyring(),
+        BundleSettings(
+            public_base_url=settings.PUBLIC_BASE_URL,
+            public_max_age=timedelta(hours=settings.PUBLIC_BUNDLE_MAX_AGE_HOURS),
+            list_validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
+            list_ttl_seconds=settings.STATUS_LIST_MAX_AGE_SECONDS,
+        ),
+        organisation,
+    )
+    response = Response(signed.token, mimetype=f"application/{TOKEN_TYPE}")
+    response.set_etag(signed.content_tag)
+    response = response.make_conditional(request)
+    # Always revalidated (a revoked card must reach the phones at their next refresh); a partner's
+    # bundle is for that partner only.
+    response.cache_control.no_cache = True
+    if organisation is None:
+        response.cache_control.public = True
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        response.cache_control.private = True
+        response.vary.add("Authorization")
+        response.vary.add("Cookie")
+    return response
