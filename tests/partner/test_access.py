@@ -117,3 +117,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     for path in ("/partner/", "/partner/redemptions.xlsx"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/partner/offers/2147483648", "/partner/offers/99999999999999999999/edit", "/partner/staff/2147483648/disable"],
+)
+def test_ids_beyond_sql_integers_are_not_found(client, auth, partner, path):
+    """A number too large to be an id answers 404 (it never reaches a query, where PostgreSQL would overflow)."""
+    auth.login(partner.manager)
+    response = client.post(path) if path.endswith("disable") else client.get(path)
+    assert response.status_code == 404

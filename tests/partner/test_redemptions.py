@@ -76,6 +76,7 @@ def test_filters_narrow_the_list(client, auth, partner, scene, query, expected):
         "over_quota=maybe",
         "before=zero",
         "before=-4",
+        "before=2147483648",
     ],
 )
 def test_bad_filters_are_refused(client, auth, partner, scene, make_offer, query):

@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from webapp.models import QuotaPeriod, Role
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
-from webapp.services.partners.offers import TEXT_LIMITS
+from webapp.services.partners.offers import MAX_OFFER_ID, TEXT_LIMITS
 
 LANGUAGE_NAMES = {"fr": _l("French"), "ar": _l("Arabic"), "en": _l("English")}
 # Far above any real rule or field list, well below the request size limit.
@@ -163,7 +163,7 @@ class RedemptionFilterForm(FlaskForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     over_quota = SelectField(_l("Quota"), choices=OVER_QUOTA_CHOICES, default="")
-    before = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    before = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_OFFER_ID)])
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

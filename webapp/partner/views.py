@@ -64,7 +64,7 @@ from webapp.services.partners.api_keys import (
 )
 from webapp.services.partners.demo import OFFER_EXAMPLES
 from webapp.services.partners.offer_fields import InvalidFieldSpec
-from webapp.services.partners.offers import InvalidOffer, OfferDraft, OfferNotEditable
+from webapp.services.partners.offers import MAX_OFFER_ID, InvalidOffer, OfferDraft, OfferNotEditable
 from webapp.services.partners.organisations import (
     EmailTaken,
     InvalidStaffMember,
@@ -92,6 +92,8 @@ restrict_blueprint(blueprint, *PARTNER_ROLES)
 manager_only = roles_required(Role.PARTNER_MANAGER)
 
 RECENT = 20
+# Ids are SQL integers: a larger number in a URL names nothing (404), and never reaches a query.
+MAX_ID = MAX_OFFER_ID
 FORM_REFUSED = 422
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -134,7 +136,7 @@ def offers() -> str:
     return render_template("partner/offers.html", offers=offer_service.list_offers(get_session(), current_scope()))
 
 
-@blueprint.get("/offers/<int:offer_id>")
+@blueprint.get(f"/offers/<int(max={MAX_ID}):offer_id>")
 @manager_only
 def offer(offer_id: int) -> str:
     found = offer_service.get_offer(get_session(), offer_id, current_scope())
@@ -241,7 +243,7 @@ def new_offer() -> Response | tuple[str, int]:
     return page, _status(form)
 
 
-@blueprint.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@blueprint.route(f"/offers/<int(max={MAX_ID}):offer_id>/edit", methods=["GET", "POST"])
 @manager_only
 def edit_offer(offer_id: int) -> Response | tuple[str, int]:
     """Rewrite a draft (only a draft can be edited: the service refuses the others)."""
@@ -257,7 +259,7 @@ def edit_offer(offer_id: int) -> Response | tuple[str, int]:
     return page, _status(form)
 
 
-@blueprint.post("/offers/<int:offer_id>/<any(submit, retire):action>")
+@blueprint.post(f"/offers/<int(max={MAX_ID}):offer_id>/<any(submit, retire):action>")
 @manager_only
 def change_offer(offer_id: int, action: str) -> Response:
     """A manager submits a draft for approval, or retires an offer (with a reason)."""
@@ -469,7 +471,7 @@ def new_staff_member() -> Response | tuple[str, int]:
     return render_template("partner/staff_form.html", form=form), _status(form)
 
 
-@blueprint.post("/staff/<int:user_id>/<any(enable, disable):action>")
+@blueprint.post(f"/staff/<int(max={MAX_ID}):user_id>/<any(enable, disable):action>")
 @manager_only
 def change_staff_member(user_id: int, action: str) -> Response:
     """Disable an account (the person can no longer sign in) or enable it again."""
