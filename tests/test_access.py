@@ -158,11 +158,12 @@ def test_a_wrong_secret_or_revoked_key_is_refused(client, session, make_api_key)
     """The right prefix with another secret fails; a revoked key fails."""
     from tests.conftest import TEST_ACTOR
     from webapp.services.partners.api_keys import revoke_api_key
+    from webapp.services.scope import NATIONAL
 
     new_key = make_api_key()
     forged = new_key.plaintext[:-1] + ("A" if new_key.plaintext[-1] != "A" else "B")
     assert client.get("/api/v1/me", headers=bearer(forged)).status_code == 401
-    revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR)
+    revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR, NATIONAL)
     session.commit()
     assert client.get("/api/v1/me", headers=bearer(new_key.plaintext)).status_code == 401
 

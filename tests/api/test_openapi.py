@@ -32,6 +32,7 @@ from webapp.services.cards.numbers import new_card_number
 from webapp.services.cards.tokens import qr_text
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY, SCOPES, revoke_api_key
 from webapp.services.partners.offers import withdraw_offer_from_card
+from webapp.services.scope import NATIONAL
 
 SPEC_URL = "/api/v1/openapi.json"
 VERIFY = "/api/v1/verify"
@@ -320,7 +321,7 @@ def redeem_with_a_revoked_key(request):
     organisation = fixture(request, "make_organisation")()
     new_key = fixture(request, "make_api_key")(organisation)
     session = fixture(request, "session")
-    revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR)
+    revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR, NATIONAL)
     session.commit()
     counter = open_counter(request, scopes=None)
     counter.headers = {"Authorization": f"Bearer {new_key.plaintext}"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp.cli.operations import cli_actor, operation
 from webapp.models import Organisation
 from webapp.services.partners.api_keys import SCOPES, create_api_key, revoke_api_key
-from webapp.services.scope import RecordNotFound
+from webapp.services.scope import NATIONAL, RecordNotFound
 
 partners_cli = AppGroup("partners", help="Partner organisations and their API keys.")
 api_key_cli = AppGroup("api-key", help="API keys of a partner's systems.")
@@ -63,5 +63,5 @@ def create_key(slug: str, scopes: str, label: str, expires: datetime | None) -> 
 def revoke_key(prefix: str) -> None:
     """Revoke a key at once by its prefix (a leaked key, a retired system)."""
     with operation() as session:
-        revoke_api_key(session, prefix.strip(), cli_actor())
+        revoke_api_key(session, prefix.strip(), cli_actor(), NATIONAL)
         click.echo(f"API key {prefix.strip()} revoked")

@@ -1,33 +1,115 @@
 """Partner portal views: parse, call a service, render. Every query is scoped to the signed-in
-person's organisation (another partner's record answers 404, like a missing one)."""
+person's organisation (another partner's record answers 404, like a missing one).
+
+A refusal of a service on a form (an invalid rule, a taken email) is shown on the field it names,
+with status 422; the request then commits nothing (webapp/db.py commits only below 400).
+Secrets (a temporary password, an API key) are shown once, on the answer to the POST that made
+them, never stored in the session or in a flash, and that answer is not cached."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from webapp.access import current_scope, restrict_blueprint, roles_required
 from webapp.db import get_session
-from webapp.models import PARTNER_ROLES, Offer, QuotaPeriod, Role
-from webapp.partner.forms import ActionForm
+from webapp.errors import translated_message
+from webapp.i18n import current_language
+from webapp.models import PARTNER_ROLES, Offer, OfferState, QuotaPeriod, Role
+from webapp.partner.forms import (
+    ActionForm,
+    ApiKeyForm,
+    ExampleForm,
+    OfferForm,
+    RedemptionFilterForm,
+    StaffMemberForm,
+)
 from webapp.services.audit import Actor
+from webapp.services.cards.tokens import MOROCCO
+from webapp.services.errors import DomainError, ReasonRequired
 from webapp.services.partners import offers as offer_service
-from webapp.services.partners.api_keys import list_api_keys
-from webapp.services.partners.organisations import list_staff
-from webapp.services.partners.reports import RedemptionFilter, count_redemptions, list_redemptions
+from webapp.services.partners.api_keys import (
+    ExpiryInThePast,
+    NoScope,
+    UnknownScope,
+    create_api_key,
+    get_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
+from webapp.services.partners.demo import OFFER_EXAMPLES
+from webapp.services.partners.offer_fields import InvalidFieldSpec
+from webapp.services.partners.offers import MAX_OFFER_ID, InvalidOffer, OfferDraft, OfferNotEditable
+from webapp.services.partners.organisations import (
+    EmailTaken,
+    InvalidStaffMember,
+    LastManager,
+    add_staff_member,
+    get_staff_member,
+    list_staff,
+    set_staff_enabled,
+)
+from webapp.services.partners.reports import (
+    EXPORT_COLUMNS,
+    PAGE_SIZE,
+    RedemptionFilter,
+    count_redemptions,
+    export_rows,
+    list_redemptions,
+    per_region,
+    per_week,
+)
+from webapp.services.partners.rules import InvalidRule, moroccan_today
+from webapp.services.register.reference_data import REGION_CODES, region_name
 
 blueprint = Blueprint("partner", __name__, url_prefix="/partner")
 restrict_blueprint(blueprint, *PARTNER_ROLES)
 manager_only = roles_required(Role.PARTNER_MANAGER)
 
 RECENT = 20
+# Ids are SQL integers: a larger number in a URL names nothing (404), and never reaches a query.
+MAX_ID = MAX_OFFER_ID
+FORM_REFUSED = 422
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def actor() -> Actor:
     return Actor(f"user:{current_user.id}", current_user.id)
+
+
+def _status(form: Any) -> int:
+    """200 for a form shown, 422 for a form sent back with errors."""
+    return FORM_REFUSED if request.method == "POST" and form.errors else 200
+
+
+def _refuse_on(field: Any, error: DomainError) -> None:
+    """Show a service's refusal under the field it concerns."""
+    field.errors = [*field.errors, translated_message(error)]
 
 
 @blueprint.get("/")
@@ -45,20 +127,139 @@ def home() -> str:
     return render_template("partner/home.html", **context)
 
 
+# Offers ---------------------------------------------------------------------------------------
+
+
 @blueprint.get("/offers")
 @manager_only
 def offers() -> str:
     return render_template("partner/offers.html", offers=offer_service.list_offers(get_session(), current_scope()))
 
 
-@blueprint.get("/offers/<int:offer_id>")
+@blueprint.get(f"/offers/<int(max={MAX_ID}):offer_id>")
 @manager_only
 def offer(offer_id: int) -> str:
     found = offer_service.get_offer(get_session(), offer_id, current_scope())
-    return render_template("partner/offer.html", offer=found, action_form=ActionForm())
+    return render_template("partner/offer.html", offer=found, button_form=ActionForm())
 
 
-@blueprint.post("/offers/<int:offer_id>/<any(submit, retire):action>")
+def _example_form() -> ExampleForm:
+    form = ExampleForm(formdata=request.args)
+    language = current_language()
+    form.example.choices = [SelectChoice("", _("Choose an example"))] + [
+        SelectChoice(kind, example["name"].get(language) or example["name"]["fr"])
+        for kind, example in OFFER_EXAMPLES.items()
+    ]
+    return form
+
+
+def _example_data(with_texts: bool) -> dict[str, Any]:
+    """The form data of the example chosen with ?example=<partner kind> (none if unknown). A draft
+    being edited takes only the example's conditions and fields: its texts stay its own."""
+    example = OFFER_EXAMPLES.get(request.args.get("example", ""))
+    if example is None:
+        return {}
+    data: dict[str, Any] = {"conditions": example["conditions"], "fields": example["fields"]}
+    if with_texts:
+        for what in ("name", "benefit"):
+            data |= {f"{what}_{language}": text for language, text in example[what].items()}
+        count, period = example["quota"] or (None, "")
+        data |= {"quota_count": count, "quota_period": period}
+    return data
+
+
+def _offer_data(offer: Offer) -> dict[str, Any]:
+    columns = [f"{what}_{language}" for what in ("name", "benefit", "description") for language in ("fr", "ar", "en")]
+    data = {column: getattr(offer, column) for column in columns}
+    return data | {
+        "valid_from": offer.valid_from,
+        "valid_until": offer.valid_until,
+        "quota_count": offer.quota_count,
+        "quota_period": offer.quota_period.value if offer.quota_period else "",
+        "conditions": offer.conditions,
+        "fields": offer.fields,
+    }
+
+
+def _draft(form: Any) -> OfferDraft:
+    def texts(what: str) -> dict[str, str]:
+        return {language: form[f"{what}_{language}"].data or "" for language in ("fr", "ar", "en")}
+
+    return OfferDraft(
+        name=texts("name"),
+        benefit=texts("benefit"),
+        description=texts("description"),
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
+        conditions=form.conditions.data,
+        quota_count=form.quota_count.data,
+        quota_period=form.quota_period.data or None,
+        fields=form.fields.data,
+    )
+
+
+_TEXT_PLACE = re.compile(r"(name|benefit|description) \((fr|ar|en)\)")
+
+
+def _offer_error_field(form: Any, error: InvalidOffer | InvalidRule | InvalidFieldSpec) -> Any:
+    """The form field a refusal of the offer service names (its `place`)."""
+    if isinstance(error, InvalidRule):
+        return form.conditions
+    if isinstance(error, InvalidFieldSpec):
+        return form.fields
+    place = str(error.params.get("place", ""))
+    if match := _TEXT_PLACE.fullmatch(place):
+        return form[f"{match[1]}_{match[2]}"]
+    return {"valid_until": form.valid_until, "quota": form.quota_count}.get(place, form.valid_from)
+
+
+def _save_offer(form: Any, save: Any) -> Response | None:
+    """Validate the form and save the draft with `save(draft)`; a redirect to the offer, or None
+    when the form goes back to the manager with its errors."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        saved = save(_draft(form))
+    except (InvalidOffer, InvalidRule, InvalidFieldSpec) as error:
+        _refuse_on(_offer_error_field(form, error), error)
+        return None
+    flash(_("The draft is saved. Submit it for approval when it is ready."), "success")
+    return redirect(url_for("partner.offer", offer_id=saved.id))
+
+
+@blueprint.route("/offers/new", methods=["GET", "POST"])
+@manager_only
+def new_offer() -> Response | tuple[str, int]:
+    """A new draft offer, optionally started from an example (?example=lender)."""
+    session = get_session()
+    data = {"valid_from": moroccan_today()} | _example_data(with_texts=True)
+    form = OfferForm(data=data)
+    saved = _save_offer(
+        form, lambda draft: offer_service.create_offer(session, current_user.organisation, draft, actor())
+    )
+    if saved is not None:
+        return saved
+    page = render_template("partner/offer_form.html", form=form, examples=_example_form(), offer=None)
+    return page, _status(form)
+
+
+@blueprint.route(f"/offers/<int(max={MAX_ID}):offer_id>/edit", methods=["GET", "POST"])
+@manager_only
+def edit_offer(offer_id: int) -> Response | tuple[str, int]:
+    """Rewrite a draft (only a draft can be edited: the service refuses the others)."""
+    session = get_session()
+    found = offer_service.get_offer(session, offer_id, current_scope())
+    if found.state != OfferState.DRAFT:
+        raise OfferNotEditable()
+    form = OfferForm(data=_offer_data(found) | _example_data(with_texts=False))
+    saved = _save_offer(form, lambda draft: offer_service.update_offer(session, found, draft, actor()))
+    if saved is not None:
+        return saved
+    page = render_template("partner/offer_form.html", form=form, examples=_example_form(), offer=found)
+    return page, _status(form)
+
+
+@blueprint.post(f"/offers/<int(max={MAX_ID}):offer_id>/<any(submit, retire):action>")
 @manager_only
 def change_offer(offer_id: int, action: str) -> Response:
     """A manager submits a draft for approval, or retires an offer (with a reason)."""
@@ -71,19 +272,226 @@ def change_offer(offer_id: int, action: str) -> Response:
     return redirect(url_for("partner.offer", offer_id=offer_id))
 
 
+# Redemptions ----------------------------------------------------------------------------------
+
+
+def _filter_form() -> RedemptionFilterForm:
+    """The filters from the query string, with this organisation's offers and the 12 regions."""
+    language = current_language()
+    form = RedemptionFilterForm(formdata=request.args)
+    offers = offer_service.list_offers(get_session(), current_scope())
+    form.offer.choices = [SelectChoice("", _("All offers"))] + [
+        SelectChoice(str(offer.id), offer.name(language)) for offer in offers
+    ]
+    form.region.choices = [SelectChoice("", _("All regions"))] + [
+        SelectChoice(code, region_name(code, language) or code) for code in sorted(REGION_CODES)
+    ]
+    return form
+
+
+def _chosen(form: RedemptionFilterForm) -> RedemptionFilter:
+    return RedemptionFilter(
+        offer_id=int(form.offer.data) if form.offer.data else None,
+        region_code=form.region.data or None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        over_quota={"yes": True, "no": False}.get(form.over_quota.data or ""),
+    )
+
+
+def _filter_args(form: RedemptionFilterForm) -> dict[str, str]:
+    """The chosen filters as query arguments (for the "Older" link and the exports)."""
+    args = {
+        "offer": form.offer.data,
+        "region": form.region.data,
+        "date_from": form.date_from.data.isoformat() if form.date_from.data else "",
+        "date_to": form.date_to.data.isoformat() if form.date_to.data else "",
+        "over_quota": form.over_quota.data,
+    }
+    return {name: value for name, value in args.items() if value}
+
+
 @blueprint.get("/redemptions")
 @manager_only
-def redemptions() -> str:
+def redemptions() -> tuple[str, int]:
+    """Filtered redemptions (newest first, keyset pages), their count, and two charts."""
+    session, scope, language = get_session(), current_scope(), current_language()
+    form = _filter_form()
+    context: dict[str, Any] = {"form": form, "filter_args": {}, "recent": [], "next_url": None}
+    if not form.validate():
+        return render_template("partner/redemptions.html", **context), FORM_REFUSED
+    chosen = _chosen(form)
+    page = list_redemptions(session, scope, chosen, before_id=form.before.data, limit=PAGE_SIZE + 1)
+    filter_args = _filter_args(form)
+    if len(page) > PAGE_SIZE:
+        page = page[:PAGE_SIZE]
+        context["next_url"] = url_for("partner.redemptions", **filter_args, before=page[-1].id)
+    context |= {
+        "recent": page,
+        "filter_args": filter_args,
+        "total": count_redemptions(session, scope, chosen),
+        "weeks": [
+            (format_date(monday, "short"), count)
+            for monday, count in per_week(session, scope, chosen, today=moroccan_today())
+        ],
+        "regions": [(region_name(code, language) or code, count) for code, count in per_region(session, scope, chosen)],
+    }
+    return render_template("partner/redemptions.html", **context), 200
+
+
+EXPORT_HEADERS = {
+    "id": _l("Number"),
+    "made_at": _l("Made at"),
+    "recorded_at": _l("Recorded at"),
+    "offer": _l("Offer"),
+    "card": _l("Card"),
+    "holder": _l("Holder"),
+    "region": _l("Region"),
+    "fields": _l("Details"),
+    "over_quota": _l("Over quota"),
+    "offline": _l("Made offline"),
+    "recorded_by": _l("Recorded by"),
+}
+
+
+def _export(extension: str) -> tuple[Iterator[list[Any]], list[str], str]:
+    """The rows (cells neutralised by the service), translated headers and file name of an export
+    with the filters of the query string; bad filters answer 400."""
+    form = _filter_form()
+    if not form.validate():
+        abort(400)
+    rows = export_rows(get_session(), current_scope(), _chosen(form), current_language())
+    headers = [str(EXPORT_HEADERS[column]) for column in EXPORT_COLUMNS]
+    filename = f"redemptions-{current_user.organisation.slug}-{moroccan_today().isoformat()}.{extension}"
+    return rows, headers, filename
+
+
+def _cell(value: Any) -> Any:
+    """A cell as people read it: yes/no rather than True/False."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
+@blueprint.get("/redemptions.csv")
+@manager_only
+def redemptions_csv() -> Response:
+    """The filtered redemptions as CSV, written row by row as the database pages come."""
+    rows, headers, filename = _export("csv")
+
     session = get_session()
-    recent = list_redemptions(session, current_scope(), RedemptionFilter())
-    return render_template("partner/redemptions.html", recent=recent)
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        # A byte order mark, so that spreadsheet applications read the Arabic texts as UTF-8.
+        buffer.write("\ufeff")
+        writer.writerow(headers)
+        try:
+            for row in rows:
+                writer.writerow([_cell(value) for value in row])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+            yield buffer.getvalue()
+        finally:
+            # The request's teardown closed its session when the view returned; the rows are read
+            # after that, in a transaction of their own that only this generator can end.
+            session.close()
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+    )
+
+
+@blueprint.get("/redemptions.xlsx")
+@manager_only
+def redemptions_xlsx() -> Response:
+    """The filtered redemptions as an Excel workbook. openpyxl's write-only mode keeps no row in
+    memory; the file is built in a spooled temporary file (a zip is finished only at its end) and
+    sent from there in chunks."""
+    rows, headers, filename = _export("xlsx")
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Redemptions")[:31])
+    sheet.append(headers)
+    for row in rows:
+        # Control characters are not allowed in the XML of a workbook: drop them.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c for c in map(_cell, row)])
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by chunks())
+    workbook.save(spool)
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while chunk := spool.read(64 * 1024):
+                yield chunk
+
+    return Response(
+        chunks(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+    )
+
+
+# Staff ----------------------------------------------------------------------------------------
 
 
 @blueprint.get("/staff")
 @manager_only
 def staff() -> str:
     people = list_staff(get_session(), current_user.organisation_id)
-    return render_template("partner/staff.html", people=people)
+    return render_template("partner/staff.html", people=people, button_form=ActionForm())
+
+
+@blueprint.route("/staff/new", methods=["GET", "POST"])
+@manager_only
+def new_staff_member() -> Response | tuple[str, int]:
+    """Add a manager or a counter agent; the temporary password is shown once, on the answer."""
+    form = StaffMemberForm()
+    if form.validate_on_submit():
+        try:
+            account = add_staff_member(
+                get_session(),
+                current_user.organisation,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                role=Role(form.role.data),
+                actor=actor(),
+            )
+        except EmailTaken as error:
+            _refuse_on(form.email, error)
+        except InvalidStaffMember as error:
+            place = {"email": form.email, "name": form.display_name, "role": form.role}
+            _refuse_on(place.get(error.params["place"], form.email), error)
+        else:
+            page = render_template("partner/staff_created.html", account=account)
+            return make_response(page, 200, NO_STORE)
+    return render_template("partner/staff_form.html", form=form), _status(form)
+
+
+@blueprint.post(f"/staff/<int(max={MAX_ID}):user_id>/<any(enable, disable):action>")
+@manager_only
+def change_staff_member(user_id: int, action: str) -> Response:
+    """Disable an account (the person can no longer sign in) or enable it again."""
+    form = ActionForm()
+    session = get_session()
+    person = get_staff_member(session, user_id, current_scope())
+    if form.validate_on_submit():
+        try:
+            set_staff_enabled(session, person, action == "enable", actor())
+        except LastManager as error:
+            flash(translated_message(error), "error")
+        else:
+            if person.is_enabled:
+                flash(_("%(name)s can sign in again.", name=person.display_name), "success")
+            else:
+                flash(_("%(name)s can no longer sign in.", name=person.display_name), "success")
+    return redirect(url_for("partner.staff"))
+
+
+# API keys -------------------------------------------------------------------------------------
 
 
 @blueprint.get("/api-keys")
@@ -91,6 +499,53 @@ def staff() -> str:
 def api_keys() -> str:
     keys = list_api_keys(get_session(), current_scope())
     return render_template("partner/api_keys.html", keys=keys)
+
+
+@blueprint.route("/api-keys/new", methods=["GET", "POST"])
+@manager_only
+def new_api_key() -> Response | tuple[str, int]:
+    """A key for one of the organisation's systems; the key is shown once, on the answer."""
+    form = ApiKeyForm()
+    if form.validate_on_submit():
+        # A key expiring "on" a day works through that whole day in Morocco.
+        expires_at = (
+            datetime.combine(form.expires_on.data + timedelta(days=1), time.min, MOROCCO)
+            if form.expires_on.data
+            else None
+        )
+        try:
+            new_key = create_api_key(
+                get_session(),
+                current_user.organisation,
+                form.label.data,
+                actor(),
+                scopes=form.scopes.data,
+                expires_at=expires_at,
+            )
+        except ReasonRequired as error:
+            _refuse_on(form.label, error)
+        except (UnknownScope, NoScope) as error:
+            _refuse_on(form.scopes, error)
+        except ExpiryInThePast as error:
+            _refuse_on(form.expires_on, error)
+        else:
+            page = render_template("partner/api_key_created.html", new_key=new_key)
+            return make_response(page, 200, NO_STORE)
+    return render_template("partner/api_key_form.html", form=form), _status(form)
+
+
+@blueprint.route("/api-keys/<prefix>/revoke", methods=["GET", "POST"])
+@manager_only
+def revoke_key(prefix: str) -> Response | str:
+    """Confirm, then revoke a key of the organisation at once (another's answers 404)."""
+    session = get_session()
+    api_key = get_api_key(session, prefix, current_scope())
+    form = ActionForm()
+    if form.validate_on_submit():
+        revoke_api_key(session, prefix, actor(), current_scope())
+        flash(_("The key %(prefix)s is revoked: systems using it are refused from now on.", prefix=prefix), "success")
+        return redirect(url_for("partner.api_keys"))
+    return render_template("partner/api_key_revoke.html", api_key=api_key, button_form=form)
 
 
 @blueprint.app_context_processor

@@ -15,6 +15,7 @@ from webapp.services.partners.api_keys import (
     create_api_key,
     revoke_api_key,
 )
+from webapp.services.scope import NATIONAL, Scope
 
 
 def test_a_key_is_stored_as_a_digest_and_authenticates(session, make_organisation):
@@ -40,8 +41,17 @@ def test_a_key_needs_a_label(session, make_organisation, label):
 def test_revoking_is_audited_and_final(session, make_api_key):
     """A revoked key no longer authenticates; revoking an unknown prefix is a named error."""
     new_key = make_api_key()
-    revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR)
+    revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR, NATIONAL)
     with pytest.raises(InvalidApiKey):
         authenticate_api_key(session, new_key.plaintext)
     with pytest.raises(ApiKeyNotFound):
-        revoke_api_key(session, "zzzzzzzzzz", TEST_ACTOR)
+        revoke_api_key(session, "zzzzzzzzzz", TEST_ACTOR, NATIONAL)
+
+
+def test_a_key_outside_the_scope_is_not_found(session, make_api_key, make_organisation):
+    """An organisation's scope cannot revoke another organisation's key: not found, and it stays active."""
+    new_key = make_api_key()
+    other = make_organisation()
+    with pytest.raises(ApiKeyNotFound):
+        revoke_api_key(session, new_key.api_key.prefix, TEST_ACTOR, Scope(organisation_id=other.id))
+    assert authenticate_api_key(session, new_key.plaintext).id == new_key.api_key.id

@@ -180,11 +180,20 @@ def authenticate_api_key(session: Session, presented: str, now: datetime | None 
     return api_key
 
 
-def revoke_api_key(session: Session, prefix: str, actor: Actor) -> ApiKey:
-    """Withdraw a key at once (a leaked key, a retired system); audited."""
-    api_key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+def get_api_key(session: Session, prefix: str, scope: Scope) -> ApiKey:
+    """The key with this prefix within the scope; another organisation's key is not found either."""
+    statement = scope.filter_organisation(select(ApiKey).where(ApiKey.prefix == prefix), ApiKey.organisation_id)
+    api_key = session.scalar(statement)
     if api_key is None:
         raise ApiKeyNotFound(prefix)
+    return api_key
+
+
+def revoke_api_key(session: Session, prefix: str, actor: Actor, scope: Scope) -> ApiKey:
+    """Withdraw a key at once (a leaked key, a retired system); audited. The scope is required so
+    that no caller forgets it: a manager revokes only their organisation's keys (404 otherwise),
+    the CLI passes NATIONAL."""
+    api_key = get_api_key(session, prefix, scope)
     if not api_key.is_revoked:
         api_key.revoked_at = utcnow()
         session.flush()

@@ -196,3 +196,8 @@ def seed_partners(session: Session, actor: Actor, password: str, valid_from: dat
             change_offer_state(session, offer, "submit", actor)
             change_offer_state(session, offer, "approve", actor)
     return people
+
+
+# One example offer per partner kind (each demo partner's first offer), keyed by kind code: what a
+# manager's "start from an example" fills a new offer with.
+OFFER_EXAMPLES: dict[str, dict[str, Any]] = {kind: offers[0] for _slug, kind, _name, _stem, offers in DEMO_PARTNERS}

@@ -1,0 +1,208 @@
+"""Offers in the portal: new drafts (from scratch or an example), edits of drafts only, refusals on
+the field they concern with nothing written, isolation between partners, and the audit trail."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token_from
+from tests.partner.conftest import field_errors
+from webapp.models import AuditEvent, Offer, OfferState
+
+TODAY = date.today()
+GOOD = {
+    "name_fr": "Colis express",
+    "name_ar": "طرد سريع",
+    "name_en": "Express parcel",
+    "benefit_fr": "-10 % sur l'express",
+    "benefit_ar": "-10 % على البريد السريع",
+    "benefit_en": "-10% on express parcels",
+    "description_fr": "",
+    "description_ar": "",
+    "description_en": "",
+    "valid_from": TODAY.isoformat(),
+    "valid_until": "",
+    "quota_count": "5",
+    "quota_period": "month",
+    "conditions": json.dumps(
+        [
+            {
+                "label": {"fr": "Inscrit à la CNSS", "ar": "مسجل في الضمان الاجتماعي", "en": "CNSS registered"},
+                "logic": {"==": [{"var": "artisan.cnss_status"}, "registered"]},
+            }
+        ]
+    ),
+    "fields": json.dumps(
+        [{"name": "weight_kg", "type": "number", "label": {"fr": "Poids", "ar": "الوزن", "en": "Weight"}, "max": 30}]
+    ),
+}
+
+
+def post_offer(client, path: str, **changes: str):
+    token = csrf_token_from(client.get(path).get_data(as_text=True))
+    return client.post(path, data={**GOOD, **changes, "csrf_token": token})
+
+
+def test_a_manager_creates_a_draft(client, auth, partner, session, audit_actions):
+    """A valid form creates one draft of the manager's organisation, audited, and leads to it."""
+    auth.login(partner.manager)
+    response = post_offer(client, "/partner/offers/new")
+    offer = session.scalars(select(Offer)).one()
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/partner/offers/{offer.id}")
+    assert offer.state == OfferState.DRAFT and offer.organisation_id == partner.organisation.id
+    assert offer.name_ar == "طرد سريع" and offer.quota_count == 5 and offer.fields[0]["name"] == "weight_kg"
+    assert offer.conditions[0]["label"]["en"] == "CNSS registered"
+    assert audit_actions() == ["offer.create"]
+
+
+def test_an_example_fills_the_form(client, auth, partner):
+    """?example=lender fills the texts, the conditions and the fields with the lender's example."""
+    auth.login(partner.manager)
+    html = client.get("/partner/offers/new?example=lender").get_data(as_text=True)
+    assert 'value="Micro-crédit d&#39;équipement"' in html and "amount_mad" in html and "artisan.cnss_status" in html
+    assert '<option selected value="lender">' in html
+
+
+def test_an_unknown_example_leaves_the_form_empty(client, auth, partner):
+    """An example that does not exist is ignored: the form is empty, not an error."""
+    auth.login(partner.manager)
+    response = client.get("/partner/offers/new?example=bank-robber")
+    assert response.status_code == 200 and "amount_mad" not in response.get_data(as_text=True)
+
+
+BAD_OFFERS = [
+    ({"conditions": "[{"}, "conditions", "Ce n'est pas du JSON valide (ligne 1, colonne 3)."),
+    ({"fields": "{'name': 1}"}, "fields", "Ce n'est pas du JSON valide"),
+    ({"conditions": '{"label": {}}'}, "conditions", "a rule is a list of conditions"),
+    (
+        {"conditions": '[{"label": {"fr": "a", "ar": "b", "en": "c"}, "logic": {"==": [{"var": "x.salary"}, 1]}}]'},
+        "conditions",
+        "unknown variable",
+    ),
+    ({"conditions": '[{"label": {"fr": "a"}, "logic": true}]'}, "conditions", "condition 1, label"),
+    ({"fields": '[{"name": "Weight", "type": "number"}]'}, "fields", "Champs d'utilisation : field 1"),
+    ({"fields": '[{"name": "w", "type": "colour", "label": {}}]'}, "fields", "type must be one of"),
+    ({"name_fr": ""}, "name_fr", ""),
+    ({"benefit_ar": "   "}, "benefit_ar", ""),
+    ({"name_en": "x" * 121}, "name_en", ""),
+    ({"valid_from": "tomorrow"}, "valid_from", ""),
+    ({"valid_from": ""}, "valid_from", ""),
+    (
+        {"valid_until": (TODAY - timedelta(days=1)).isoformat()},
+        "valid_until",
+        "Offre : valid_until : the end of the window is before its start",
+    ),
+    ({"quota_period": ""}, "quota_count", "Offre : quota"),
+    ({"quota_count": "0"}, "quota_count", "from 1 to 10000"),
+    ({"quota_count": "many"}, "quota_count", ""),
+    ({"quota_period": "week"}, "quota_period", ""),
+]
+
+
+@pytest.mark.parametrize("changes,field,message", BAD_OFFERS)
+def test_a_refused_offer_shows_the_problem_on_its_field(
+    client, auth, partner, session, audit_actions, changes, field, message
+):
+    """A bad value gets 422 with the (translated) problem under its field, and nothing is written."""
+    auth.login(partner.manager)
+    response = post_offer(client, "/partner/offers/new", **changes)
+    errors = field_errors(response.get_data(as_text=True), field)
+    assert response.status_code == 422
+    assert errors and message in " ".join(errors)
+    assert session.scalar(select(func.count()).select_from(Offer)) == 0 and audit_actions() == []
+
+
+@pytest.mark.parametrize("changes,field,message", BAD_OFFERS[:7])
+def test_a_refused_edit_writes_nothing(
+    client, auth, partner, session, make_offer, audit_actions, changes, field, message
+):
+    """Editing a draft with a bad rule or bad fields is refused the same way; the draft is unchanged."""
+    draft = make_offer(partner.organisation, state=OfferState.DRAFT)
+    before = audit_actions()
+    auth.login(partner.manager)
+    response = post_offer(client, f"/partner/offers/{draft.id}/edit", **changes)
+    assert response.status_code == 422 and field_errors(response.get_data(as_text=True), field)
+    session.expire_all()
+    assert session.get(Offer, draft.id).version == draft.version and audit_actions() == before
+
+
+AR_RULE_REFUSED = "قاعدة الأهلية هذه غير صالحة"
+
+
+def test_the_arabic_form_shows_the_arabic_message(client, auth, partner):
+    """The sentence around a rule's problem is in the reader's language."""
+    auth.login(partner.manager)
+    client.get("/partner/?lang=ar")
+    response = post_offer(client, "/partner/offers/new", conditions='{"label": {}}')
+    errors = field_errors(response.get_data(as_text=True), "conditions")
+    assert response.status_code == 422 and errors[0].startswith(AR_RULE_REFUSED)
+
+
+def test_a_manager_edits_a_draft(client, auth, partner, session, make_offer, audit_actions):
+    """The edit form shows the draft; saving rewrites it, audited as an update."""
+    draft = make_offer(partner.organisation, state=OfferState.DRAFT)
+    auth.login(partner.manager)
+    assert draft.name_fr in client.get(f"/partner/offers/{draft.id}/edit").get_data(as_text=True)
+    response = post_offer(client, f"/partner/offers/{draft.id}/edit", name_fr="Nouveau nom")
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Offer, draft.id).name_fr == "Nouveau nom"
+    assert audit_actions()[-1] == "offer.update"
+
+
+def test_editing_keeps_the_texts_when_an_example_is_chosen(client, auth, partner, make_offer):
+    """On a draft, an example replaces the conditions and fields only."""
+    draft = make_offer(partner.organisation, state=OfferState.DRAFT)
+    auth.login(partner.manager)
+    html = client.get(f"/partner/offers/{draft.id}/edit?example=market_organiser").get_data(as_text=True)
+    assert f'value="{draft.name_fr}"' in html and "card.region" in html and 'value="Stand au salon' not in html
+
+
+@pytest.mark.parametrize("state", [OfferState.SUBMITTED, OfferState.APPROVED, OfferState.RETIRED])
+def test_only_a_draft_can_be_edited(client, auth, partner, make_offer, state):
+    """The edit screen of an offer past its draft answers 409 with the reason, GET or POST."""
+    offer = make_offer(partner.organisation, state=state)
+    auth.login(partner.manager)
+    response = client.get(f"/partner/offers/{offer.id}/edit")
+    assert response.status_code == 409 and "brouillon" in response.get_data(as_text=True)
+    token = csrf_token_from(client.get("/partner/offers/new").get_data(as_text=True))
+    response = client.post(f"/partner/offers/{offer.id}/edit", data={**GOOD, "csrf_token": token})
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize("path", ["/partner/offers/{id}", "/partner/offers/{id}/edit"])
+def test_another_partners_offer_is_not_found(client, auth, make_partner, make_offer, path):
+    """A manager of partner A gets 404 for partner B's offer, as for one that does not exist."""
+    a, b = make_partner(), make_partner()
+    offer = make_offer(b.organisation, state=OfferState.DRAFT)
+    auth.login(a.manager)
+    assert client.get(path.format(id=offer.id)).status_code == 404
+
+
+@pytest.mark.parametrize("action", ["submit", "retire"])
+def test_another_partners_offer_cannot_be_changed(client, auth, make_partner, make_offer, session, action):
+    """Submitting or retiring partner B's offer answers 404 and changes nothing."""
+    a, b = make_partner(), make_partner()
+    offer = make_offer(b.organisation, state=OfferState.DRAFT)
+    auth.login(a.manager)
+    token = csrf_token_from(client.get("/partner/offers/new").get_data(as_text=True))
+    response = client.post(f"/partner/offers/{offer.id}/{action}", data={"csrf_token": token, "reason": "x"})
+    assert response.status_code == 404
+    session.expire_all()
+    assert session.get(Offer, offer.id).state == OfferState.DRAFT
+
+
+def test_submitting_and_retiring_leave_audit_events(client, auth, partner, make_offer, audit_actions, session):
+    """Each state change made in the portal writes its audit event, with the manager as actor."""
+    draft = make_offer(partner.organisation, state=OfferState.DRAFT)
+    auth.login(partner.manager)
+    token = csrf_token_from(client.get(f"/partner/offers/{draft.id}").get_data(as_text=True))
+    client.post(f"/partner/offers/{draft.id}/submit", data={"csrf_token": token})
+    client.post(f"/partner/offers/{draft.id}/retire", data={"csrf_token": token, "reason": "season over"})
+    assert audit_actions()[-2:] == ["offer.submit", "offer.retire"]
+    actors = session.scalars(select(AuditEvent.actor_user_id).where(AuditEvent.offer_id == draft.id)).all()
+    assert actors[-2:] == [partner.manager.id, partner.manager.id]
