@@ -43,9 +43,33 @@ class ReasonRequired(DomainError):
     message = N_("A reason is required: say why, in a few words.")
 
 
-def required_reason(reason: str | None) -> str:
-    """The reason, stripped; a blank or whitespace-only reason is refused."""
+# Reasons are stored in columns of 200 characters (audit trail, card and withdrawal reasons).
+MAX_REASON_LENGTH = 200
+
+
+class ReasonTooLong(DomainError):
+    code = "reason_too_long"
+    http_status = 422
+    message = N_("This text is too long: at most %(count)s characters.")
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count=count)
+
+
+def required_reason(reason: str | None, max_length: int = MAX_REASON_LENGTH) -> str:
+    """The reason, stripped; a blank or whitespace-only reason is refused, and so is one longer
+    than its column (a database would refuse it with an error, not a sentence)."""
     cleaned = (reason or "").strip()
     if not cleaned:
         raise ReasonRequired()
+    if len(cleaned) > max_length:
+        raise ReasonTooLong(max_length)
     return cleaned
+
+
+def optional_reason(reason: str | None, max_length: int = MAX_REASON_LENGTH) -> str | None:
+    """An optional reason: stripped, blank as none, never longer than its column."""
+    cleaned = (reason or "").strip()
+    if len(cleaned) > max_length:
+        raise ReasonTooLong(max_length)
+    return cleaned or None

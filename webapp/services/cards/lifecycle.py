@@ -24,7 +24,7 @@ from webapp.services.cards.tokens import (
     CardClaims,
     sign_card_token,
 )
-from webapp.services.errors import N_, DomainError, required_reason
+from webapp.services.errors import MAX_REASON_LENGTH, N_, DomainError, optional_reason, required_reason
 from webapp.services.trust import status_list
 from webapp.services.trust.signing_keys import Signer
 
@@ -331,7 +331,8 @@ def reinstate_card(session: Session, card: Card, actor: Actor, reason: str | Non
 
 
 def revoke_card(session: Session, card: Card, reason: RevocationReason, actor: Actor, note: str | None = None) -> Card:
-    note = note.strip() if note else None
+    # The note goes into the 200-character reason after "<reason>: ".
+    note = optional_reason(note, MAX_REASON_LENGTH - len(reason.value) - 2)
     detail = reason.value if not note else f"{reason.value}: {note}"
     return _transition(
         session, card, actor, "revoke", [CardStatus.ACTIVE, CardStatus.SUSPENDED], CardStatus.REVOKED, detail, reason

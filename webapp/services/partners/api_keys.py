@@ -118,7 +118,7 @@ def create_api_key(
     now: datetime | None = None,
 ) -> NewApiKey:
     """A new key for an organisation's system, audited; the caller shows `plaintext` once."""
-    label = required_reason(label)
+    label = required_reason(label, max_length=120)
     stored_scopes = parse_scopes(scopes)
     if expires_at is not None and expires_at <= (now or utcnow()):
         raise ExpiryInThePast()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Card, Offer, OfferState, OfferWithdrawal, Organisation, QuotaPeriod, utcnow
 from webapp.services.audit import Actor, record_event
-from webapp.services.errors import N_, DomainError, required_reason
+from webapp.services.errors import N_, DomainError, optional_reason, required_reason
 from webapp.services.partners.offer_fields import LANGUAGES, parse_field_specs
 from webapp.services.partners.rules import parse_rule
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
@@ -219,10 +219,8 @@ def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor
     sources, target, participle = _TRANSITIONS[action]
     if offer.state not in sources:
         raise OfferTransitionRefused(STATE_WORDS[offer.state], participle)
-    if action in REASON_REQUIRED:
-        reason = required_reason(reason)
-    elif reason is not None:
-        reason = reason.strip() or None  # optional here, but stored like a required one when given
+    # Optional for the other actions, but stored like a required one when given.
+    reason = required_reason(reason) if action in REASON_REQUIRED else optional_reason(reason)
     before = offer_snapshot(offer)
     offer.state = target
     _bump(offer)
@@ -321,7 +319,7 @@ def lift_withdrawal(session: Session, offer: Offer, card: Card, actor: Actor, re
     withdrawal = withdrawal_in_force(session, offer, card)
     if withdrawal is None:
         raise NotWithdrawn(card.number)
-    reason = reason.strip() or None if reason is not None else None
+    reason = optional_reason(reason)
     withdrawal.lifted_at = utcnow()
     _bump(offer)
     session.flush()
