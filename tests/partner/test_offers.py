@@ -94,10 +94,10 @@ BAD_OFFERS = [
     (
         {"valid_until": (TODAY - timedelta(days=1)).isoformat()},
         "valid_until",
-        "Offre : valid_until : the end of the window is before its start",
+        "Offre : valid_until : la fin de la période de validité est avant son début",
     ),
     ({"quota_period": ""}, "quota_count", "Offre : quota"),
-    ({"quota_count": "0"}, "quota_count", "from 1 to 10000"),
+    ({"quota_count": "0"}, "quota_count", "de 1 à 10 000 utilisations"),
     ({"quota_count": "many"}, "quota_count", ""),
     ({"quota_period": "week"}, "quota_period", ""),
 ]

@@ -40,9 +40,9 @@ def test_a_new_account_shows_its_password_once(client, auth, partner, session, a
     "data,field,message",
     [
         ({"email": ""}, "email", ""),
-        ({"email": "not-an-email"}, "email", "not an email address"),
+        ({"email": "not-an-email"}, "email", "ce n'est pas une adresse e-mail"),
         ({"display_name": ""}, "display_name", ""),
-        ({"display_name": "A"}, "display_name", "2 to 120 characters"),
+        ({"display_name": "A"}, "display_name", "de 2 à 120 caractères"),
         ({"display_name": "x" * 121}, "display_name", ""),
         ({"role": "admin"}, "role", ""),
         ({"role": "artisan"}, "role", ""),

@@ -33,6 +33,12 @@ MAX_QUOTA = 10_000
 # Offer ids are SQL integers: a larger number names no offer (and would overflow a query's parameter).
 MAX_OFFER_ID = 2**31 - 1
 TEXT_LIMITS = {"name": 120, "benefit": 200, "description": 2000}
+# Whole sentences, so each can be translated (the web layer translates `problem`).
+_TOO_LONG = {
+    "name": N_("at most 120 characters"),
+    "benefit": N_("at most 200 characters"),
+    "description": N_("at most 2000 characters"),
+}
 
 
 class InvalidOffer(DomainError):
@@ -41,6 +47,7 @@ class InvalidOffer(DomainError):
     code = "invalid_offer"
     http_status = 422
     message = N_("Offer: %(place)s: %(problem)s")
+    translated_params = ("problem",)
 
     def __init__(self, place: str, problem: str) -> None:
         super().__init__(place=place, problem=problem)
@@ -83,9 +90,9 @@ def _texts(raw: Mapping[str, str], what: str, required: bool) -> dict[str, str]:
         value = raw.get(language) if isinstance(raw, Mapping) else None
         text = value.strip() if isinstance(value, str) else ""
         if required and not text:
-            raise InvalidOffer(f"{what} ({language})", "required")
+            raise InvalidOffer(f"{what} ({language})", N_("required"))
         if len(text) > TEXT_LIMITS[what]:
-            raise InvalidOffer(f"{what} ({language})", f"at most {TEXT_LIMITS[what]} characters")
+            raise InvalidOffer(f"{what} ({language})", _TOO_LONG[what])
         texts[language] = text
     return texts
 
@@ -97,16 +104,16 @@ def _checked(draft: OfferDraft) -> dict[str, Any]:
         for language, text in _texts(getattr(draft, what), what, required).items():
             columns[f"{what}_{language}"] = text
     if draft.valid_until is not None and draft.valid_until < draft.valid_from:
-        raise InvalidOffer("valid_until", "the end of the window is before its start")
+        raise InvalidOffer("valid_until", N_("the end of the window is before its start"))
     if (draft.quota_count is None) != (draft.quota_period is None):
-        raise InvalidOffer("quota", "give both a number of redemptions and a period, or neither")
+        raise InvalidOffer("quota", N_("give both a number of redemptions and a period, or neither"))
     if draft.quota_count is not None:
         if isinstance(draft.quota_count, bool) or not isinstance(draft.quota_count, int):
-            raise InvalidOffer("quota", "a whole number is expected")
+            raise InvalidOffer("quota", N_("a whole number is expected"))
         if not 1 <= draft.quota_count <= MAX_QUOTA:
-            raise InvalidOffer("quota", f"from 1 to {MAX_QUOTA} redemptions")
+            raise InvalidOffer("quota", N_("from 1 to 10,000 redemptions"))
         if draft.quota_period not in {period.value for period in QuotaPeriod}:
-            raise InvalidOffer("quota", "the period is day, month or year")
+            raise InvalidOffer("quota", N_("the period is day, month or year"))
     columns |= {
         "valid_from": draft.valid_from,
         "valid_until": draft.valid_until,

@@ -28,6 +28,7 @@ class InvalidOrganisation(DomainError):
     code = "invalid_organisation"
     http_status = 422
     message = N_("Partner organisation: %(place)s: %(problem)s")
+    translated_params = ("problem",)
 
     def __init__(self, place: str, problem: str) -> None:
         super().__init__(place=place, problem=problem)
@@ -43,6 +44,7 @@ class InvalidStaffMember(DomainError):
     code = "invalid_staff_member"
     http_status = 422
     message = N_("Staff member: %(place)s: %(problem)s")
+    translated_params = ("problem",)
 
     def __init__(self, place: str, problem: str) -> None:
         super().__init__(place=place, problem=problem)
@@ -72,11 +74,11 @@ def create_organisation(session: Session, *, slug: str, name: str, kind_code: st
     """A new partner organisation, audited."""
     slug, name = slug.strip().lower(), " ".join(name.split())
     if not _SLUG.fullmatch(slug):
-        raise InvalidOrganisation("slug", "2 to 40 lower-case letters, digits and hyphens")
+        raise InvalidOrganisation("slug", N_("2 to 40 lower-case letters, digits and hyphens"))
     if not 2 <= len(name) <= 120:
-        raise InvalidOrganisation("name", "2 to 120 characters")
+        raise InvalidOrganisation("name", N_("2 to 120 characters"))
     if session.get(PartnerKind, kind_code) is None:
-        raise InvalidOrganisation("kind", "unknown partner kind")
+        raise InvalidOrganisation("kind", N_("unknown partner kind"))
     organisation = Organisation(slug=slug, name=name, kind_code=kind_code)
     try:
         # Added inside the savepoint, so a refusal takes it out of the session again (the caller
@@ -102,11 +104,11 @@ def add_staff_member(
     """A manager or counter agent of the organisation, with a temporary password, audited."""
     email, display_name = email.strip().lower(), " ".join(display_name.split())
     if role not in PARTNER_ROLES:
-        raise InvalidStaffMember("role", "a partner manager or a partner agent")
+        raise InvalidStaffMember("role", N_("a partner manager or a partner agent"))
     if not _EMAIL.fullmatch(email) or len(email) > 254:
-        raise InvalidStaffMember("email", "not an email address")
+        raise InvalidStaffMember("email", N_("not an email address"))
     if not 2 <= len(display_name) <= 120:
-        raise InvalidStaffMember("name", "2 to 120 characters")
+        raise InvalidStaffMember("name", N_("2 to 120 characters"))
     password = temporary_password()
     user = User(email=email, display_name=display_name, role=role, organisation=organisation)
     user.set_password(password)
