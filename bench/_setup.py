@@ -214,26 +214,12 @@ def create_partner_with_key(bench: BenchDatabase, slug: str = "barid-colis") -> 
     an API key for its system; returns the key's plaintext."""
     from webapp.models import Organisation
     from webapp.services.partners.api_keys import create_api_key
-    from webapp.services.partners.demo import DEMO_PARTNERS
-    from webapp.services.partners.offers import OfferDraft, change_offer_state, create_offer
+    from webapp.services.partners.demo import DEMO_PARTNERS, approve_demo_offers
 
     _slug, kind, name, _stem, offers = next(partner for partner in DEMO_PARTNERS if partner[0] == slug)
     with bench.database.session_scope() as session:
         organisation = Organisation(slug=slug, kind_code=kind, name=name)
         session.add(organisation)
         session.flush()
-        for spec in offers:
-            quota = spec["quota"]
-            draft = OfferDraft(
-                name=spec["name"],
-                benefit=spec["benefit"],
-                valid_from=date(2000, 1, 1),
-                conditions=spec["conditions"],
-                quota_count=quota[0] if quota else None,
-                quota_period=quota[1] if quota else None,
-                fields=spec["fields"],
-            )
-            offer = create_offer(session, organisation, draft, BENCH_ACTOR)
-            change_offer_state(session, offer, "submit", BENCH_ACTOR)
-            change_offer_state(session, offer, "approve", BENCH_ACTOR)
+        approve_demo_offers(session, organisation, offers, BENCH_ACTOR, valid_from=date(2000, 1, 1))
         return create_api_key(session, organisation, "bench load generator", BENCH_ACTOR).plaintext

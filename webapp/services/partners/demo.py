@@ -181,21 +181,28 @@ def seed_partners(session: Session, actor: Actor, password: str, valid_from: dat
             people.append(user)
         session.add_all(people[-2:])
         session.flush()
-        for spec in offers:
-            quota = spec["quota"]
-            draft = OfferDraft(
-                name=spec["name"],
-                benefit=spec["benefit"],
-                valid_from=valid_from,
-                conditions=spec["conditions"],
-                quota_count=quota[0] if quota else None,
-                quota_period=quota[1] if quota else None,
-                fields=spec["fields"],
-            )
-            offer = create_offer(session, organisation, draft, actor)
-            change_offer_state(session, offer, "submit", actor)
-            change_offer_state(session, offer, "approve", actor)
+        approve_demo_offers(session, organisation, offers, actor, valid_from)
     return people
+
+
+def approve_demo_offers(
+    session: Session, organisation: Organisation, offers: list[dict[str, Any]], actor: Actor, valid_from: date
+) -> None:
+    """A demo partner's offers, written as its manager would submit them and approved."""
+    for spec in offers:
+        quota = spec["quota"]
+        draft = OfferDraft(
+            name=spec["name"],
+            benefit=spec["benefit"],
+            valid_from=valid_from,
+            conditions=spec["conditions"],
+            quota_count=quota[0] if quota else None,
+            quota_period=quota[1] if quota else None,
+            fields=spec["fields"],
+        )
+        offer = create_offer(session, organisation, draft, actor)
+        change_offer_state(session, offer, "submit", actor)
+        change_offer_state(session, offer, "approve", actor)
 
 
 # One example offer per partner kind (each demo partner's first offer), keyed by kind code: what a
