@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
@@ -17,13 +16,12 @@ from webapp.db import get_database, get_session
 from webapp.extensions import csrf, hot_path_limit, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
-from webapp.models import Card, Organisation, utcnow
+from webapp.models import Organisation, utcnow
 from webapp.services.audit import Actor
-from webapp.services.cards.lifecycle import state_of
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.cards.tokens import TokenRejected
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
-from webapp.services.partners.eligibility import OfferStanding, offers_for_card
+from webapp.services.partners.eligibility import OfferStanding, card_standing, offers_for_card
 from webapp.services.partners.redemptions import (
     Recorder,
     RedemptionRequest,
@@ -216,13 +214,10 @@ def eligibility() -> Response:
     if canonical is None:
         return _refusal("bad_card_number", _("Give a card number: ?card= followed by the 10 characters on the card."))
     now = utcnow()
-    card = get_session().scalar(select(Card).where(Card.number == canonical))
-    state = state_of(card.status, card.expires_at, now) if card is not None else "unknown"
-    valid = state == "active"
-    standings = offers_for_card(get_session(), current_user.organisation_id, canonical if valid else None, now)
+    standing = card_standing(get_session(), current_user.organisation_id, canonical, now)
     response = jsonify(
-        card={"number": canonical, "valid": valid, "state": state},
-        offers=[offer_json(standing) for standing in standings],
+        card={"number": canonical, "valid": standing.state == "active", "state": standing.state},
+        offers=[offer_json(offer) for offer in standing.offers],
         checked_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
     )
     response.headers["Cache-Control"] = "no-store"

@@ -8,11 +8,9 @@ from flask import render_template, request
 from flask_login import current_user
 
 from webapp.db import get_session
-from webapp.models import utcnow
 from webapp.partner.views import blueprint
-from webapp.services.cards.lifecycle import CardNotFound, card_state, get_card
 from webapp.services.cards.numbers import normalize_card_number
-from webapp.services.partners.eligibility import offers_for_card
+from webapp.services.partners.eligibility import card_standing
 from webapp.services.verification import Verdict
 from webapp.verdicts import VERDICT_TEXTS
 
@@ -23,24 +21,20 @@ def check_card() -> tuple[str, int]:
     context: dict[str, object] = {"typed": typed}
     status = 200
     if typed:
-        if normalize_card_number(typed) is None:
+        number = normalize_card_number(typed)
+        standing = card_standing(get_session(), current_user.organisation_id, number) if number else None
+        if standing is None:
             context["problem"] = "format"
             status = 422
+        elif standing.card is None:
+            context["problem"] = "unknown"
+            status = 404
         else:
-            try:
-                card = get_card(get_session(), typed)
-            except CardNotFound:
-                context["problem"] = "unknown"
-                status = 404
-            else:
-                now = utcnow()
-                state = card_state(card, now)
-                valid_number = card.number if state == "active" else None
-                verdict = Verdict.VALID if state == "active" else Verdict(state)
-                context |= {
-                    "card": card,
-                    "verdict": verdict.value,
-                    "verdict_text": VERDICT_TEXTS[verdict],
-                    "standings": offers_for_card(get_session(), current_user.organisation_id, valid_number, now),
-                }
+            verdict = Verdict.VALID if standing.state == "active" else Verdict(standing.state)
+            context |= {
+                "card": standing.card,
+                "verdict": verdict.value,
+                "verdict_text": VERDICT_TEXTS[verdict],
+                "standings": standing.offers,
+            }
     return render_template("partner/check.html", **context), status

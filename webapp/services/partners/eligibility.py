@@ -343,3 +343,22 @@ def offers_for_card(
             remaining = max(0, offer.quota_count - used)
         standings.append(OfferStanding(offer, _standing(offer, facts, withdrawn.get(offer.id), now), remaining))
     return standings
+
+
+@dataclass(frozen=True)
+class CardStanding:
+    """A card looked up by number for a partner: what a verifier would answer about it now
+    ("unknown" when no card has the number) and the partner's offers for it."""
+
+    card: Card | None
+    state: str
+    offers: list[OfferStanding]
+
+
+def card_standing(session: Session, organisation_id: int, number: str, now: datetime | None = None) -> CardStanding:
+    """The eligibility API's and the portal's card check (`number` canonical, see normalize_card_number)."""
+    now = now or utcnow()
+    card = session.scalar(select(Card).where(Card.number == number))
+    state = state_of(card.status, card.expires_at, now) if card is not None else "unknown"
+    offers = offers_for_card(session, organisation_id, number if state == "active" else None, now)
+    return CardStanding(card, state, offers)
