@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Date, Enum, ForeignKey, Integer, LargeBinary, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Column, Connection, Date, Enum, ForeignKey, Integer, LargeBinary, String, Table, Text, event
+from sqlalchemy import inspect as inspect_object
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from webapp.models import search_index
 from webapp.models.base import Base, UTCDateTime, utcnow
 from webapp.models.reference import Region, SupportProgramme, Trade
+from webapp.models.search_keys import NAME_FIELDS, search_columns
 
 
 class Gender(enum.StrEnum):
@@ -76,6 +80,11 @@ class Artisan(Base):
     activity_start_year: Mapped[int] = mapped_column(Integer)
     photo_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Derived from the names and the phone (webapp/models/search_keys.py) and kept in step by the
+    # mapper events below; writers that bypass the ORM (bulk inserts) add search_columns(row) to
+    # their rows or call webapp.services.register.search.reindex_artisans afterwards.
+    search_keys: Mapped[str | None] = mapped_column(Text, deferred=True)
+    phone_key: Mapped[str | None] = mapped_column(String(15), index=True)
 
     region: Mapped[Region] = relationship()
     trade: Mapped[Trade] = relationship()
@@ -88,3 +97,27 @@ class Artisan(Base):
     @property
     def name_ar(self) -> str:
         return f"{self.first_name_ar} {self.last_name_ar}"
+
+
+# The full-text index over search_keys: an FTS5 table on SQLite, a GIN index on PostgreSQL.
+search_index.attach(Artisan.__table__)
+_SEARCHED_FIELDS = (*NAME_FIELDS, "phone")
+
+
+@event.listens_for(Artisan, "before_insert")
+def _key_new_artisan(_mapper: Mapper[Artisan], _connection: Connection, artisan: Artisan) -> None:
+    _set_search_columns(artisan)
+
+
+@event.listens_for(Artisan, "before_update")
+def _rekey_changed_artisan(_mapper: Mapper[Artisan], _connection: Connection, artisan: Artisan) -> None:
+    # Only when a searched field changed: rewriting the keys costs an index update.
+    state = inspect_object(artisan)
+    if any(state.attrs[name].history.has_changes() for name in _SEARCHED_FIELDS):
+        _set_search_columns(artisan)
+
+
+def _set_search_columns(artisan: Artisan) -> None:
+    values: dict[str, Any] = {name: getattr(artisan, name) for name in _SEARCHED_FIELDS}
+    for name, value in search_columns(values).items():
+        setattr(artisan, name, value)

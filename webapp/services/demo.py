@@ -31,6 +31,7 @@ from webapp.services.cards.rollout import issue_cards_in_bulk
 from webapp.services.cards.tokens import qr_text
 from webapp.services.partners.demo import seed_partners
 from webapp.services.register.reference_data import REGIONS, SUPPORT_PROGRAMMES, TRADES
+from webapp.services.register.search import reindex_artisans
 from webapp.services.trust.signing_keys import Signer
 
 DEMO_PASSWORD = "demo-artisan-2026"
@@ -172,6 +173,9 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
         artisans.append(artisan)
     session.add_all(artisans)
     session.flush()
+    # Searchable at once: the ORM keyed them on insert, and this writes any key still missing (none,
+    # unless the seed moves to bulk inserts; then it is what keeps the demo register searchable).
+    reindex_artisans(session, [artisan.id for artisan in artisans])
     issued = issue_cards_in_bulk(
         session, artisans[:3] + artisans[4:], signer, DEMO_ACTOR, validity_years=validity_years
     )
