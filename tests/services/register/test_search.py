@@ -12,6 +12,7 @@ from tests.conftest import TEST_ACTOR
 from webapp.models import Artisan, CnssStatus, Gender, RevocationReason, SupportProgramme, utcnow
 from webapp.models.search_keys import search_columns
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.numbers import check_character
 from webapp.services.register.search import (
     ArtisanQuery,
     InvalidCursor,
@@ -158,6 +159,15 @@ def test_any_card_number_finds_its_holder_even_a_replaced_one(session, make_card
     assert find(typed) == [old.artisan_id]
     assert find(old.number) == [old.artisan_id]
     assert find("ZZZZZZZZZZ") == []  # not a number with a right check character
+
+
+def test_a_card_number_without_digits_finds_its_holder_first(session, make_card, find):
+    """A card number made only of letters is read as a card number (its holder first), not only as a name."""
+    payload = next(p for p in ("YBHEHXKGW", "ABCDEFGHJ", "KMNPQRSTV", "WXYZABCDE") if check_character(p).isalpha())
+    card = make_card()
+    card.number = payload + check_character(payload)
+    session.commit()
+    assert find(card.number.lower()) == [card.artisan_id]
 
 
 def test_filters_narrow_the_list(session, make_artisan, find):

@@ -6,6 +6,8 @@ What the box matches
   as a CIN, an RNA number (both case-insensitive), a card number (Crockford look-alikes accepted,
   check character verified; a replaced or revoked card still finds its holder) and a phone number
   in any form (0612345678, +212 6 12 34 56 78, 00212...). Each is an equality on an indexed column.
+  (One card number in 40 has no digit: a word that is a valid card number finds its holder first,
+  before any names it might match.)
 - Other text is names. Each word is folded into keys by webapp/models/search_keys.py, the one
   folding used when a row is indexed and when a query is read (its docstring lists the rules):
   case and accents (Lahçen = lahcen, Hélène), Arabic tashkeel and tatweel, alef forms أ إ آ ا,
@@ -83,7 +85,7 @@ CARD_STATES = ("active", "suspended", "revoked", "expired", "none")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_TEXT_LENGTH = 200
-_TIERS = 2  # spelling, then sound
+_NAME_TIERS = 2  # spelling, then sound
 _REINDEX_BATCH = 5_000
 _PHONE_LIKE = re.compile(r"\+?[\d\s().-]{6,}")
 _CURSOR = re.compile(r"1\.(?P<tier>[0-9])\.(?P<last_id>[0-9]{1,18})\.(?P<fingerprint>[A-Za-z0-9_-]{12})")
@@ -169,6 +171,8 @@ def search_artisans(
     tier, last_id = _read_cursor(after, fingerprint) if after is not None else (0, None)
     statement = _filtered(select(*_ROW_COLUMNS), scope, query, now)
     matchers = _matchers(session, query.text.strip()[:MAX_TEXT_LENGTH])
+    if tier >= len(matchers):
+        raise InvalidCursor()
     rows: list[ArtisanRow] = []
     next_cursor = None
     for index in range(tier, len(matchers)):
@@ -325,7 +329,11 @@ def _matchers(session: Session, text: str) -> list[_Matcher]:
     words = tuple(query_words(text))
     if not words:
         return [None]
-    return [_Names(words, tier) for tier in range(_TIERS)]
+    names: list[_Matcher] = [_Names(words, tier) for tier in range(_NAME_TIERS)]
+    # One card number in 40 has no digit (YBHEHXKGWQ): its holder comes first, then any names.
+    number = normalize_card_number(text)
+    holders = _card_holders(session, {number}) if number else frozenset()
+    return [_Identifiers(holders), *names] if holders else names
 
 
 def _identified(session: Session, text: str) -> frozenset[int]:
@@ -342,9 +350,14 @@ def _identified(session: Session, text: str) -> frozenset[int]:
     ids.update(session.scalars(select(Artisan.id).where(Artisan.rna_number.in_(upper))))
     if phones - {None}:
         ids.update(session.scalars(select(Artisan.id).where(Artisan.phone_key.in_(phones - {None}))))
-    if numbers - {None}:
-        ids.update(session.scalars(select(Card.artisan_id).where(Card.number.in_(numbers - {None}))))
-    return frozenset(ids)
+    return frozenset(ids | _card_holders(session, {number for number in numbers if number}))
+
+
+def _card_holders(session: Session, numbers: set[str]) -> frozenset[int]:
+    """Ids of the artisans who hold or held a card of these numbers."""
+    if not numbers:
+        return frozenset()
+    return frozenset(session.scalars(select(Card.artisan_id).where(Card.number.in_(sorted(numbers)))))
 
 
 _fts = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
@@ -439,6 +452,6 @@ def _read_cursor(cursor: str, fingerprint: str) -> tuple[int, int | None]:
     except (ValueError, binascii.Error) as error:  # UnicodeDecodeError is a ValueError
         raise InvalidCursor() from error
     parts = _CURSOR.fullmatch(payload)
-    if parts is None or parts["fingerprint"] != fingerprint or int(parts["tier"]) >= _TIERS:
+    if parts is None or parts["fingerprint"] != fingerprint:
         raise InvalidCursor()
     return int(parts["tier"]), int(parts["last_id"]) or None
