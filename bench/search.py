@@ -47,7 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from bench._setup import (
     NATIONAL_ARTISANS,
@@ -56,7 +56,7 @@ from bench._setup import (
     register_artisans,
     workspace,
 )
-from webapp.models import Artisan, Card, utcnow
+from webapp.models import Artisan, Card, artisan_programme, utcnow
 from webapp.services.register.reference_data import REGIONS, TRADES
 from webapp.services.register.search import ArtisanQuery, search_artisans
 from webapp.services.scope import NATIONAL, Scope
@@ -135,36 +135,34 @@ def build(directory: Path, artisans: int, database_url: str | None, drop_existin
     )
     started = time.perf_counter()
     register_artisans(bench, without_card, seed=77, first_serial=artisans - without_card)
-    now = utcnow()
+    rng, now = random.Random(5017), utcnow()
     with bench.engine.begin() as connection:
-        connection.execute(
-            text("UPDATE card SET status = 'suspended', status_reason = 'bench' WHERE id % 100 = 7"),
-        )
-        connection.execute(
-            text(
-                "UPDATE card SET status = 'revoked', revocation_reason = 'lost', status_reason = 'lost' "
-                "WHERE id % 67 = 5 AND status = 'active'"
-            )
-        )
-        connection.execute(
-            text(
-                "UPDATE card SET issued_at = :issued, expires_at = :expired WHERE id % 101 = 11 AND status = 'active'"
-            ),
-            {"issued": now - timedelta(days=6 * 366), "expired": now - timedelta(days=30)},
-        )
-        programmes = [
-            ("WOMEN", "gender = 'female' AND id % 2 = 0"),
-            ("EXCELLENCE", "trade_code IN ('TAP', 'POT') AND id % 3 = 0"),
-            ("EXPORT", "id % 33 = 1"),
+        card_ids = connection.scalars(select(Card.id)).all()
+        # 1% suspended, 1.5% revoked, 1% expired, drawn at random (not by id, which follows the region).
+        count = len(card_ids)
+        changed = rng.sample(card_ids, count * 35 // 1000)
+        first_revoked, first_expired = count // 100, count // 100 + count * 15 // 1000
+        suspended, revoked = changed[:first_revoked], changed[first_revoked:first_expired]
+        expired = changed[first_expired:]
+        cards = Card.__table__
+        states = [
+            (suspended, {"status": "suspended", "status_reason": "bench"}),
+            (revoked, {"status": "revoked", "revocation_reason": "lost", "status_reason": "lost"}),
+            (expired, {"issued_at": now - timedelta(days=6 * 366), "expires_at": now - timedelta(days=30)}),
         ]
-        for code, where in programmes:
-            connection.execute(
-                text(
-                    "INSERT INTO artisan_programme (artisan_id, programme_code) "
-                    f"SELECT id, :code FROM artisan WHERE {where}"
-                ),
-                {"code": code},
-            )
+        for ids, values in states:
+            statement = update(cards).where(cards.c.id == bindparam("card_id")).values(**values)
+            connection.execute(statement, [{"card_id": card_id} for card_id in ids])
+        women = connection.scalars(select(Artisan.id).where(Artisan.gender == "female")).all()
+        crafts = connection.scalars(select(Artisan.id).where(Artisan.trade_code.in_(["TAP", "POT"]))).all()
+        everyone = connection.scalars(select(Artisan.id)).all()
+        members = [
+            ("WOMEN", rng.sample(women, len(women) // 2)),
+            ("EXCELLENCE", rng.sample(crafts, len(crafts) // 3)),
+            ("EXPORT", rng.sample(everyone, len(everyone) * 3 // 100)),
+        ]
+        for code, ids in members:
+            connection.execute(insert(artisan_programme), [{"artisan_id": i, "programme_code": code} for i in ids])
         if connection.dialect.name == "postgresql":
             connection.execute(text("ANALYZE"))
     elapsed = time.perf_counter() - started

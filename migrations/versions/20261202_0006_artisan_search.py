@@ -3,6 +3,8 @@
 - artisan.search_keys: the folded keys of the four name fields (webapp/models/search_keys.py),
   filled here for every existing artisan; artisan.phone_key: the national number of the phone,
   indexed, so a phone typed in any form is found by equality.
+- card (status, expires_at) indexed: the search's filters on suspended, revoked and expired cards
+  start from those cards.
 - The full-text index over search_keys (webapp/models/search_index.py): on SQLite an FTS5 table
   with external content and three triggers that keep it in step, built from the filled column;
   on PostgreSQL a GIN index over the keys as a tsvector.
@@ -53,6 +55,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('search_keys', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('phone_key', sa.String(length=15), nullable=True))
         batch_op.create_index(batch_op.f('ix_artisan_phone_key'), ['phone_key'], unique=False)
+    with op.batch_alter_table('card', schema=None) as batch_op:
+        batch_op.create_index('ix_card_status_expires_at', ['status', 'expires_at'], unique=False)
 
     connection = op.get_bind()
     artisan = sa.table('artisan', sa.column('id', sa.Integer), *(sa.column(name) for name in NAME_COLUMNS),
@@ -93,6 +97,8 @@ def downgrade() -> None:
         op.execute('DROP TABLE IF EXISTS artisan_search')
     else:
         op.execute('DROP INDEX IF EXISTS ix_artisan_search_keys')
+    with op.batch_alter_table('card', schema=None) as batch_op:
+        batch_op.drop_index('ix_card_status_expires_at')
     with op.batch_alter_table('artisan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_artisan_phone_key'))
         batch_op.drop_column('phone_key')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.artisan import Artisan, enum_column
@@ -34,6 +34,9 @@ class Card(Base):
     __table_args__ = (
         # One card in force (active or suspended) per artisan, enforced by the database.
         partial_unique_index("uq_card_artisan_in_force", "artisan_id", "status != 'revoked'"),
+        # The register search's card-status filters start from the few suspended, revoked or
+        # expired cards (webapp/services/register/search.py) instead of reading a region whole.
+        Index("ix_card_status_expires_at", "status", "expires_at"),
         CheckConstraint("status_index >= 0", name="status_index_non_negative"),
         CheckConstraint("expires_at > issued_at", name="expires_after_issue"),
         # A revoked card always says why, and only a revoked card has a revocation reason.

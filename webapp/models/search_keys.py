@@ -169,20 +169,23 @@ def _without_articles(words: list[str]) -> list[str]:
 
 def name_keys(*names: str | None) -> list[str]:
     """Every key of these name fields (spelling and sound, words and compounds), sorted, no repeats."""
+    return sorted(set().union(*(_field_keys(name) for name in names if name)))
+
+
+@lru_cache(maxsize=100_000)
+def _field_keys(name: str) -> frozenset[str]:
+    """The keys of one name field (cached: a register repeats its names, Mohamed most of all)."""
     keys: set[str] = set()
-    for name in names:
-        if not name:
-            continue
-        latin = _without_articles(latin_words(name))
-        arabic = arabic_words(name)
-        for words, parts_of, sound in ((latin, _latin_parts, latin_sound), (arabic, _arabic_parts, arabic_sound)):
-            if len(words) > 1:
-                words = [*words, "".join(words)]
-            for word in words:
-                for part in parts_of(word):
-                    keys.add(part)
-                    keys.add(SOUND_MARK + sound(part))
-    return sorted(keys)
+    latin = _without_articles(latin_words(name))
+    arabic = arabic_words(name)
+    for words, parts_of, sound in ((latin, _latin_parts, latin_sound), (arabic, _arabic_parts, arabic_sound)):
+        if len(words) > 1:
+            words = [*words, "".join(words)]
+        for word in words:
+            for part in parts_of(word):
+                keys.add(part)
+                keys.add(SOUND_MARK + sound(part))
+    return frozenset(keys)
 
 
 def search_keys_text(*names: str | None) -> str:

@@ -237,6 +237,7 @@ def _batches(session: Session, columns: Select[Any], ids: Sequence[int] | None) 
 # --- filters ------------------------------------------------------------------------------------
 
 _card_of_artisan = aliased(Card, name="card_of_artisan")
+_any_card = aliased(Card, name="any_card")
 _LATEST_CARD_ID = (
     select(func.max(_card_of_artisan.id))
     .where(_card_of_artisan.artisan_id == Artisan.id)
@@ -291,14 +292,19 @@ def _filtered(statement: Select[Any], scope: Scope, query: ArtisanQuery, now: da
 
 
 def _card_state_is(state: str, now: datetime) -> ColumnElement[bool]:
-    """A condition on the latest card (joined as Card), as state_of reads it."""
+    """A condition on the latest card (joined as Card), as state_of reads it; for the rarer states,
+    with the holders of such a card as a set to start from (ix_card_status_expires_at), so that a
+    region with no suspended card is not read whole to find it out."""
     if state == "none":
         return Card.id.is_(None)
     if state == "active":
         return (Card.status == CardStatus.ACTIVE) & (Card.expires_at > now)
     if state == "expired":
-        return (Card.status == CardStatus.ACTIVE) & (Card.expires_at <= now)
-    return Card.status == CardStatus(state)
+        latest = (Card.status == CardStatus.ACTIVE) & (Card.expires_at <= now)
+        some = (_any_card.status == CardStatus.ACTIVE) & (_any_card.expires_at <= now)
+    else:
+        latest, some = Card.status == CardStatus(state), _any_card.status == CardStatus(state)
+    return latest & Artisan.id.in_(select(_any_card.artisan_id).where(some))
 
 
 # --- text ---------------------------------------------------------------------------------------
