@@ -6,7 +6,7 @@ Not a benchmark itself. bench/issue_all.py and bench/verify_load.py build their 
 - the schema comes from the Alembic migrations (webapp.migrations.upgrade_database), then the
   reference data and the status-list row (webapp.services.register.reference_data.prepare_reference_data);
 - one ES256 key is generated (webapp.services.trust.signing_keys.generate_key) and becomes the signer;
-- artisans are registered with SQLAlchemy Core executemany of plain dicts (realistic names from
+- artisans are registered with webapp.services.bulk.bulk_insert of plain dicts (realistic names from
   webapp/services/demo.py, the 12 regions round-robin, trades from reference_data.TRADES), with
   their search keys (webapp.models.search_keys.search_columns, what the ORM would write);
 - cards are issued with webapp.services.cards.rollout.issue_cards_to_all (what `cards issue-all` runs).
@@ -28,13 +28,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, inspect, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 
 from webapp.db import Database
 from webapp.migrations import upgrade_database
 from webapp.models import Artisan, Base, Card, CnssStatus, Gender, LegalStatus
 from webapp.models.search_keys import search_columns
 from webapp.services.audit import Actor
+from webapp.services.bulk import bulk_insert
 from webapp.services.cards.rollout import issue_cards_to_all
 from webapp.services.cards.tokens import qr_text
 from webapp.services.demo import (
@@ -152,15 +153,17 @@ def _artisan_rows(rng: random.Random, start: int, stop: int, last_serial: int, n
 
 
 def register_artisans(bench: BenchDatabase, count: int, seed: int = 50_17, *, first_serial: int = 0) -> None:
-    """Register `count` artisans in one transaction (Core insert executemany of plain dicts);
+    """Register `count` artisans in one transaction (webapp.services.bulk.bulk_insert of plain dicts);
     `first_serial` numbers them after those of an earlier call (RNA numbers and CINs are unique)."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     stop_serial = first_serial + count
-    with bench.engine.begin() as connection:
+    with bench.database.session_scope() as session:
         for start in range(first_serial, stop_serial, REGISTER_BATCH):
             stop = min(start + REGISTER_BATCH, stop_serial)
-            connection.execute(insert(Artisan), _artisan_rows(rng, start, stop, stop_serial - 1, now))
+            rows = _artisan_rows(rng, start, stop, stop_serial - 1, now)
+            # Many rows per statement: the search index's trigger costs a flush per statement.
+            bulk_insert(session, Artisan.__table__, rows, rows_per_statement=1_000)
 
 
 def issue_cards(bench: BenchDatabase, chunk_size: int, progress: Callable[[int, float], None] | None = None) -> int:

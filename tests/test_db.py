@@ -24,6 +24,16 @@ def test_bulk_insert_round_trips_typed_values(session):
     assert all(e.occurred_at.tzinfo is not None and e.reason is None for e in events)
 
 
+def test_bulk_insert_several_rows_per_statement_keeps_every_row_in_order(session):
+    """Rows sent several to a statement (the last statement shorter) are all stored, in order, typed."""
+    when = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
+    rows = [{"occurred_at": when, "actor": f"test:{i}", "action": "card.issue", "after": {"n": i}} for i in range(7)]
+    bulk_insert(session, AuditEvent.__table__, rows, rows_per_statement=3)
+    session.commit()
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.actor, e.after, e.occurred_at) for e in events] == [(f"test:{i}", {"n": i}, when) for i in range(7)]
+
+
 def test_bulk_insert_of_nothing_does_nothing(session):
     """An empty list inserts no row and does not fail."""
     bulk_insert(session, AuditEvent.__table__, [])

@@ -156,7 +156,9 @@ def test_0006_indexes_existing_artisans_and_keeps_new_ones_in_step(empty_databas
     with engine.begin() as connection:
         keys = connection.execute(text("SELECT search_keys, phone_key FROM artisan")).one()
         connection.execute(text("UPDATE artisan SET search_keys = '0ysf youssef', phone_key = NULL WHERE id = 1"))
-        connection.execute(insert_artisan, {"id": 2, "rna": "R2", "cin": "X2", "first": "Brahim", "first_ar": "ابراهيم"})
+        connection.execute(
+            insert_artisan, {"id": 2, "rna": "R2", "cin": "X2", "first": "Brahim", "first_ar": "ابراهيم"}
+        )
         connection.execute(text("UPDATE artisan SET search_keys = '0brhm brahim' WHERE id = 2"))
     with Session(engine) as session:
         found = {

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 from tests.conftest import TEST_ACTOR
 from webapp.models import Artisan, CnssStatus, Gender, RevocationReason, SupportProgramme, utcnow
 from webapp.models.search_keys import search_columns
+from webapp.services.bulk import bulk_insert
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.numbers import check_character
 from webapp.services.register.search import (
@@ -260,12 +261,15 @@ def test_pages_cover_every_match_exactly_once(session, make_artisan, find, limit
 
 
 def test_a_page_says_when_it_is_the_last(session, make_artisan):
-    """No next cursor on a page that ends the list, even when it is exactly full."""
+    """No next cursor on a page that ends the list, even when it is exactly full; an empty cursor
+    (an empty form field) is the first page."""
     for _ in range(3):
         make_artisan()
     session.commit()
     assert search_artisans(session, NATIONAL, ArtisanQuery(), limit=3).next_cursor is None
-    assert search_artisans(session, NATIONAL, ArtisanQuery(), limit=2).next_cursor is not None
+    first = search_artisans(session, NATIONAL, ArtisanQuery(), limit=2)
+    assert first.next_cursor is not None
+    assert search_artisans(session, NATIONAL, ArtisanQuery(), after="", limit=2) == first
 
 
 def _encoded(payload: str) -> str:
@@ -361,7 +365,7 @@ def test_reindex_keys_rows_written_around_the_orm(session, make_artisan, find):
 
 
 def test_bulk_inserts_can_carry_their_keys(session, find):
-    """search_columns(row) added to a Core insert's values makes the row searchable at once."""
+    """search_columns(row) added to bulk-inserted rows, several to a statement, makes them searchable at once."""
     values = {
         "rna_number": "RNA-C-1",
         "cin": "CC1",
@@ -380,9 +384,10 @@ def test_bulk_inserts_can_carry_their_keys(session, find):
         "activity_start_year": 2010,
         "registered_at": utcnow(),
     }
-    session.execute(insert(Artisan), [{**values, **search_columns(values)}])
+    rows = [{**values, "rna_number": f"RNA-C-{i}", "cin": f"CC{i}"} for i in range(3)]
+    bulk_insert(session, Artisan.__table__, [{**row, **search_columns(row)} for row in rows], rows_per_statement=2)
     session.commit()
-    assert len(find("Fatima Berrada")) == 1 and find("فاطمه") == find("Fatima")
+    assert len(find("Fatima Berrada")) == 3 and find("فاطمه") == find("Fatima")
 
 
 def test_demo_seed_artisans_are_searchable(session, signer, find):

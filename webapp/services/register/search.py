@@ -163,12 +163,13 @@ def search_artisans(
     now: datetime | None = None,
 ) -> ArtisanPage:
     """One page of the artisans matching `query` within `scope`, best tier first, newest first;
-    `after` is the previous page's next_cursor. `limit` is brought within 1..MAX_PAGE_SIZE."""
+    `after` is the previous page's next_cursor (None or "" for the first page); `limit` is brought
+    within 1..MAX_PAGE_SIZE."""
     _check_filters(query)
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     now = now or utcnow()
     fingerprint = _fingerprint(query)
-    tier, last_id = _read_cursor(after, fingerprint) if after is not None else (0, None)
+    tier, last_id = _read_cursor(after, fingerprint) if after else (0, None)
     statement = _filtered(select(*_ROW_COLUMNS), scope, query, now)
     matchers = _matchers(session, query.text.strip()[:MAX_TEXT_LENGTH])
     if tier >= len(matchers):
