@@ -31,6 +31,9 @@ Run (from the project root):
   .venv/bin/python bench/search.py --artisans 100000         # quicker
   .venv/bin/python bench/search.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/bench --drop-existing
   .venv/bin/python bench/search.py --postgres URL --skip-sqlite
+  .venv/bin/python bench/search.py --sqlite-file /tmp/register.sqlite3   # keep the database...
+  .venv/bin/python bench/search.py --sqlite-file /tmp/register.sqlite3 --reuse   # ...and search it again
+  .venv/bin/python bench/search.py --postgres URL --skip-sqlite --reuse          # PostgreSQL as last built
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from bench._setup import (
     register_artisans,
     workspace,
 )
+from webapp.db import Database
 from webapp.models import Artisan, Card, artisan_programme, utcnow
 from webapp.services.register.reference_data import REGIONS, TRADES
 from webapp.services.register.search import ArtisanQuery, search_artisans
@@ -118,12 +122,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database (empty)")
     parser.add_argument("--drop-existing", action="store_true", help="drop the tables of --postgres first")
     parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL")
+    parser.add_argument("--sqlite-file", type=Path, help="build the SQLite database in this file, and keep it")
+    parser.add_argument(
+        "--reuse", action="store_true", help="search the databases an earlier run built (--sqlite-file, --postgres)"
+    )
     parser.add_argument("--seed", type=int, default=9, help="seed of the sampled searches")
     args = parser.parse_args()
     if args.artisans < 1_000:
         parser.error("--artisans must be at least 1000")
     if args.skip_sqlite and not args.postgres:
         parser.error("--skip-sqlite needs --postgres")
+    if args.reuse and not (args.postgres or args.sqlite_file):
+        parser.error("--reuse needs --sqlite-file or --postgres")
     return args
 
 
@@ -200,10 +210,10 @@ class Sampled:
         return f"{self.first_name_latin} {self.last_name_latin}"
 
 
-def plan(bench: BenchDatabase, seed: int) -> list[Search]:
+def plan(database: Database, seed: int) -> list[Search]:
     """The searches, drawn from artisans sampled at random, in a shuffled order."""
     rng = random.Random(seed)
-    with bench.engine.connect() as connection:
+    with database.engine.connect() as connection:
         top = connection.scalar(select(func.max(Artisan.id))) or 0
         ids = rng.sample(range(1, top + 1), 400)
         columns = [Artisan.__table__.c[name] for name in Sampled.__dataclass_fields__]
@@ -274,12 +284,12 @@ def plan(bench: BenchDatabase, seed: int) -> list[Search]:
     return searches
 
 
-def run_search(bench: BenchDatabase, search: Search) -> tuple[float, int]:
+def run_search(database: Database, search: Search) -> tuple[float, int]:
     """Seconds of the search's last page, and how many rows it showed."""
     cursor = None
     for page_number in range(1, search.pages + 1):
         started = time.perf_counter()
-        with bench.database.session_scope() as session:
+        with database.session_scope() as session:
             page = search_artisans(session, search.scope, search.query, after=cursor)
         elapsed = time.perf_counter() - started
         if page.next_cursor is None or page_number == search.pages:
@@ -316,21 +326,32 @@ def report(label: str, timings: dict[str, list[float]], shown: dict[str, list[in
 
 
 def bench_one(label: str, directory: Path, args: argparse.Namespace, database_url: str | None) -> None:
-    print(f"== {label}: {args.artisans:,} artisans")
-    bench = build(directory, args.artisans, database_url, args.drop_existing)
+    print(f"== {label}")
+    if args.reuse:
+        database = Database(database_url or f"sqlite:///{args.sqlite_file}")
+    else:
+        print(f"setup: {args.artisans:,} artisans")
+        drop_existing = args.drop_existing or (database_url is None and args.sqlite_file is not None)
+        database = build(directory, args.artisans, database_url or _sqlite_url(args), drop_existing).database
     try:
-        searches = plan(bench, args.seed)
+        with database.engine.connect() as connection:
+            print(f"register: {connection.scalar(select(func.count()).select_from(Artisan)):,} artisans")
+        searches = plan(database, args.seed)
         for search in searches[:WARM_UP]:
-            run_search(bench, search)
+            run_search(database, search)
         timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
         shown: dict[str, list[int]] = {kind: [] for kind in KINDS}
         for search in searches:
-            elapsed, rows = run_search(bench, search)
+            elapsed, rows = run_search(database, search)
             timings[search.kind].append(elapsed)
             shown[search.kind].append(rows)
         report(label, timings, shown)
     finally:
-        bench.engine.dispose()
+        database.engine.dispose()
+
+
+def _sqlite_url(args: argparse.Namespace) -> str | None:
+    return f"sqlite:///{args.sqlite_file.resolve()}" if args.sqlite_file else None
 
 
 def main() -> None:

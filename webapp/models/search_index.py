@@ -7,6 +7,10 @@
   `detail=none, columnsize=0`: a query only asks which rows hold which key prefixes (no phrases,
   no ranking), so positions and sizes are not stored; `prefix='3'` keeps an index of 3-character
   prefixes for typed word starts.
+  Bulk writers: every statement that fires a trigger opens a statement savepoint, and FTS5 writes
+  its pending entries out at each savepoint; rows inserted one per statement (executemany) cost
+  ~10 times more than the row itself. Insert many rows per statement
+  (webapp.services.bulk.bulk_insert(..., rows_per_statement=1000)): the index then costs little.
 - PostgreSQL: a GIN index over the keys as a tsvector of exact lexemes
   (`array_to_tsvector(string_to_array(search_keys, ' '))`: no parser, no stemming, the keys are
   already folded), matched with `lexeme:*` prefixes.

@@ -14,6 +14,7 @@ from webapp.models.search_keys import search_columns
 from webapp.services.bulk import bulk_insert
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.numbers import check_character
+from webapp.services.register import search as search_module
 from webapp.services.register.search import (
     ArtisanQuery,
     InvalidCursor,
@@ -243,10 +244,13 @@ def test_an_officer_never_sees_another_regions_artisan(session, make_artisan, ma
     assert [row.id for row in continued.rows] == [fes.artisan_id]
 
 
+@pytest.mark.parametrize("window", [5, search_module.POSTGRESQL_WINDOW])
 @pytest.mark.parametrize("limit", [1, 2, 3, 4, 7, 50])
-def test_pages_cover_every_match_exactly_once(session, make_artisan, find, limit):
+def test_pages_cover_every_match_exactly_once(session, make_artisan, find, monkeypatch, limit, window):
     """Walking the cursors of a two-tier search, a filtered list and the whole register gives each
-    matching artisan once, whatever the page size (pages that end on a tier's last row too)."""
+    matching artisan once, whatever the page size (pages that end on a tier's last row too), and on
+    PostgreSQL whether a page comes from the newest ids or from the GIN index beyond them."""
+    monkeypatch.setattr(search_module, "POSTGRESQL_WINDOW", window)
     names = ["Mohammed", "Mohamed", "Muhammad", "Mohammed", "Omar", "Mohamad", "Mohammed", "Mohamed"] * 2
     made = [make_artisan(first_name_latin=name, region_code="03" if i % 3 else "07") for i, name in enumerate(names)]
     session.commit()

@@ -64,6 +64,7 @@ from sqlalchemy import (
     exists,
     func,
     join,
+    literal_column,
     select,
     table,
     text,
@@ -86,6 +87,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_TEXT_LENGTH = 200
 _NAME_TIERS = 2  # spelling, then sound
+# Newest artisans a PostgreSQL name search reads in id order before it turns to the GIN index.
+POSTGRESQL_WINDOW = 10_000
 _REINDEX_BATCH = 5_000
 _PHONE_LIKE = re.compile(r"\+?[\d\s().-]{6,}")
 _CURSOR = re.compile(r"1\.(?P<tier>[0-9])\.(?P<last_id>[0-9]{1,18})\.(?P<fingerprint>[A-Za-z0-9_-]{12})")
@@ -170,7 +173,7 @@ def search_artisans(
     now = now or utcnow()
     fingerprint = _fingerprint(query)
     tier, last_id = _read_cursor(after, fingerprint) if after else (0, None)
-    statement = _filtered(select(*_ROW_COLUMNS), scope, query, now)
+    statement = _filtered(select(*_ARTISAN_COLUMNS), scope, query)
     matchers = _matchers(session, query.text.strip()[:MAX_TEXT_LENGTH])
     if tier >= len(matchers):
         raise InvalidCursor()
@@ -178,7 +181,8 @@ def search_artisans(
     next_cursor = None
     for index in range(tier, len(matchers)):
         wanted = limit - len(rows)
-        found = _run(session, matchers[index], statement, last_id if index == tier else None, wanted + 1, now)
+        after_id = last_id if index == tier else None
+        found = _run(session, matchers[index], statement, query.card_status, after_id, wanted + 1, now)
         rows += found[:wanted]
         if len(found) > wanted:
             # More in this tier: continue after the last row shown (from its top if none was).
@@ -237,15 +241,8 @@ def _batches(session: Session, columns: Select[Any], ids: Sequence[int] | None) 
 
 # --- filters ------------------------------------------------------------------------------------
 
-_card_of_artisan = aliased(Card, name="card_of_artisan")
 _any_card = aliased(Card, name="any_card")
-_LATEST_CARD_ID = (
-    select(func.max(_card_of_artisan.id))
-    .where(_card_of_artisan.artisan_id == Artisan.id)
-    .correlate(Artisan)
-    .scalar_subquery()
-)
-_ROW_COLUMNS = (
+_ARTISAN_COLUMNS = (
     Artisan.id,
     Artisan.rna_number,
     Artisan.cin,
@@ -255,9 +252,6 @@ _ROW_COLUMNS = (
     Artisan.last_name_ar,
     Artisan.region_code,
     Artisan.trade_code,
-    Card.number,
-    Card.status,
-    Card.expires_at,
 )
 
 
@@ -271,8 +265,8 @@ def _check_filters(query: ArtisanQuery) -> None:
             raise InvalidSearchFilter(value[:40])
 
 
-def _filtered(statement: Select[Any], scope: Scope, query: ArtisanQuery, now: datetime) -> Select[Any]:
-    """The statement with the filters and the scope, joined to each artisan's latest card."""
+def _filtered(statement: Select[Any], scope: Scope, query: ArtisanQuery) -> Select[Any]:
+    """The statement with the scope and the filters on the artisan (the card's state is a join)."""
     statement = scope.filter_region(statement, Artisan.region_code)
     if query.region_code:
         statement = statement.where(Artisan.region_code == query.region_code)
@@ -287,25 +281,40 @@ def _filtered(statement: Select[Any], scope: Scope, query: ArtisanQuery, now: da
             artisan_programme.c.artisan_id == Artisan.id, artisan_programme.c.programme_code == query.programme_code
         )
         statement = statement.where(member)
-    if query.card_status:
-        statement = statement.where(_card_state_is(query.card_status, now))
     return statement
 
 
-def _card_state_is(state: str, now: datetime) -> ColumnElement[bool]:
-    """A condition on the latest card (joined as Card), as state_of reads it; for the rarer states,
-    with the holders of such a card as a set to start from (ix_card_status_expires_at), so that a
-    region with no suspended card is not read whole to find it out."""
+def _card_filter(state: str | None, now: datetime, dialect: str) -> tuple[Any, Any]:
+    """How to keep the artisans whose current card is in `state`: a join to that card, or a
+    condition. The card in force, if any, is the latest (a card is issued only when no other is in
+    force) and there is at most one, so a state is a join to one card, which lets the database
+    start from the few suspended, revoked or expired cards (ix_card_status_expires_at) instead of
+    reading every artisan of a region. A revoked card is current when no newer card exists."""
+    if not state:
+        return None, None
     if state == "none":
-        return Card.id.is_(None)
-    if state == "active":
-        return (Card.status == CardStatus.ACTIVE) & (Card.expires_at > now)
-    if state == "expired":
-        latest = (Card.status == CardStatus.ACTIVE) & (Card.expires_at <= now)
-        some = (_any_card.status == CardStatus.ACTIVE) & (_any_card.expires_at <= now)
-    else:
-        latest, some = Card.status == CardStatus(state), _any_card.status == CardStatus(state)
-    return latest & Artisan.id.in_(select(_any_card.artisan_id).where(some))
+        return None, ~exists().where(_any_card.artisan_id == Artisan.id)
+    active = (Card.status == CardStatus.ACTIVE) & (Card.expires_at > now)
+    if state == "active" and dialect == "sqlite":
+        # SQLite has no statistics: joined, it would start from the active cards (almost all of
+        # them). It reads the artisans in order instead and looks up each one's card in force, by
+        # artisan: "not revoked nor suspended" rather than "active", or it would look the card up
+        # through the status index, reading every active card for each artisan.
+        in_force = exists().where(
+            _any_card.artisan_id == Artisan.id,
+            _any_card.status != CardStatus.REVOKED,
+            _any_card.status != CardStatus.SUSPENDED,
+            _any_card.expires_at > now,
+        )
+        return None, in_force
+    conditions = {
+        "active": active,
+        "expired": (Card.status == CardStatus.ACTIVE) & (Card.expires_at <= now),
+        "suspended": Card.status == CardStatus.SUSPENDED,
+        "revoked": (Card.status == CardStatus.REVOKED)
+        & ~exists().where(_any_card.artisan_id == Card.artisan_id, _any_card.id > Card.id),
+    }
+    return (Card.artisan_id == Artisan.id) & conditions[state], None
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -371,34 +380,76 @@ _fts = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
 
 
 def _run(
-    session: Session, matcher: _Matcher, statement: Select[Any], last_id: int | None, count: int, now: datetime
+    session: Session,
+    matcher: _Matcher,
+    statement: Select[Any],
+    card_state: str | None,
+    last_id: int | None,
+    count: int,
+    now: datetime,
 ) -> list[ArtisanRow]:
     """Up to `count` rows of one tier, newest first, after `last_id`."""
     if isinstance(matcher, _Identifiers) and not matcher.ids:
         return []
+    dialect = session.get_bind().dialect.name
     artisans: Any = Artisan.__table__
     order_key: Any = Artisan.id
-    if isinstance(matcher, _Names) and session.get_bind().dialect.name == "sqlite":
+    if isinstance(matcher, _Names) and dialect == "sqlite":
         # FTS5 drives: it yields the matching rowids in order, so it stops after a page.
         artisans = join(_fts, Artisan.__table__, Artisan.id == _fts.c.rowid)
         order_key = _fts.c.rowid
         statement = statement.where(_fts.c[FTS_TABLE].match(_fts5_expression(matcher)))
     elif isinstance(matcher, _Names):
-        vector = postgresql_vector(Artisan.search_keys)
-        statement = statement.where(vector.op("@@")(cast(_tsquery(matcher), TSQUERY)))
+        statement = statement.where(_postgresql_match(matcher))
     elif isinstance(matcher, _Identifiers):
         statement = statement.where(Artisan.id.in_(sorted(matcher.ids)))
-    statement = statement.select_from(artisans.outerjoin(Card.__table__, Card.id == _LATEST_CARD_ID))
+    card_join, card_condition = _card_filter(card_state, now, dialect)
+    statement = statement.select_from(artisans if card_join is None else artisans.join(Card.__table__, card_join))
+    if card_condition is not None:
+        statement = statement.where(card_condition)
     if last_id is not None:
         statement = statement.where(order_key < last_id)
-    statement = statement.order_by(order_key.desc()).limit(count)
-    return [_row(values, now) for values in session.execute(statement)]
+    if isinstance(matcher, _Names) and dialect == "postgresql":
+        return _postgresql_names(session, statement, last_id, count, now)
+    return _rows(session, statement.order_by(order_key.desc()).limit(count), now)
 
 
-def _row(values: Any, now: datetime) -> ArtisanRow:
-    *artisan, number, status, expires_at = values
-    state = "none" if number is None else state_of(status, expires_at, now)
-    return ArtisanRow(*artisan, card_number=number, card_state=state, card_expires_at=expires_at)
+def _postgresql_names(
+    session: Session, statement: Select[Any], last_id: int | None, count: int, now: datetime
+) -> list[ArtisanRow]:
+    """A name search on PostgreSQL, in two reads whose cost is bounded whatever the planner guesses.
+
+    The planner guesses how many rows a key prefix matches from its statistics; for a prefix they
+    do not list (a rare name) it assumes 0.5% of the register, expects a page within the first few
+    hundred artisans in id order, and reads them in id order: through the whole table when the name
+    is rare or absent (1.3 s at 622,000). So the newest POSTGRESQL_WINDOW ids are read first (a
+    bounded read, enough for a common name); only when they hold less than a page is the rest
+    taken through the GIN index and sorted, and then the name is rare, so its matches are few."""
+    top = last_id if last_id is not None else (session.scalar(select(func.max(Artisan.id))) or 0) + 1
+    floor = top - POSTGRESQL_WINDOW
+    recent = _rows(session, statement.where(Artisan.id >= floor).order_by(Artisan.id.desc()).limit(count), now)
+    if len(recent) == count or floor <= 1:
+        return recent
+    # Ordered by id + 0, which no index holds: the planner cannot choose to read in id order.
+    older = statement.where(Artisan.id < floor).order_by((Artisan.id + literal_column("0")).desc())
+    return recent + _rows(session, older.limit(count - len(recent)), now)
+
+
+def _rows(session: Session, page_statement: Select[Any], now: datetime) -> list[ArtisanRow]:
+    """The page's artisans with their latest card, looked up for the page's rows only (joined
+    before the page is cut, PostgreSQL looked up the card of every match it sorted)."""
+    page = page_statement.subquery("page")
+    latest_card_id = select(func.max(_any_card.id)).where(_any_card.artisan_id == page.c.id).scalar_subquery()
+    statement = (
+        select(page, Card.number, Card.status, Card.expires_at)
+        .select_from(page.outerjoin(Card.__table__, Card.id == latest_card_id))
+        .order_by(page.c.id.desc())
+    )
+    rows = []
+    for *artisan, number, status, expires_at in session.execute(statement):
+        state = "none" if number is None else state_of(status, expires_at, now)
+        rows.append(ArtisanRow(*artisan, card_number=number, card_state=state, card_expires_at=expires_at))
+    return rows
 
 
 def _alternatives(word: QueryWord, tier: int) -> tuple[list[str], list[str]]:
@@ -423,17 +474,25 @@ def _fts5_expression(names: _Names) -> str:
     return condition(0) if names.tier == 0 else f"({condition(1)}) NOT ({condition(0)})"
 
 
-def _tsquery(names: _Names) -> str:
-    """A PostgreSQL tsquery of exact lexemes (letters and digits only, so quoting is safe)."""
+def _postgresql_match(names: _Names) -> ColumnElement[bool]:
+    """The tier's condition on the GIN-indexed tsvector. The second tier's "but not the first" is
+    a condition of its own, checked on the rows the index found: inside the tsquery, GIN would
+    evaluate the negation over the index too (twice the time, measured)."""
+    vector = postgresql_vector(Artisan.search_keys)
+    matched = vector.op("@@")(cast(_tsquery(names.words, names.tier), TSQUERY))
+    if names.tier == 0:
+        return matched
+    return matched & ~vector.op("@@")(cast(_tsquery(names.words, 0), TSQUERY))
 
-    def condition(tier: int) -> str:
-        terms = []
-        for word in names.words:
-            prefixes, whole = _alternatives(word, tier)
-            terms.append("(" + " | ".join([f"'{key}':*" for key in prefixes] + [f"'{key}'" for key in whole]) + ")")
-        return " & ".join(terms)
 
-    return condition(0) if names.tier == 0 else f"({condition(1)}) & !({condition(0)})"
+def _tsquery(words: Sequence[QueryWord], tier: int) -> str:
+    """A PostgreSQL tsquery of exact lexemes (letters and digits only, so quoting is safe): every
+    word's spelling (and, in tier 1, sound) keys."""
+    terms = []
+    for word in words:
+        prefixes, whole = _alternatives(word, tier)
+        terms.append("(" + " | ".join([f"'{key}':*" for key in prefixes] + [f"'{key}'" for key in whole]) + ")")
+    return " & ".join(terms)
 
 
 # --- cursor -------------------------------------------------------------------------------------
