@@ -46,7 +46,8 @@ SQLITE_TRIGGERS = (
     "INSERT INTO artisan_search(rowid, search_keys) VALUES (new.id, new.search_keys); END",
 )
 POSTGRESQL_INDEX = (
-    "CREATE INDEX ix_artisan_search_keys ON artisan USING gin (array_to_tsvector(string_to_array(search_keys, ' ')))"
+    "CREATE INDEX ix_artisan_search_keys ON artisan USING gin (array_to_tsvector(string_to_array(search_keys, ' '))) "
+    "WITH (gin_pending_list_limit = 256)"
 )
 
 

@@ -13,7 +13,10 @@
   (webapp.services.bulk.bulk_insert(..., rows_per_statement=1000)): the index then costs little.
 - PostgreSQL: a GIN index over the keys as a tsvector of exact lexemes
   (`array_to_tsvector(string_to_array(search_keys, ' '))`: no parser, no stemming, the keys are
-  already folded), matched with `lexeme:*` prefixes.
+  already folded), matched with `lexeme:*` prefixes. New rows wait in the index's pending list
+  until it is full (or a vacuum), and every search reads that list whole: capped at 256 kB instead
+  of 4 MB (a search over 10,000 pending rows took three times as long; measured, docs/performance.md),
+  while a bulk insert is still indexed a few hundred rows at a time.
 
 Neither object is a declarative model (an FTS5 table is not a table SQLAlchemy can create, and the
 GIN index exists on one dialect only): `attach` creates them after the artisan table on
@@ -48,7 +51,7 @@ SQLITE_DROP = (
 )
 POSTGRESQL_CREATE = (
     f"CREATE INDEX IF NOT EXISTS {POSTGRESQL_INDEX} ON artisan "
-    "USING gin (array_to_tsvector(string_to_array(search_keys, ' ')))",
+    "USING gin (array_to_tsvector(string_to_array(search_keys, ' '))) WITH (gin_pending_list_limit = 256)",
 )
 
 # Objects of the search index in a database, which the models do not describe: the FTS5 table

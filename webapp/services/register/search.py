@@ -24,19 +24,23 @@ Order and tiers
   first (id descending): an officer finds the artisan they just registered at the top.
 - Keyset pagination, never OFFSET: the opaque cursor holds the tier, the last id shown and a
   fingerprint of the query and filters; a cursor that does not decode, or belongs to another
-  query, is refused with InvalidCursor (400), never a server error. A page costs the same at
-  page 1 and page 1,000.
+  query, is refused with InvalidCursor (400), never a server error.
 
 How each database runs it (one interface, the dialect picks the statement)
 - SQLite: the FTS5 table `artisan_search` over `artisan.search_keys` (webapp/models/search_index.py)
   drives the query, in rowid order, so FTS5 stops after a page of matches:
-  `"mohamed"* OR "0mhmd"*`, with `NOT` for the second tier.
+  `("mohamed"*) AND ("bennani"*)`, then `("mohamed"* OR "0mhmd"*) AND (...) NOT (...)`.
 - PostgreSQL: the GIN index over the same keys as a tsvector of exact lexemes, matched with a
-  tsquery (`'mohamed':* | '0mhmd':*`, `& !(...)` for the second tier).
-- Filters are plain columns (region and trade indexed); the card status is read from the artisan's
-  latest card, which is also the one in force when there is one (a new card can be issued only once
-  the previous one is revoked): active, suspended, revoked, expired (active but past its expiry),
-  or none (never had a card).
+  tsquery (`('mohamed':* | '0mhmd':*) & (...)`). Its planner cannot tell a rare key prefix from a
+  common one, so a name search reads the newest 10,000 ids in id order first and, when they hold
+  less than a page, takes the rest through the GIN index (_postgresql_names says why).
+- Filters are plain columns (region and trade indexed). The card shown, and filtered on, is the
+  artisan's latest, which is also the one in force when there is one (a new card can be issued
+  only once the previous one is revoked): active, suspended, revoked, expired (active but past its
+  expiry), or none (never had a card). A state filter is a join to the card in that state, so the
+  few suspended, revoked or expired cards are where a list of them starts.
+- The page is cut first, then each of its rows gets its card (not every match); a later page
+  starts from its cursor's id, so page 1,000 costs what page 1 does.
 
 Scope: an officer's searches run inside their region (webapp/services/scope.py): another region's
 artisan is never in a page, whatever the query or the cursor.
