@@ -228,10 +228,10 @@ def _record_failure(
 
 def _count_account_failure(session: Session, user: User, rules: LockRules, attempt: Attempt, now: datetime) -> bool:
     """One more failure in a row; at the threshold, lock the account (audited). True if locked now."""
-    if user.last_failed_sign_in_at is not None and now - user.last_failed_sign_in_at > rules.delay:
-        user.failed_sign_ins = 0  # the earlier failures are too old to count
+    stale = user.last_failed_sign_in_at is not None and now - user.last_failed_sign_in_at > rules.delay
     # Counted in SQL: two workers failing at once both count (the row is also locked on PostgreSQL).
-    user.failed_sign_ins = User.failed_sign_ins + 1
+    # Failures older than the delay no longer count: this one starts the count again.
+    user.failed_sign_ins = 1 if stale else User.failed_sign_ins + 1
     user.last_failed_sign_in_at = now
     session.flush()
     session.refresh(user, ["failed_sign_ins"])
