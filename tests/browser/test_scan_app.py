@@ -9,8 +9,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from playwright.sync_api import expect
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, RECORD_CSP_VIOLATIONS, PageProblems
 from tests.browser.fake_camera import png_to_y4m
 from tests.conftest import TEST_ACTOR, TEST_PASSWORD
-from webapp.models import Card, Redemption, RevocationReason, Role
+from webapp.models import Card, Redemption, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card
 from webapp.settings import PROJECT_ROOT
 
@@ -199,7 +201,8 @@ def test_the_upload_fallback_decodes_a_png(
 def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_scanning(
     live_server: str, session: Session, make_card: Any, phone_filming: Any
 ) -> None:
-    """Revoked: its own screen; the verdict stays until the reader taps "scan another card"."""
+    """Revoked: its own screen, "revoked on" the day of the change (online) rather than a "valid until";
+    the verdict stays until the reader taps "scan another card"."""
     card = make_card()
     phone = phone_filming(card)  # the QR code printed while the card was in force
     revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
@@ -209,7 +212,9 @@ def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_sca
     page.goto(f"{live_server}/scan/")
     screen = verdict_of(page)
     expect(screen).to_have_attribute("data-verdict", "revoked")
-    expect(screen.locator("[data-expiry-label]")).to_have_text("Date d'expiration")
+    expect(screen.locator("[data-date-label]")).to_have_text("Révoquée le")
+    today = format_date(utcnow().astimezone(ZoneInfo("Africa/Casablanca")).date(), "long", locale="fr")
+    expect(screen.locator('[data-field="date"]')).to_have_text(today)
     page.wait_for_timeout(1500)
     expect(screen).to_be_visible()
     shoot(page, "revoked-fr")
