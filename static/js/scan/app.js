@@ -339,10 +339,15 @@ async function checkNumber(typed) {
     help.textContent = text("number_bad");
     return;
   }
-  // The verify API reads scanned codes only; a number is checked by the eligibility API, which is for
-  // partner staff (and needs the network: the phone holds no register).
-  if (!navigator.onLine || !who.partner) {
-    help.textContent = text("number_needs_partner");
+  // A number needs the register (the phone holds none): offline, say so.
+  if (!navigator.onLine) {
+    help.textContent = text("number_needs_network");
+    return;
+  }
+  // Signed out, the public check by number answers (a page of the site, validity and name only);
+  // partner staff get their offers with it from the eligibility API, below.
+  if (!who.partner) {
+    window.location.assign(`${config.checkUrl}?card=${encodeURIComponent(number)}`);
     return;
   }
   camera.pause();
