@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import segno
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from PIL import Image
@@ -264,7 +266,8 @@ def test_the_upload_fallback_decodes_a_png(
 def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_scanning(
     live_server: str, session: Session, make_card: Any, phone_filming: Any
 ) -> None:
-    """Revoked: its own screen; the verdict stays until the reader taps "scan another card"."""
+    """Revoked: its own screen, "revoked on" the day of the change (online) rather than a "valid until";
+    the verdict stays until the reader taps "scan another card"."""
     card = make_card()
     phone = phone_filming(card)  # the QR code printed while the card was in force
     revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
@@ -274,7 +277,9 @@ def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_sca
     page.goto(f"{live_server}/scan/")
     screen = verdict_of(page)
     expect(screen).to_have_attribute("data-verdict", "revoked")
-    expect(screen.locator("[data-expiry-label]")).to_have_text("Date d'expiration")
+    expect(screen.locator("[data-date-label]")).to_have_text("Révoquée le")
+    today = format_date(utcnow().astimezone(ZoneInfo("Africa/Casablanca")).date(), "long", locale="fr")
+    expect(screen.locator('[data-field="date"]')).to_have_text(today)
     page.wait_for_timeout(1500)
     expect(screen).to_be_visible()
     shoot(page, "revoked-public")
@@ -410,13 +415,13 @@ def test_an_expired_card_shows_the_expired_screen_online_and_offline(
     screen = verdict_of(page)
     expect(screen).to_have_attribute("data-verdict", "expired")
     expect(screen.locator("[data-verdict-title]")).to_have_text("Expirée")
-    expect(screen.locator("[data-expiry-label]")).to_have_text("Expirée le")
+    expect(screen.locator("[data-date-label]")).to_have_text("Expirée le")
     expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
     screen = scan_again_offline(phone)
 
     expect(screen).to_have_attribute("data-verdict", "expired")
     expect(screen.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
-    expect(screen.locator("[data-expiry-label]")).to_have_text("Expirée le")
+    expect(screen.locator("[data-date-label]")).to_have_text("Expirée le")
     assert_clean(phone)
 
 
@@ -517,7 +522,7 @@ def test_every_screen_speaks_the_readers_language_and_fits_a_phone(
     session.commit()
     page.click('[data-action="scan-again"]')
     expect(verdict_of(page)).to_have_attribute("data-verdict", "revoked")
-    expect(screen.locator("[data-expiry-label]")).to_have_text(ui_text(page, "expires_on"))
+    expect(screen.locator("[data-date-label]")).to_have_text(ui_text(page, "revoked_on"))
     assert_fits(page)
     shoot(page, "revoked", language)
 

@@ -47,6 +47,7 @@ SHELL_STATIC_FILES = (
     "js/scan/trust.js",
     "js/scan/verdict-screen.js",
     "js/lib/card-verifier.js",
+    "js/lib/verdict-look.js",
     "js/lib/qr-decoder.js",
     "vendor/barcode-detector/ponyfill.js",
     "vendor/barcode-detector/zxing-exported.js",
