@@ -303,6 +303,8 @@ function showResult(result) {
   view = "verdict";
   scanner.hidden = true;
   screen.show(result);
+  // The verdict is on screen (bench/scan.py reads this mark).
+  performance.mark("scan:verdict", { detail: { verdict: result.verdict, source: result.source } });
   vibrate(result.verdict);
   renderStatus(); // the data's age as of this verdict
 }
