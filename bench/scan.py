@@ -292,6 +292,22 @@ def shell_table(app: Flask) -> tuple[list[tuple[str, int, int]], list[str], int]
     return rows, left_out, gzipped(worker)
 
 
+def language_fonts(app: Flask) -> dict[str, int]:
+    """Per language, the gzip bytes of the fonts the worker keeps beyond the shell (LANGUAGE_FONTS)."""
+    client = app.test_client()
+    worker = client.get("/scan/sw.js").get_data()
+    match = re.search(rb"const LANGUAGE_FONTS = (\{.*?\});", worker)
+    sizes = {}
+    for language, urls in json.loads(match.group(1) if match else b"{}").items():
+        total = 0
+        for url in urls:
+            response = client.get(url)
+            total += gzipped(response.get_data())
+            response.close()
+        sizes[language] = total
+    return sizes
+
+
 def payload_of(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
@@ -443,13 +459,14 @@ def main() -> None:
                     bundle, bundle_seconds = fetch_bundle(app, api_key)  # also signs the lists the phone gets
                     print(f"setup: the transporter's bundle built again in {bundle_seconds:.1f} s")
                 rows, left_out, worker_gzip = shell_table(app)
+                extra_fonts = language_fonts(app)
                 video = png_to_y4m(card_qr_png(base_url, last_card_token(bench)), directory / "card.y4m")
                 texts = sample_qr_texts(bench, base_url, DISTINCT_TEXTS)
                 figures = run_browser(base_url, agent, video, texts, args)
                 print(f"setup: signed in, bundle stored, worker in control in {figures.sign_in_seconds:.1f} s")
         finally:
             bench.engine.dispose()
-    report(args, figures, rows, left_out, worker_gzip, bundle, fresh_bundle)
+    report(args, figures, rows, left_out, worker_gzip, extra_fonts, bundle, fresh_bundle)
 
 
 def report(
@@ -458,6 +475,7 @@ def report(
     rows: list[tuple[str, int, int]],
     left_out: list[str],
     worker_gzip: int,
+    extra_fonts: dict[str, int],
     bundle: str,
     fresh_bundle: str,
 ) -> None:
@@ -515,6 +533,8 @@ def report(
         + f"  (fonts {kb(fonts)}, everything else {kb(total_gzip - fonts)})"
     )
     print(f"   left out: {', '.join(left_out)}; not precached: /scan/sw.js itself, {worker_gzip:,} bytes gzip")
+    for language, extra in extra_fonts.items():
+        print(f"   (no target) kept by the worker for a reader in {language}, beyond the shell: {kb(extra)} of fonts")
 
     payload = payload_of(bundle)
     size = gzipped(bundle.encode("ascii"))

@@ -345,6 +345,30 @@ def test_the_app_opens_offline_from_its_worker(live_server: str, make_card: Any,
     assert_clean(phone)
 
 
+def test_an_arabic_readers_fonts_are_kept_for_offline_use(live_server: str, make_card: Any, phone_filming: Any) -> None:
+    """In Arabic, the worker keeps the Arabic font (not in the lean shell) once the page runs, and
+    offline the page still draws Arabic with it, not with whatever the phone has."""
+    phone = phone_filming(make_card())
+    page = phone.page
+    page.goto(f"{live_server}/scan/?lang=ar")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    kept = (
+        "caches.keys().then(names => Promise.all(names.map(name => caches.open(name).then(cache => cache.keys()))))"
+        ".then(lists => lists.flat().map(request => request.url))"
+    )
+    wait_until(page, f"{kept}.then(urls => urls.some(url => url.endsWith('noto-sans-arabic-arabic-400-normal.woff2')))")
+    phone.context.set_offline(True)
+
+    page.reload()
+
+    expect(page.locator('[data-line="network"]')).to_contain_text("دون اتصال")
+    page.evaluate("document.fonts.ready.then(() => null)")
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans Arabic\"', 'مرحبا')")
+    loaded = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    assert '"Noto Sans Arabic"' in loaded or "Noto Sans Arabic" in loaded
+    assert_clean(phone)
+
+
 def test_offline_a_valid_card_is_verified_on_the_phone_with_the_data_age(
     live_server: str, make_card: Any, phone_filming: Any
 ) -> None:

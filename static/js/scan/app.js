@@ -575,6 +575,9 @@ async function registerWorker() {
   try {
     // A module worker: it imports the outbox to send queued redemptions (Background Sync).
     await navigator.serviceWorker.register(config.workerUrl, { scope: config.scope, type: "module" });
+    // The worker keeps this language's fonts for offline use (the shell holds the Latin one only).
+    const ready = await navigator.serviceWorker.ready;
+    ready.active?.postMessage({ type: "keep-fonts", language });
   } catch {
     // No module workers (older Firefox): the app still works online, without an offline copy.
   }
