@@ -396,6 +396,10 @@ def renew_card(
     return card
 
 
+# The note a replaced card's revocation carries (screens translate it).
+REPLACEMENT_NOTE = "replaced by a new card"
+
+
 def replace_card(
     session: Session,
     card: Card,
@@ -414,7 +418,7 @@ def replace_card(
         raise _refusal(card, "replace")
     if reason in REVOCATIONS_FOR_CAUSE:
         raise NotAReplacementReason(reason)
-    revoke_card(session, card, reason, actor, note="replaced by a new card")
+    revoke_card(session, card, reason, actor, note=REPLACEMENT_NOTE)
     return issue_card(session, card.artisan, signer, actor, validity_years=validity_years, now=now, replaces=card)
 
 
