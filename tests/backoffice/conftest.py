@@ -37,8 +37,9 @@ class Staff:
         return self.client.get(f"{url}{separator}lang={language}")
 
     def post(self, page: str, data: dict[str, Any], action: str | None = None, language: str = "fr") -> TestResponse:
-        """Post `data` to `action` (the page itself unless given) with the page's CSRF token."""
-        token = csrf_token_from(self.client.get(page).get_data(as_text=True))
+        """Post `data` to `action` (the page itself unless given) with the session's CSRF token, as
+        the page's form would (a page that refuses the action has no form of its own)."""
+        token = csrf_token_from(self.client.get("/account").get_data(as_text=True))
         return self.client.post(f"{action or page}?lang={language}", data={**data, "csrf_token": token})
 
 

@@ -213,7 +213,7 @@ def artisans() -> tuple[str, int]:
         programme_code=filters.get("programme"),
     )
     try:
-        page = register.search_artisans(session, scope, query, after=form.after.data or None)
+        page = register.search_artisans(session, scope, query, after=form.after.data or None, limit=register.PAGE_SIZE)
     except register.BadCursor as error:
         context["refusal"] = translated_message(error)
         context["first_page_url"] = url_for("backoffice.artisans", **filters)

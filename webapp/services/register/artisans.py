@@ -172,7 +172,7 @@ def _matching(statement: Any, scope: Scope, query: ArtisanQuery, now: datetime) 
         )
     if query.card_status:
         statement = statement.where(_card_status_is(query.card_status, now))
-    if query.text.strip():
+    if query.text.replace("\x00", "").strip():
         statement = statement.where(_text_matches(query.text))
     return statement
 
@@ -200,7 +200,7 @@ _NAME_COLUMNS = (Artisan.first_name_latin, Artisan.last_name_latin, Artisan.firs
 def _text_matches(text: str) -> ColumnElement[bool]:
     """An identifier typed exactly (CIN, RNA number, card number, phone), or every word of the text
     inside one of the names."""
-    text = text.strip()
+    text = text.replace("\x00", "").strip()  # PostgreSQL refuses a NUL in a text parameter
     found: list[ColumnElement[bool]] = [
         Artisan.cin == normalize_cin(text),
         Artisan.rna_number == text.upper().replace(" ", ""),
