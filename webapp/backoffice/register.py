@@ -91,6 +91,12 @@ ACTION_WORDS = {
 OUT_OF_DATE_WORDS = {"name": _l("the Latin name"), "trade": _l("the trade"), "region": _l("the region")}
 
 
+def _isolated(text: str) -> str:
+    """A name or number inside a sentence, isolated (FSI ... PDI) so that a Latin name in an Arabic
+    sentence, or an Arabic one in a French sentence, keeps the sentence's order and punctuation."""
+    return f"\u2068{text}\u2069"
+
+
 def _name(row: Region | Trade | SupportProgramme) -> str:
     return str(getattr(row, f"name_{current_language()}"))
 
@@ -138,7 +144,7 @@ def _card_reason(reason: str | None) -> str:
     code, _colon, note = reason.partition(": ")
     if code in REVOCATION_WORDS:
         note = _("replaced by a new card") if note == card_service.REPLACEMENT_NOTE else note
-        return f"{REVOCATION_WORDS[code]}: {note}" if note else str(REVOCATION_WORDS[code])
+        return f"{REVOCATION_WORDS[code]}: {_isolated(note)}" if note else str(REVOCATION_WORDS[code])
     return reason
 
 
@@ -324,7 +330,7 @@ def new_artisan() -> Response | tuple[str, int]:
     created = _save(form, lambda record: register.create_artisan(session, record, scope, current_actor()))
     if created is None:
         return _form_page(form, None)
-    flash(_("%(name)s is registered.", name=created.name_latin), "success")
+    flash(_("%(name)s is registered.", name=_isolated(created.name_latin)), "success")
     return redirect(url_for("backoffice.artisan", artisan_id=created.id))
 
 
@@ -367,7 +373,7 @@ def _chosen_reason(field: Any, allowed: list[RevocationReason]) -> RevocationRea
 
 def _change_card(session: Session, card: Card, action: str, form: CardActionForm) -> str:
     """Apply the confirmed action; the sentence that says it was done."""
-    actor, number = current_actor(), format_card_number(card.number)
+    actor, number = current_actor(), _isolated(format_card_number(card.number))
     note = (form.reason.data or "").strip() or None
     if action == "suspend":
         card_service.suspend_card(session, card, form.reason.data or "", actor)
@@ -392,7 +398,7 @@ def _change_card(session: Session, card: Card, action: str, form: CardActionForm
     return _(
         "Card %(old)s is revoked and replaced by card %(new)s.",
         old=number,
-        new=format_card_number(new_card.number),
+        new=_isolated(format_card_number(new_card.number)),
     )
 
 
@@ -466,7 +472,7 @@ def issue_card(artisan_id: int) -> Response | tuple[str, int]:
             validity_years=_validity_years(),
             override_reason=(form.reason.data or "") if barred else None,
         )
-        return _("Card %(number)s is issued.", number=format_card_number(card.number))
+        return _("Card %(number)s is issued.", number=_isolated(format_card_number(card.number)))
 
     done, refusal = _confirm(form, issue, found)
     if done is not None:
