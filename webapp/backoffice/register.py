@@ -97,6 +97,11 @@ def _isolated(text: str) -> str:
     return f"\u2068{text}\u2069"
 
 
+def _card_number(number: str) -> str:
+    """A card number grouped for reading, never broken across two lines."""
+    return format_card_number(number).replace(" ", "\u00a0")
+
+
 def _name(row: Region | Trade | SupportProgramme) -> str:
     return str(getattr(row, f"name_{current_language()}"))
 
@@ -174,7 +179,7 @@ def register_vocabulary() -> dict[str, object]:
         "card_reason": _card_reason,
         "card_state": card_service.card_state,
         "place_name": _name,
-        "card_number": format_card_number,
+        "card_number": _card_number,
         "format_number": format_number,
     }
 
@@ -373,7 +378,7 @@ def _chosen_reason(field: Any, allowed: list[RevocationReason]) -> RevocationRea
 
 def _change_card(session: Session, card: Card, action: str, form: CardActionForm) -> str:
     """Apply the confirmed action; the sentence that says it was done."""
-    actor, number = current_actor(), _isolated(format_card_number(card.number))
+    actor, number = current_actor(), _isolated(_card_number(card.number))
     note = (form.reason.data or "").strip() or None
     if action == "suspend":
         card_service.suspend_card(session, card, form.reason.data or "", actor)
@@ -398,7 +403,7 @@ def _change_card(session: Session, card: Card, action: str, form: CardActionForm
     return _(
         "Card %(old)s is revoked and replaced by card %(new)s.",
         old=number,
-        new=_isolated(format_card_number(new_card.number)),
+        new=_isolated(_card_number(new_card.number)),
     )
 
 
@@ -472,7 +477,7 @@ def issue_card(artisan_id: int) -> Response | tuple[str, int]:
             validity_years=_validity_years(),
             override_reason=(form.reason.data or "") if barred else None,
         )
-        return _("Card %(number)s is issued.", number=_isolated(format_card_number(card.number)))
+        return _("Card %(number)s is issued.", number=_isolated(_card_number(card.number)))
 
     done, refusal = _confirm(form, issue, found)
     if done is not None:
