@@ -569,7 +569,9 @@ def test_a_replacement_that_fails_half_way_writes_nothing(as_officer, session, c
 
     monkeypatch.setattr(card_service, "issue_card", refuse)
     response = as_officer.post(card_url(card, "replace"), {"replacement_reason": "lost"})
-    assert response.status_code == 422 and 'role="alert"' in html_of(response)
+    html = html_of(response)
+    assert response.status_code == 422 and 'role="alert"' in html
+    assert "Valide" in html and 'name="replacement_reason"' in html  # the card as it stays, and the form again
     assert card_of(session, card.artisan).status == CardStatus.ACTIVE
     assert count(session, AuditEvent, AuditEvent.action == "card.revoke") == 0
 

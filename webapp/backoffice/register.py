@@ -233,7 +233,6 @@ def artisans() -> tuple[str, int]:
         "rows": page.rows,
         "in_force": register.cards_in_force(session, page.rows),
         "total": register.count_artisans(session, scope, query),
-        "filtered": bool(filters),
         "next_url": url_for("backoffice.artisans", **filters, after=page.next_cursor) if page.next_cursor else None,
         "first_page_url": url_for("backoffice.artisans", **filters) if form.after.data else None,
     }
@@ -408,26 +407,34 @@ def _change_card(session: Session, card: Card, action: str, form: CardActionForm
 
 
 def _confirm(form: CardActionForm, run: Callable[[], str], artisan: Artisan) -> tuple[Response | None, str | None]:
-    """Run a confirmed card change; a redirect to the artisan's page, or the refusal to show."""
+    """Run a confirmed card change; a redirect to the artisan's page, or the refusal to show (on a
+    field of the form, or as a message: the second value)."""
     if not form.validate_on_submit():
         return None, None
     try:
         done = run()
-    except _FieldRefusal as refusal:
-        refusal.field.errors = [*refusal.field.errors, refusal.message]
-        return None, None
-    except (ReasonRequired, ReasonTooLong) as error:
-        form.reason.errors = [*form.reason.errors, translated_message(error)]
-        return None, None
-    except card_service.NotAReplacementReason as error:
-        form.replacement_reason.errors = [*form.replacement_reason.errors, translated_message(error)]
-        return None, None
     except RecordNotFound:
         raise
-    except DomainError as error:
-        return None, translated_message(error)
+    except (_FieldRefusal, DomainError) as error:
+        # Undo now what a refused change did before its refusal (a replacement's revocation), so the
+        # page shows the card as it stays; the request would be rolled back anyway (status 422).
+        get_session().rollback()
+        return None, _show_refusal(form, error)
     flash(done, "success")
     return redirect(url_for("backoffice.artisan", artisan_id=artisan.id)), None
+
+
+def _show_refusal(form: CardActionForm, error: Exception) -> str | None:
+    """Put a refusal on the field it concerns; the message to show above the form otherwise."""
+    if isinstance(error, _FieldRefusal):
+        error.field.errors = [*error.field.errors, error.message]
+    elif isinstance(error, (ReasonRequired, ReasonTooLong)):
+        form.reason.errors = [*form.reason.errors, translated_message(error)]
+    elif isinstance(error, card_service.NotAReplacementReason):
+        form.replacement_reason.errors = [*form.replacement_reason.errors, translated_message(error)]
+    elif isinstance(error, DomainError):
+        return translated_message(error)
+    return None
 
 
 def _confirm_page(**context: Any) -> tuple[str, int]:
