@@ -46,9 +46,9 @@ LEGAL_STATUS_WORDS = {
     LegalStatus.COMPANY.value: _l("Company"),
 }
 CNSS_WORDS = {
-    CnssStatus.NOT_REGISTERED.value: _l("Not registered"),
-    CnssStatus.PRE_REGISTERED.value: _l("Pre-registered"),
-    CnssStatus.REGISTERED.value: _l("Registered"),
+    CnssStatus.NOT_REGISTERED.value: _l("Not registered with the CNSS"),
+    CnssStatus.PRE_REGISTERED.value: _l("Pre-registered with the CNSS"),
+    CnssStatus.REGISTERED.value: _l("Registered with the CNSS"),
 }
 # A card as a verifier reads it today, and the two ways of having none in force (list filter).
 CARD_STATE_WORDS = {
