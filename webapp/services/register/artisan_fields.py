@@ -63,6 +63,7 @@ _CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,6}")
 # Moroccan numbers: 05 landlines, 06 and 07 mobiles; nine digits after the 0 or the +212.
 _PHONE = re.compile(r"(?:\+212|00212|0)([5-7][0-9]{8})")
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 # Marks that may sit inside a name of either script: spaces, hyphens, apostrophes.
 _NAME_PUNCTUATION = frozenset(" -'’")
@@ -194,7 +195,8 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a spreadsheet's number cell: 2001.0 is the year 2001
-    return unicodedata.normalize("NFC", str(value)).strip()
+    # Control characters (a NUL, which PostgreSQL refuses in text; a spreadsheet's line break) are spaces.
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
 
 
 def _rna(value: Any, _reference: ReferenceCodes, _today: date) -> str:
