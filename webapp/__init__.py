@@ -11,6 +11,7 @@ from webapp import (
     admin,
     api,
     auth,
+    backoffice,
     cli,
     db,
     errors,
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(partner.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(backoffice.blueprint)
     app.register_blueprint(scan.blueprint)
 
     cli.init_app(app)

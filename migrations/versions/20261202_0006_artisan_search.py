@@ -13,7 +13,7 @@ A later migration that recreates the artisan table on SQLite (batch mode "recrea
 three triggers with it: it must create them again (SQLITE_TRIGGERS below, or search_index's).
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 12:00:00.000000
 """
 
@@ -26,7 +26,7 @@ from webapp.models.search_keys import search_columns
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -81,8 +81,10 @@ def test_revoking_twice_is_refused(seeded, runner, session):
 
 def test_cards_qr_image_png_decodes_to_the_qr_text(seeded, runner, session, tmp_path):
     """`cards qr-image --format png` writes a PNG that a real decoder reads as the card's QR text."""
-    # An active card: the demo data revokes and suspends one card each, which qr-image refuses without --force.
-    number = session.scalars(select(Card.number).where(Card.status == CardStatus.ACTIVE)).first()
+    # A card valid today: the demo data revokes, suspends and lets expire one card each, which
+    # qr-image refuses without --force.
+    valid = select(Card.number).where(Card.status == CardStatus.ACTIVE, Card.expires_at > utcnow()).order_by(Card.id)
+    number = session.scalars(valid).first()
     output = tmp_path / "card.png"
     assert run(runner, "cards", "qr-image", number, "--format", "png", "--output", str(output))[0] == 0
     expected = run(runner, "cards", "qr-text", number)[1].rstrip("\n")

@@ -1,4 +1,5 @@
-"""The audit trail: one row per change to a card, a signing key or a partner matter, never updated."""
+"""The audit trail: one row per change to an artisan's record, a card, a signing key, a partner
+matter or an account, and per sign-in, failed sign-in, lock and sign-out; never updated."""
 
 from __future__ import annotations
 
@@ -22,10 +23,16 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), index=True)
+    # The artisan concerned: their register record, or the holder of the card (so one query lists
+    # everything that happened to an artisan and their cards).
+    artisan_id: Mapped[int | None] = mapped_column(ForeignKey("artisan.id"), index=True)
     signing_key_id: Mapped[str | None] = mapped_column(String(16))
     # Partner matters: the organisation and offer concerned, so a partner's trail can be listed.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"), index=True)
+    # Accounts: the account signed in, refused, locked, created, disabled or reset (the actor may be
+    # someone else: an administrator, or an unknown client for a failed sign-in).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     reason: Mapped[str | None] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

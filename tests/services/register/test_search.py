@@ -19,6 +19,7 @@ from webapp.services.register.search import (
     ArtisanQuery,
     InvalidCursor,
     InvalidSearchFilter,
+    count_artisans,
     reindex_artisans,
     search_artisans,
 )
@@ -213,6 +214,8 @@ def test_card_status_filter_reads_the_latest_card(session, make_artisan, make_ca
 @pytest.mark.parametrize(
     "query",
     [
+        ArtisanQuery(region_code="03\x00"),
+        ArtisanQuery(programme_code="X" * 300),
         ArtisanQuery(card_status="lost"),
         ArtisanQuery(card_status="ACTIVE"),
         ArtisanQuery(gender="f"),
@@ -262,6 +265,32 @@ def test_pages_cover_every_match_exactly_once(session, make_artisan, find, monke
     assert sorted(found) == sorted(set().union(*(ids_of[n] for n in ("Mohammed", "Mohamed", "Muhammad", "Mohamad"))))
     assert find(region_code="03", limit=limit) == sorted((a.id for a in made if a.region_code == "03"), reverse=True)
     assert find(limit=limit) == sorted((a.id for a in made), reverse=True)
+
+
+@pytest.mark.parametrize("typed", ["Khadija\x00", "\x00", "AB\x00123456", "خديجة\u200f", "Khadija\nBennani"])
+def test_control_characters_in_the_box_are_spaces(session, make_artisan, find, typed):
+    """A NUL (which PostgreSQL refuses in a parameter), a line break or a direction mark in the box
+    is read as a space, never a server error."""
+    artisan = make_artisan(cin="AB123456")
+    session.commit()
+    assert find(typed) == [artisan.id]
+
+
+def test_count_is_the_number_of_rows_the_pages_give_up_to_a_cap(session, make_artisan, find):
+    """count_artisans agrees with walking the pages (both tiers, filters, scope), and stops at its cap."""
+    for name, region in [("Mohammed", "03"), ("Mohamed", "03"), ("Muhammad", "07"), ("Omar", "03")] * 3:
+        make_artisan(first_name_latin=name, region_code=region)
+    session.commit()
+    for text, scope, filters in [
+        ("Mohammed", NATIONAL, {}),
+        ("Mohammed", FES, {}),
+        ("", NATIONAL, {"region_code": "03"}),
+        ("", NATIONAL, {"card_status": "none"}),
+        ("Zzz", NATIONAL, {}),
+    ]:
+        expected = len(find(text, scope=scope, **filters))
+        assert count_artisans(session, scope, ArtisanQuery(text=text, **filters)) == expected
+    assert count_artisans(session, NATIONAL, ArtisanQuery(text="Mohammed"), cap=4) == 4
 
 
 def test_a_page_says_when_it_is_the_last(session, make_artisan):

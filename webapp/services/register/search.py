@@ -42,6 +42,9 @@ How each database runs it (one interface, the dialect picks the statement)
 - The page is cut first, then each of its rows gets its card (not every match); a later page
   starts from its cursor's id, so page 1,000 costs what page 1 does.
 
+count_artisans counts what the pages would give, up to a cap (500 unless told: "500+"), through
+the same statements.
+
 Scope: an officer's searches run inside their region (webapp/services/scope.py): another region's
 artisan is never in a page, whatever the query or the cursor.
 """
@@ -53,7 +56,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -90,6 +93,8 @@ CARD_STATES = ("active", "suspended", "revoked", "expired", "none")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_TEXT_LENGTH = 200
+MAX_CODE_LENGTH = 16  # the longest reference code (support programmes)
+COUNT_CAP = 500
 _NAME_TIERS = 2  # spelling, then sound
 # Newest artisans a PostgreSQL name search reads in id order before it turns to the GIN index.
 POSTGRESQL_WINDOW = 10_000
@@ -178,7 +183,7 @@ def search_artisans(
     fingerprint = _fingerprint(query)
     tier, last_id = _read_cursor(after, fingerprint) if after else (0, None)
     statement = _filtered(select(*_ARTISAN_COLUMNS), scope, query)
-    matchers = _matchers(session, query.text.strip()[:MAX_TEXT_LENGTH])
+    matchers = _matchers(session, _clean_text(query.text))
     if tier >= len(matchers):
         raise InvalidCursor()
     rows: list[ArtisanRow] = []
@@ -186,13 +191,29 @@ def search_artisans(
     for index in range(tier, len(matchers)):
         wanted = limit - len(rows)
         after_id = last_id if index == tier else None
-        found = _run(session, matchers[index], statement, query.card_status, after_id, wanted + 1, now)
+        found = _run(session, matchers[index], statement, query.card_status, after_id, wanted + 1, now, _rows)
         rows += found[:wanted]
         if len(found) > wanted:
             # More in this tier: continue after the last row shown (from its top if none was).
             next_cursor = _write_cursor(index, found[wanted - 1].id if wanted else None, fingerprint)
             break
     return ArtisanPage(rows, next_cursor)
+
+
+def count_artisans(
+    session: Session, scope: Scope, query: ArtisanQuery, *, cap: int = COUNT_CAP, now: datetime | None = None
+) -> int:
+    """How many artisans search_artisans finds for `query` in `scope`, counted up to `cap` (a screen
+    says "500+"): an exact count of 44,000 Mohameds would cost more than the page it heads."""
+    _check_filters(query)
+    now = now or utcnow()
+    statement = _filtered(select(Artisan.id), scope, query)
+    total = 0
+    for matcher in _matchers(session, _clean_text(query.text)):
+        total += len(_run(session, matcher, statement, query.card_status, None, cap - total, now, _ids))
+        if total >= cap:
+            break
+    return total
 
 
 def reindex_artisans(session: Session, ids: Iterable[int] | None = None) -> int:
@@ -267,6 +288,14 @@ def _check_filters(query: ArtisanQuery) -> None:
     ):
         if value and value not in allowed:
             raise InvalidSearchFilter(value[:40])
+    for code in (query.region_code, query.trade_code, query.programme_code):
+        if code and (len(code) > MAX_CODE_LENGTH or not code.isprintable()):
+            raise InvalidSearchFilter(code[:MAX_CODE_LENGTH].encode("unicode_escape").decode("ascii"))
+
+
+def _clean_text(text: str) -> str:
+    """The box's text, within its length, control characters as spaces (PostgreSQL refuses a NUL)."""
+    return "".join(char if char.isprintable() else " " for char in text[:MAX_TEXT_LENGTH]).strip()
 
 
 def _filtered(statement: Select[Any], scope: Scope, query: ArtisanQuery) -> Select[Any]:
@@ -381,6 +410,8 @@ def _card_holders(session: Session, numbers: set[str]) -> frozenset[int]:
 
 
 _fts = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
+# How a tier's page is read: whole rows with their card (a page), or ids (a count).
+_Reader = Callable[[Session, Select[Any], datetime], list[Any]]
 
 
 def _run(
@@ -391,8 +422,9 @@ def _run(
     last_id: int | None,
     count: int,
     now: datetime,
-) -> list[ArtisanRow]:
-    """Up to `count` rows of one tier, newest first, after `last_id`."""
+    read: _Reader,
+) -> list[Any]:
+    """Up to `count` rows of one tier, newest first, after `last_id`, as `read` reads a page."""
     if isinstance(matcher, _Identifiers) and not matcher.ids:
         return []
     dialect = session.get_bind().dialect.name
@@ -414,13 +446,13 @@ def _run(
     if last_id is not None:
         statement = statement.where(order_key < last_id)
     if isinstance(matcher, _Names) and dialect == "postgresql":
-        return _postgresql_names(session, statement, last_id, count, now)
-    return _rows(session, statement.order_by(order_key.desc()).limit(count), now)
+        return _postgresql_names(session, statement, last_id, count, now, read)
+    return read(session, statement.order_by(order_key.desc()).limit(count), now)
 
 
 def _postgresql_names(
-    session: Session, statement: Select[Any], last_id: int | None, count: int, now: datetime
-) -> list[ArtisanRow]:
+    session: Session, statement: Select[Any], last_id: int | None, count: int, now: datetime, read: _Reader
+) -> list[Any]:
     """A name search on PostgreSQL, in two reads whose cost is bounded whatever the planner guesses.
 
     The planner guesses how many rows a key prefix matches from its statistics; for a prefix they
@@ -431,12 +463,17 @@ def _postgresql_names(
     taken through the GIN index and sorted, and then the name is rare, so its matches are few."""
     top = last_id if last_id is not None else (session.scalar(select(func.max(Artisan.id))) or 0) + 1
     floor = top - POSTGRESQL_WINDOW
-    recent = _rows(session, statement.where(Artisan.id >= floor).order_by(Artisan.id.desc()).limit(count), now)
+    recent = read(session, statement.where(Artisan.id >= floor).order_by(Artisan.id.desc()).limit(count), now)
     if len(recent) == count or floor <= 1:
         return recent
     # Ordered by id + 0, which no index holds: the planner cannot choose to read in id order.
     older = statement.where(Artisan.id < floor).order_by((Artisan.id + literal_column("0")).desc())
-    return recent + _rows(session, older.limit(count - len(recent)), now)
+    return recent + read(session, older.limit(count - len(recent)), now)
+
+
+def _ids(session: Session, page_statement: Select[Any], _now: datetime) -> list[int]:
+    """The page's ids only (counting)."""
+    return list(session.scalars(select(page_statement.subquery("page").c.id)))
 
 
 def _rows(session: Session, page_statement: Select[Any], now: datetime) -> list[ArtisanRow]:

@@ -1,0 +1,176 @@
+"""The register's field rules: one record read from raw text, every problem named per field."""
+
+from datetime import date, datetime
+
+import pytest
+
+from webapp.models.artisan import CnssStatus, Gender, LegalStatus
+from webapp.services.register.artisan_fields import (
+    FIELDS,
+    InvalidArtisan,
+    ReferenceCodes,
+    clean_artisan_record,
+    normalize_phone,
+    reference_codes,
+)
+
+TODAY = date(2026, 12, 2)
+REFERENCE = ReferenceCodes(
+    regions=frozenset(f"{n:02d}" for n in range(1, 13)),
+    trades=frozenset({"ZEL", "TAP", "POT"}),
+    programmes=frozenset({"WOMEN", "EXPORT"}),
+)
+GOOD = {
+    "rna_number": "RNA-03-0001234",
+    "cin": "AB123456",
+    "first_name_latin": "Khadija",
+    "last_name_latin": "Bennani",
+    "first_name_ar": "خديجة",
+    "last_name_ar": "بناني",
+    "birth_date": "1980-05-17",
+    "gender": "female",
+    "phone": "0612345678",
+    "region_code": "03",
+    "province": "Fès",
+    "trade_code": "ZEL",
+    "legal_status": "independent",
+    "cnss_status": "registered",
+    "cooperative_name": "",
+    "activity_start_year": "2001",
+    "programmes": "WOMEN",
+}
+
+
+def problems_of(**changes: object) -> dict[str, str]:
+    with pytest.raises(InvalidArtisan) as refused:
+        clean_artisan_record(GOOD | changes, REFERENCE, TODAY)
+    return {field: problem.message for field, problem in refused.value.problems.items()}
+
+
+def test_a_good_record_is_stored_in_canonical_form():
+    """A well-formed record comes back typed: dates, enums, the phone as +212, programmes as a tuple."""
+    record = clean_artisan_record(GOOD, REFERENCE, TODAY)
+    assert record.birth_date == date(1980, 5, 17)
+    assert record.gender is Gender.FEMALE
+    assert record.legal_status is LegalStatus.INDEPENDENT
+    assert record.cnss_status is CnssStatus.REGISTERED
+    assert record.phone == "+212612345678"
+    assert record.programmes == ("WOMEN",)
+    assert record.cooperative_name is None
+    assert set(record.columns()) == set(FIELDS) - {"programmes"}
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "stored"),
+    [
+        ("cin", " ab 123456 ", "AB123456"),
+        ("province", "Fès\x00\n", "Fès"),
+        ("cooperative_name", "Coopérative\x0bAtlas", "Coopérative Atlas"),
+        ("rna_number", "rna-03-0001234", "RNA-03-0001234"),
+        ("phone", "06 12 34 56 78", "+212612345678"),
+        ("phone", "+212 7 12 34 56 78", "+212712345678"),
+        ("phone", "00212-5-22-12-34-56", "+212522123456"),
+        ("birth_date", "17/05/1980", date(1980, 5, 17)),
+        ("birth_date", datetime(1980, 5, 17, 0, 0), date(1980, 5, 17)),
+        ("gender", "F", Gender.FEMALE),
+        ("gender", "Homme", Gender.MALE),
+        ("gender", "أنثى", Gender.FEMALE),
+        ("region_code", "3", "03"),
+        ("region_code", 3.0, "03"),
+        ("trade_code", "zel", "ZEL"),
+        ("legal_status", "Maître artisan", LegalStatus.MASTER_ARTISAN),
+        ("cnss_status", "pré-immatriculé", CnssStatus.PRE_REGISTERED),
+        ("activity_start_year", 2001.0, 2001),
+        ("programmes", "women; export, WOMEN", ("WOMEN", "EXPORT")),
+        ("first_name_latin", "  Aït   Lahcen ", "Aït Lahcen"),
+        ("first_name_ar", "مُحَمَّد", "مُحَمَّد"),
+        ("phone", "", None),
+    ],
+)
+def test_values_are_read_leniently(field, written, stored):
+    """What people type in a form or a spreadsheet is read into one stored form."""
+    record = clean_artisan_record(GOOD | {field: written}, REFERENCE, TODAY)
+    assert getattr(record, field) == stored
+
+
+@pytest.mark.parametrize(
+    ("field", "written"),
+    [
+        ("rna_number", "R1"),
+        ("rna_number", "RNA 03 0001234 ###"),
+        ("cin", "123456"),
+        ("cin", "ABC123"),
+        ("cin", "AB1234567"),
+        ("first_name_latin", "خديجة"),
+        ("first_name_latin", "Khadija2"),
+        ("first_name_latin", "K" * 61),
+        ("last_name_ar", "Bennani"),
+        ("last_name_ar", "بناني 3"),
+        ("birth_date", "1980-02-30"),
+        ("birth_date", "yesterday"),
+        ("birth_date", "2020-01-01"),  # six years old
+        ("birth_date", "1900-01-01"),
+        ("gender", "x"),
+        ("phone", "0812345678"),
+        ("phone", "061234567"),
+        ("phone", "+33612345678"),
+        ("region_code", "13"),
+        ("trade_code", "NOPE"),
+        ("legal_status", "freelance"),
+        ("cnss_status", "yes"),
+        ("activity_start_year", "2030"),
+        ("activity_start_year", "two thousand"),
+        ("activity_start_year", "١٩٩٠"),
+        ("programmes", "WOMEN;GOLF"),
+        ("province", "P" * 61),
+        ("cooperative_name", "C" * 121),
+    ],
+)
+def test_a_wrong_value_is_named_on_its_field(field, written):
+    """Each wrong value is refused with a problem on its own field, and only there."""
+    assert list(problems_of(**{field: written})) == [field]
+
+
+@pytest.mark.parametrize("field", ["rna_number", "cin", "first_name_ar", "birth_date", "region_code", "trade_code"])
+def test_a_required_field_left_empty_is_required(field):
+    """Empty or blank required fields say 'Required.'."""
+    assert problems_of(**{field: "  "}) == {field: "Required."}
+
+
+def test_every_problem_is_reported_at_once():
+    """A record with several wrong fields names them all, not only the first."""
+    problems = problems_of(cin="??", phone="12", trade_code="")
+    assert set(problems) == {"cin", "phone", "trade_code"}
+
+
+def test_the_latin_name_must_fit_the_card():
+    """First and last Latin names together fit the 40 characters a card carries."""
+    problems = problems_of(first_name_latin="Abderrahmane Mohammed", last_name_latin="El Ouazzani Chahdiya")
+    assert list(problems) == ["last_name_latin"]
+
+
+def test_a_cooperative_member_names_the_cooperative():
+    """A member of a cooperative must name it; others need not."""
+    assert list(problems_of(legal_status="cooperative_member")) == ["cooperative_name"]
+    record = clean_artisan_record(
+        GOOD | {"legal_status": "cooperative_member", "cooperative_name": "Coopérative Al Amal"}, REFERENCE, TODAY
+    )
+    assert record.cooperative_name == "Coopérative Al Amal"
+
+
+def test_activity_cannot_start_before_birth():
+    """The activity start year is not before the year of birth."""
+    assert list(problems_of(activity_start_year="1975")) == ["activity_start_year"]
+
+
+def test_normalize_phone_refuses_what_is_not_a_moroccan_number():
+    """normalize_phone gives None for a foreign or short number (used to look a typed number up)."""
+    assert normalize_phone("+33 6 12 34 56 78") is None
+    assert normalize_phone("0612345678") == "+212612345678"
+
+
+def test_reference_codes_come_from_the_reference_tables(session):
+    """The codes a record may name are the ones in the database's reference tables."""
+    codes = reference_codes(session)
+    assert "03" in codes.regions and "ZEL" in codes.trades and "WOMEN" in codes.programmes
+    assert len(codes.regions) == 12

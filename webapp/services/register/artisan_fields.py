@@ -1,0 +1,380 @@
+"""The register's fields for one artisan: what each must look like, read from raw text.
+
+One set of rules for every way a record enters the register: the back office's create and edit
+forms, the bulk import (CSV, XLSX) and the command line. `clean_artisan_record` takes the raw
+values as a person or a spreadsheet gives them (strings, or dates and numbers from XLSX cells),
+checks every field, and either returns typed values or raises one `InvalidArtisan` naming every
+wrong field, so a form shows all problems at once and an import report lists them per column.
+
+Lenient in what it reads (spaces in a CIN, a phone number written 06 12 34 56 78, a date as
+31/12/1980, "F" for female), strict in what it stores (one canonical form per value).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Region, SupportProgramme, Trade
+from webapp.models.artisan import CnssStatus, Gender, LegalStatus
+from webapp.services.cards.tokens import MAX_NAME_LENGTH
+from webapp.services.errors import N_, DomainError
+
+# The columns of the register, in the order of the import template and of exports. The header of a
+# spreadsheet column is the field's name.
+FIELDS: tuple[str, ...] = (
+    "rna_number",
+    "cin",
+    "first_name_latin",
+    "last_name_latin",
+    "first_name_ar",
+    "last_name_ar",
+    "birth_date",
+    "gender",
+    "phone",
+    "region_code",
+    "province",
+    "trade_code",
+    "legal_status",
+    "cnss_status",
+    "cooperative_name",
+    "activity_start_year",
+    "programmes",
+)
+REQUIRED_FIELDS = frozenset(FIELDS) - {"phone", "cooperative_name", "programmes"}
+
+NAME_MAX_LENGTH = 60  # each name column
+PROVINCE_MAX_LENGTH = 60
+COOPERATIVE_MAX_LENGTH = 120
+MIN_AGE = 15  # the minimum working age in Morocco
+MAX_AGE = 110
+
+# RNA numbers as the chambers write them: letters, digits and dashes or slashes (e.g. RNA-03-0001234).
+_RNA = re.compile(r"[A-Z0-9](?:[A-Z0-9/-]{2,18})[A-Z0-9]")
+# The CNIE number: one or two letters (the issuing office), then up to six digits.
+_CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,6}")
+# Moroccan numbers: 05 landlines, 06 and 07 mobiles; nine digits after the 0 or the +212.
+_PHONE = re.compile(r"(?:\+212|00212|0)([5-7][0-9]{8})")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+# Marks that may sit inside a name of either script: spaces, hyphens, apostrophes.
+_NAME_PUNCTUATION = frozenset(" -'’")
+_ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+# How people write the enumerated values in a spreadsheet: the stored value, its English, French and
+# Arabic words, and one-letter forms, all case-insensitive.
+_GENDER_WORDS = {
+    Gender.FEMALE: ("female", "f", "femme", "feminin", "féminin", "أنثى", "انثى"),
+    Gender.MALE: ("male", "m", "h", "homme", "masculin", "ذكر"),
+}
+_LEGAL_STATUS_WORDS = {
+    LegalStatus.INDEPENDENT: ("independent", "indépendant", "independant"),
+    LegalStatus.MASTER_ARTISAN: ("master_artisan", "maître artisan", "maitre artisan"),
+    LegalStatus.COOPERATIVE_MEMBER: ("cooperative_member", "membre de coopérative", "cooperative"),
+    LegalStatus.COMPANY: ("company", "entreprise", "société", "societe"),
+}
+_CNSS_WORDS = {
+    CnssStatus.NOT_REGISTERED: ("not_registered", "non immatriculé", "non inscrit"),
+    CnssStatus.PRE_REGISTERED: ("pre_registered", "pré-immatriculé", "pre-immatricule", "préinscrit"),
+    CnssStatus.REGISTERED: ("registered", "immatriculé", "immatricule", "inscrit"),
+}
+
+
+class FieldProblem(DomainError):
+    """What is wrong with one field's value: a sentence marked for translation and its values."""
+
+    code = "bad_field"
+    http_status = 422
+
+    def __init__(self, message: str, **params: Any) -> None:
+        self.message = message  # type: ignore[misc]  # each problem has its own sentence
+        super().__init__(**params)
+
+
+class InvalidArtisan(DomainError):
+    """Some fields of an artisan's record are missing or wrong; `problems` has one per field."""
+
+    code = "invalid_artisan"
+    http_status = 422
+    message = N_("Some fields are missing or wrong: %(fields)s.")
+
+    def __init__(self, problems: dict[str, FieldProblem]) -> None:
+        super().__init__(fields=", ".join(field for field in FIELDS if field in problems))
+        self.problems = problems
+
+    def details(self, language: str, translate: Callable[..., str]) -> dict[str, Any]:
+        return {"fields": {name: translate(p.message, **p.params) for name, p in self.problems.items()}}
+
+
+@dataclass(frozen=True)
+class ReferenceCodes:
+    """The codes a record may name, read once per form or import (not once per row)."""
+
+    regions: frozenset[str]
+    trades: frozenset[str]
+    programmes: frozenset[str]
+
+
+def reference_codes(session: Session) -> ReferenceCodes:
+    return ReferenceCodes(
+        regions=frozenset(session.scalars(select(Region.code))),
+        trades=frozenset(session.scalars(select(Trade.code))),
+        programmes=frozenset(session.scalars(select(SupportProgramme.code))),
+    )
+
+
+@dataclass(frozen=True)
+class ArtisanRecord:
+    """One artisan's register fields, checked and in their stored form."""
+
+    rna_number: str
+    cin: str
+    first_name_latin: str
+    last_name_latin: str
+    first_name_ar: str
+    last_name_ar: str
+    birth_date: date
+    gender: Gender
+    phone: str | None
+    region_code: str
+    province: str
+    trade_code: str
+    legal_status: LegalStatus
+    cnss_status: CnssStatus
+    cooperative_name: str | None
+    activity_start_year: int
+    programmes: tuple[str, ...]
+
+    def columns(self) -> dict[str, Any]:
+        """The values of the artisan table's columns (programmes are a relationship, apart)."""
+        return {field: getattr(self, field) for field in FIELDS if field != "programmes"}
+
+
+def clean_artisan_record(raw: Mapping[str, Any], reference: ReferenceCodes, today: date) -> ArtisanRecord:
+    """The record's values checked and put in stored form; InvalidArtisan naming every wrong field."""
+    problems: dict[str, FieldProblem] = {}
+    values: dict[str, Any] = {}
+    for field, clean in _CLEANERS.items():
+        text = _text(raw.get(field))
+        if text == "" and not isinstance(raw.get(field), date):
+            if field in REQUIRED_FIELDS:
+                problems[field] = FieldProblem(N_("Required."))
+            else:
+                values[field] = () if field == "programmes" else None
+            continue
+        try:
+            values[field] = clean(raw.get(field), reference, today)
+        except FieldProblem as problem:
+            problems[field] = problem
+    _check_together(values, problems)
+    if problems:
+        raise InvalidArtisan(problems)
+    return ArtisanRecord(**values)
+
+
+def normalize_cin(value: str) -> str:
+    """A CIN as stored: capitals, no spaces (also used to look a typed CIN up)."""
+    return re.sub(r"\s", "", value).upper()
+
+
+def normalize_phone(value: str) -> str | None:
+    """A Moroccan phone number as stored (+212 and nine digits), or None if it is not one."""
+    match = _PHONE.fullmatch(_PHONE_SEPARATORS.sub("", value))
+    return f"+212{match.group(1)}" if match else None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet's number cell: 2001.0 is the year 2001
+    # Control characters (a NUL, which PostgreSQL refuses in text; a spreadsheet's line break) are spaces.
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+
+
+def _rna(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    rna = _text(value).upper().replace(" ", "")
+    if not _RNA.fullmatch(rna):
+        raise FieldProblem(N_("An RNA number has 4 to 20 letters, digits and dashes, e.g. RNA-03-0001234."))
+    return rna
+
+
+def _cin(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    cin = normalize_cin(_text(value))
+    if not _CIN.fullmatch(cin):
+        raise FieldProblem(N_("A CIN is one or two letters followed by up to six digits, e.g. AB123456."))
+    return cin
+
+
+def _latin_name(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    name = " ".join(_text(value).split())
+    if len(name) > NAME_MAX_LENGTH:
+        raise FieldProblem(N_("At most %(count)s characters."), count=NAME_MAX_LENGTH)
+    if not all(_is_latin_letter(char) or char in _NAME_PUNCTUATION for char in name):
+        raise FieldProblem(N_("Latin letters only (the Arabic name has its own field)."))
+    return name
+
+
+def _arabic_name(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    name = " ".join(_text(value).split())
+    if len(name) > NAME_MAX_LENGTH:
+        raise FieldProblem(N_("At most %(count)s characters."), count=NAME_MAX_LENGTH)
+    if not all(_is_arabic(char) or char in _NAME_PUNCTUATION for char in name):
+        raise FieldProblem(N_("Arabic letters only (the Latin name has its own field)."))
+    return name
+
+
+def _birth_date(value: Any, _reference: ReferenceCodes, today: date) -> date:
+    born = _date(value)
+    if born is None:
+        raise FieldProblem(N_("A date such as 1980-05-17 or 17/05/1980."))
+    if not MIN_AGE <= _years_between(born, today) <= MAX_AGE:
+        raise FieldProblem(N_("An artisan is between %(low)s and %(high)s years old."), low=MIN_AGE, high=MAX_AGE)
+    return born
+
+
+def _gender(value: Any, _reference: ReferenceCodes, _today: date) -> Gender:
+    return _choice(value, _GENDER_WORDS, N_("Write female or male."))
+
+
+def _phone(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    phone = normalize_phone(_text(value))
+    if phone is None:
+        raise FieldProblem(N_("A Moroccan number: 05, 06 or 07 and eight digits, or +212 and nine digits."))
+    return phone
+
+
+def _region(value: Any, reference: ReferenceCodes, _today: date) -> str:
+    code = _text(value)
+    code = code.zfill(2) if code.isdigit() else code
+    if code not in reference.regions:
+        raise FieldProblem(N_("Unknown region code %(code)s: 01 to 12."), code=code)
+    return code
+
+
+def _province(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    province = " ".join(_text(value).split())
+    if len(province) > PROVINCE_MAX_LENGTH:
+        raise FieldProblem(N_("At most %(count)s characters."), count=PROVINCE_MAX_LENGTH)
+    return province
+
+
+def _trade(value: Any, reference: ReferenceCodes, _today: date) -> str:
+    code = _text(value).upper()
+    if code not in reference.trades:
+        raise FieldProblem(N_("Unknown trade code %(code)s."), code=code)
+    return code
+
+
+def _legal_status(value: Any, _reference: ReferenceCodes, _today: date) -> LegalStatus:
+    return _choice(value, _LEGAL_STATUS_WORDS, N_("Write independent, master_artisan, cooperative_member or company."))
+
+
+def _cnss_status(value: Any, _reference: ReferenceCodes, _today: date) -> CnssStatus:
+    return _choice(value, _CNSS_WORDS, N_("Write not_registered, pre_registered or registered."))
+
+
+def _cooperative(value: Any, _reference: ReferenceCodes, _today: date) -> str:
+    name = " ".join(_text(value).split())
+    if len(name) > COOPERATIVE_MAX_LENGTH:
+        raise FieldProblem(N_("At most %(count)s characters."), count=COOPERATIVE_MAX_LENGTH)
+    return name
+
+
+def _start_year(value: Any, _reference: ReferenceCodes, today: date) -> int:
+    text = _text(value)
+    if not (text.isascii() and text.isdigit() and len(text) == 4):
+        raise FieldProblem(N_("A year such as 2005."))
+    year = int(text)
+    if year > today.year:
+        raise FieldProblem(N_("Not after this year."))
+    return year
+
+
+def _programmes(value: Any, reference: ReferenceCodes, _today: date) -> tuple[str, ...]:
+    codes = [code.strip().upper() for code in re.split(r"[;,|]", _text(value)) if code.strip()]
+    unknown = [code for code in codes if code not in reference.programmes]
+    if unknown:
+        raise FieldProblem(N_("Unknown programme code %(code)s."), code=", ".join(unknown))
+    return tuple(dict.fromkeys(codes))  # in order, each once
+
+
+_CLEANERS: dict[str, Callable[[Any, ReferenceCodes, date], Any]] = {
+    "rna_number": _rna,
+    "cin": _cin,
+    "first_name_latin": _latin_name,
+    "last_name_latin": _latin_name,
+    "first_name_ar": _arabic_name,
+    "last_name_ar": _arabic_name,
+    "birth_date": _birth_date,
+    "gender": _gender,
+    "phone": _phone,
+    "region_code": _region,
+    "province": _province,
+    "trade_code": _trade,
+    "legal_status": _legal_status,
+    "cnss_status": _cnss_status,
+    "cooperative_name": _cooperative,
+    "activity_start_year": _start_year,
+    "programmes": _programmes,
+}
+
+
+def _check_together(values: dict[str, Any], problems: dict[str, FieldProblem]) -> None:
+    """Rules over two fields, checked once each field is right on its own."""
+    first, last = values.get("first_name_latin"), values.get("last_name_latin")
+    if first and last and len(f"{first} {last}") > MAX_NAME_LENGTH:
+        problems["last_name_latin"] = FieldProblem(
+            N_("The card holds at most %(count)s characters for the whole Latin name (first and last)."),
+            count=MAX_NAME_LENGTH,
+        )
+    cooperative = values.get("cooperative_name", "")
+    if values.get("legal_status") == LegalStatus.COOPERATIVE_MEMBER and cooperative is None:
+        problems["cooperative_name"] = FieldProblem(N_("Required for a member of a cooperative."))
+    born, started = values.get("birth_date"), values.get("activity_start_year")
+    if born and started and started < born.year:
+        problems["activity_start_year"] = FieldProblem(N_("Not before the year of birth."))
+
+
+def _choice(value: Any, words: Mapping[Any, tuple[str, ...]], expected: str) -> Any:
+    text = _text(value).casefold()
+    for member, spellings in words.items():
+        if text in spellings:
+            return member
+    raise FieldProblem(expected)
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _years_between(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _is_latin_letter(char: str) -> bool:
+    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
+
+
+def _is_arabic(char: str) -> bool:
+    # Letters and the diacritics (harakat) people type; digits and Latin letters are not names.
+    code = ord(char)
+    in_block = any(low <= code <= high for low, high in _ARABIC_BLOCKS)
+    return in_block and (char.isalpha() or unicodedata.category(char) == "Mn")
