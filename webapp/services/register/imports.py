@@ -591,11 +591,12 @@ class _Importer:
         if plan.inserts:
             bulk_insert(session, _ARTISAN, [record.columns() | {"registered_at": self.now} for record in plan.inserts])
             rnas = [record.rna_number for record in plan.inserts]
-            new_ids = dict(
-                session.execute(select(_ARTISAN.c.rna_number, _ARTISAN.c.id).where(_ARTISAN.c.rna_number.in_(rnas)))
-                .tuples()
-                .all()
-            )
+            new_ids = {
+                rna: artisan_id
+                for rna, artisan_id in session.execute(
+                    select(_ARTISAN.c.rna_number, _ARTISAN.c.id).where(_ARTISAN.c.rna_number.in_(rnas))
+                )
+            }
         added = [
             {"artisan_id": new_ids[record.rna_number], "programme_code": code}
             for record in plan.inserts
