@@ -91,6 +91,14 @@ class ImportMode(enum.StrEnum):
 # --- refusals of the whole file ---------------------------------------------------------------------
 
 
+_MEGABYTE = 1024 * 1024
+
+
+def megabytes(size: int) -> str:
+    """A size in megabytes as people read it: 200, 1.5."""
+    return f"{size / _MEGABYTE:.1f}".removesuffix(".0")
+
+
 class ImportRefused(DomainError):
     """The file is refused before any row is read (nothing is written)."""
 
@@ -104,7 +112,11 @@ class FileTooLarge(ImportRefused):
     message = N_("The file is larger than %(limit)s MB: split it into several files.")
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(limit=max_bytes // (1024 * 1024))
+        if max_bytes < _MEGABYTE:  # small limits (tests, a cautious set-up) in kilobytes
+            self.message = N_("The file is larger than %(limit)s KB: split it into several files.")  # type: ignore[misc]
+            super().__init__(limit=max_bytes // 1024)
+        else:
+            super().__init__(limit=megabytes(max_bytes))
 
 
 class UnknownFileType(ImportRefused):
@@ -125,7 +137,7 @@ class WorkbookTooLarge(ImportRefused):
     message = N_("This Excel workbook unpacks to more than %(limit)s MB: split it into several files.")
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(limit=max_bytes // (1024 * 1024))
+        super().__init__(limit=megabytes(max_bytes))
 
 
 class EmptyFile(ImportRefused):
