@@ -102,7 +102,7 @@ def prepare_database(directory: Path, database_url: str | None = None, *, drop_e
     return BenchDatabase(url, keys_dir, database, signer)
 
 
-def _artisan_rows(rng: random.Random, start: int, stop: int, last_serial: int, now: datetime) -> list[dict[str, Any]]:
+def artisan_rows(rng: random.Random, start: int, stop: int, last_serial: int, now: datetime) -> list[dict[str, Any]]:
     """Plain dicts for Core insert, shaped like webapp.services.demo's artisans."""
     legal_statuses = list(LegalStatus)
     cnss_statuses = list(CnssStatus)
@@ -154,7 +154,7 @@ def register_artisans(bench: BenchDatabase, count: int, seed: int = 50_17) -> No
     with bench.engine.begin() as connection:
         for start in range(0, count, REGISTER_BATCH):
             stop = min(start + REGISTER_BATCH, count)
-            connection.execute(insert(Artisan), _artisan_rows(rng, start, stop, count - 1, now))
+            connection.execute(insert(Artisan), artisan_rows(rng, start, stop, count - 1, now))
 
 
 def issue_cards(bench: BenchDatabase, chunk_size: int, progress: Callable[[int, float], None] | None = None) -> int:

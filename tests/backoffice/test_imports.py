@@ -318,3 +318,20 @@ def test_anonymous_people_are_sent_to_sign_in(client):
     """Without a session, the import pages lead to the login page."""
     response = client.get("/office/imports")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_export_too_large_for_one_request_is_refused_with_a_way_out(signed_in, session, make_artisan, monkeypatch):
+    """A download must end within the server's request timeout: above the format's limit, the page
+    says how many, the limit, and how to narrow the export down (no half-written file)."""
+    from webapp.backoffice import imports as views
+
+    monkeypatch.setattr(views, "WEB_EXPORT_LIMITS", {"csv": 2, "xlsx": 1})
+    for _ in range(3):
+        make_artisan(region_code="03")
+    session.commit()
+    response = signed_in.get("/office/exports/artisans.csv?trade=ZEL&lang=en", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/office/imports"
+    assert "3 artisans are too many for a download here (at most 2 as CSV)" in page
+    assert signed_in.get("/office/exports/artisans.csv?card_status=none").status_code == 302
+    assert signed_in.get("/office/exports/artisans.xlsx?trade=POT").status_code == 200  # none chosen

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from webapp.models import Artisan, Card, CardStatus, artisan_programme, utcnow
@@ -59,6 +59,11 @@ def artisan_selection(scope: Scope, chosen: ArtisanFilter, now: datetime | None 
     if chosen.card_state:
         statement = statement.where(_card_condition(chosen.card_state, now or utcnow()))
     return statement
+
+
+def count_selected(session: Session, selection: Select[Any]) -> int:
+    """How many artisans a select of artisan ids chooses."""
+    return session.scalar(select(func.count()).select_from(selection.order_by(None).subquery())) or 0
 
 
 def _card_condition(state: str, now: datetime) -> ColumnElement[bool]:

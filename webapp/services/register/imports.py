@@ -456,19 +456,25 @@ class _Importer:
         """The batch's rows that are right on their own (fields, scope, no duplicate), cleaned.
         `width` is the number of columns the header names (cells past it must be empty)."""
         accepted = []
+        names = list(positions)
+        picked = [positions[name] for name in names]
         for line, cells in batch:
             self.report.rows += 1
             problems: list[tuple[str | None, str, dict[str, Any]]] = []
-            raw: dict[str, Any] = {}
+            if len(cells) < width:
+                cells = [*cells, *([None] * (width - len(cells)))]  # a short row: its last cells are empty
+            values = [cells[position] for position in picked]
             formulas = []
-            for name, position in positions.items():
-                cell = cells[position] if position < len(cells) else None
-                if isinstance(cell, _Formula):
-                    formulas.append(name)
-                    cell = None
-                elif isinstance(cell, str):
-                    cell = unneutralised(cell)
-                raw[name] = cell
+            if not all(type(value) is str and value[:1] != "'" for value in values):
+                # The uncommon cells, apart so that plain text rows (a CSV's) go straight through:
+                # a formula is kept out, a neutralised cell (an edited export's) read back.
+                for index, value in enumerate(values):
+                    if isinstance(value, _Formula):
+                        formulas.append(names[index])
+                        values[index] = None
+                    elif isinstance(value, str):
+                        values[index] = unneutralised(value)
+            raw = dict(zip(names, values, strict=True))
             if any(not _is_empty(cell) for cell in cells[width:]):
                 problems.append((None, EXTRA_CELLS, {}))
             record = None
