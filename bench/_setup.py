@@ -1,6 +1,7 @@
 """Shared set-up of the benchmarks: a throwaway database of registered artisans with their cards.
 
-Not a benchmark itself. bench/issue_all.py and bench/verify_load.py build their database with it:
+Not a benchmark itself. bench/issue_all.py, bench/verify_load.py, bench/eligibility.py and bench/scan.py
+build their database with it:
 
 - a temporary directory holds the SQLite file and the KEYS_DIR (removed at exit);
 - the schema comes from the Alembic migrations (webapp.migrations.upgrade_database), then the

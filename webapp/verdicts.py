@@ -6,11 +6,17 @@ offline verifiers fetch them all at once from /verdict-texts.json and cache them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from babel.dates import format_date
+from flask import url_for
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 
-from webapp.i18n import LANGUAGES
+from webapp.i18n import LANGUAGES, current_language
+from webapp.services.cards.holders import CardVerdict
+from webapp.services.cards.numbers import format_card_number
+from webapp.services.register.reference_data import region_name, trade_name
 from webapp.services.verification import Verdict
 
 
@@ -35,7 +41,10 @@ VERDICT_TEXTS: dict[str, VerdictText] = {
         _l("Bad signature"), _l("The signature does not match: this card is forged or altered. Do not accept it.")
     ),
     Verdict.NOT_A_CARD: VerdictText(_l("Not an artisan card"), _l("This code is not a Carte Artisan.")),
-    Verdict.MALFORMED: VerdictText(_l("No code read"), _l("No card code could be read. Scan the code again.")),
+    # Our code, but cut short or damaged (a bad scan, a link cut in a message): never "forged".
+    Verdict.MALFORMED: VerdictText(
+        _l("Incomplete code"), _l("The code is incomplete or damaged. Scan it again, or type the card number.")
+    ),
 }
 # States a page shows while it has no verdict yet (they are not verdicts of the API).
 PAGE_STATES: dict[str, VerdictText] = {
@@ -71,3 +80,36 @@ def texts_in_every_language() -> dict[str, dict[str, dict[str, str]]]:
         with force_locale(language):
             texts[language] = texts_in_current_language()
     return texts
+
+
+# Dates in Morocco's usage (Arabic month names as written in Morocco: دجنبر, not ديسمبر), the same
+# locales as the browser's (static/js/lib/verdict-look.js, LOCALES).
+DATE_LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
+
+# What the date beside a verdict means (the same rule as static/js/lib/verdict-look.js, dateLine):
+# a revoked or suspended card is not "valid until" anything, it shows the day of that change.
+_EXPIRY_LABELS = {Verdict.VALID: _l("Valid until"), Verdict.EXPIRED: _l("Expired on")}
+_CHANGE_LABELS = {Verdict.REVOKED: _l("Revoked on"), Verdict.SUSPENDED: _l("Suspended on")}
+
+
+def card_face(found: CardVerdict, *, with_photo: bool) -> dict[str, Any]:
+    """What the card's face shows, in the reader's language, with its date line; the holder's photo
+    for partner staff and a valid card."""
+    language = current_language()
+    card, artisan = found.card, found.card.artisan
+    if found.status_since is not None:
+        shown_date, label = found.status_since, _CHANGE_LABELS[found.verdict]
+    else:
+        shown_date, label = found.expiry_date, _EXPIRY_LABELS.get(found.verdict, _l("Expiry date"))
+    values = {
+        "name": artisan.name_latin,
+        "name_ar": artisan.name_ar,
+        "number": format_card_number(card.number),
+        "trade": trade_name(artisan.trade_code, language),
+        "region": region_name(artisan.region_code, language),
+        "date": format_date(shown_date, "long", locale=DATE_LOCALES.get(language, language)),
+    }
+    photo_url = None
+    if with_photo and found.verdict == Verdict.VALID:
+        photo_url = url_for("partner.card_holder_photo", number=card.number)
+    return {"card_face": values, "date_label": label, "photo_url": photo_url}

@@ -4,13 +4,17 @@
 // card that passes steps 1-6 the page then asks the verify API, whose answer (the register, now)
 // is authoritative and replaces the page's own (docs/card-token.md section 12).
 import { REGIONS, TRADES, importJwks, readBundle, verifyScan } from "./lib/card-verifier.js";
+import { Formats, VERDICT_ICONS, dateLine } from "./lib/verdict-look.js";
 
 const section = document.getElementById("verdict");
 const details = document.getElementById("card-details");
+const photo = details.querySelector("[data-holder-photo]");
 const checkedAt = document.getElementById("checked-at");
 // Titles and messages of every verdict, in the page's language (rendered from webapp/verdicts.py).
 const texts = document.getElementById("verdict-texts").content;
+const dateLabels = document.getElementById("date-labels").content;
 const language = document.documentElement.lang;
+const formats = new Formats(language);
 const publicBaseUrl = section.dataset.publicBaseUrl;
 // Verdicts of steps 1-6 need only the signed token and the keys: the server would say the same.
 const FROM_THE_TOKEN_ALONE = new Set(["malformed", "not_a_card", "unknown_key", "bad_signature"]);
@@ -26,6 +30,7 @@ function textOf(verdict) {
 function show(verdict, reason) {
   section.className = `verdict verdict-${verdict}`;
   section.dataset.verdict = verdict;
+  section.querySelector("[data-verdict-icon]").setAttribute("href", `#${VERDICT_ICONS[verdict] ?? "icon-refresh"}`);
   const text = textOf(verdict);
   section.querySelector("[data-verdict-title]").textContent = text.title;
   section.querySelector("[data-verdict-reason]").textContent = reason ?? text.message;
@@ -34,14 +39,47 @@ function show(verdict, reason) {
 function fill(container, values) {
   for (const field of container.querySelectorAll("[data-field]")) {
     field.textContent = values[field.dataset.field] ?? "";
+    field.hidden = !field.textContent;
   }
   container.hidden = false;
+}
+
+// card: { name, nameAr?, number, tradeName, regionName, expiryDate, statusSince? }. A revoked or
+// suspended card shows the day of that change (online) instead of a "valid until" date.
+function showCard(verdict, card) {
+  const line = dateLine(verdict, card);
+  fill(details, {
+    name: card.name,
+    name_ar: card.nameAr,
+    number: card.number,
+    trade: card.tradeName,
+    region: card.regionName,
+    date: line.date ? formats.date(line.date) : "",
+  });
+  details.querySelector("[data-date-label]").textContent =
+    dateLabels.querySelector(`[data-key="${line.label}"]`)?.textContent ?? "";
+}
+
+// Partner staff signed in see the register's photo of a valid card's holder (never the public:
+// the page has no photo URL for them, and the server refuses them).
+function showPhoto(verdict, number) {
+  photo.hidden = true;
+  photo.removeAttribute("src");
+  const url = section.dataset.photoUrl;
+  if (!url || verdict !== "valid" || !number) return;
+  photo.onload = () => {
+    photo.hidden = false;
+  };
+  photo.onerror = () => {
+    photo.hidden = true;
+  };
+  photo.src = url.replace("CARD-NUMBER", encodeURIComponent(number));
 }
 
 function showCheckTime(isoTime) {
   const time = checkedAt.querySelector("time");
   time.dateTime = isoTime;
-  fill(checkedAt, { checked_at: new Date(isoTime).toLocaleString(language) });
+  fill(checkedAt, { checked_at: formats.moment(Date.parse(isoTime) / 1000) });
 }
 
 // The language links are "?lang=xx": carry the card's fragment along, or switching language
@@ -78,12 +116,19 @@ function loadTrust() {
   return trust;
 }
 
+// The text the camera read, rebuilt on our own address: the host the page was opened on and its
+// query (?lang=) do not matter, and the fragment is judged as part of our URL, so a code cut short
+// is "incomplete" (rule U7), not "not a card" as bare odd digits would be (rule U6).
+function asScanned(fragment) {
+  return `${publicBaseUrl}/v#${fragment}`;
+}
+
 async function localVerdict(fragment) {
   const loaded = await loadTrust();
   if (!loaded) return null;
   const { bundle, now } = loaded;
   const checkedAtSeconds = now();
-  const result = await verifyScan(fragment, {
+  const result = await verifyScan(asScanned(fragment), {
     publicBaseUrl,
     keys: bundle.keys,
     statusList: bundle.statusList,
@@ -96,12 +141,12 @@ function showLocal(result) {
   show(result.verdict);
   if (result.claims && SHOWS_THE_CARD.has(result.verdict)) {
     const { name, number, trade, region, expiryDate } = result.claims;
-    fill(details, {
+    showCard(result.verdict, {
       name,
       number,
-      trade_name: TRADES[trade]?.[language] ?? trade,
-      region_name: REGIONS[region]?.[language] ?? region,
-      expires: expiryDate,
+      tradeName: TRADES[trade]?.[language] ?? trade,
+      regionName: REGIONS[region]?.[language] ?? region,
+      expiryDate,
     });
   }
   showCheckTime(result.checkedAt);
@@ -112,8 +157,7 @@ async function askServer(fragment) {
     const response = await fetch(section.dataset.verifyUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept-Language": language },
-      // Only the fragment: the query (?lang=) and the host the page was opened on do not matter.
-      body: JSON.stringify({ qr: fragment }),
+      body: JSON.stringify({ qr: asScanned(fragment) }),
       cache: "no-store",
       credentials: "omit",
     });
@@ -125,11 +169,12 @@ async function askServer(fragment) {
 
 async function check() {
   const thisCheck = ++latestCheck;
-  // Never leave a previous card's details beside a new verdict.
+  // Never leave a previous card's details (or its holder's photo) beside a new verdict.
   details.hidden = true;
   checkedAt.hidden = true;
+  showPhoto(null, null);
   keepFragmentInLanguageLinks();
-  // Only the fragment, as the verify API gets it: digits, or a shared plain token.
+  // Digits, or a shared plain token.
   const fragment = window.location.hash.slice(1);
   if (!fragment) {
     show("malformed");
@@ -151,7 +196,19 @@ async function check() {
   // Online, the server is authoritative: the register now, not the bundle's list.
   details.hidden = true;
   show(answer.verdict, answer.reason);
-  if (answer.card) fill(details, answer.card);
+  if (answer.card) {
+    const card = answer.card;
+    showCard(answer.verdict, {
+      name: card.name,
+      nameAr: card.name_ar,
+      number: card.number,
+      tradeName: card.trade_name,
+      regionName: card.region_name,
+      expiryDate: card.expires,
+      statusSince: card.status_since,
+    });
+    showPhoto(answer.verdict, card.number);
+  }
   if (answer.checked_at) showCheckTime(answer.checked_at);
 }
 

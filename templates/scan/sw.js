@@ -7,7 +7,11 @@ import { SYNC_TAG, syncOutbox } from "{{ url_for('static', filename='js/scan/out
 const VERSION = "{{ version }}";
 const CACHE_PREFIX = "carte-scan-shell-";
 const SHELL_CACHE = CACHE_PREFIX + VERSION;
+// Fonts beyond the shell's Latin one, kept on first use (same prefix: old versions' are deleted too).
+const FONT_CACHE = CACHE_PREFIX + "fonts-" + VERSION;
 const PRECACHE = {{ precache | safe }};
+const LANGUAGE_FONTS = {{ language_fonts | safe }};
+const FONTS_PREFIX = {{ fonts_prefix | safe }};
 const APP_PAGE = {{ app_page | safe }};
 const OFFLINE_PAGE = {{ offline_page | safe }};
 const REDEMPTIONS_URL = "{{ url_for('api.record_redemption_view') }}";
@@ -47,8 +51,9 @@ self.addEventListener("activate", (event) => {
     (async () => {
       // Old versions' caches are deleted (each version precaches its whole shell).
       const names = await caches.keys();
+      const current = new Set([SHELL_CACHE, FONT_CACHE]);
       await Promise.all(
-        names.filter((name) => name.startsWith(CACHE_PREFIX) && name !== SHELL_CACHE).map((name) => caches.delete(name)),
+        names.filter((name) => name.startsWith(CACHE_PREFIX) && !current.has(name)).map((name) => caches.delete(name)),
       );
       // Control the page that registered us at once, so it works offline from its first visit.
       await self.clients.claim();
@@ -80,6 +85,32 @@ async function shellFile(request, url) {
   return cached ?? fetch(request);
 }
 
+async function fontFile(request, url) {
+  // Cache first: a font file's bytes never change within a version (the worker's version covers them).
+  const cached = await caches.match(url.pathname, { cacheName: FONT_CACHE });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) {
+    const cache = await caches.open(FONT_CACHE);
+    await cache.put(url.pathname, response.clone());
+  }
+  return response;
+}
+
+// The page says its language once it runs: keep that language's fonts for offline use.
+self.addEventListener("message", (event) => {
+  if (event.data?.type !== "keep-fonts") return;
+  const fonts = LANGUAGE_FONTS[event.data.language] ?? [];
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(FONT_CACHE);
+      for (const font of fonts) {
+        if (!(await cache.match(font))) await cache.add(new Request(font, { credentials: "same-origin" })).catch(() => {});
+      }
+    })(),
+  );
+});
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return; // POSTs (verify, redemptions) are never cached
@@ -90,6 +121,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(navigation(request, url));
   } else if (PRECACHED_PATHS.has(url.pathname) && !url.search) {
     event.respondWith(shellFile(request, url));
+  } else if (url.pathname.startsWith(FONTS_PREFIX) && url.pathname.endsWith(".woff2") && !url.search) {
+    event.respondWith(fontFile(request, url));
   }
   // Anything else: the network, uncached.
 });

@@ -33,7 +33,8 @@ def b64(data: bytes) -> str:
 
 
 def test_valid_card_shows_its_details(app, client, make_card):
-    """A genuine card in force: valid, with number, name, trade, region and expiry."""
+    """A genuine card in force: valid, with number, name (Latin from the token, Arabic from the
+    register), trade, region and expiry; no status date."""
     card = make_card()
     response = verify(client, qr_text(app.config["PUBLIC_BASE_URL"], card.token), "en")
     body = response.get_json()
@@ -47,6 +48,7 @@ def test_valid_card_shows_its_details(app, client, make_card):
         "region": "03",
         "region_name": "Fez-Meknes",
         "expires": card.expires_at.astimezone(ZoneInfo("Africa/Casablanca")).date().isoformat(),
+        "name_ar": "خديجة بناني",
     }
     assert body["checked_at"].endswith("Z")
     assert response.headers["Cache-Control"] == "no-store"
@@ -77,6 +79,42 @@ def test_status_changes_show_at_once(app, client, session, make_card):
     session.commit()
     body = verify(client, card.token).get_json()
     assert body["verdict"] == "revoked" and body["card"]["number"] == card.number
+
+
+@pytest.mark.parametrize("change", ["suspend", "revoke"])
+def test_a_suspended_or_revoked_card_says_since_when(client, session, make_card, change):
+    """A suspended or revoked card's answer gives the day (in Morocco) of that change, from the audit trail."""
+    card = make_card()
+    if change == "suspend":
+        card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    else:
+        card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    session.commit()
+    changed = session.scalars(select(AuditEvent.occurred_at).where(AuditEvent.card_id == card.id)).all()[-1]
+    body = verify(client, card.token).get_json()
+    assert body["card"]["status_since"] == changed.astimezone(ZoneInfo("Africa/Casablanca")).date().isoformat()
+
+
+def test_the_latest_suspension_is_the_date_shown(client, session, make_card):
+    """Suspended, reinstated, then suspended again on a later day: the later day is shown."""
+    card = make_card()
+    card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    card_service.reinstate_card(session, card, TEST_ACTOR)
+    card_service.suspend_card(session, card, "second inquiry", TEST_ACTOR)
+    events = session.scalars(select(AuditEvent).where(AuditEvent.card_id == card.id).order_by(AuditEvent.id)).all()
+    events[1].occurred_at = datetime(2026, 1, 10, 12, tzinfo=UTC)  # the first suspension, long ago
+    events[-1].occurred_at = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)  # already 1 April in Morocco (UTC+1)
+    session.commit()
+    assert verify(client, card.token).get_json()["card"]["status_since"] == "2026-04-01"
+
+
+@pytest.mark.parametrize("age_days", [0, 6 * 366])
+def test_a_valid_or_expired_card_has_no_status_date(client, make_card, age_days):
+    """Only revoked and suspended cards carry status_since: a valid or expired card shows its expiry."""
+    card = make_card(now=utcnow() - timedelta(days=age_days))
+    body = verify(client, card.token).get_json()
+    assert body["verdict"] == ("valid" if age_days == 0 else "expired")
+    assert "status_since" not in body["card"] and body["card"]["expires"]
 
 
 def _header(**fields) -> str:

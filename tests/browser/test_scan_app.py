@@ -5,14 +5,20 @@ are computed on the phone by static/js/lib/card-verifier.js from the stored trus
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import segno
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,17 +26,36 @@ from sqlalchemy.orm import Session
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, RECORD_CSP_VIOLATIONS, PageProblems
 from tests.browser.fake_camera import png_to_y4m
 from tests.conftest import TEST_ACTOR, TEST_PASSWORD
-from webapp.models import Card, Redemption, RevocationReason, Role
+from tests.fixtures.factories import CNSS_REGISTERED
+from webapp.models import Card, CnssStatus, Redemption, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card
+from webapp.services.cards.qr import QUIET_ZONE_MODULES, card_qr_png
+from webapp.services.trust.signing_keys import Signer
 from webapp.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 FRENCH_TITLES = {"valid": "Valide", "revoked": "Révoquée", "cannot_confirm": "Impossible de confirmer"}
+ON_THE_PHONE = "Vérifiée sur ce téléphone"
+# Anything visible (wider and taller than the 1 px of a visually hidden label) that sticks out of the
+# 360 px viewport on either side: the phone would scroll sideways or cut it.
+ELEMENTS_OUT_OF_VIEW = """() => [...document.body.querySelectorAll("*")]
+  .filter((node) => {
+    const box = node.getBoundingClientRect();
+    return box.width > 1 && box.height > 1 && (box.left < -0.5 || box.right > innerWidth + 0.5);
+  })
+  .map((node) => `${node.tagName.toLowerCase()}.${node.className}`)"""
+SCANNER_WATCHER = """() => {
+  const scanner = document.getElementById("scanner");
+  window.__scannerShown = false;
+  new MutationObserver(() => {
+    if (!scanner.hidden) window.__scannerShown = true;
+  }).observe(scanner, { attributes: true, attributeFilter: ["hidden"] });
+}"""
 
 
-def card_png(runner: FlaskCliRunner, card: Card, path: Path) -> bytes:
-    """The card's QR code exactly as the app issues it (the CLI's PNG)."""
-    result = runner.invoke(args=["cards", "qr-image", card.number, "--output", str(path)])
+def card_png(runner: FlaskCliRunner, card: Card, path: Path, *, force: bool = False) -> bytes:
+    """The card's QR code exactly as the app issues it (the CLI's PNG; `force` for an expired card's)."""
+    result = runner.invoke(args=["cards", "qr-image", card.number, "--output", str(path), *(["--force"] * force)])
     assert result.exit_code == 0, result.output
     return path.read_bytes()
 
@@ -38,7 +63,7 @@ def card_png(runner: FlaskCliRunner, card: Card, path: Path) -> bytes:
 class Phone:
     """A Chromium whose camera films one card, a phone-sized context and page, with the origin guard."""
 
-    def __init__(self, chromium: Any, video: Path, base_url: str) -> None:
+    def __init__(self, chromium: Any, video: Path, base_url: str, locale: str = "fr-MA") -> None:
         self.video = video
         self.browser = chromium.launch(
             executable_path=str(CHROMIUM),
@@ -49,7 +74,7 @@ class Phone:
                 f"--use-file-for-fake-video-capture={video}",
             ],
         )
-        self.context = self.browser.new_context(locale="fr-MA", **PHONE)
+        self.context = self.browser.new_context(locale=locale, **PHONE)
         self.context.set_default_timeout(15_000)
         self.context.add_init_script(RECORD_CSP_VIOLATIONS)
         self.problems = PageProblems()
@@ -75,19 +100,41 @@ class Phone:
 
 @pytest.fixture
 def phone_filming(browser: Any, live_server: str, runner: FlaskCliRunner, tmp_path: Path) -> Iterator[Any]:
-    """phone_filming(card) -> a Phone whose fake camera films that card's QR code: another Chromium of
-    the session's Playwright (the video file is a launch flag)."""
+    """phone_filming(card or PNG bytes, locale=..., force=...) -> a Phone whose fake camera films that
+    card's QR code (or that picture): another Chromium of the session's Playwright (the video file is a
+    launch flag), whose browser speaks `locale`."""
     phones: list[Phone] = []
 
-    def make(card: Card) -> Phone:
-        png = card_png(runner, card, tmp_path / f"{card.number}.png")
-        phone = Phone(browser.browser_type, png_to_y4m(png, tmp_path / f"{card.number}.y4m"), live_server)
+    def make(subject: Card | bytes, *, locale: str = "fr-MA", force: bool = False) -> Phone:
+        if isinstance(subject, Card):
+            name = subject.number
+            png = card_png(runner, subject, tmp_path / f"{name}.png", force=force)
+        else:
+            name, png = f"picture-{len(phones)}", subject
+        video = png_to_y4m(png, tmp_path / f"{name}.y4m")
+        phone = Phone(browser.browser_type, video, live_server, locale)
         phones.append(phone)
         return phone
 
     yield make
     for phone in phones:
         phone.close()
+
+
+def qr_png(content: str) -> bytes:
+    """A QR code of any text (not one of ours), drawn like the app draws a card's."""
+    buffer = io.BytesIO()
+    segno.make(content, error="m", boost_error=False, micro=False).save(
+        buffer, kind="png", scale=8, border=QUIET_ZONE_MODULES
+    )
+    return buffer.getvalue()
+
+
+def blank_png() -> bytes:
+    """A white picture: the camera films no code at all."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 300), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def verdict_of(page: Any) -> Any:
@@ -119,9 +166,31 @@ def wait_until(page: Any, expression: str, seconds: float = 20) -> None:
     raise AssertionError(f"still false after {seconds} s: {expression}")
 
 
-def shoot(page: Any, name: str) -> None:
+def ui_text(page: Any, key: str) -> str:
+    """One of the app's own texts (the <template id="ui-texts">), in the page's language."""
+    texts = "document.getElementById('ui-texts').content"
+    return page.evaluate(f"{texts}.querySelector('[data-key={key}]').textContent.trim()")
+
+
+def assert_fits(page: Any) -> None:
+    """Nothing scrolls sideways or sticks out of the 360 px screen."""
+    assert page.evaluate("document.documentElement.scrollWidth") == 360
+    assert page.evaluate(ELEMENTS_OUT_OF_VIEW) == []
+
+
+def scan_again_offline(phone: Phone) -> Any:
+    """Once the phone holds its trust data: cut the network, scan again, and return the verdict screen."""
+    page = phone.page
+    expect(page.locator("#scan-app")).to_have_attribute("data-trust", "ready")
+    phone.context.set_offline(True)
+    page.click('[data-action="scan-again"]')
+    return verdict_of(page)
+
+
+def shoot(page: Any, name: str, language: str = "fr") -> None:
+    """tests/artifacts/scan-{name}-{language}.png: what the screen shows (CI keeps them)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"scan-{name}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"scan-{name}-{language}.png"))
 
 
 def test_scanning_a_valid_card_shows_valid_online(live_server: str, make_card: Any, phone_filming: Any) -> None:
@@ -142,7 +211,7 @@ def test_scanning_a_valid_card_shows_valid_online(live_server: str, make_card: A
     expect(screen.locator('[data-field="name"]')).to_have_text(card.artisan.name_latin)
     expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
     assert page.evaluate("document.documentElement.scrollWidth") == 360
-    shoot(page, "valid-fr")
+    shoot(page, "valid-public")
     assert_clean(phone)
 
 
@@ -179,9 +248,7 @@ def test_the_upload_fallback_decodes_a_png(
     png = tmp_path / "card.png"
     card_png(runner, card, png)
     blank = tmp_path / "blank.png"
-    from PIL import Image
-
-    Image.new("RGB", (300, 300), "white").save(blank)
+    blank.write_bytes(blank_png())
     page.goto(f"{live_server}/scan/")
 
     page.set_input_files("[data-photo-input]", str(blank))
@@ -199,7 +266,8 @@ def test_the_upload_fallback_decodes_a_png(
 def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_scanning(
     live_server: str, session: Session, make_card: Any, phone_filming: Any
 ) -> None:
-    """Revoked: its own screen; the verdict stays until the reader taps "scan another card"."""
+    """Revoked: its own screen, "revoked on" the day of the change (online) rather than a "valid until";
+    the verdict stays until the reader taps "scan another card"."""
     card = make_card()
     phone = phone_filming(card)  # the QR code printed while the card was in force
     revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
@@ -209,14 +277,19 @@ def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_sca
     page.goto(f"{live_server}/scan/")
     screen = verdict_of(page)
     expect(screen).to_have_attribute("data-verdict", "revoked")
-    expect(screen.locator("[data-expiry-label]")).to_have_text("Date d'expiration")
+    expect(screen.locator("[data-date-label]")).to_have_text("Révoquée le")
+    today = format_date(utcnow().astimezone(ZoneInfo("Africa/Casablanca")).date(), "long", locale="fr")
+    expect(screen.locator('[data-field="date"]')).to_have_text(today)
     page.wait_for_timeout(1500)
     expect(screen).to_be_visible()
-    shoot(page, "revoked-fr")
+    shoot(page, "revoked-public")
+    # The scanner may show for a moment only (the camera reads the code again at once): a watcher in
+    # the page records that it came back.
+    page.evaluate(SCANNER_WATCHER)
     page.click('[data-action="scan-again"]')
 
-    expect(page.locator("#scanner")).to_be_visible()
     expect(verdict_of(page)).to_have_attribute("data-verdict", "revoked")  # the camera reads it again
+    assert page.evaluate("window.__scannerShown") is True
     assert_clean(phone)
 
 
@@ -244,7 +317,7 @@ def test_a_partner_agent_records_a_redemption_offline_and_it_is_synced_once(
 
     expect(page.locator("[data-redemption-result]")).to_have_text(re.compile("envoyée au retour du réseau"))
     expect(page.locator('[data-line="pending"]')).to_contain_text("1")
-    shoot(page, "pending-fr")
+    shoot(page, "pending")
     phone.context.set_offline(False)
     expect(page.locator('[data-line="pending"]')).to_be_hidden(timeout=20_000)
     expect(page.locator('.outbox-item[data-status="accepted"]')).to_have_count(1)
@@ -269,6 +342,30 @@ def test_the_app_opens_offline_from_its_worker(live_server: str, make_card: Any,
 
     expect(page.locator('[data-line="network"]')).to_contain_text("Hors ligne")
     expect(page.locator('[data-line="freshness"]')).to_contain_text("Données mises à jour")
+    assert_clean(phone)
+
+
+def test_an_arabic_readers_fonts_are_kept_for_offline_use(live_server: str, make_card: Any, phone_filming: Any) -> None:
+    """In Arabic, the worker keeps the Arabic font (not in the lean shell) once the page runs, and
+    offline the page still draws Arabic with it, not with whatever the phone has."""
+    phone = phone_filming(make_card())
+    page = phone.page
+    page.goto(f"{live_server}/scan/?lang=ar")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    kept = (
+        "caches.keys().then(names => Promise.all(names.map(name => caches.open(name).then(cache => cache.keys()))))"
+        ".then(lists => lists.flat().map(request => request.url))"
+    )
+    wait_until(page, f"{kept}.then(urls => urls.some(url => url.endsWith('noto-sans-arabic-arabic-400-normal.woff2')))")
+    phone.context.set_offline(True)
+
+    page.reload()
+
+    expect(page.locator('[data-line="network"]')).to_contain_text("دون اتصال")
+    page.evaluate("document.fonts.ready.then(() => null)")
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans Arabic\"', 'مرحبا')")
+    loaded = page.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    assert '"Noto Sans Arabic"' in loaded or "Noto Sans Arabic" in loaded
     assert_clean(phone)
 
 
@@ -326,4 +423,141 @@ def test_offline_past_the_maximum_age_the_phone_cannot_confirm(
 
     expect(verdict_of(page)).to_have_attribute("data-verdict", "cannot_confirm")
     expect(page.locator('[data-line="freshness"]')).to_contain_text("Données trop anciennes")
-    shoot(page, "cannot-confirm-fr")
+    shoot(page, "cannot-confirm-public")
+
+
+def test_an_expired_card_shows_the_expired_screen_online_and_offline(
+    live_server: str, make_card: Any, phone_filming: Any
+) -> None:
+    """Past its expiry date: the expired screen ("expired on", not "valid until"), from the server
+    online and from the phone's own check offline."""
+    card = make_card(now=utcnow() - timedelta(days=6 * 366))
+    phone = phone_filming(card, force=True)  # the CLI prints an expired card's code only when told to
+    page = phone.page
+
+    page.goto(f"{live_server}/scan/")
+    screen = verdict_of(page)
+    expect(screen).to_have_attribute("data-verdict", "expired")
+    expect(screen.locator("[data-verdict-title]")).to_have_text("Expirée")
+    expect(screen.locator("[data-date-label]")).to_have_text("Expirée le")
+    expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
+    screen = scan_again_offline(phone)
+
+    expect(screen).to_have_attribute("data-verdict", "expired")
+    expect(screen.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
+    expect(screen.locator("[data-date-label]")).to_have_text("Expirée le")
+    assert_clean(phone)
+
+
+def test_a_forged_signature_shows_bad_signature_online_and_offline(
+    live_server: str, make_card: Any, phone_filming: Any
+) -> None:
+    """A real card's token with one character of its signature changed, in a QR code drawn as the app
+    draws them (our URL, the token as digits): "bad signature", online and on the phone, no card shown."""
+    card = make_card()
+    header, payload, signature = card.token.split(".")
+    # The first character: all 6 of its bits are in the signature (the last one's low bits are padding).
+    forged = f"{header}.{payload}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"
+    phone = phone_filming(card_qr_png(live_server, forged))
+    page = phone.page
+
+    page.goto(f"{live_server}/scan/")
+    screen = verdict_of(page)
+    expect(screen).to_have_attribute("data-verdict", "bad_signature")
+    expect(screen.locator("[data-verdict-title]")).to_have_text("Signature invalide")
+    expect(screen.locator("[data-card-details]")).to_be_hidden()
+    screen = scan_again_offline(phone)
+
+    expect(screen).to_have_attribute("data-verdict", "bad_signature")
+    expect(screen.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
+    assert_clean(phone)
+
+
+@pytest.mark.parametrize(
+    "foreign_text", ["https://example.com/hello", "WIFI:T:WPA;S:Depot Fes;P:motdepasse;;"], ids=["url", "wifi"]
+)
+def test_a_foreign_qr_code_is_not_an_artisan_card_and_is_never_opened(
+    live_server: str, signer: Signer, phone_filming: Any, foreign_text: str
+) -> None:
+    """Someone else's QR code (a web address, a WiFi code): "not an artisan card", online and on the
+    phone, no card and no offers, and no request to any other origin."""
+    phone = phone_filming(qr_png(foreign_text))
+    page = phone.page
+
+    page.goto(f"{live_server}/scan/")
+    screen = verdict_of(page)
+    expect(screen).to_have_attribute("data-verdict", "not_a_card")
+    expect(screen.locator("[data-verdict-title]")).to_have_text("Ce n'est pas une Carte Artisan")
+    expect(screen.locator("[data-card-details]")).to_be_hidden()
+    expect(screen.locator("[data-offers]")).to_be_hidden()
+    screen = scan_again_offline(phone)
+
+    expect(screen).to_have_attribute("data-verdict", "not_a_card")
+    expect(screen.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
+    assert_clean(phone)
+
+
+@pytest.mark.parametrize(("language", "direction"), [("fr", "ltr"), ("ar", "rtl")])
+def test_every_screen_speaks_the_readers_language_and_fits_a_phone(
+    live_server: str,
+    session: Session,
+    make_artisan: Any,
+    make_card: Any,
+    make_user: Any,
+    make_offer: Any,
+    phone_filming: Any,
+    language: str,
+    direction: str,
+) -> None:
+    """In French and in Arabic (right to left), at 360x740: the scanning screen, then for a partner
+    agent a valid card with their offers (one eligible, one not), revoked, and cannot confirm; each in
+    the reader's language, nothing out of the screen; screenshots under tests/artifacts/."""
+    locale = f"{language}-MA"
+    idle = phone_filming(blank_png(), locale=locale)
+    page = idle.page
+    page.goto(f"{live_server}/scan/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("html")).to_have_attribute("dir", direction)
+    expect(page.locator("#scan-app")).to_have_attribute("data-trust", "ready")
+    expect(page.locator("[data-scan-message]")).to_have_text(ui_text(page, "aim"))
+    assert_fits(page)
+    shoot(page, "scanning", language)
+    assert_clean(idle)
+
+    parcels = make_offer(quota=(20, "month"))
+    make_offer(parcels.organisation, conditions=[CNSS_REGISTERED])
+    agent = make_user(Role.PARTNER_AGENT, organisation=parcels.organisation)
+    card = make_card(make_artisan(cnss_status=CnssStatus.NOT_REGISTERED))
+    phone = phone_filming(card, locale=locale)
+    page = phone.page
+    sign_in(page, live_server, agent.email)
+    screen = verdict_of(page)
+    expect(page.locator("html")).to_have_attribute("dir", direction)
+    expect(screen).to_have_attribute("data-verdict", "valid")
+    expect(screen.locator(".offer-eligible")).to_have_count(1)
+    expect(screen.locator(".offer-not-eligible .failed-conditions")).to_have_count(1)  # the server's answer
+    expect(screen.locator(".offer-eligible")).to_contain_text(ui_text(page, "eligible"))
+    assert_fits(page)
+    shoot(page, "valid", language)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")  # the whole list of offers
+    shoot(page, "offers", language)
+
+    revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    session.commit()
+    page.click('[data-action="scan-again"]')
+    expect(verdict_of(page)).to_have_attribute("data-verdict", "revoked")
+    expect(screen.locator("[data-date-label]")).to_have_text(ui_text(page, "revoked_on"))
+    assert_fits(page)
+    shoot(page, "revoked", language)
+
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(page.locator("#scan-app")).to_have_attribute("data-trust", "ready")
+    phone.context.set_offline(True)
+    # Eight days later on the phone's clock: past the transporter's 72 h and anyone's maximum age.
+    page.evaluate("Date.now = ((now) => () => now() + 8 * 86400 * 1000)(Date.now)")
+    page.click('[data-action="scan-again"]')
+    expect(verdict_of(page)).to_have_attribute("data-verdict", "cannot_confirm")
+    expect(page.locator('[data-line="freshness"]')).to_have_class(re.compile("status-warning"))
+    assert_fits(page)
+    shoot(page, "cannot-confirm", language)
+    assert_clean(phone)

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import PageProblems
 from tests.conftest import TEST_ACTOR
-from webapp.models import Card, RevocationReason
+from tests.fixtures.support import TEST_PASSWORD
+from webapp.models import Card, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card, suspend_card
 from webapp.services.cards.tokens import digits_to_token, qr_text, token_to_digits
-from webapp.services.demo import LONGEST_NAME
+from webapp.services.demo import LONGEST_NAME, demo_photo
+from webapp.settings import PROJECT_ROOT
 
 PHONE_WIDTH = 360
 # (first, last) Latin names of the demo's longest name: 40 characters, the most a card carries.
@@ -31,8 +36,15 @@ FRENCH_TITLES = {
     "revoked": "Révoquée",
     "suspended": "Suspendue",
     "bad_signature": "Signature invalide",
-    "malformed": "Aucun code lu",
+    "malformed": "Code incomplet",
 }
+# Dates are in the reader's words (Intl in the browser); written out here with Babel for French.
+MOROCCO = ZoneInfo("Africa/Casablanca")
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+def french_date(day: date) -> str:
+    return format_date(day, "long", locale="fr")
 
 
 def qr_url(app: Flask, card: Card) -> str:
@@ -87,7 +99,8 @@ def assert_no_page_problems(page: Any, problems: PageProblems) -> None:
 def test_valid_card_shows_valid_with_name_and_number(
     app: Flask, live_server: str, page: Any, page_problems: PageProblems, make_artisan: Any, make_card: Any
 ) -> None:
-    """Opening a valid card's QR text shows "valid", its translated title, the card's name and number."""
+    """Opening a valid card's QR text shows "valid", its translated title, the card's name in both
+    scripts (Arabic from the register), its number, and "valid until" a date in the reader's words."""
     card = demo_card(make_artisan, make_card)
     section = open_verdict(page, qr_url(app, card))
 
@@ -97,7 +110,10 @@ def test_valid_card_shows_valid_with_name_and_number(
     expect(details).to_be_visible()
     expect(details.locator('[data-field="name"]')).to_have_text(f"{LONGEST_FIRST} {LONGEST_LAST}")
     expect(details.locator('[data-field="number"]')).to_have_text(card.number)
-    expect(details.locator('[data-field="expires"]')).to_have_text(card.expires_at.date().isoformat())
+    expect(details.locator('[data-field="name_ar"]')).to_have_text("خديجة بناني")
+    expect(details.locator("[data-date-label]")).to_have_text("Valable jusqu'au")
+    expect(details.locator('[data-field="date"]')).to_have_text(french_date(card.expires_at.astimezone(MOROCCO).date()))
+    expect(details.locator("[data-holder-photo]")).to_be_hidden()  # the public never sees a photo
     expect(page.locator("#checked-at time")).not_to_be_empty()
     assert_no_page_problems(page, page_problems)
 
@@ -106,7 +122,8 @@ def test_valid_card_shows_valid_with_name_and_number(
 def test_revoked_or_suspended_card_shows_its_status(
     app: Flask, live_server: str, page: Any, page_problems: PageProblems, session: Session, make_card: Any, change: str
 ) -> None:
-    """A card revoked or suspended in the register shows "revoked" or "suspended", with its details."""
+    """A card revoked or suspended in the register shows "revoked" or "suspended", with its details and
+    the day of that change instead of a "valid until" date."""
     card = make_card()
     if change == "revoked":
         revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
@@ -119,17 +136,37 @@ def test_revoked_or_suspended_card_shows_its_status(
     expect_verdict(section, change, FRENCH_TITLES[change])
     expect(section.locator("[data-verdict-reason]")).to_contain_text("Cette carte")
     expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
+    label = {"revoked": "Révoquée le", "suspended": "Suspendue le"}[change]
+    expect(page.locator("#card-details [data-date-label]")).to_have_text(label)
+    today = french_date(utcnow().astimezone(MOROCCO).date())
+    expect(page.locator('#card-details [data-field="date"]')).to_have_text(today)
     assert_no_page_problems(page, page_problems)
 
 
-@pytest.mark.parametrize(("locale", "title"), [("fr-MA", "Aucun code lu"), ("en-US", "No code read")])
+@pytest.mark.parametrize(("locale", "title"), [("fr-MA", "Code incomplet"), ("en-US", "Incomplete code")])
 def test_page_without_fragment_shows_malformed(
     live_server: str, page: Any, page_problems: PageProblems, title: str
 ) -> None:
-    """The page opened with no fragment (no token) shows "malformed": "No code read"."""
+    """The page opened with no fragment (a link cut before the token) shows "malformed": "Incomplete code"."""
     section = open_verdict(page, f"{live_server}/v")
 
     expect_verdict(section, "malformed", title)
+    expect(page.locator("#card-details")).to_be_hidden()
+    assert_no_page_problems(page, page_problems)
+
+
+@pytest.mark.parametrize("cut", [1, 2, 40])
+def test_a_code_cut_short_is_incomplete_not_forged(
+    app: Flask, live_server: str, page: Any, page_problems: PageProblems, make_card: Any, cut: int
+) -> None:
+    """A QR text missing its last digits (a bad scan, a link cut in a message) says "incomplete code,
+    scan again", never "bad signature" (docs/card-token.md, rules U7 and J2)."""
+    url = qr_url(app, make_card())[:-cut]
+
+    section = open_verdict(page, url)
+
+    expect_verdict(section, "malformed", FRENCH_TITLES["malformed"])
+    expect(section.locator("[data-verdict-reason]")).to_contain_text("Scannez-le de nouveau")
     expect(page.locator("#card-details")).to_be_hidden()
     assert_no_page_problems(page, page_problems)
 
@@ -178,7 +215,8 @@ def test_phone_in_each_language_shows_the_verdict_without_horizontal_scroll(
     expect(page.locator("#checked-at")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
     assert page.evaluate("document.documentElement.clientWidth") == PHONE_WIDTH
-    page.screenshot(path=tmp_path / f"verdict-{language}.png", full_page=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"verdict-{language}.png", full_page=True)
     assert_no_page_problems(page, page_problems)
 
 
@@ -234,7 +272,10 @@ def test_the_page_verifies_with_the_bundle_when_the_verify_api_is_unreachable(
 
     expect_verdict(section, "valid", "Valide")
     expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
-    expect(page.locator('#card-details [data-field="expires"]')).to_have_text(card.expires_at.date().isoformat())
+    expiry = french_date(card.expires_at.astimezone(MOROCCO).date())
+    expect(page.locator('#card-details [data-field="date"]')).to_have_text(expiry)
+    # Offline there is no register: no Arabic name (the token carries the Latin name only).
+    expect(page.locator('#card-details [data-field="name_ar"]')).to_be_hidden()
     expect(page.locator("#checked-at time")).not_to_be_empty()
     assert page_problems.page_errors == []
 
@@ -268,3 +309,31 @@ def test_the_server_verdict_replaces_the_bundles_when_they_differ(
     page.evaluate("(token) => { window.location.hash = token; }", card.token)
 
     expect_verdict(section, "revoked", FRENCH_TITLES["revoked"])
+
+
+def test_signed_in_partner_staff_see_the_holders_photo(
+    app: Flask,
+    live_server: str,
+    page: Any,
+    page_problems: PageProblems,
+    session: Session,
+    make_card: Any,
+    make_user: Any,
+) -> None:
+    """Partner staff signed in see the register's photo beside a valid card, to tie it to the person."""
+    card = make_card()
+    card.artisan.photo_jpeg = demo_photo(0, "KB")
+    session.commit()
+    agent = make_user(Role.PARTNER_AGENT)
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", agent.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+    open_verdict(page, qr_url(app, card))
+
+    photo = page.locator("#card-details [data-holder-photo]")
+    expect(photo).to_be_visible()
+    assert photo.evaluate("image => image.naturalWidth") == 240
+    assert_no_page_problems(page, page_problems)

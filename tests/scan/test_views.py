@@ -75,7 +75,7 @@ def test_the_app_page_links_its_manifest_in_its_language_and_holds_no_personal_d
     signed_in = client.get("/scan/?lang=ar").get_data(as_text=True)
 
     assert '<link rel="manifest" href="/scan/manifest.webmanifest?lang=ar">' in anonymous
-    assert 'dir="rtl"' in anonymous
+    assert '<html lang="ar" dir="rtl">' in anonymous
     assert "Agent Zineb" not in signed_in and user.email not in signed_in
     strip_csrf = re.compile(r'name="csrf_token"[^>]*>')
     assert strip_csrf.sub("", signed_in) == strip_csrf.sub("", anonymous)
@@ -120,18 +120,36 @@ def test_the_worker_is_served_from_the_root_of_its_scope_and_always_revalidated(
     assert 'const CACHE_PREFIX = "carte-scan-shell-";' in body
 
 
-def test_the_worker_precaches_the_shell_the_decoder_wasm_and_the_fonts(client: FlaskClient) -> None:
-    """The app page, the offline page, the verdict texts, every shell file; each answers 200."""
+def test_the_worker_precaches_the_shell_the_decoder_wasm_and_the_latin_font(client: FlaskClient) -> None:
+    """The app page, the offline page, the verdict texts, every shell file; each answers 200. The
+    Latin font (regular, bold) is in the shell; other scripts' fonts are not (kept per language)."""
     precache = precache_of(client)
 
     assert precache[:3] == ["/scan/", "/scan/offline", "/verdict-texts.json"]
     assert precache[3:] == [f"/static/{name}" for name in SHELL_STATIC_FILES]
     assert "/static/vendor/zxing-wasm/zxing_reader.wasm" in precache
-    assert sum(url.endswith(".woff2") for url in precache) == 6
+    fonts = [url for url in precache if url.endswith(".woff2")]
+    assert fonts == [
+        f"/static/vendor/@fontsource/noto-sans/noto-sans-latin-{weight}-normal.woff2" for weight in (400, 700)
+    ]
     for url in precache:
         response = client.get(url)
         assert response.status_code == 200, url
         response.close()
+
+
+def test_the_worker_keeps_an_arabic_readers_fonts(client: FlaskClient) -> None:
+    """The worker knows the Arabic font files (kept when an Arabic page asks), and each exists."""
+    body = client.get("/scan/sw.js").get_data(as_text=True)
+    fonts = json.loads(re.search(r"^const LANGUAGE_FONTS = (.*);$", body, re.MULTILINE)[1])
+    assert [font.rsplit("/", 1)[1] for font in fonts["ar"]] == [
+        f"noto-sans-arabic-arabic-{weight}-normal.woff2" for weight in (400, 700)
+    ]
+    for url in fonts["ar"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        response.close()
+    assert 'const FONTS_PREFIX = "/static/vendor/@fontsource/";' in body
 
 
 def test_the_worker_never_precaches_api_answers_bundles_verdicts_or_the_verdict_page(client: FlaskClient) -> None:

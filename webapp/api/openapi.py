@@ -151,6 +151,21 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The expiry date in Morocco (Africa/Casablanca), as printed on the card.",
                 "examples": ["2031-11-22"],
             },
+            "name_ar": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The holder's name in Arabic, from the register (not in the token: the QR "
+                "carries the Latin name only). Absent when the register has no card at the token's index.",
+                "examples": ["فاطمة الزهراء بنعلي"],
+            },
+            "status_since": {
+                "type": "string",
+                "format": "date",
+                "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                "description": "For a revoked or suspended card: the day (in Morocco) it was revoked or "
+                "suspended. Show it instead of the expiry date, which no longer means the card is valid.",
+                "examples": ["2026-11-30"],
+            },
         },
     },
     "CheckedAt": _instant("When the server checked, UTC, to the second."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -32,7 +32,13 @@ from webapp.services.partners.redemptions import (
     store_idempotent_answer,
 )
 from webapp.services.register.reference_data import region_name, trade_name
-from webapp.services.verification import Verdict, VerificationResult, read_card, verify_scanned_text
+from webapp.services.verification import (
+    Verdict,
+    VerificationResult,
+    read_card,
+    status_changed_on,
+    verify_scanned_text,
+)
 from webapp.settings import current_settings
 from webapp.verdicts import verdict_message
 
@@ -64,7 +70,8 @@ def verify() -> tuple[Response, int]:
             verifying_keys=current_keyring().verifying_keys,
             now=checked_at,
         )
-    answer = _answer(result, checked_at)
+        changed_on = status_changed_on(connection, result.claims.number, result.verdict) if result.claims else None
+    answer = _answer(result, checked_at, status_since=changed_on)
     if is_partner_caller():
         check_api_scope(SCOPE_VERIFY)
         valid_number = result.claims.number if result.verdict == Verdict.VALID and result.claims else None
@@ -225,7 +232,9 @@ def eligibility() -> Response:
     return response
 
 
-def _answer(result: VerificationResult, checked_at: Any, error: str | None = None) -> Response:
+def _answer(
+    result: VerificationResult, checked_at: Any, error: str | None = None, status_since: date | None = None
+) -> Response:
     language = current_language()
     answer: dict[str, Any] = {"verdict": result.verdict.value, "reason": verdict_message(result.verdict)}
     if error:
@@ -241,6 +250,10 @@ def _answer(result: VerificationResult, checked_at: Any, error: str | None = Non
             "region_name": region_name(claims.region, language),
             "expires": claims.expiry_date.isoformat(),  # the date in Morocco, as printed on the card
         }
+        if result.name_ar:
+            answer["card"]["name_ar"] = result.name_ar
+        if status_since is not None:
+            answer["card"]["status_since"] = status_since.isoformat()  # revoked or suspended on that day
     answer["checked_at"] = checked_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"

@@ -4,15 +4,17 @@ is no phone app at hand or the printed code is damaged."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from webapp.db import get_session
+from webapp.models import utcnow
 from webapp.partner.views import blueprint
+from webapp.services.cards.holders import card_verdict_by_number, holder_photo
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.partners.eligibility import card_standing
-from webapp.services.verification import Verdict
-from webapp.verdicts import VERDICT_TEXTS
+from webapp.verdicts import VERDICT_TEXTS, card_face
 
 
 @blueprint.get("/check")
@@ -30,11 +32,26 @@ def check_card() -> tuple[str, int]:
             context["problem"] = "unknown"
             status = 404
         else:
-            verdict = Verdict.VALID if standing.state == "active" else Verdict(standing.state)
+            found = card_verdict_by_number(get_session(), standing.card.number, utcnow())
             context |= {
                 "card": standing.card,
-                "verdict": verdict.value,
-                "verdict_text": VERDICT_TEXTS[verdict],
+                "verdict": found.verdict.value,
+                "verdict_text": VERDICT_TEXTS[found.verdict],
                 "standings": standing.offers,
+                **card_face(found, with_photo=True),  # partner staff only, on this blueprint
             }
     return render_template("partner/check.html", **context), status
+
+
+@blueprint.get("/cards/<number>/photo")
+def card_holder_photo(number: str) -> Response:
+    """The holder's photo from the register, so partner staff can tie a card in force to the person
+    in front of them (the verdict page and the verifier app show it online). Never cached: it is
+    personal data, and a phone may be shared."""
+    canonical = normalize_card_number(number)
+    photo = holder_photo(get_session(), canonical, utcnow()) if canonical else None
+    if photo is None:
+        abort(404)
+    response = Response(photo, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -6,14 +6,20 @@ import hashlib
 from datetime import timedelta
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.access import public
 from webapp.db import get_session
+from webapp.extensions import limiter
 from webapp.keyring import current_keyring
+from webapp.models import PARTNER_ROLES, utcnow
+from webapp.services.cards.holders import card_verdict_by_number
+from webapp.services.cards.lifecycle import CardNotFound
+from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
 from webapp.settings import current_settings
-from webapp.verdicts import PAGE_STATES, VERDICT_TEXTS, texts_in_every_language
+from webapp.verdicts import PAGE_STATES, VERDICT_TEXTS, card_face, texts_in_every_language
 
 blueprint = Blueprint("public", __name__)
 
@@ -33,7 +39,42 @@ def verdict_page() -> str:
         "public/verdict.html",
         verdict_texts=VERDICT_TEXTS | PAGE_STATES,
         public_base_url=current_settings().PUBLIC_BASE_URL,
+        shows_photos=_is_partner_staff(),
     )
+
+
+def _check_limit() -> str:
+    return current_settings().VERIFY_RATE_LIMIT
+
+
+@blueprint.get("/check")
+@public
+@limiter.limit(_check_limit)
+def check_by_number() -> tuple[str, int]:
+    """A card checked by its number, for a damaged code or no camera: the register's verdict now,
+    with what the card's face shows (the number proves nothing by itself: no more is disclosed)."""
+    typed = request.args.get("card", "").strip()[:40]
+    if not typed:
+        return render_template("public/check.html", typed=""), 200
+    number = normalize_card_number(typed)
+    if number is None:
+        return render_template("public/check.html", typed=typed, problem="format"), 422
+    try:
+        found = card_verdict_by_number(get_session(), number, utcnow())
+    except CardNotFound:
+        return render_template("public/check.html", typed=typed, problem="unknown"), 404
+    return render_template(
+        "public/check.html",
+        typed=typed,
+        found=found,
+        verdict_text=VERDICT_TEXTS[found.verdict],
+        **card_face(found, with_photo=_is_partner_staff()),
+    ), 200
+
+
+def _is_partner_staff() -> bool:
+    """Partner staff signed in see the holder's photo beside a verdict (never the public)."""
+    return current_user.is_authenticated and current_user.role in PARTNER_ROLES
 
 
 @blueprint.get("/verdict-texts.json")

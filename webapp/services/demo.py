@@ -5,6 +5,7 @@ Deterministic (a seeded random generator), so two fresh set-ups show the same pe
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -182,6 +183,9 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
     new_cards = session.scalars(
         select(Card).where(Card.artisan_id.in_([a.id for a in artisans[:12]])).order_by(Card.artisan_id)
     ).all()
+    # The demo cards printed by `setup` have a (drawn) photo, so partner staff see one beside a verdict.
+    for serial, artisan in enumerate(artisans[:12]):
+        artisan.photo_jpeg = demo_photo(serial, artisan.first_name_latin[0] + artisan.last_name_latin[0])
     # A few cards in other states, so every verdict can be seen from the demo.
     if len(new_cards) >= 3:
         card_service.revoke_card(session, new_cards[1], RevocationReason.LOST, DEMO_ACTOR, "demo")
@@ -238,3 +242,22 @@ def summary_of_existing(session: Session) -> SeedSummary:
         logins=[(email, role.value) for email, role in emails],
         sample_cards=_samples(sample),
     )
+
+
+# Soft backgrounds for the drawn demo photos (no real person's face is ever in the demo data).
+_PHOTO_BACKGROUNDS = ["#d9e8f5", "#f5e6d9", "#e2f0dc", "#efe0f2", "#f7efd2", "#dde4e8"]
+
+
+def demo_photo(serial: int, initials: str) -> bytes:
+    """A drawn passport-style picture (a silhouette and initials), JPEG, for demo artisans."""
+    from PIL import Image, ImageDraw  # only the demo seed draws pictures
+
+    width, height = 240, 300
+    image = Image.new("RGB", (width, height), _PHOTO_BACKGROUNDS[serial % len(_PHOTO_BACKGROUNDS)])
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((70, 50, 170, 160), fill="#6b6f76")  # head
+    draw.rounded_rectangle((35, 175, 205, 330), radius=70, fill="#6b6f76")  # shoulders
+    draw.text((width // 2, 110), initials.upper(), fill="#ffffff", anchor="mm", font_size=44)
+    output = io.BytesIO()
+    image.save(output, format="JPEG", quality=80)
+    return output.getvalue()

@@ -13,15 +13,15 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Dialect
 
-from webapp.models import Card, CardStatus
-from webapp.services.cards.tokens import CardClaims, TokenRejected, extract_token, verify_card_token
+from webapp.models import Artisan, AuditEvent, Card, CardStatus
+from webapp.services.cards.tokens import MOROCCO, CardClaims, TokenRejected, extract_token, verify_card_token
 from webapp.services.trust.status_list import REVOKED, STATUS_VALUES, SUSPENDED, UNASSIGNED, VALID, StatusList
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,17 @@ class VerificationResult:
     verdict: Verdict
     # Present only when the signature is valid and the index is a card's: what the card itself says.
     claims: CardClaims | None = None
+    # What only the register knows (a server verdict, never an offline one): the holder's name in
+    # Arabic (the token carries the Latin name only, DESIGN decision 2).
+    name_ar: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """What the register holds at a status index: the list's status value and the holder's Arabic name."""
+
+    status: int
+    name_ar: str | None = None
 
 
 # This runs on every verification. The query is written once with Core, compiled once per
@@ -51,8 +62,17 @@ class VerificationResult:
 # Both columns are plain strings in the database (the status is a StrEnum's value), so no type
 # processing is skipped.
 _CARD_TABLE = Card.__table__
-_CARD_AT_INDEX = select(_CARD_TABLE.c.number, _CARD_TABLE.c.status).where(
-    _CARD_TABLE.c.status_index == bindparam("index")
+_ARTISAN_TABLE = Artisan.__table__
+# The holder's Arabic name comes in the same lookup (a join on the artisan's primary key).
+_CARD_AT_INDEX = (
+    select(
+        _CARD_TABLE.c.number,
+        _CARD_TABLE.c.status,
+        _ARTISAN_TABLE.c.first_name_ar,
+        _ARTISAN_TABLE.c.last_name_ar,
+    )
+    .join_from(_CARD_TABLE, _ARTISAN_TABLE, _CARD_TABLE.c.artisan_id == _ARTISAN_TABLE.c.id)
+    .where(_CARD_TABLE.c.status_index == bindparam("index"))
 )
 # The status_index column is a 32-bit integer: a larger index is no card's (and never reaches the database).
 _MAX_STORED_INDEX = 2**31 - 1
@@ -70,8 +90,8 @@ def _compiled_card_at_index(dialect: Dialect) -> tuple[str, bool]:
     return _COMPILED_CARD_AT_INDEX[key]
 
 
-def _card_at_index(connection: Connection, index: int) -> tuple[str, str] | None:
-    """(number, status) of the card at the index, straight from the DBAPI cursor."""
+def _card_at_index(connection: Connection, index: int) -> tuple[str, str, str, str] | None:
+    """(number, status, Arabic first and last name) of the card at the index, straight from the DBAPI cursor."""
     sql, positional = _compiled_card_at_index(connection.dialect)
     parameters: Any = (index,) if positional else {"index": index}
     cursor = connection.connection.cursor()
@@ -82,22 +102,24 @@ def _card_at_index(connection: Connection, index: int) -> tuple[str, str] | None
         cursor.close()
 
 
-def register_status_at(connection: Connection, index: int, number: str) -> int:
-    """The status value the published list holds at `index`, read from the register.
+def register_entry_at(connection: Connection, index: int, number: str) -> RegisterEntry:
+    """The status value the published list holds at `index`, read from the register, and the holder's
+    Arabic name.
 
     UNASSIGNED when no card holds the index. A card that holds it under another number than the
     token's is something our issuer never signs (a leaked key or a bug): the verdict still follows
     the index, as offline verifiers' does, and the operators are alerted (rule L4).
     """
     if index > _MAX_STORED_INDEX:
-        return UNASSIGNED
+        return RegisterEntry(UNASSIGNED)
     row = _card_at_index(connection, index)
     if row is None:
-        return UNASSIGNED
-    stored_number, status = row
+        return RegisterEntry(UNASSIGNED)
+    stored_number, status, first_name_ar, last_name_ar = row
     if stored_number != number:
         logger.error("signed token for card %s names status index %d, which is card %s's", number, index, stored_number)
-    return STATUS_VALUES[CardStatus(status)]
+        return RegisterEntry(STATUS_VALUES[CardStatus(status)])  # another person's name: never shown
+    return RegisterEntry(STATUS_VALUES[CardStatus(status)], f"{first_name_ar} {last_name_ar}")
 
 
 def verdict_for_status(claims: CardClaims, status: int, now: datetime) -> VerificationResult:
@@ -131,7 +153,32 @@ def verify_scanned_text(
         claims = read_card(scanned, public_base_url, verifying_keys)
     except TokenRejected as rejection:
         return VerificationResult(Verdict(rejection.verdict))
-    return verdict_for_status(claims, register_status_at(connection, claims.status_index, claims.number), now)
+    entry = register_entry_at(connection, claims.status_index, claims.number)
+    result = verdict_for_status(claims, entry.status, now)
+    if result.claims is None:
+        return result
+    return VerificationResult(result.verdict, result.claims, name_ar=entry.name_ar)
+
+
+# The audit actions that put a card in the state a verdict names.
+_STATUS_CHANGES = {Verdict.REVOKED: "card.revoke", Verdict.SUSPENDED: "card.suspend"}
+
+
+def status_changed_on(connection: Connection, number: str, verdict: Verdict) -> date | None:
+    """The day (in Morocco) the card became revoked or suspended, from the audit trail; None for
+    other verdicts. Read only for those two verdicts, off the valid cards' path."""
+    action = _STATUS_CHANGES.get(verdict)
+    if action is None:
+        return None
+    statement = (
+        select(AuditEvent.occurred_at)
+        .join(Card, Card.id == AuditEvent.card_id)
+        .where(Card.number == number, AuditEvent.action == action)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    changed_at = connection.scalar(statement)  # UTCDateTime: aware, in UTC
+    return changed_at.astimezone(MOROCCO).date() if changed_at is not None else None
 
 
 def verify_offline(

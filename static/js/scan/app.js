@@ -8,7 +8,8 @@ import { Camera } from "./camera.js";
 import { NotSignedIn, SYNC_TAG, enqueue, outboxItems, sendNow, syncOutbox } from "./outbox.js";
 import { TRUST, getRecord, putRecord } from "./store.js";
 import { Trust, canVerifyOnPhone, payloadOf } from "./trust.js";
-import { Formats, VerdictScreen, make, redemptionInputs } from "./verdict-screen.js";
+import { Formats } from "../lib/verdict-look.js";
+import { VerdictScreen, make, redemptionInputs } from "./verdict-screen.js";
 
 // Online, how long the phone waits for the server before showing its own verdict (the server's, when
 // it comes, replaces it: it knows of revocations since the bundle).
@@ -54,7 +55,16 @@ function verdictText(verdict) {
   return verdictTexts[verdict] ?? { title: verdict, message: "" };
 }
 
-const screen = new VerdictScreen(verdictRoot, { text, verdictText, formats, placeNames, onRecord: openRedemption });
+// Partner staff see the holder's photo beside a valid card checked online (never the public).
+const photoUrl = (number) => (who.partner ? config.photoUrl.replace("CARD-NUMBER", encodeURIComponent(number)) : null);
+const screen = new VerdictScreen(verdictRoot, {
+  text,
+  verdictText,
+  formats,
+  placeNames,
+  onRecord: openRedemption,
+  photoUrl,
+});
 
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -262,6 +272,8 @@ async function verifyOnServer(scanned) {
       tradeName: body.card.trade_name,
       regionName: body.card.region_name,
       expiryDate: body.card.expires,
+      nameAr: body.card.name_ar,
+      statusSince: body.card.status_since,
     };
     return {
       verdict: body.verdict,
@@ -291,6 +303,8 @@ function showResult(result) {
   view = "verdict";
   scanner.hidden = true;
   screen.show(result);
+  // The verdict is on screen (bench/scan.py reads this mark).
+  performance.mark("scan:verdict", { detail: { verdict: result.verdict, source: result.source } });
   vibrate(result.verdict);
   renderStatus(); // the data's age as of this verdict
 }
@@ -327,10 +341,15 @@ async function checkNumber(typed) {
     help.textContent = text("number_bad");
     return;
   }
-  // The verify API reads scanned codes only; a number is checked by the eligibility API, which is for
-  // partner staff (and needs the network: the phone holds no register).
-  if (!navigator.onLine || !who.partner) {
-    help.textContent = text("number_needs_partner");
+  // A number needs the register (the phone holds none): offline, say so.
+  if (!navigator.onLine) {
+    help.textContent = text("number_needs_network");
+    return;
+  }
+  // Signed out, the public check by number answers (a page of the site, validity and name only);
+  // partner staff get their offers with it from the eligibility API, below.
+  if (!who.partner) {
+    window.location.assign(`${config.checkUrl}?card=${encodeURIComponent(number)}`);
     return;
   }
   camera.pause();
@@ -556,6 +575,9 @@ async function registerWorker() {
   try {
     // A module worker: it imports the outbox to send queued redemptions (Background Sync).
     await navigator.serviceWorker.register(config.workerUrl, { scope: config.scope, type: "module" });
+    // The worker keeps this language's fonts for offline use (the shell holds the Latin one only).
+    const ready = await navigator.serviceWorker.ready;
+    ready.active?.postMessage({ type: "keep-fonts", language });
   } catch {
     // No module workers (older Firefox): the app still works online, without an offline copy.
   }

@@ -68,6 +68,9 @@ export class Camera {
       this.handlers.onProblem(cameraProblem(error));
       return false;
     }
+    // A performance mark when this stream's first frame is on the video: bench/scan.py times the
+    // verdict from there.
+    this.video.addEventListener("loadeddata", () => performance.mark("scan:first-frame"), { once: true });
     this.video.srcObject = this.stream;
     try {
       await this.video.play();

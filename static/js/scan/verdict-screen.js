@@ -1,19 +1,7 @@
 // Drawing the app's screens: one verdict screen per verdict (colour, icon and words, never colour
 // alone), the card's details, the partner's offers, the redemption form and the outbox list.
 
-export const LOCALES = { fr: "fr-MA", ar: "ar-MA", en: "en-GB" };
-
-const ICONS = {
-  valid: "icon-valid",
-  expired: "icon-clock",
-  suspended: "icon-pause",
-  revoked: "icon-bad",
-  bad_signature: "icon-bad",
-  unknown_key: "icon-key",
-  not_a_card: "icon-question",
-  malformed: "icon-refresh",
-  cannot_confirm: "icon-warn",
-};
+import { VERDICT_ICONS, dateLine } from "../lib/verdict-look.js";
 
 export function make(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -29,38 +17,10 @@ export function make(tag, attributes = {}, ...children) {
   return element;
 }
 
-export class Formats {
-  constructor(language) {
-    this.language = language;
-    this.locale = LOCALES[language] ?? language;
-  }
-
-  /** A calendar date "YYYY-MM-DD" (the expiry date in Morocco) in the reader's words. */
-  date(ymd) {
-    const [year, month, day] = ymd.split("-").map(Number);
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: "long", timeZone: "UTC" }).format(
-      Date.UTC(year, month - 1, day),
-    );
-  }
-
-  /** A moment (seconds) on the phone's own zone, date and time. */
-  moment(seconds) {
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: "short", timeStyle: "short" }).format(seconds * 1000);
-  }
-
-  /** "3 hours ago", "il y a 3 heures", "قبل 3 ساعات". */
-  age(seconds) {
-    const relative = new Intl.RelativeTimeFormat(this.locale, { numeric: "auto" });
-    if (seconds < 60) return relative.format(0, "minute"); // "this minute", "cette minute-ci"
-    if (seconds < 3600) return relative.format(-Math.round(seconds / 60), "minute");
-    if (seconds < 48 * 3600) return relative.format(-Math.round(seconds / 3600), "hour");
-    return relative.format(-Math.round(seconds / 86400), "day");
-  }
-}
-
 export class VerdictScreen {
-  constructor(root, { text, verdictText, formats, placeNames, onRecord }) {
+  constructor(root, { text, verdictText, formats, placeNames, onRecord, photoUrl }) {
     this.root = root;
+    this.photoUrl = photoUrl; // (number) => URL of the holder's photo, for partner staff online; else null
     this.text = text;
     this.verdictText = verdictText;
     this.formats = formats;
@@ -73,7 +33,8 @@ export class VerdictScreen {
   }
 
   /**
-   * result: { verdict, reason?, card?: {number, name, trade, region, tradeName?, regionName?, expiryDate},
+   * result: { verdict, reason?, card?: {number, name, nameAr?, trade, region, tradeName?, regionName?,
+   *                                    expiryDate, statusSince?},
    *           source: "server" | "phone" | "number", checkedAt (s), dataAge (s)?,
    *           offers: [{ id, name, benefit, eligible, failed: [], remaining, recordable }] }
    */
@@ -83,10 +44,10 @@ export class VerdictScreen {
     this.root.className = `verdict-screen verdict-screen-${verdict}`;
     this.root.dataset.verdict = verdict;
     this.part("verdict-banner").className = `verdict-banner verdict-${verdict}`;
-    this.part("verdict-icon").setAttribute("href", `#${ICONS[verdict] ?? "icon-question"}`);
+    this.part("verdict-icon").setAttribute("href", `#${VERDICT_ICONS[verdict] ?? "icon-question"}`);
     this.part("verdict-title").textContent = words.title;
     this.part("verdict-reason").textContent = result.reason || words.message;
-    this.showCard(verdict, result.card);
+    this.showCard(verdict, result.card, result.source);
     this.showSource(result);
     // Offers belong to a card: a foreign or damaged code gets none (a list of "not eligible" is noise).
     this.showOffers(result.card ? (result.offers ?? []) : []);
@@ -96,25 +57,49 @@ export class VerdictScreen {
     this.root.focus();
   }
 
-  showCard(verdict, card) {
+  showCard(verdict, card, source) {
     const details = this.part("card-details");
     details.hidden = !card;
+    this.showPhoto(verdict === "valid" && source === "server" ? card : null);
     if (!card) return;
     const trade = card.tradeName || this.placeNames.trades?.[card.trade] || card.trade || "";
     const region = card.regionName || this.placeNames.regions?.[card.region] || card.region || "";
+    // A revoked or suspended card is not "valid until" anything: the day of that change when the
+    // server gave it, else its expiry date under a plain label.
+    const line = dateLine(verdict, card);
     const values = {
       name: card.name ?? "",
+      name_ar: card.nameAr ?? "",
       number: card.number ?? "",
       trade,
       region,
-      expires: card.expiryDate ? this.formats.date(card.expiryDate) : "",
+      date: line.date ? this.formats.date(line.date) : "",
     };
     for (const field of details.querySelectorAll("[data-field]")) field.textContent = values[field.dataset.field];
-    for (const field of details.querySelectorAll("[data-field]")) field.closest("dd").hidden = !values[field.dataset.field];
-    for (const dd of details.querySelectorAll("dd")) dd.previousElementSibling.hidden = dd.hidden;
-    // A revoked or suspended card is not "valid until" anything: its expiry date is only a date.
-    const label = { valid: "valid_until", expired: "expired_on" }[verdict] ?? "expires_on";
-    this.part("expiry-label").textContent = this.text(label);
+    for (const field of details.querySelectorAll("[data-field]")) field.hidden = !values[field.dataset.field];
+    for (const dd of details.querySelectorAll("dd")) {
+      dd.hidden = ![...dd.querySelectorAll("[data-field]")].some((field) => !field.hidden);
+      dd.previousElementSibling.hidden = dd.hidden;
+    }
+    this.part("date-label").textContent = this.text(line.label);
+  }
+
+  // The register's photo of the holder of a valid card, checked online by partner staff, so they
+  // can tie the card to the person in front of them. Never stored on the phone (no-store).
+  showPhoto(card) {
+    const photo = this.part("holder-photo");
+    photo.hidden = true;
+    photo.removeAttribute("src");
+    if (!card?.number || !this.photoUrl) return;
+    const url = this.photoUrl(card.number);
+    if (!url) return;
+    photo.onload = () => {
+      photo.hidden = false;
+    };
+    photo.onerror = () => {
+      photo.hidden = true; // no photo in the register
+    };
+    photo.src = url;
   }
 
   showSource(result) {

@@ -394,3 +394,60 @@ def test_a_paused_offer_refuses_then_accepts_when_resumed(session, offer_of, car
         redeem(offer, card.number)
     change_offer_state(session, offer, "resume", TEST_ACTOR)
     assert redeem(offer, card.number).redemption.offer_id == offer.id
+
+
+# --- offline, judged on the card as it stood ----------------------------------------------------------------
+
+
+def _change_card(session, card, change, at):
+    """Suspend or revoke the card, with the audit trail dating the change `at`."""
+    if change == "revoke":
+        card_service.revoke_card(session, card, card_service.RevocationReason.STOLEN, TEST_ACTOR)
+    else:
+        card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.card_id == card.id).order_by(AuditEvent.id)).all()[-1]
+    event.occurred_at = at
+    session.flush()
+
+
+@pytest.mark.parametrize("change", ["revoke", "suspend"])
+def test_an_offline_redemption_made_before_the_card_changed_is_kept(session, offer_of, card, redeem, change):
+    """Made offline while the card was valid, synced after it was revoked or suspended: stored, and the
+    audit trail says how the card stands now (the agent's phone could not know)."""
+    _change_card(session, card, change, NOW - timedelta(hours=1))
+    recorded = redeem(offer_of(), card.number, made_at=NOW - timedelta(hours=3), offline=True)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "redemption.record")).one()
+    assert recorded.redemption.made_offline
+    assert event.after["card_status_now"] == {"revoke": "revoked", "suspend": "suspended"}[change]
+
+
+@pytest.mark.parametrize("change", ["revoke", "suspend"])
+def test_an_offline_redemption_made_after_the_card_changed_is_refused(session, offer_of, card, redeem, change):
+    """Made offline after the card was revoked or suspended: refused, naming that state."""
+    _change_card(session, card, change, NOW - timedelta(hours=3))
+    with pytest.raises(CardNotValid) as refused:
+        redeem(offer_of(), card.number, made_at=NOW - timedelta(hours=1), offline=True)
+    assert refused.value.params == {"state": {"revoke": "revoked", "suspend": "suspended"}[change]}
+    assert_nothing_written(session)
+
+
+def test_an_online_redemption_is_judged_on_the_card_now(session, offer_of, card, redeem):
+    """Online, the card as it stands now: a made_at before the revocation does not bring it back."""
+    _change_card(session, card, "revoke", NOW - timedelta(hours=1))
+    with pytest.raises(CardNotValid):
+        redeem(offer_of(), card.number, made_at=NOW - timedelta(hours=3))
+    assert_nothing_written(session)
+
+
+def test_a_card_reinstated_after_a_suspension_is_judged_at_each_moment(session, offer_of, card, redeem):
+    """Suspended then reinstated: an offline redemption made during the suspension is refused, one made
+    after the reinstatement is kept."""
+    _change_card(session, card, "suspend", NOW - timedelta(hours=5))
+    card_service.reinstate_card(session, card, TEST_ACTOR)
+    reinstated = session.scalars(select(AuditEvent).where(AuditEvent.card_id == card.id).order_by(AuditEvent.id)).all()
+    reinstated[-1].occurred_at = NOW - timedelta(hours=2)
+    session.flush()
+    offer = offer_of()
+    with pytest.raises(CardNotValid):
+        redeem(offer, card.number, made_at=NOW - timedelta(hours=3), offline=True)
+    assert redeem(offer, card.number, made_at=NOW - timedelta(hours=1), offline=True).redemption.made_offline

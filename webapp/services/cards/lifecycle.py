@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import Artisan, Card, CardStatus, RevocationReason, utcnow
+from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.audit import Actor, card_snapshot, record_event
 from webapp.services.cards.numbers import new_card_number, normalize_card_number
 from webapp.services.cards.tokens import (
@@ -199,6 +199,23 @@ def state_of(status: CardStatus, expires_at: datetime, now: datetime) -> str:
     if status != CardStatus.ACTIVE:
         return status.value
     return "expired" if expires_at <= now else "active"
+
+
+# The audited actions after which a card's stored status is what their `after` snapshot says.
+_STATUS_ACTIONS = ("card.issue", "card.suspend", "card.reinstate", "card.revoke")
+
+
+def status_at(session: Session, card: Card, moment: datetime) -> CardStatus:
+    """The card's stored status at a past moment, read from the audit trail (the last status change
+    at or before it); its status now when the trail records none."""
+    snapshot = session.scalar(
+        select(AuditEvent.after)
+        .where(AuditEvent.card_id == card.id, AuditEvent.action.in_(_STATUS_ACTIONS), AuditEvent.occurred_at <= moment)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    status = (snapshot or {}).get("status")
+    return CardStatus(status) if status in CardStatus._value2member_map_ else card.status
 
 
 def card_state(card: Card, now: datetime | None = None) -> str:

@@ -1,6 +1,7 @@
 """Redemptions: a card holder uses an offer at a partner's counter.
 
-A redemption is accepted for a card valid when it was made, an offer of the caller's organisation
+A redemption is accepted for a card valid when it was made (for one made offline, as the audit
+trail says the card stood then), an offer of the caller's organisation
 that applied that day, a holder eligible for it, fields that fit the offer, and a quota not spent.
 The quota is taken with one conditional UPDATE (`used < quota`) on a per card, offer and period
 row, atomic on SQLite and PostgreSQL: concurrent requests never exceed it. A redemption made
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Card, IdempotencyRecord, Offer, QuotaPeriod, Redemption, utcnow
 from webapp.services.audit import Actor, record_event
-from webapp.services.cards.lifecycle import state_of
+from webapp.services.cards.lifecycle import state_of, status_at
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.eligibility import card_eligibility, card_facts
@@ -229,12 +230,16 @@ def record_redemption(
         else None
     )
     card = find_card(session, request.card, read_scanned)
-    state = state_of(card.status, card.expires_at, made_at)
+    # An offline redemption is judged on the card as it stood when it was made: a card suspended or
+    # revoked after that moment does not void what the agent did on a valid verdict (their phone could
+    # not know). Online, the card as it stands now.
+    status = status_at(session, card, made_at) if request.offline else card.status
+    state = state_of(status, card.expires_at, made_at)
     if state != "active":
         raise CardNotValid(state)
     if offer is None:
         raise UnknownOffer()
-    facts = card_facts(session, card, made_at)
+    facts = card_facts(session, card, made_at) | {"card.status": state}  # as it stood when made
     eligibility = card_eligibility(session, offer, card, facts, made_at)
     if not eligibility.eligible:
         if not eligibility.failed:  # nothing failed: the offer itself does not apply that day
@@ -268,7 +273,8 @@ def record_redemption(
         card=card,
         organisation_id=offer.organisation_id,
         offer_id=offer.id,
-        after={"redemption": redemption.id, "over_quota": over_quota, "offline": request.offline},
+        after={"redemption": redemption.id, "over_quota": over_quota, "offline": request.offline}
+        | ({"card_status_now": card.status.value} if status != card.status else {}),
     )
     return RecordedRedemption(redemption, remaining_quota(session, offer, card, made_at))
 

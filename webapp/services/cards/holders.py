@@ -1,0 +1,54 @@
+"""A card looked up by its number, for people without its QR code at hand: the verdict the register
+gives it now, and, for partner staff only, the holder's photo from the register.
+
+The number alone proves nothing (anyone can type one), so the answer says what the register holds
+and no more than the card's own face shows (DESIGN decision 7); the photo is for partner staff
+tying a card to the person in front of them, never for the public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Artisan, Card, CardStatus
+from webapp.services.cards.lifecycle import get_card
+from webapp.services.cards.tokens import MOROCCO
+from webapp.services.verification import Verdict, status_changed_on
+
+_STATUS_VERDICTS = {CardStatus.REVOKED: Verdict.REVOKED, CardStatus.SUSPENDED: Verdict.SUSPENDED}
+
+
+@dataclass(frozen=True)
+class CardVerdict:
+    """A card's verdict from the register (no signature involved) and what a page shows with it."""
+
+    card: Card
+    verdict: Verdict
+    status_since: date | None  # the day it was revoked or suspended
+
+    @property
+    def expiry_date(self) -> date:
+        return self.card.expires_at.astimezone(MOROCCO).date()
+
+
+def card_verdict_by_number(session: Session, number: str, now: datetime) -> CardVerdict:
+    """The register's verdict on the card with this number (typed forms accepted); CardNotFound otherwise."""
+    card = get_card(session, number)
+    verdict = _STATUS_VERDICTS.get(card.status)
+    if verdict is None:
+        verdict = Verdict.EXPIRED if card.is_expired(now) else Verdict.VALID
+    return CardVerdict(card, verdict, status_changed_on(session.connection(), card.number, verdict))
+
+
+def holder_photo(session: Session, number: str, now: datetime) -> bytes | None:
+    """The photo of the holder of a card in force (active, not expired), if the register has one."""
+    statement = (
+        select(Artisan.photo_jpeg)
+        .join(Card, Card.artisan_id == Artisan.id)
+        .where(Card.number == number, Card.status == CardStatus.ACTIVE, Card.expires_at > now)
+    )
+    return session.scalar(statement)
