@@ -137,11 +137,12 @@ def child(file: Path, database_url: str, workdir: Path, steps: str, batch_size: 
         seconds, report = run(ImportMode.IMPORT)
         figures |= {"reimport_seconds": seconds, "reimport_unchanged": report.unchanged}
     if "export" in steps:
-        from webapp.services.register.exports import ArtisanFilter, artisan_selection, write_export
+        from webapp.services.register.artisans import ArtisanQuery, artisan_ids
+        from webapp.services.register.exports import write_export
 
         began = time.perf_counter()
         with session_scope() as session:
-            exported = write_export(session, artisan_selection(NATIONAL, ArtisanFilter()), workdir / "export.csv")
+            exported = write_export(session, artisan_ids(NATIONAL, ArtisanQuery()), workdir / "export.csv")
         figures |= {"export_seconds": time.perf_counter() - began, "exported": exported}
     figures["peak_mb_end"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     bench.engine.dispose()

@@ -6,7 +6,7 @@
 - import_run: the back office's bulk imports (dry run, then import), their state and counts.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-02 05:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

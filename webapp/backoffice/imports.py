@@ -25,30 +25,23 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, SelectChoice, SelectField
+from wtforms import BooleanField
 
 from webapp.access import current_scope
+from webapp.backoffice import register as register_views
+from webapp.backoffice.register_forms import FIELD_LABELS, ArtisanFilterForm
 from webapp.backoffice.views import blueprint
 from webapp.db import get_database, get_session
 from webapp.errors import handle_http_error, translated_message
-from webapp.i18n import current_language
 from webapp.models import ImportRun, ImportStatus
 from webapp.security import accepts_upload
 from webapp.services.errors import DomainError
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.register import import_runs
 from webapp.services.register.artisan_fields import FIELDS
-from webapp.services.register.exports import (
-    CARD_FILTERS,
-    EXPORT_COLUMNS,
-    SHEET_TITLE,
-    ArtisanFilter,
-    artisan_selection,
-    count_selected,
-    export_rows,
-)
+from webapp.services.register.artisans import artisan_ids
+from webapp.services.register.exports import EXPORT_COLUMNS, SHEET_TITLE, count_selected, export_rows
 from webapp.services.register.imports import FileTooLarge, ImportRefused, check_file, megabytes, template_rows
-from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES, region_name, trade_name
 from webapp.services.spreadsheets import XLSX_MIME_TYPE, csv_chunks, file_chunks, xlsx_spool
 from webapp.settings import current_settings
 
@@ -61,26 +54,6 @@ JOBS = "register_import_jobs"
 # 2 shared cores: larger exports are for `flask --app wsgi register export`.
 WEB_EXPORT_LIMITS = {"csv": 200_000, "xlsx": 20_000}
 
-# The register's columns as people read them (the file's header keeps the field names).
-FIELD_LABELS = {
-    "rna_number": _l("RNA number"),
-    "cin": _l("CIN"),
-    "first_name_latin": _l("First name (Latin letters)"),
-    "last_name_latin": _l("Last name (Latin letters)"),
-    "first_name_ar": _l("First name (Arabic)"),
-    "last_name_ar": _l("Last name (Arabic)"),
-    "birth_date": _l("Date of birth"),
-    "gender": _l("Gender"),
-    "phone": _l("Phone"),
-    "region_code": _l("Region"),
-    "province": _l("Province"),
-    "trade_code": _l("Trade"),
-    "legal_status": _l("Legal status"),
-    "cnss_status": _l("CNSS-AMO"),
-    "cooperative_name": _l("Cooperative"),
-    "activity_start_year": _l("Activity since"),
-    "programmes": _l("Support programmes"),
-}
 STATUS_LABELS = {
     ImportStatus.CHECKING: _l("Checking"),
     ImportStatus.CHECKED: _l("Waiting for confirmation"),
@@ -102,13 +75,6 @@ FAILURES = {
     "error": _l("The work stopped on an unexpected error. Upload the file again, or ask an administrator."),
     "nothing_to_import": _l("Nothing to import: no row would create or change an artisan."),
     "refused_file": _l("The file was refused before any row was read."),
-}
-CARD_FILTER_LABELS = {
-    "active": _l("Valid"),
-    "suspended": _l("Suspended"),
-    "revoked": _l("Revoked"),
-    "expired": _l("Expired"),
-    "none": _l("No card"),
 }
 
 
@@ -167,17 +133,6 @@ class ActionForm(FlaskForm):
     """A button (cancel): only the CSRF token."""
 
 
-class ExportForm(FlaskForm):
-    """The export's filters, from the query string (a GET: no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    region = SelectField(_l("Region"), default="")
-    trade = SelectField(_l("Trade"), default="")
-    card_status = SelectField(_l("Card"), default="")
-
-
 def _max_bytes() -> int:
     return int(current_settings().REGISTER_IMPORT_MAX_BYTES)
 
@@ -188,19 +143,9 @@ def _import_dir() -> Path:
     return path
 
 
-def _export_form() -> ExportForm:
-    form = ExportForm(formdata=request.args)
-    language = current_language()
-    scope = current_scope()
-    regions = [code for code in sorted(REGION_CODES) if scope.covers_region(code)]
-    form.region.choices = [SelectChoice("", _("All my regions") if scope.is_national else _("My region"))]
-    form.region.choices += [SelectChoice(code, f"{code} {region_name(code, language)}") for code in regions]
-    trades = sorted(TRADE_CODES)
-    form.trade.choices = [SelectChoice("", _("Every trade"))]
-    form.trade.choices += [SelectChoice(code, trade_name(code, language) or code) for code in trades]
-    form.card_status.choices = [SelectChoice("", _("Any"))]
-    form.card_status.choices += [SelectChoice(state, str(CARD_FILTER_LABELS[state])) for state in CARD_FILTERS]
-    return form
+def _export_form() -> ArtisanFilterForm:
+    """The register list's filters (the export of the import page offers region, trade and card)."""
+    return register_views.filter_form(get_session(), current_scope())
 
 
 def _index_page(form: UploadForm, status: int = 200) -> tuple[str, int]:
@@ -400,18 +345,15 @@ def import_template(extension: str) -> Response:
 
 @blueprint.get("/exports/artisans.<any(csv, xlsx):extension>")
 def export_artisans(extension: str) -> Response:
-    """The register (filtered) within the reader's scope, as CSV streamed row by row or as XLSX."""
+    """The register as the list's search and filters choose it (the query string of /office/artisans),
+    within the reader's scope: CSV streamed row by row, or XLSX."""
     form = _export_form()
     if not form.validate():
         abort(400)
+    filters, query = register_views.chosen_query(form)
     scope = current_scope()
-    chosen = ArtisanFilter(
-        region_code=form.region.data or None,
-        trade_code=form.trade.data or None,
-        card_state=form.card_status.data or None,
-    )
     session = get_session()
-    selection = artisan_selection(scope, chosen)
+    selection = artisan_ids(scope, query)
     count = count_selected(session, selection)
     if count > WEB_EXPORT_LIMITS[extension]:
         flash(
@@ -424,9 +366,9 @@ def export_artisans(extension: str) -> Response:
             ),
             "error",
         )
-        return redirect(url_for("backoffice.imports", **request.args))
+        return redirect(url_for("backoffice.artisans", **filters))
     rows = export_rows(session, selection)
-    part = chosen.region_code or scope.region_code or "national"
+    part = query.region_code or scope.region_code or "national"
     filename = f"register-{part}-{moroccan_today().isoformat()}.{extension}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE}
     if extension == "xlsx":

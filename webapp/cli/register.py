@@ -13,7 +13,8 @@ from flask.cli import AppGroup
 
 from webapp.cli.operations import cli_actor, operation, refusals_in_one_line
 from webapp.db import get_database
-from webapp.services.register.exports import CARD_FILTERS, ArtisanFilter, artisan_selection, write_export
+from webapp.services.register.artisans import CARD_FILTERS, ArtisanQuery, artisan_ids
+from webapp.services.register.exports import write_export
 from webapp.services.register.imports import (
     ImportMode,
     ImportReport,
@@ -123,12 +124,19 @@ def register_template(output: Path, file_format: str | None) -> None:
 @click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--region", "region_code", metavar="CODE", help="Only artisans of this region (e.g. 03).")
 @click.option("--trade", "trade_code", metavar="CODE", help="Only artisans of this trade (e.g. ZEL).")
-@click.option("--card-status", "card_state", type=click.Choice(CARD_FILTERS), help="Only artisans whose card is so.")
+@click.option(
+    "--card-status",
+    "card_state",
+    type=click.Choice(CARD_FILTERS),
+    help="Only artisans whose card in force is so (revoked: none in force; none: never had one).",
+)
 def register_export(output: Path, region_code: str | None, trade_code: str | None, card_state: str | None) -> None:
     """Write the register (or the chosen part) to OUTPUT.csv or OUTPUT.xlsx, streamed."""
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("the file name must end in .csv or .xlsx", param_hint="OUTPUT")
-    chosen = ArtisanFilter(region_code=region_code, trade_code=trade_code, card_state=card_state)
+    query = ArtisanQuery(
+        region_code=region_code, trade_code=trade_code.upper() if trade_code else None, card_status=card_state
+    )
     with operation() as session:
-        count = write_export(session, artisan_selection(NATIONAL, chosen), output)
+        count = write_export(session, artisan_ids(NATIONAL, query), output)
     click.echo(f"{count} artisans written to {output}")

@@ -1,4 +1,5 @@
-"""The audit trail: one row per change to a card, a signing key or a partner matter, never updated."""
+"""The audit trail: one row per change to an artisan's record, a card, a signing key or a partner
+matter, never updated."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     card_id: Mapped[int | None] = mapped_column(ForeignKey("card.id"), index=True)
+    # The artisan concerned: their register record, or the holder of the card (so one query lists
+    # everything that happened to an artisan and their cards).
+    artisan_id: Mapped[int | None] = mapped_column(ForeignKey("artisan.id"), index=True)
     signing_key_id: Mapped[str | None] = mapped_column(String(16))
     # Partner matters: the organisation and offer concerned, so a partner's trail can be listed.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import AuditEvent, Card
+from webapp.models import Artisan, AuditEvent, Card
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ def record_event(
     action: str,
     *,
     card: Card | None = None,
+    artisan: Artisan | None = None,
     signing_key_id: str | None = None,
     organisation_id: int | None = None,
     offer_id: int | None = None,
@@ -42,11 +43,17 @@ def record_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """One event; a card's event is also filed under its holder (`artisan_id`)."""
+    artisan_id = artisan.id if artisan is not None else None
+    if artisan_id is None and card is not None:
+        # The column when the card is flushed (no query: redemptions pass here), else its relationship.
+        artisan_id = card.artisan_id if card.artisan_id is not None else card.artisan.id
     event = AuditEvent(
         actor=actor.label,
         actor_user_id=actor.user_id,
         action=action,
         card_id=card.id if card is not None else None,
+        artisan_id=artisan_id,
         signing_key_id=signing_key_id,
         organisation_id=organisation_id,
         offer_id=offer_id,

@@ -64,6 +64,8 @@ def test_a_good_record_is_stored_in_canonical_form():
     ("field", "written", "stored"),
     [
         ("cin", " ab 123456 ", "AB123456"),
+        ("province", "Fès\x00\n", "Fès"),
+        ("cooperative_name", "Coopérative\x0bAtlas", "Coopérative Atlas"),
         ("rna_number", "rna-03-0001234", "RNA-03-0001234"),
         ("phone", "06 12 34 56 78", "+212612345678"),
         ("phone", "+212 7 12 34 56 78", "+212712345678"),

@@ -26,6 +26,7 @@ from webapp.services.cards.tokens import (
 )
 from webapp.services.errors import MAX_REASON_LENGTH, N_, DomainError, optional_reason, required_reason
 from webapp.services.trust import status_list
+from webapp.services.trust.jws import strict_json
 from webapp.services.trust.signing_keys import Signer
 
 NUMBER_ATTEMPTS = 5
@@ -122,6 +123,22 @@ _REFUSED_ACTION_MESSAGES = {
     "replace": N_("Card %(number)s is %(status)s: it cannot be replaced."),
     "reissue": N_("Card %(number)s is %(status)s: it cannot be re-signed."),
 }
+# The stored statuses each change starts from: the rule the functions below apply, and what screens
+# read to offer only the actions a card allows.
+ACTIONS_FROM: dict[str, frozenset[CardStatus]] = {
+    "suspend": frozenset({CardStatus.ACTIVE}),
+    "reinstate": frozenset({CardStatus.SUSPENDED}),
+    "revoke": frozenset({CardStatus.ACTIVE, CardStatus.SUSPENDED}),
+    "renew": frozenset({CardStatus.ACTIVE}),
+    "replace": frozenset({CardStatus.ACTIVE, CardStatus.SUSPENDED}),
+}
+
+
+def allowed_actions(card: Card) -> tuple[str, ...]:
+    """The changes this card's status allows, in the order screens offer them."""
+    return tuple(action for action, statuses in ACTIONS_FROM.items() if card.status in statuses)
+
+
 # Status words, marked for translation: the web layer shows them in the user's language.
 STATUS_WORDS = (N_("active"), N_("suspended"), N_("revoked"), N_("expired"))
 
@@ -253,6 +270,25 @@ def _sign(card: Card, artisan: Artisan, signer: Signer) -> None:
     card.key_id = signer.kid
 
 
+# What a card token says of its holder, and where the register keeps it (see _sign).
+_HOLDER_CLAIMS = {"n": "name", "t": "trade", "r": "region"}
+
+
+def out_of_date_details(card: Card) -> tuple[str, ...]:
+    """What the card's signed token says of its holder that the register no longer says ("name",
+    "trade", "region"): after such a change the card needs renewing to carry the new details. The
+    token is our own, stored when signed: its payload is read, not verified."""
+    try:
+        payload = strict_json(card.token.split(".")[1])
+    except (IndexError, ValueError):
+        payload = None
+    if not isinstance(payload, dict):
+        return tuple(_HOLDER_CLAIMS.values())  # unreadable: nothing it says can be trusted
+    artisan = card.artisan
+    now = {"n": artisan.name_latin, "t": artisan.trade_code, "r": artisan.region_code}
+    return tuple(detail for claim, detail in _HOLDER_CLAIMS.items() if payload.get(claim) != now[claim])
+
+
 def _card_in_force(session: Session, artisan_id: int) -> str | None:
     """The number of the artisan's card in force, if any."""
     return session.scalar(select(Card.number).where(Card.artisan_id == artisan_id, Card.status != CardStatus.REVOKED))
@@ -338,22 +374,20 @@ def _transition(
 
 def suspend_card(session: Session, card: Card, reason: str, actor: Actor) -> Card:
     reason = required_reason(reason)
-    return _transition(session, card, actor, "suspend", [CardStatus.ACTIVE], CardStatus.SUSPENDED, reason)
+    return _transition(session, card, actor, "suspend", ACTIONS_FROM["suspend"], CardStatus.SUSPENDED, reason)
 
 
 def reinstate_card(session: Session, card: Card, actor: Actor, reason: str | None = None) -> Card:
     """Lift a suspension; a reason is optional, but a given one must say something."""
     reason = required_reason(reason) if reason is not None else None
-    return _transition(session, card, actor, "reinstate", [CardStatus.SUSPENDED], CardStatus.ACTIVE, reason)
+    return _transition(session, card, actor, "reinstate", ACTIONS_FROM["reinstate"], CardStatus.ACTIVE, reason)
 
 
 def revoke_card(session: Session, card: Card, reason: RevocationReason, actor: Actor, note: str | None = None) -> Card:
     # The note goes into the 200-character reason after "<reason>: ".
     note = optional_reason(note, MAX_REASON_LENGTH - len(reason.value) - 2)
     detail = reason.value if not note else f"{reason.value}: {note}"
-    return _transition(
-        session, card, actor, "revoke", [CardStatus.ACTIVE, CardStatus.SUSPENDED], CardStatus.REVOKED, detail, reason
-    )
+    return _transition(session, card, actor, "revoke", ACTIONS_FROM["revoke"], CardStatus.REVOKED, detail, reason)
 
 
 def renew_card(
@@ -366,7 +400,7 @@ def renew_card(
     now: datetime | None = None,
 ) -> Card:
     """Give an active card a new expiry and a freshly signed token (same number, same index)."""
-    if card.status != CardStatus.ACTIVE:
+    if card.status not in ACTIONS_FROM["renew"]:
         raise _refusal(card, "renew")
     before = card_snapshot(card)
     card.expires_at = default_expiry(now or utcnow(), validity_years)
@@ -377,6 +411,10 @@ def renew_card(
     status_list.mark_changed(session)
     record_event(session, actor, "card.renew", card=card, before=before, after=card_snapshot(card))
     return card
+
+
+# The note a replaced card's revocation carries (screens translate it).
+REPLACEMENT_NOTE = "replaced by a new card"
 
 
 def replace_card(
@@ -393,9 +431,11 @@ def replace_card(
 
     Only lost, stolen or otherwise replaced cards are replaced: a revocation for cause is no reason.
     """
+    if card.status not in ACTIONS_FROM["replace"]:
+        raise _refusal(card, "replace")
     if reason in REVOCATIONS_FOR_CAUSE:
         raise NotAReplacementReason(reason)
-    revoke_card(session, card, reason, actor, note="replaced by a new card")
+    revoke_card(session, card, reason, actor, note=REPLACEMENT_NOTE)
     return issue_card(session, card.artisan, signer, actor, validity_years=validity_years, now=now, replaces=card)
 
 

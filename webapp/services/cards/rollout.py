@@ -111,9 +111,10 @@ def insert_signed_cards(session: Session, plan: BulkPlan, tokens: list[str], kid
                 "actor_user_id": actor.user_id,
                 "action": "card.issue",
                 "card_id": ids[claims.status_index],
+                "artisan_id": holder.id,
                 "after": {"number": claims.number, "status": "active", "expires_at": expires, "key_id": kid},
             }
-            for claims in plan.claims
+            for holder, claims in zip(plan.holders, plan.claims, strict=True)
         ],
     )
     return len(plan.claims)

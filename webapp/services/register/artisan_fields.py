@@ -70,6 +70,8 @@ _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DAY_FIRST_DATE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})")
 # A mobile or landline number without its leading 0, as a spreadsheet's number cell keeps it.
 _PHONE_WITHOUT_ZERO = re.compile(r"[5-7][0-9]{8}")
+# Control characters (a NUL, which PostgreSQL refuses in text; a spreadsheet's line break) are spaces.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Marks that may sit inside a name of either script: spaces, hyphens, apostrophes.
 _NAME_PUNCTUATION = frozenset(" -'’")
 _ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
@@ -205,6 +207,8 @@ def _text(value: Any) -> str:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # a spreadsheet's number cell: 2001.0 is the year 2001
         value = str(value)
+    if not value.isprintable():  # C-fast test first: most cells have no control character
+        value = _CONTROL.sub(" ", value)
     # ASCII text is already in NFC: skip the normalisation (most cells of a register are ASCII).
     return (value if value.isascii() else unicodedata.normalize("NFC", value)).strip()
 

@@ -5,8 +5,8 @@ artisan's current card (number, status as a verifier reads it today, expiry): an
 edited, imports again (the import ignores the card columns). Cells a spreadsheet would run as a
 formula are neutralised (a leading quote), and the import reads them back.
 
-What to export is either a select of artisan ids (artisan_selection builds one from the list's
-filters within a scope; the register's search builds others) or the ids themselves. Rows are read
+What to export is either a select of artisan ids (services/register/artisans.artisan_ids builds
+one from a list's search and filters, within the reader's scope) or the ids themselves. Rows are read
 a page at a time by id, so the national register (622,000 artisans) never sits in memory.
 """
 
@@ -14,71 +14,29 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
-from webapp.models import Artisan, Card, CardStatus, artisan_programme, utcnow
+from webapp.models import Artisan, Card, artisan_programme, utcnow
 from webapp.services.cards.lifecycle import state_of
-from webapp.services.cards.listing import CARD_STATES
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.register.artisan_fields import FIELDS
 from webapp.services.register.imports import CARD_COLUMNS
-from webapp.services.scope import Scope
 from webapp.services.spreadsheets import csv_chunks, neutralised, write_xlsx
 
 EXPORT_COLUMNS: tuple[str, ...] = (*FIELDS, *CARD_COLUMNS)
-# The card filter: a state as a verifier reads it today, or no card at all.
-NO_CARD = "none"
-CARD_FILTERS = (*CARD_STATES, NO_CARD)
 PAGE_SIZE = 2_000
 _COLUMNS = [Artisan.__table__.c[name] for name in FIELDS if name != "programmes"]
 SHEET_TITLE = "register"
 
 
-@dataclass(frozen=True)
-class ArtisanFilter:
-    """The register list's filters (None: any)."""
-
-    region_code: str | None = None
-    trade_code: str | None = None
-    card_state: str | None = None  # one of CARD_FILTERS
-
-
-def artisan_selection(scope: Scope, chosen: ArtisanFilter, now: datetime | None = None) -> Select[tuple[int]]:
-    """The ids of the artisans the filters choose, within the scope (an officer's region only)."""
-    statement = scope.filter_region(select(Artisan.id), Artisan.region_code)
-    if chosen.region_code:
-        statement = statement.where(Artisan.region_code == chosen.region_code)
-    if chosen.trade_code:
-        statement = statement.where(Artisan.trade_code == chosen.trade_code.upper())
-    if chosen.card_state:
-        statement = statement.where(_card_condition(chosen.card_state, now or utcnow()))
-    return statement
-
-
 def count_selected(session: Session, selection: Select[Any]) -> int:
     """How many artisans a select of artisan ids chooses."""
     return session.scalar(select(func.count()).select_from(selection.order_by(None).subquery())) or 0
-
-
-def _card_condition(state: str, now: datetime) -> ColumnElement[bool]:
-    """The artisan's current card (their latest) is in `state`, or they have no card at all."""
-    if state == NO_CARD:
-        return ~exists().where(Card.artisan_id == Artisan.id)
-    newer = aliased(Card)
-    latest = ~exists().where(newer.artisan_id == Card.artisan_id, newer.id > Card.id)
-    if state == "active":
-        in_state = (Card.status == CardStatus.ACTIVE) & (Card.expires_at > now)
-    elif state == "expired":
-        in_state = (Card.status == CardStatus.ACTIVE) & (Card.expires_at <= now)
-    else:
-        in_state = Card.status == CardStatus(state)
-    return exists().where(Card.artisan_id == Artisan.id, latest, in_state)
 
 
 def _id_pages(session: Session, artisans: Select[Any] | Iterable[int]) -> Iterator[list[int]]:

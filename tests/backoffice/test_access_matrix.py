@@ -1,0 +1,207 @@
+"""The back office's access matrix: every route of the `backoffice` blueprint (read from the app's URL
+map, so a new route is checked the day it is added) for every kind of caller.
+
+- anonymous: sent to the login page;
+- an artisan, a partner manager, a partner agent: 403;
+- an officer of the record's region, and an administrator: let in, and for the register's own
+  routes the route's success (200 for a page, a redirect for a confirmed form);
+- an officer of another region: 404 for every route about a record (its existence is not
+  disclosed), and an artisan of the record's region cannot be registered by them (422).
+Each URL gets a fresh record of Fès-Meknès (03) in the state its route needs."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from itertools import product
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.routing import AnyConverter, Rule
+from werkzeug.test import TestResponse
+
+from tests.backoffice.test_register import GOOD_FORM
+from tests.fixtures.auth import AuthActions
+from tests.fixtures.support import TEST_ACTOR, csrf_token_from
+from webapp.models import Artisan, Card, Role
+from webapp.services.cards import lifecycle as card_service
+
+RECORD_REGION, OTHER_REGION = "03", "07"
+ANONYMOUS, ARTISAN, MANAGER, AGENT, OFFICER, OTHER_OFFICER, ADMIN = CALLERS = (
+    "anonymous",
+    "artisan",
+    "partner manager",
+    "partner agent",
+    "officer of the record's region",
+    "officer of another region",
+    "admin",
+)
+LOGIN, FORBIDDEN, NOT_FOUND, OK, DONE, REFUSED, LET_IN = (
+    "login",
+    "403",
+    "404",
+    "200",
+    "302 to the record",
+    "422",
+    "let in",
+)
+BLUEPRINT = "backoffice"
+
+# The register's routes (webapp/backoffice/register.py and views.py): what a GET and a POST with a
+# good form are expected to do for staff who may act. A route not listed here is still checked, by
+# role, as "let in" (any answer but a login redirect, 401, 403 or a server error).
+KNOWN_ROUTES = {
+    "backoffice.home": {"GET": OK},
+    "backoffice.artisans": {"GET": OK},
+    "backoffice.new_artisan": {"GET": OK, "POST": DONE},
+    "backoffice.artisan": {"GET": OK},
+    "backoffice.edit_artisan": {"GET": OK, "POST": DONE},
+    "backoffice.card_qr": {"GET": OK},
+    "backoffice.issue_card": {"GET": OK, "POST": DONE},
+    "backoffice.card_action": {"GET": OK, "POST": DONE},
+}
+_serials = itertools.count(1)
+
+
+def routes(app: Flask) -> list[tuple[str, Rule]]:
+    """(method, rule) of every route of the back office."""
+    return sorted(
+        (
+            (method, rule)
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint.split(".", 1)[0] == BLUEPRINT
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        ),
+        key=lambda pair: (pair[1].rule, pair[0]),
+    )
+
+
+class Records:
+    """Fresh records of region 03 for each URL: an artisan, with a card in the state a route needs."""
+
+    def __init__(self, session: Any, make_artisan: Callable[..., Artisan], make_card: Callable[..., Card]) -> None:
+        self.session, self.make_artisan, self.make_card = session, make_artisan, make_card
+
+    def values(self, rule: Rule, action: str | None) -> dict[str, Any]:
+        names = set(rule.arguments) - {"action"}
+        unknown = names - {"artisan_id", "number"}
+        assert not unknown, f"{rule.rule}: give the access matrix a value for {sorted(unknown)}"
+        if not names:
+            return {}
+        artisan = self.make_artisan(region_code=RECORD_REGION)
+        if rule.endpoint == "backoffice.issue_card":
+            self.session.commit()
+            return {"artisan_id": artisan.id}  # no card in force: one can be issued
+        card = self.make_card(artisan)
+        if action == "reinstate":
+            card_service.suspend_card(self.session, card, "access matrix", TEST_ACTOR)
+            self.session.commit()
+        return {"artisan_id": artisan.id} | ({"number": card.number} if "number" in names else {})
+
+
+def urls_of(rule: Rule, records: Records) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """Every URL of a rule (each item of an any() part), each with fresh records: (url, action, values)."""
+    choices = [
+        sorted(converter.items) if isinstance(converter, AnyConverter) else [None]
+        for name, converter in rule._converters.items()
+        if name == "action"
+    ]
+    found = []
+    for combination in product(*choices) if choices else [()]:
+        action = combination[0] if combination else None
+        values = records.values(rule, action)
+        arguments = values | ({"action": action} if action else {})
+        found.append((rule.build(arguments)[1], action, values))
+    return found
+
+
+def form_for(endpoint: str, values: dict[str, Any], session: Any) -> dict[str, Any]:
+    """A good form for a POST route: what an officer of the record's region would send."""
+    serial = next(_serials)
+    if endpoint == "backoffice.new_artisan":
+        return GOOD_FORM | {"rna_number": f"RNA-03-{serial:07d}", "cin": f"AM{serial:06d}"}
+    if endpoint == "backoffice.edit_artisan":
+        artisan = session.get(Artisan, values["artisan_id"])
+        return GOOD_FORM | {"rna_number": artisan.rna_number, "cin": artisan.cin, "province": "Meknès"}
+    return {"reason": "access matrix", "revocation_reason": "lost", "replacement_reason": "lost"}
+
+
+def expected(caller: str, method: str, endpoint: str, values: dict[str, Any]) -> str:
+    if caller == ANONYMOUS:
+        return LOGIN
+    if caller in (ARTISAN, MANAGER, AGENT):
+        return FORBIDDEN
+    if caller == OTHER_OFFICER and values:
+        return NOT_FOUND
+    success = KNOWN_ROUTES.get(endpoint, {}).get(method, LET_IN)
+    if caller == OTHER_OFFICER and endpoint == "backoffice.new_artisan" and method == "POST":
+        return REFUSED  # an artisan of region 03 is not theirs to register
+    return success
+
+
+def outcome(response: TestResponse, expectation: str) -> str:
+    status = response.status_code
+    assert status < 500, response.get_data(as_text=True)[:500]
+    if status == 302 and response.headers["Location"].startswith("/login"):
+        return LOGIN
+    if status == 302 and response.headers["Location"].startswith("/office/artisans/"):
+        return DONE
+    if expectation == LET_IN and status not in (401, 403):
+        return LET_IN
+    return str(status)
+
+
+@pytest.fixture
+def callers(app, make_user, make_organisation) -> dict[str, Any]:
+    """A signed-in client (and its CSRF token) for each kind of caller."""
+    organisation = make_organisation()
+    people = {
+        ARTISAN: make_user(Role.ARTISAN),
+        MANAGER: make_user(Role.PARTNER_MANAGER, organisation=organisation),
+        AGENT: make_user(Role.PARTNER_AGENT, organisation=organisation),
+        OFFICER: make_user(Role.OFFICER, region=RECORD_REGION),
+        OTHER_OFFICER: make_user(Role.OFFICER, region=OTHER_REGION),
+        ADMIN: make_user(Role.ADMIN),
+    }
+
+    def client_for(caller: str) -> tuple[Any, str]:
+        client = app.test_client()
+        if caller == ANONYMOUS:
+            return client, csrf_token_from(client.get("/login").get_data(as_text=True))
+        assert AuthActions(client).login(people[caller]).status_code == 302
+        return client, csrf_token_from(client.get("/account").get_data(as_text=True))
+
+    return {"client_for": client_for}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_backoffice_route_answers_each_caller_as_the_matrix_says(
+    app, session, callers, make_artisan, make_card, signer, caller
+):
+    """Every route and method of the back office, for one kind of caller, on fresh records."""
+    client, token = callers["client_for"](caller)
+    records = Records(session, make_artisan, make_card)
+    checked, wrong = 0, []
+    for method, rule in routes(app):
+        for url, _action, values in urls_of(rule, records):
+            expectation = expected(caller, method, rule.endpoint, values)
+            if method == "GET":
+                response = client.get(url)
+            else:
+                data = form_for(rule.endpoint, values, session) | {"csrf_token": token}
+                response = client.open(url, method=method, data=data)
+            checked += 1
+            if outcome(response, expectation) != expectation:
+                wrong.append(f"{method} {url}: expected {expectation}, got {response.status_code}")
+    assert wrong == []
+    assert checked >= 20  # the map was read: the register's pages, forms and card actions are there
+
+
+def test_the_matrix_knows_the_registers_routes(app):
+    """Every route the matrix expects exists, and each back-office route is restricted by the
+    blueprint (none is public)."""
+    endpoints = {rule.endpoint for _method, rule in routes(app)}
+    assert set(KNOWN_ROUTES) <= endpoints
+    for endpoint in endpoints:
+        assert not getattr(app.view_functions[endpoint], "is_public", False), endpoint
