@@ -1,4 +1,4 @@
-"""The access matrix: every route of the administration, the back office, the partner portal and the partner API,
+"""The access matrix: every route of the administration, the partner portal and the partner API,
 for every kind of caller, answers as the table below says. Routes are read from the app's URL map,
 so a new route is checked the day it is added (and an API route nobody classified fails)."""
 
@@ -41,7 +41,6 @@ def _table(allowed: set[str], anonymous: str) -> dict[str, str]:
 # The expectation table, once: who each kind of route lets in, and what an anonymous caller gets.
 EXPECTED = {
     "admin page": _table({ADMIN}, LOGIN),
-    "office page": _table({OFFICER, ADMIN}, LOGIN),
     "partner page": _table({MANAGER, AGENT}, LOGIN),
     "partner manager page": _table({MANAGER}, LOGIN),
     "partner api": _table({MANAGER, AGENT, SYSTEM}, UNAUTHORIZED),
@@ -57,7 +56,7 @@ API_ROUTES = {
     "api.eligibility": "partner api",
     "offer_lists.eligibility_list": "partner api",
 }
-BLUEPRINTS = ("admin", "backoffice", "partner", "api", "offer_lists")
+BLUEPRINTS = ("admin", "partner", "api", "offer_lists")
 
 
 def kind_of_route(app: Flask, endpoint: str) -> str:
@@ -65,8 +64,6 @@ def kind_of_route(app: Flask, endpoint: str) -> str:
     blueprint = endpoint.split(".", 1)[0]
     if blueprint == "admin":
         return "admin page"
-    if blueprint == "backoffice":
-        return "office page"
     if blueprint == "partner":
         # Manager-only views carry the roles `roles_required` gave them.
         required = getattr(app.view_functions[endpoint], "required_roles", None)
