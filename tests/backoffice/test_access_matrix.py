@@ -114,7 +114,7 @@ class Records:
             officer,
             Scope(region_code=RECORD_REGION),
             file_name="fes.csv",
-            stored_name=None,
+            stored_name="gone.csv",
             kind=ImportFileKind.CSV,
             size=1,
         )
