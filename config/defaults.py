@@ -53,6 +53,21 @@ RATELIMIT_STORAGE_URI = "memory://"
 VERIFY_RATE_LIMIT = "1200 per minute"
 # Login guards passwords: strict, per address.
 LOGIN_RATE_LIMIT = "10 per minute"
+# Sign-in locks (on top of LOGIN_RATE_LIMIT). An account is locked for SIGN_IN_LOCK_MINUTES after
+# SIGN_IN_LOCK_AFTER_FAILURES failed sign-ins in a row (none more than SIGN_IN_LOCK_MINUTES apart);
+# a typed email that matches no account locks the same way, so a lock tells nothing about which
+# addresses exist. A client address is locked as long after SIGN_IN_CLIENT_LOCK_AFTER_FAILURES
+# failures within SIGN_IN_LOCK_MINUTES, whatever the accounts: it stops one machine trying a few
+# passwords on many accounts. Its counts live in RATELIMIT_STORAGE_URI (Redis in production), so
+# every worker sees them.
+SIGN_IN_LOCK_AFTER_FAILURES = 5
+SIGN_IN_LOCK_MINUTES = 15
+SIGN_IN_CLIENT_LOCK_AFTER_FAILURES = 20
+
+# The shortest password a person may choose (temporary passwords are generated). At least 10: the
+# list of common passwords shipped with the product holds those of 10 characters and more.
+PASSWORD_MIN_LENGTH = 12
+
 # Redemptions per client address: a counter records a few a minute; an offline queue syncs in a burst.
 REDEMPTION_RATE_LIMIT = "600 per minute"
 

@@ -112,6 +112,7 @@ def world(app, session, make_organisation, make_user, make_offer, make_card, mak
         "withdrawal_id": withdrawal.id,
         "slug": organisation.slug,
         "user_id": people[AGENT].id,
+        "account_id": people[OFFICER].id,
         "key_id": key.api_key.id,
         "api_key_id": key.api_key.id,
         "prefix": key.api_key.prefix,

@@ -125,3 +125,33 @@ def test_0004_moves_partners_to_kinds_slugs_managers_and_scoped_keys(empty_datab
     assert role == "partner_manager"
     assert scopes == "eligibility redeem verify"
     assert kinds == ["lender", "market_organiser", "other", "training_body", "transporter"]
+
+
+def test_0005_keeps_existing_accounts_as_they_were(empty_database_url):
+    """Revision 0005: existing accounts keep their password, are not locked and need no forced change;
+    existing audit events concern no account."""
+    upgrade_database(empty_database_url, "0004")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO region VALUES ('03', 'Fès-Meknès', 'فاس مكناس', 'Fez-Meknes')"))
+        connection.execute(
+            text(
+                "INSERT INTO user_account (email, display_name, password_hash, role, region_code, is_enabled, "
+                "created_at) VALUES ('o@x.ma', 'O', 'kept-hash', 'officer', '03', true, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO audit_event (occurred_at, actor, action) VALUES (CURRENT_TIMESTAMP, 'cli:root', 'x')")
+        )
+    upgrade_database(empty_database_url)
+    with engine.connect() as connection:
+        account = connection.execute(
+            text(
+                "SELECT password_hash, must_change_password, failed_sign_ins, locked_until, last_signed_in_at "
+                "FROM user_account"
+            )
+        ).one()
+        event_account = connection.execute(text("SELECT account_id FROM audit_event")).scalar_one()
+    engine.dispose()
+    assert tuple(account) == ("kept-hash", False, 0, None, None)
+    assert event_account is None

@@ -47,6 +47,24 @@ def test_status_list_cache_must_stay_within_half_its_validity(app_config, max_ag
         create_app({**app_config, **overrides})
 
 
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"PASSWORD_MIN_LENGTH": 8}, "PASSWORD_MIN_LENGTH must be between 10 and 128"),
+        ({"PASSWORD_MIN_LENGTH": 129}, "PASSWORD_MIN_LENGTH must be between 10 and 128"),
+        ({"SIGN_IN_LOCK_AFTER_FAILURES": 0}, "SIGN_IN_LOCK_AFTER_FAILURES and SIGN_IN_LOCK_MINUTES"),
+        ({"SIGN_IN_LOCK_MINUTES": 0}, "SIGN_IN_LOCK_AFTER_FAILURES and SIGN_IN_LOCK_MINUTES"),
+        ({"SIGN_IN_CLIENT_LOCK_AFTER_FAILURES": 4}, "SIGN_IN_CLIENT_LOCK_AFTER_FAILURES must be at least"),
+    ],
+    ids=["short-passwords", "long-minimum", "no-failures", "no-delay", "client-before-account"],
+)
+def test_sign_in_settings_that_cannot_work_are_refused(app_config, overrides, reason):
+    """Passwords shorter than the common-password list covers, a lock of nothing, a client locked before
+    the account it mistypes: start-up refuses, naming the setting."""
+    with pytest.raises(ConfigError, match=reason):
+        create_app({**app_config, **overrides})
+
+
 def test_production_refuses_to_serve_without_a_signing_key(production):
     """No readable private key in KEYS_DIR: production does not start."""
     with pytest.raises(ConfigError, match="no readable signing key"):

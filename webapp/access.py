@@ -11,6 +11,7 @@ Anything new is private until someone decides.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -24,6 +25,7 @@ from webapp.db import get_session
 from webapp.errors import wants_json
 from webapp.extensions import login_manager
 from webapp.models import PARTNER_ROLES, Role, User
+from webapp.services.accounts.sign_in import PasswordChangeRequired
 from webapp.services.audit import Actor
 from webapp.services.partners.api_keys import InsufficientScope, authenticate_api_key
 from webapp.services.scope import NATIONAL, NOTHING, Scope
@@ -142,6 +144,11 @@ def current_scope() -> Scope:
     return NOTHING  # artisans read their own card, not the register
 
 
+# What a person with a temporary password may still reach (besides public pages): the screen where
+# they choose their own, and signing out.
+UNTIL_PASSWORD_CHANGED = frozenset({"auth.change_password", "auth.logout"})
+
+
 def require_login_unless_public() -> Response | None:
     if request.endpoint is None:
         return None  # 404 and 405 are answered by the error handlers
@@ -149,17 +156,33 @@ def require_login_unless_public() -> Response | None:
     if getattr(view, "is_public", False) or request.endpoint == "static":
         return None
     if current_user.is_authenticated:
-        return None
+        return require_own_password()
     if wants_json():
         abort(401)  # programs (the API, the offers' eligibility lists) get JSON, not a login page
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
-def load_user(user_id: str) -> User | None:
+def require_own_password() -> Response | None:
+    """Until a person replaces a temporary password, every page but the change-password screen leads
+    there (programs get a JSON refusal)."""
+    if not getattr(current_user, "must_change_password", False) or request.endpoint in UNTIL_PASSWORD_CHANGED:
+        return None
+    if wants_json():
+        raise PasswordChangeRequired()
+    return redirect(url_for("auth.change_password", next=request.full_path if request.query_string else request.path))
+
+
+def load_user(session_id: str) -> User | None:
+    """The person of a session cookie ("<id>.<password mark>", User.get_id): none when the account was
+    disabled or its password changed since (an administrator's reset ends every session)."""
+    user_id, _dot, fingerprint = session_id.partition(".")
     try:
-        return get_session().get(User, int(user_id))
+        user = get_session().get(User, int(user_id))
     except ValueError:
         return None
+    if user is None or not user.is_enabled or not hmac.compare_digest(user.password_fingerprint, fingerprint):
+        return None
+    return user
 
 
 def load_partner_system(_request: Any) -> PartnerSystem | None:

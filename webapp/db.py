@@ -90,11 +90,18 @@ def get_session() -> Session:
     return g.db_session
 
 
+def keep_despite_refusal() -> None:
+    """Keep this request's writes although it answers a refusal (4xx): a refused sign-in must leave
+    its failure count and its audit events. Only for refusals a service decided, fully written."""
+    g.keep_despite_refusal = True
+
+
 def commit_request_session(response: Any) -> Any:
-    """Commit the request's work when it succeeded; an error response keeps nothing."""
+    """Commit the request's work when it succeeded; an error response keeps nothing (unless the view
+    asked to keep a refusal's record, above)."""
     session: Session | None = g.get("db_session")
     if session is not None:
-        if response.status_code < 400:
+        if response.status_code < 400 or (response.status_code < 500 and g.get("keep_despite_refusal")):
             session.commit()
         else:
             session.rollback()

@@ -1,4 +1,5 @@
-"""Flask extensions shared by the blueprints: CSRF, sessions, rate limits."""
+"""Flask extensions shared by the blueprints: CSRF, sessions, rate limits, and the sign-in lock
+counters kept in the rate limits' store."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 from limits import RateLimitItem, parse
+from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 csrf = CSRFProtect()
@@ -81,7 +83,36 @@ def _limited_on_hot_path() -> bool:
     return getattr(view, HOT_PATH, False)
 
 
+class AttemptCounters:
+    """The sign-in lock counts (webapp/services/accounts/sign_in.py) in the store the rate limits use,
+    RATELIMIT_STORAGE_URI: Redis in production, so every worker and instance counts together. They
+    count whether rate limiting is on or off (a test switches limits off, never the locks)."""
+
+    def __init__(self, storage: Storage, prefix: str) -> None:
+        self.storage = storage
+        self.prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def incr(self, key: str, expiry: int) -> int:
+        return self.storage.incr(self._key(key), expiry)
+
+    def get(self, key: str) -> int:
+        return self.storage.get(self._key(key))
+
+    def clear(self, key: str) -> None:
+        self.storage.clear(self._key(key))
+
+
+def attempt_counters() -> AttemptCounters:
+    return current_app.extensions["attempt_counters"]
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["attempt_counters"] = AttemptCounters(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]), app.config.get("RATELIMIT_KEY_PREFIX", "")
+    )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.session_interface = SessionCookies()
     csrf.init_app(app)

@@ -19,6 +19,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
+from webapp.services.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH_FLOOR
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
 # Rate-limit stores shared by every worker of every instance (production runs many).
@@ -48,6 +50,10 @@ class Settings:
     VERIFY_RATE_LIMIT: str
     LOGIN_RATE_LIMIT: str
     REDEMPTION_RATE_LIMIT: str
+    SIGN_IN_LOCK_AFTER_FAILURES: int
+    SIGN_IN_LOCK_MINUTES: int
+    SIGN_IN_CLIENT_LOCK_AFTER_FAILURES: int
+    PASSWORD_MIN_LENGTH: int
     TRUSTED_PROXY_COUNT: int
     MAX_CONTENT_LENGTH: int
     SESSION_COOKIE_HTTPONLY: bool
@@ -111,6 +117,16 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             "PUBLIC_BUNDLE_MAX_AGE_HOURS must be at least 1 and within STATUS_LIST_VALIDITY_SECONDS "
             f"({settings.PUBLIC_BUNDLE_MAX_AGE_HOURS} h > {settings.STATUS_LIST_VALIDITY_SECONDS} s)"
+        )
+    if min(settings.SIGN_IN_LOCK_AFTER_FAILURES, settings.SIGN_IN_LOCK_MINUTES) < 1:
+        raise ConfigError("SIGN_IN_LOCK_AFTER_FAILURES and SIGN_IN_LOCK_MINUTES must be at least 1")
+    if settings.SIGN_IN_CLIENT_LOCK_AFTER_FAILURES < settings.SIGN_IN_LOCK_AFTER_FAILURES:
+        # A person who mistypes their own password must meet their account's lock first.
+        raise ConfigError("SIGN_IN_CLIENT_LOCK_AFTER_FAILURES must be at least SIGN_IN_LOCK_AFTER_FAILURES")
+    if not MIN_PASSWORD_LENGTH_FLOOR <= settings.PASSWORD_MIN_LENGTH <= MAX_PASSWORD_LENGTH:
+        raise ConfigError(
+            f"PASSWORD_MIN_LENGTH must be between {MIN_PASSWORD_LENGTH_FLOOR} and {MAX_PASSWORD_LENGTH} "
+            f"(the list of common passwords holds those of {MIN_PASSWORD_LENGTH_FLOOR} characters and more)"
         )
     if settings.REGISTER_IMPORT_MAX_BYTES < 1024:
         raise ConfigError(f"REGISTER_IMPORT_MAX_BYTES must be at least 1024, not {settings.REGISTER_IMPORT_MAX_BYTES}")

@@ -45,7 +45,8 @@ def test_the_form_lists_the_kinds_in_the_readers_language(admin_client, language
 
 
 def test_a_new_partner_and_its_manager_are_created_in_one_submit(client, forms, session, auth):
-    """One submit creates the organisation and its manager; the temporary password is shown once and works."""
+    """One submit creates the organisation and its manager; the temporary password is shown once, signs
+    the manager in, and must be replaced before the portal opens."""
     response = forms.post("/admin/partners/new", "/admin/partners/new", NEW)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -60,7 +61,10 @@ def test_a_new_partner_and_its_manager_are_created_in_one_submit(client, forms, 
     # Shown once: the partner's page never shows it again.
     assert password not in client.get("/admin/partners/credit-atlas").get_data(as_text=True)
     auth.logout()
-    assert auth.login("salma@credit-atlas.test", password).status_code == 302
+    # The temporary password signs in, then leads to choosing one's own before anything else.
+    assert auth.login("salma@credit-atlas.test", password).headers["Location"].startswith("/account/password")
+    assert client.get("/partner/").headers["Location"].startswith("/account/password")
+    assert auth.change_password(password, "Atlas: quatre mots de passe").status_code == 302
     assert client.get("/partner/").status_code == 200
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.fixtures.auth import AuthActions
 from webapp import create_app
 from webapp.models import Artisan, Card, CardStatus, Offer, OfferState, Organisation, Region, User
 from webapp.services.cards.qr import card_qr
@@ -68,3 +69,11 @@ def test_setup_is_idempotent(fresh_app):
         assert session.scalar(select(func.count()).select_from(Card)) == 300
     assert len(list(Path(fresh_app.config["KEYS_DIR"]).glob("*.pem"))) == 1
     fresh_app.extensions["database"].engine.dispose()
+
+
+def test_demo_logins_sign_in_with_the_published_password_and_are_not_forced_to_change_it(seeded, client, session):
+    """Every demo login keeps demo-artisan-2026 (the README lists it): no forced change, straight in."""
+    assert session.scalars(select(User).where(User.must_change_password.is_(True))).all() == []
+    response = AuthActions(client).login("admin@demo.carte-artisan.ma", "demo-artisan-2026", next_url="/admin/staff")
+    assert response.headers["Location"] == "/admin/staff"
+    assert client.get("/admin/staff").status_code == 200

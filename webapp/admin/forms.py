@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
+
+from webapp.models import Role
 
 
 class NewPartnerForm(FlaskForm):
@@ -28,3 +30,21 @@ class WithdrawalForm(FlaskForm):
     offer = SelectField(_l("Offer"), coerce=int, validators=[InputRequired()])
     # Required by the service, which words the refusal the same everywhere (ReasonRequired).
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
+
+
+class StaffAccountForm(FlaskForm):
+    """A registry officer (with their region) or a national administrator."""
+
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice(Role.OFFICER.value, _l("Registry officer")),
+            SelectChoice(Role.ADMIN.value, _l("National administrator")),
+        ],
+        default=Role.OFFICER.value,
+    )
+    # Choices: the 12 regions in the reader's language, after a blank one (set by the view); the
+    # service requires a region for an officer and ignores it for an administrator.
+    region = SelectField(_l("Region"), validate_choice=False)

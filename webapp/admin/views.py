@@ -1,6 +1,7 @@
 """Administration views: parse, call a service, render. National administrators only; they see
-every partner (national scope). A refused operation is shown in the reader's language on the
-page it came from, with status 422, and nothing is written (the request commits only below 400)."""
+every partner (national scope) and run the chambers' staff accounts. A refused operation is shown
+in the reader's language on the page it came from, with status 422, and nothing is written (the
+request commits only below 400)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from webapp.access import current_actor, restrict_blueprint
-from webapp.admin.forms import NewPartnerForm, WithdrawalForm
+from webapp.admin.forms import NewPartnerForm, StaffAccountForm, WithdrawalForm
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.i18n import current_language
-from webapp.models import Offer, OfferState, OfferWithdrawal, Role, utcnow
+from webapp.models import Offer, OfferState, OfferWithdrawal, Role, User, utcnow
 from webapp.partner.forms import ActionForm
+from webapp.services.accounts import staff as staff_accounts
+from webapp.services.accounts.new_accounts import NewAccount
+from webapp.services.accounts.sign_in import is_locked
 from webapp.services.cards.lifecycle import CardNotFound, get_card
 from webapp.services.cards.numbers import format_card_number
 from webapp.services.errors import N_, DomainError, ReasonRequired
@@ -31,6 +35,7 @@ from webapp.services.partners.organisations import (
     get_organisation,
     list_staff,
 )
+from webapp.services.register.reference_data import REGIONS, region_name
 from webapp.services.scope import Scope
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -294,3 +299,134 @@ def lift(withdrawal_id: int) -> Response | tuple[str, int]:
         return _withdrawals_page(form, refusal=translated_message(error)), 422
     flash(_("The offer is given back to card %(number)s.", number=found.card.number), "success")
     return redirect(url_for("admin.withdrawals"))
+
+
+# Staff accounts: registry officers and national administrators
+
+# What happened to an account, in words (the audit trail's actions and sign-in failure reasons).
+ACCOUNT_EVENT_WORDS = {
+    "auth.sign_in": N_("signed in"),
+    "auth.sign_in_failed": N_("sign-in refused"),
+    "auth.account_locked": N_("locked after repeated failures"),
+    "auth.sign_out": N_("signed out"),
+    "auth.password_change": N_("chose a new password"),
+    "account.create": N_("account created"),
+    "account.disable": N_("account disabled"),
+    "account.enable": N_("account enabled again"),
+    "account.reset_password": N_("password reset"),
+    "staff.create": N_("account created"),
+    "staff.disable": N_("account disabled"),
+    "staff.enable": N_("account enabled again"),
+}
+SIGN_IN_FAILURE_WORDS = {
+    "wrong_password": N_("wrong password"),
+    "disabled": N_("account disabled"),
+    "account_locked": N_("while locked"),
+    "client_locked": N_("connection locked"),
+}
+ROLE_WORDS = {Role.OFFICER: N_("Registry officer"), Role.ADMIN: N_("National administrator")}
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    language = current_language()
+    return [("", "—"), *((code, region_name(code, language) or code) for code, *_names in REGIONS)]
+
+
+def _no_store(page: str) -> Response:
+    """A page that shows a temporary password: rendered once, kept by no cache."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.context_processor
+def staff_vocabulary() -> dict[str, object]:
+    return {"role_words": ROLE_WORDS, "is_locked": is_locked}
+
+
+@blueprint.get("/staff")
+def staff() -> str:
+    """Administrators and officers: role, region, whether they can sign in, their last sign-in."""
+    return render_template("admin/staff.html", accounts=staff_accounts.list_staff_accounts(get_session()), now=utcnow())
+
+
+# Which form field a refusal of the staff service is about.
+_STAFF_FIELDS = {"email": "email", "name": "display_name", "role": "role", "region": "region"}
+
+
+@blueprint.route("/staff/new", methods=["GET", "POST"])
+def new_staff_account() -> Response | tuple[str, int]:
+    """Create an officer or an administrator; the temporary password is shown once, on the answer."""
+    form = StaffAccountForm()
+    form.region.choices = _region_choices()
+    if form.validate_on_submit():
+        try:
+            created = staff_accounts.create_staff_account(
+                get_session(),
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                role=form.role.data or "",
+                region_code=form.region.data or None,
+                actor=current_actor(),
+            )
+        except EmailTaken as error:
+            form.email.errors.append(translated_message(error))
+        except staff_accounts.InvalidStaffAccount as error:
+            form[_STAFF_FIELDS.get(error.params["place"], "email")].errors.append(translated_message(error))
+        else:
+            return _no_store(render_template("admin/staff_password.html", account=created, created=True))
+    return render_template("admin/staff_form.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _staff_account_page(account: User, refusal: str | None = None) -> str:
+    session = get_session()
+    events = staff_accounts.account_events(session, account)
+    return render_template(
+        "admin/staff_account.html",
+        account=account,
+        events=events,
+        people=administration.people_by_label(session, {event.actor for event in events}),
+        event_words=ACCOUNT_EVENT_WORDS,
+        failure_words=SIGN_IN_FAILURE_WORDS,
+        button_form=ActionForm(),
+        refusal=refusal,
+        now=utcnow(),
+    )
+
+
+@blueprint.get("/staff/<int:account_id>")
+def staff_account(account_id: int) -> str:
+    """One account: who, its state, its actions, and its latest sign-ins and changes."""
+    return _staff_account_page(staff_accounts.get_staff_account(get_session(), account_id))
+
+
+@blueprint.post("/staff/<int:account_id>/<any(disable, enable):action>")
+def change_staff_account(account_id: int, action: str) -> Response | tuple[str, int]:
+    """Disable an account (its sessions end at once) or enable it again."""
+    session = get_session()
+    account = staff_accounts.get_staff_account(session, account_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        staff_accounts.set_account_enabled(session, account, action == "enable", current_actor())
+    except DomainError as error:
+        return _staff_account_page(account, refusal=translated_message(error)), 422
+    if account.is_enabled:
+        flash(_("%(name)s can sign in again.", name=account.display_name), "success")
+    else:
+        flash(_("%(name)s can no longer sign in.", name=account.display_name), "success")
+    return redirect(url_for("admin.staff_account", account_id=account_id))
+
+
+@blueprint.post("/staff/<int:account_id>/reset-password")
+def reset_staff_password(account_id: int) -> Response | tuple[str, int]:
+    """A new temporary password, shown once; the account's sessions end and a lock opens."""
+    session = get_session()
+    account = staff_accounts.get_staff_account(session, account_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        reset: NewAccount = staff_accounts.reset_password(session, account, current_actor())
+    except DomainError as error:
+        return _staff_account_page(account, refusal=translated_message(error)), 422
+    return _no_store(render_template("admin/staff_password.html", account=reset, created=False))

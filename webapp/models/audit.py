@@ -1,5 +1,5 @@
-"""The audit trail: one row per change to an artisan's record, a card, a signing key or a partner
-matter, never updated."""
+"""The audit trail: one row per change to an artisan's record, a card, a signing key, a partner
+matter or an account, and per sign-in, failed sign-in, lock and sign-out; never updated."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class AuditEvent(Base):
     # Partner matters: the organisation and offer concerned, so a partner's trail can be listed.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"), index=True)
+    # Accounts: the account signed in, refused, locked, created, disabled or reset (the actor may be
+    # someone else: an administrator, or an unknown client for a failed sign-in).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     reason: Mapped[str | None] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

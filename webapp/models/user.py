@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +37,7 @@ class User(UserMixin, Base):
             "role NOT IN ('partner_manager', 'partner_agent') OR organisation_id IS NOT NULL", name="partner_has_org"
         ),
         CheckConstraint("role != 'artisan' OR artisan_id IS NOT NULL", name="artisan_has_record"),
+        CheckConstraint("failed_sign_ins >= 0", name="failed_sign_ins_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -48,6 +50,15 @@ class User(UserMixin, Base):
     artisan_id: Mapped[int | None] = mapped_column(ForeignKey("artisan.id"), unique=True)
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when someone else chose the password (an administrator's or a manager's temporary one):
+    # every page then leads to the change-password screen until the person chooses their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Failed sign-ins in a row (reset by a success, or when the last failure is older than the lock
+    # delay); at the threshold the account is locked until `locked_until` (webapp/services/accounts).
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_failed_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     region: Mapped[Region | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
@@ -56,6 +67,16 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot sign in
         return self.is_enabled
+
+    @property
+    def password_fingerprint(self) -> str:
+        """A short digest of the password hash: it changes whenever the password does."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session cookie: with the password's fingerprint in it, a
+        # password change or an administrator's reset ends every other session of the account.
+        return f"{self.id}.{self.password_fingerprint}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -8,20 +8,19 @@ person; every change is audited with the organisation it concerns.
 from __future__ import annotations
 
 import re
-import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.models import PARTNER_ROLES, Organisation, PartnerKind, Role, User
+from webapp.services.accounts.new_accounts import EmailTaken, NewAccount, is_email_address, normalise_email
+from webapp.services.accounts.passwords import temporary_password
 from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,38}[a-z0-9]")  # 2 to 40, no hyphen at either end
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 
 
 class InvalidOrganisation(DomainError):
@@ -50,24 +49,10 @@ class InvalidStaffMember(DomainError):
         super().__init__(place=place, problem=problem)
 
 
-class EmailTaken(DomainError):
-    code = "email_taken"
-    http_status = 409
-    message = N_("An account with this email address already exists.")
-
-
 class LastManager(DomainError):
     code = "last_manager"
     http_status = 409
     message = N_("This is the organisation's last active manager: add another manager first.")
-
-
-@dataclass(frozen=True)
-class NewAccount:
-    """A created account and its temporary password (shown once, never stored in clear)."""
-
-    user: User
-    temporary_password: str
 
 
 def create_organisation(session: Session, *, slug: str, name: str, kind_code: str, actor: Actor) -> Organisation:
@@ -101,16 +86,17 @@ def create_organisation(session: Session, *, slug: str, name: str, kind_code: st
 def add_staff_member(
     session: Session, organisation: Organisation, *, email: str, display_name: str, role: Role, actor: Actor
 ) -> NewAccount:
-    """A manager or counter agent of the organisation, with a temporary password, audited."""
-    email, display_name = email.strip().lower(), " ".join(display_name.split())
+    """A manager or counter agent of the organisation, with a temporary password they must replace
+    at their first sign-in, audited."""
+    email, display_name = normalise_email(email), " ".join(display_name.split())
     if role not in PARTNER_ROLES:
         raise InvalidStaffMember("role", N_("a partner manager or a partner agent"))
-    if not _EMAIL.fullmatch(email) or len(email) > 254:
+    if not is_email_address(email):
         raise InvalidStaffMember("email", N_("not an email address"))
     if not 2 <= len(display_name) <= 120:
         raise InvalidStaffMember("name", N_("2 to 120 characters"))
     password = temporary_password()
-    user = User(email=email, display_name=display_name, role=role, organisation=organisation)
+    user = User(email=email, display_name=display_name, role=role, organisation=organisation, must_change_password=True)
     user.set_password(password)
     try:
         with session.begin_nested():  # as above: a refused account leaves the session clean
@@ -123,15 +109,10 @@ def add_staff_member(
         actor,
         "staff.create",
         organisation_id=organisation.id,
+        account_id=user.id,
         after={"user": user.id, "email": email, "role": role.value},
     )
     return NewAccount(user, password)
-
-
-def temporary_password() -> str:
-    """12 characters from an alphabet without look-alikes, easy to read out over the phone."""
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
 def set_staff_enabled(session: Session, user: User, enabled: bool, actor: Actor) -> User:
@@ -147,6 +128,7 @@ def set_staff_enabled(session: Session, user: User, enabled: bool, actor: Actor)
         actor,
         "staff.enable" if enabled else "staff.disable",
         organisation_id=user.organisation_id,
+        account_id=user.id,
         before={"user": user.id, "enabled": not enabled},
         after={"user": user.id, "enabled": enabled},
     )
