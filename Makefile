@@ -66,6 +66,7 @@ bench: $(VENV)/.dev translations
 	$(BIN)/python bench/verify_load.py
 	$(BIN)/python bench/issue_all.py
 	$(BIN)/python bench/eligibility.py
+	$(BIN)/python bench/import_register.py --xlsx-rows 50000
 	$(BIN)/python bench/scan.py
 
 # Front-end packages (DESIGN decision 10). `npm ci` installs exactly what package-lock.json pins

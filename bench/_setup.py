@@ -106,7 +106,7 @@ def prepare_database(directory: Path, database_url: str | None = None, *, drop_e
     return BenchDatabase(url, keys_dir, database, signer)
 
 
-def _artisan_rows(rng: random.Random, start: int, stop: int, last_serial: int, now: datetime) -> list[dict[str, Any]]:
+def artisan_rows(rng: random.Random, start: int, stop: int, last_serial: int, now: datetime) -> list[dict[str, Any]]:
     """Plain dicts for Core insert, shaped like webapp.services.demo's artisans."""
     legal_statuses = list(LegalStatus)
     cnss_statuses = list(CnssStatus)
@@ -162,7 +162,7 @@ def register_artisans(bench: BenchDatabase, count: int, seed: int = 50_17, *, fi
     with bench.database.session_scope() as session:
         for start in range(first_serial, stop_serial, REGISTER_BATCH):
             stop = min(start + REGISTER_BATCH, stop_serial)
-            rows = _artisan_rows(rng, start, stop, stop_serial - 1, now)
+            rows = artisan_rows(rng, start, stop, stop_serial - 1, now)
             # Many rows per statement: the search index's trigger costs a flush per statement.
             bulk_insert(session, Artisan.__table__, rows, rows_per_statement=1_000)
 

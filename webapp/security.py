@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.settings import current_settings
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -53,6 +56,31 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# Room for a multipart body's boundaries and form fields around an uploaded file.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+UPLOAD_LIMIT_ATTRIBUTE = "upload_limit_setting"
+
+
+def accepts_upload(setting: str) -> Callable[[View], View]:
+    """The view takes a file upload up to the size named by a setting (the app's body limit,
+    MAX_CONTENT_LENGTH, is a few kilobytes: every other request is small)."""
+
+    def decorator(view: View) -> View:
+        setattr(view, UPLOAD_LIMIT_ATTRIBUTE, setting)
+        return view
+
+    return decorator
+
+
+def apply_upload_limit() -> None:
+    """Before anything reads the body (CSRF reads the form): a view that accepts an upload gets
+    its own body limit for this request."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    setting = getattr(view, UPLOAD_LIMIT_ATTRIBUTE, None)
+    if setting is not None:
+        request.max_content_length = int(current_app.config[setting]) + UPLOAD_OVERHEAD_BYTES
+
+
 def refuse_oversized_streamed_body() -> None:
     """A chunked body has no Content-Length for Werkzeug to check before reading, and reading it
     stops silently at MAX_CONTENT_LENGTH (a cut body would then be "invalid JSON"). Read it now,
@@ -64,6 +92,7 @@ def refuse_oversized_streamed_body() -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(apply_upload_limit)
     app.before_request(refuse_oversized_streamed_body)
     app.after_request(add_security_headers)
     proxies = current_settings(app).TRUSTED_PROXY_COUNT

@@ -59,6 +59,8 @@ class Settings:
     SESSION_COOKIE_HTTPONLY: bool
     SESSION_COOKIE_SAMESITE: str
     SESSION_COOKIE_SECURE: bool
+    REGISTER_IMPORT_MAX_BYTES: int
+    REGISTER_IMPORT_DIR: str
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -82,6 +84,7 @@ def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
             values[name] = _parse(name, os.environ[name])
     values.update({name: value for name, value in (overrides or {}).items() if name in SETTING_NAMES})
     values["KEYS_DIR"] = str(_from_root(values["KEYS_DIR"]))
+    values["REGISTER_IMPORT_DIR"] = str(_from_root(values["REGISTER_IMPORT_DIR"]))
     values["DATABASE_URL"] = _absolute_sqlite_url(values["DATABASE_URL"])
     values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
     if not values.get("SECRET_KEY"):
@@ -125,6 +128,8 @@ def validate_settings(settings: Settings) -> None:
             f"PASSWORD_MIN_LENGTH must be between {MIN_PASSWORD_LENGTH_FLOOR} and {MAX_PASSWORD_LENGTH} "
             f"(the list of common passwords holds those of {MIN_PASSWORD_LENGTH_FLOOR} characters and more)"
         )
+    if settings.REGISTER_IMPORT_MAX_BYTES < 1024:
+        raise ConfigError(f"REGISTER_IMPORT_MAX_BYTES must be at least 1024, not {settings.REGISTER_IMPORT_MAX_BYTES}")
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:

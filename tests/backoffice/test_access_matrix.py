@@ -18,14 +18,17 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.routing import AnyConverter, Rule
+from sqlalchemy import select
+from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from tests.backoffice.test_register import GOOD_FORM
 from tests.fixtures.auth import AuthActions
 from tests.fixtures.support import TEST_ACTOR, csrf_token_from
-from webapp.models import Artisan, Card, Role
+from webapp.models import Artisan, Card, ImportFileKind, ImportRun, ImportStatus, Role, User
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.register import import_runs
+from webapp.services.scope import Scope
 
 RECORD_REGION, OTHER_REGION = "03", "07"
 ANONYMOUS, ARTISAN, MANAGER, AGENT, OFFICER, OTHER_OFFICER, ADMIN = CALLERS = (
@@ -47,6 +50,8 @@ LOGIN, FORBIDDEN, NOT_FOUND, OK, DONE, REFUSED, LET_IN = (
     "let in",
 )
 BLUEPRINT = "backoffice"
+# Parts of a URL that name one of a few words (any()): each word is checked.
+ANY_ARGUMENTS = ("action", "extension")
 
 # The register's routes (webapp/backoffice/register.py and views.py): what a GET and a POST with a
 # good form are expected to do for staff who may act. A route not listed here is still checked, by
@@ -84,11 +89,13 @@ class Records:
         self.session, self.make_artisan, self.make_card = session, make_artisan, make_card
 
     def values(self, rule: Rule, action: str | None) -> dict[str, Any]:
-        names = set(rule.arguments) - {"action"}
-        unknown = names - {"artisan_id", "number"}
+        names = set(rule.arguments) - set(ANY_ARGUMENTS)
+        unknown = names - {"artisan_id", "number", "run_id"}
         assert not unknown, f"{rule.rule}: give the access matrix a value for {sorted(unknown)}"
         if not names:
             return {}
+        if names == {"run_id"}:
+            return {"run_id": self.import_run().id}
         artisan = self.make_artisan(region_code=RECORD_REGION)
         if rule.endpoint == "backoffice.issue_card":
             self.session.commit()
@@ -99,20 +106,33 @@ class Records:
             self.session.commit()
         return {"artisan_id": artisan.id} | ({"number": card.number} if "number" in names else {})
 
+    def import_run(self) -> ImportRun:
+        """An import of region 03, cancelled (its file gone): every run route answers, none starts work."""
+        officer = self.session.scalar(select(User).where(User.region_code == RECORD_REGION))
+        run = import_runs.start_run(
+            self.session,
+            officer,
+            Scope(region_code=RECORD_REGION),
+            file_name="fes.csv",
+            stored_name="gone.csv",
+            kind=ImportFileKind.CSV,
+            size=1,
+        )
+        run.status, run.stored_name = ImportStatus.CANCELLED, None
+        self.session.commit()
+        return run
+
 
 def urls_of(rule: Rule, records: Records) -> list[tuple[str, str | None, dict[str, Any]]]:
     """Every URL of a rule (each item of an any() part), each with fresh records: (url, action, values)."""
-    choices = [
-        sorted(converter.items) if isinstance(converter, AnyConverter) else [None]
-        for name, converter in rule._converters.items()
-        if name == "action"
-    ]
+    names = [name for name in rule._converters if name in ANY_ARGUMENTS]
+    choices = [sorted(rule._converters[name].items) for name in names]
     found = []
     for combination in product(*choices) if choices else [()]:
-        action = combination[0] if combination else None
+        chosen = dict(zip(names, combination, strict=True))
+        action = chosen.get("action")
         values = records.values(rule, action)
-        arguments = values | ({"action": action} if action else {})
-        found.append((rule.build(arguments)[1], action, values))
+        found.append((rule.build(values | chosen)[1], action, values))
     return found
 
 

@@ -187,7 +187,8 @@ def register_vocabulary() -> dict[str, object]:
 # The list -------------------------------------------------------------------------------------
 
 
-def _filter_form(session: Session, scope: Scope) -> ArtisanFilterForm:
+def filter_form(session: Session, scope: Scope) -> ArtisanFilterForm:
+    """The list's search and filters from the query string (the export of the list reads them too)."""
     form = ArtisanFilterForm(formdata=request.args)
     form.region.choices = [SelectChoice("", _("All regions")), *_regions(session, scope)]
     form.trade.choices = [SelectChoice("", _("All trades")), *_trades(session)]
@@ -198,21 +199,8 @@ def _filter_form(session: Session, scope: Scope) -> ArtisanFilterForm:
 FILTER_NAMES = ("q", "region", "trade", "card", "cnss", "gender", "programme")
 
 
-@blueprint.get("/artisans")
-def artisans() -> tuple[str, int]:
-    """Search and filter the register, newest first, one keyset page at a time."""
-    session, scope = get_session(), current_scope()
-    form = _filter_form(session, scope)
-    context: dict[str, Any] = {
-        "form": form,
-        "rows": [],
-        "in_force": {},
-        "total": None,
-        "next_url": None,
-        "show_region": scope.region_code is None,
-    }
-    if not form.validate():
-        return render_template("backoffice/register/artisans.html", **context), FORM_REFUSED
+def chosen_query(form: ArtisanFilterForm) -> tuple[dict[str, str], register.ArtisanQuery]:
+    """The filters chosen in a validated form (as query arguments) and the query they make."""
     filters = {name: form[name].data.strip() for name in FILTER_NAMES if (form[name].data or "").strip()}
     query = register.ArtisanQuery(
         text=filters.get("q", ""),
@@ -223,6 +211,25 @@ def artisans() -> tuple[str, int]:
         gender=Gender(filters["gender"]) if "gender" in filters else None,
         programme_code=filters.get("programme"),
     )
+    return filters, query
+
+
+@blueprint.get("/artisans")
+def artisans() -> tuple[str, int]:
+    """Search and filter the register, newest first, one keyset page at a time."""
+    session, scope = get_session(), current_scope()
+    form = filter_form(session, scope)
+    context: dict[str, Any] = {
+        "form": form,
+        "rows": [],
+        "in_force": {},
+        "total": None,
+        "next_url": None,
+        "show_region": scope.region_code is None,
+    }
+    if not form.validate():
+        return render_template("backoffice/register/artisans.html", **context), FORM_REFUSED
+    filters, query = chosen_query(form)
     try:
         page = register.search_artisans(session, scope, query, after=form.after.data or None, limit=register.PAGE_SIZE)
     except register.BadCursor as error:
@@ -235,6 +242,7 @@ def artisans() -> tuple[str, int]:
         "total": register.count_artisans(session, scope, query),
         "next_url": url_for("backoffice.artisans", **filters, after=page.next_cursor) if page.next_cursor else None,
         "first_page_url": url_for("backoffice.artisans", **filters) if form.after.data else None,
+        "filters": filters,
     }
     return render_template("backoffice/register/artisans.html", **context), 200
 

@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app wsgi setup | db | keys | cards | partners | demo ...`, one module a group."""
+"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo ...`,
+one module a group."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from webapp.cli.db import db_cli
 from webapp.cli.demo import demo_cli, setup
 from webapp.cli.keys import keys_cli
 from webapp.cli.partners import partners_cli
+from webapp.cli.register import register_cli
 
 
 def init_app(app: Flask) -> None:
-    for group in (keys_cli, cards_cli, partners_cli, demo_cli, db_cli):
+    for group in (keys_cli, cards_cli, register_cli, partners_cli, demo_cli, db_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup)

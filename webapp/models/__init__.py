@@ -23,6 +23,7 @@ from webapp.models.offer import (
 )
 from webapp.models.partner import ApiKey, Organisation, PartnerKind
 from webapp.models.reference import Region, Sector, SupportProgramme, Trade
+from webapp.models.register import ImportFileKind, ImportRun, ImportStatus, RegisterState
 from webapp.models.user import PARTNER_ROLES, Role, User
 
 __all__ = [
@@ -37,6 +38,9 @@ __all__ = [
     "EligibilityListState",
     "Gender",
     "IdempotencyRecord",
+    "ImportFileKind",
+    "ImportRun",
+    "ImportStatus",
     "LegalStatus",
     "Offer",
     "OfferState",
@@ -47,6 +51,7 @@ __all__ = [
     "QuotaUsage",
     "Redemption",
     "Region",
+    "RegisterState",
     "RevocationReason",
     "Role",
     "Sector",

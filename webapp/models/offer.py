@@ -193,8 +193,10 @@ class EligibilityListState(Base):
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), primary_key=True)
     offer_version: Mapped[int] = mapped_column(Integer)
-    # The register's version (cards and artisans) when the list was built.
+    # The versions of the register when the list was built: the status list's (cards' statuses and
+    # indices) and the artisans' attributes' (RegisterState); a change of either rebuilds the list.
     register_version: Mapped[int] = mapped_column(Integer)
+    artisans_version: Mapped[int] = mapped_column(Integer, default=0)
     signed_token: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     eligible_count: Mapped[int] = mapped_column(Integer)

@@ -8,10 +8,7 @@ them, never stored in the session or in a flash, and that answer is not cached."
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -31,8 +28,6 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -86,6 +81,7 @@ from webapp.services.partners.reports import (
 )
 from webapp.services.partners.rules import InvalidRule, moroccan_today
 from webapp.services.register.reference_data import REGION_CODES, region_name
+from webapp.services.spreadsheets import XLSX_MIME_TYPE, csv_chunks, file_chunks, xlsx_spool
 
 blueprint = Blueprint("partner", __name__, url_prefix="/partner")
 restrict_blueprint(blueprint, *PARTNER_ROLES)
@@ -382,18 +378,8 @@ def redemptions_csv() -> Response:
     session = get_session()
 
     def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        # A byte order mark, so that spreadsheet applications read the Arabic texts as UTF-8.
-        buffer.write("\ufeff")
-        writer.writerow(headers)
         try:
-            for row in rows:
-                writer.writerow([_cell(value) for value in row])
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-            yield buffer.getvalue()
+            yield from csv_chunks(headers, ([_cell(value) for value in row] for row in rows), rows_per_chunk=1)
         finally:
             # The request's teardown closed its session when the view returned; the rows are read
             # after that, in a transaction of their own that only this generator can end.
@@ -409,28 +395,13 @@ def redemptions_csv() -> Response:
 @blueprint.get("/redemptions.xlsx")
 @manager_only
 def redemptions_xlsx() -> Response:
-    """The filtered redemptions as an Excel workbook. openpyxl's write-only mode keeps no row in
-    memory; the file is built in a spooled temporary file (a zip is finished only at its end) and
-    sent from there in chunks."""
+    """The filtered redemptions as an Excel workbook, built in a spooled temporary file (openpyxl's
+    write-only mode keeps no row in memory) and sent from there in chunks."""
     rows, headers, filename = _export("xlsx")
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Redemptions")[:31])
-    sheet.append(headers)
-    for row in rows:
-        # Control characters are not allowed in the XML of a workbook: drop them.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c for c in map(_cell, row)])
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by chunks())
-    workbook.save(spool)
-    spool.seek(0)
-
-    def chunks() -> Iterator[bytes]:
-        with spool:
-            while chunk := spool.read(64 * 1024):
-                yield chunk
-
+    spool = xlsx_spool(headers, ([_cell(value) for value in row] for row in rows), _("Redemptions"))
     return Response(
-        chunks(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        file_chunks(spool),
+        mimetype=XLSX_MIME_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
     )
 

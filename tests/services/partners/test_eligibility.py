@@ -32,6 +32,7 @@ from webapp.services.partners import eligibility, rules
 from webapp.services.partners.eligibility import card_eligibility, card_facts, offers_for_card
 from webapp.services.partners.offers import change_offer_state, lift_withdrawal, withdraw_offer_from_card
 from webapp.services.partners.quotas import quota_period_key, take_quota_unit
+from webapp.services.register.artisans import artisans_written
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 TWO_YEARS = {
@@ -335,6 +336,20 @@ def test_a_renewed_card_enters_the_list(app, client, session, demo_register, len
     session.commit()
     assert standing(session, offer, expired).eligible
     assert bit(fetch_list(app, client, offer, headers), expired.status_index)
+
+
+def test_an_artisan_written_rebuilds_the_list(app, client, session, lender, make_offer, make_card, make_api_key):
+    """A holder's attribute changed through the register (artisans_written) takes their card off a
+    list that reads that attribute at once, although no card's status changed."""
+    organisation = lender[0].organisation
+    offer = make_offer(organisation, conditions=[CNSS_REGISTERED], fields=[])
+    headers = {"Authorization": f"Bearer {make_api_key(organisation).plaintext}"}
+    card = make_card()
+    assert bit(fetch_list(app, client, offer, headers), card.status_index)
+    card.artisan.cnss_status = CnssStatus.NOT_REGISTERED
+    artisans_written(session, [card.artisan.id])
+    session.commit()
+    assert not bit(fetch_list(app, client, offer, headers), card.status_index)
 
 
 def test_a_paused_offer_has_no_list_and_another_partner_none_at_all(app, client, session, lender, make_api_key):

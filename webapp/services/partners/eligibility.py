@@ -43,6 +43,7 @@ from webapp.services.cards.tokens import MOROCCO
 from webapp.services.partners.offers import applicable_offers, offer_applies, withdrawal_in_force
 from webapp.services.partners.quotas import quota_period_key
 from webapp.services.partners.rules import Rule, moroccan_today, parse_rule
+from webapp.services.register.artisans import artisans_version
 from webapp.services.trust.signing_keys import Signer
 from webapp.services.trust.status_list import LIST_ID, pack_statuses, sign_list
 
@@ -240,6 +241,12 @@ def register_version(session: Session) -> int:
     return session.scalar(select(StatusListState.version).where(StatusListState.id == LIST_ID)) or 0
 
 
+def register_versions(session: Session) -> tuple[int, int]:
+    """What an eligibility list is built from, besides its offer: the cards' statuses and indices
+    (the status list's version) and the artisans' attributes (services/register/artisans.py)."""
+    return register_version(session), artisans_version(session)
+
+
 def eligibility_subject(public_base_url: str, offer_id: int) -> str:
     return f"{public_base_url.rstrip('/')}/offers/{offer_id}/eligibility"
 
@@ -255,16 +262,17 @@ def current_eligibility_list(
     now: datetime | None = None,
     min_remaining: timedelta = timedelta(0),
 ) -> EligibilityListState:
-    """The offer's signed eligibility list, rebuilt when the offer or the register changed, when
-    half its validity has passed (or less than `min_remaining` is left), or on a new day
-    (eligibility may depend on `today`)."""
+    """The offer's signed eligibility list, rebuilt when the offer, a card's status or an artisan's
+    attributes changed, when half its validity has passed (or less than `min_remaining` is left),
+    or on a new day (eligibility may depend on `today`)."""
     now = now or utcnow()
-    version = register_version(session)
+    version, attributes_version = register_versions(session)
     state = session.get(EligibilityListState, offer.id)
     fresh = (
         state is not None
         and state.offer_version == offer.version
         and state.register_version == version
+        and state.artisans_version == attributes_version
         and now - state.signed_at < min(validity / 2, validity - min_remaining)
         and _morocco_date(state.signed_at) == _morocco_date(now)
     )
@@ -288,6 +296,7 @@ def current_eligibility_list(
         session.add(state)
     state.offer_version = offer.version
     state.register_version = version
+    state.artisans_version = attributes_version
     state.signed_token = token
     state.signed_at = now
     state.eligible_count = len(indices)

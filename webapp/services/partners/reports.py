@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.models import ApiKey, Artisan, Card, Offer, Redemption, User
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.scope import Scope
+from webapp.services.spreadsheets import neutralised
 
 PAGE_SIZE = 50
 CHART_WEEKS = 12
-# Spreadsheet applications run a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -103,13 +102,6 @@ def per_week(
     return [
         (first_monday + timedelta(weeks=week), counts[first_monday + timedelta(weeks=week)]) for week in range(weeks)
     ]
-
-
-def neutralised(value: Any) -> Any:
-    """A cell value a spreadsheet will not run as a formula (a leading quote on =, +, -, @...)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 EXPORT_COLUMNS = (

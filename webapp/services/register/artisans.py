@@ -1,4 +1,5 @@
-"""Artisans of the register, within a scope: read, list, create and update.
+"""Artisans of the register, within a scope: read, list, create and update; and what follows
+whenever artisans are written (artisans_written).
 
 An officer works on their own region only: another region's artisan is not found (404, exactly
 like a missing one, so nothing is disclosed), and no record is created in, or moved to, another
@@ -12,16 +13,26 @@ full-text search of services/register/search.py takes its place with the same si
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import Artisan, AuditEvent, Card, CardStatus, SupportProgramme, User, artisan_programme, utcnow
+from webapp.models import (
+    Artisan,
+    AuditEvent,
+    Card,
+    CardStatus,
+    RegisterState,
+    SupportProgramme,
+    User,
+    artisan_programme,
+    utcnow,
+)
 from webapp.models.artisan import CnssStatus, Gender
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.numbers import normalize_card_number
@@ -35,6 +46,9 @@ from webapp.services.register.artisan_fields import (
     normalize_phone,
 )
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
+from webapp.services.upserts import insert_if_absent
+
+REGISTER_STATE_ID = 1
 
 # Ids are SQL integers: a larger one names nothing.
 MAX_ID = 2**31 - 1
@@ -145,6 +159,12 @@ def count_artisans(session: Session, scope: Scope, query: ArtisanQuery, now: dat
     """How many artisans the query finds in the scope (all pages)."""
     statement = _matching(select(func.count(Artisan.id)), scope, query, now or utcnow())
     return session.scalar(statement) or 0
+
+
+def artisan_ids(scope: Scope, query: ArtisanQuery, now: datetime | None = None) -> Select[tuple[int]]:
+    """A select of the ids of the artisans the query finds in the scope (what an export of the
+    list reads, a page at a time: services/register/exports.py)."""
+    return _matching(select(Artisan.id), scope, query, now or utcnow())
 
 
 def _cursor_id(cursor: str) -> int:
@@ -313,6 +333,7 @@ def create_artisan(session: Session, record: ArtisanRecord, scope: Scope, actor:
             raise
         raise duplicate from None
     record_event(session, actor, "artisan.create", artisan=artisan, after=artisan_snapshot(artisan))
+    artisans_written(session, [artisan.id])
     return artisan
 
 
@@ -353,4 +374,25 @@ def update_artisan(
             before={field: before[field] for field in changed},
             after={field: after[field] for field in changed},
         )
+        artisans_written(session, [artisan.id])
     return ArtisanChange(artisan, changed)
+
+
+def artisans_written(session: Session, ids: Collection[int]) -> None:
+    """Call after creating artisans or changing their attributes (forms, imports), in the same
+    transaction: the register's artisans version moves on, so that every offer's eligibility list
+    is rebuilt on its next request (eligibility reads trade, region, CNSS status, programmes...)."""
+    if not ids:
+        return
+    # Atomic on both databases: the row is created once, then the counter moves under its row lock.
+    insert_if_absent(session, RegisterState, {"id": REGISTER_STATE_ID, "artisans_version": 0}, ["id"])
+    session.execute(
+        update(RegisterState)
+        .where(RegisterState.id == REGISTER_STATE_ID)
+        .values(artisans_version=RegisterState.artisans_version + 1)
+    )
+
+
+def artisans_version(session: Session) -> int:
+    """A number that changes whenever artisans are written (see artisans_written)."""
+    return session.scalar(select(RegisterState.artisans_version).where(RegisterState.id == REGISTER_STATE_ID)) or 0

@@ -1,0 +1,337 @@
+"""The back office's import screens: upload, the dry run's report, confirmation (strict or not),
+progress as JSON, the full problem report, templates and exports; who may use them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.fixtures.support import csrf_token_from
+from tests.services.register.test_imports import person, write_csv, write_xlsx
+from webapp.models import Artisan, ImportFileKind, ImportRun, ImportStatus, Role, utcnow
+from webapp.services.register import import_runs
+from webapp.services.register.artisan_fields import FIELDS
+from webapp.services.register.exports import EXPORT_COLUMNS
+from webapp.services.scope import Scope
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    """Uploaded files go to the test's own folder."""
+    return app_config | {"REGISTER_IMPORT_DIR": str(tmp_path / "imports")}
+
+
+@pytest.fixture
+def officer(make_user):
+    return make_user(Role.OFFICER, region="03")
+
+
+@pytest.fixture
+def signed_in(client, auth, officer):
+    """The client signed in as an officer of region 03."""
+    assert auth.login(officer).status_code == 302
+    return client
+
+
+def wait_for_jobs(app) -> None:
+    app.extensions["register_import_jobs"].wait(timeout=120)
+
+
+def upload(client, path: Path, name: str | None = None, lang: str = "en"):
+    token = csrf_token_from(client.get(f"/office/imports?lang={lang}").get_data(as_text=True))
+    with path.open("rb") as handle:
+        return client.post(
+            "/office/imports",
+            data={"csrf_token": token, "file": (handle, name or path.name)},
+            content_type="multipart/form-data",
+        )
+
+
+def run_of(response) -> int:
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def confirm(client, run_id: int, strict: bool = False):
+    token = csrf_token_from(client.get("/office/imports").get_data(as_text=True))
+    data = {"csrf_token": token} | ({"strict": "y"} if strict else {})
+    return client.post(f"/office/imports/{run_id}/confirm", data=data)
+
+
+def count_artisans(session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Artisan)) or 0
+
+
+def test_upload_check_confirm_import(app, signed_in, session, tmp_path):
+    """A file is checked first (nothing written, a report with counts), then imported on confirmation;
+    the uploaded file is deleted once imported."""
+    path = write_csv(tmp_path / "fes.csv", [person(1), person(2)], delimiter=";", encoding="utf-8-sig")
+    run_id = run_of(upload(signed_in, path))
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "Check report" in page and "Import 2 artisans" in page and "new artisans to register" in page
+    assert count_artisans(session) == 0
+    assert run_of(confirm(signed_in, run_id)) == run_id
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "The import is done." in page and "artisans registered" in page
+    assert count_artisans(session) == 2
+    assert list((tmp_path / "imports").glob("*.csv")) == [tmp_path / "imports" / f"run-{run_id}-problems.csv"]
+    run = session.get(ImportRun, run_id)
+    assert (run.status, run.created, run.stored_name) == (ImportStatus.IMPORTED, 2, None)
+
+
+def test_the_report_names_each_refused_row_in_the_readers_language(app, signed_in, tmp_path):
+    """The report's table shows line, column and reason, in French here; the full report (CSV)
+    lists every problem, translated too."""
+    rows = [person(1), person(2, cin="12"), person(1, cin="ZZ1")]
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", rows), lang="fr"))
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=fr").get_data(as_text=True)
+    assert "Lignes refusées" in page
+    assert '<code class="column-name">cin</code>' in page
+    assert "Le même numéro RNA qu’à la ligne 2." in page
+    report = signed_in.get(f"/office/imports/{run_id}/problems.csv?lang=fr")
+    assert report.status_code == 200 and report.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
+    assert lines[0] == ["Ligne", "Colonne", "Problème"]
+    assert [line[:2] for line in lines[1:]] == [["3", "cin"], ["4", "rna_number"]]
+
+
+def test_a_strict_import_writes_nothing_when_a_row_is_refused(app, signed_in, session, tmp_path):
+    """Confirming strictly a file with a refused row writes nothing, and the report says so."""
+    rows = [person(1), person(2, birth_date="soon")]
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", rows)))
+    wait_for_jobs(app)
+    confirm(signed_in, run_id, strict=True)
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "Strict import: a row was refused, so nothing at all was written." in page
+    assert count_artisans(session) == 0
+
+
+def test_an_xlsx_with_a_formula_is_reported_on_its_cell(app, signed_in, tmp_path):
+    """A formula cell of a workbook is named in the report, never evaluated or stored."""
+    bad = [person(2)[name] for name in FIELDS]
+    bad[FIELDS.index("province")] = "=1+1"
+    path = write_xlsx(tmp_path / "fes.xlsx", [[person(1)[name] for name in FIELDS], bad])
+    run_id = run_of(upload(signed_in, path))
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "A formula is not accepted: type the value itself." in page
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.csv", "neither a CSV file nor an Excel workbook"),
+        (b"rna_number,cin\n", "register.txt", "A CSV file or an Excel workbook (.xlsx)."),
+        (b"", "empty.csv", "The file is empty"),
+    ],
+)
+def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_form(signed_in, session, tmp_path, content, name, message):
+    """Refused at once on the upload form (422): no run, no file kept."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    response = upload(signed_in, path)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
+    assert list((tmp_path / "imports").glob("*")) == []
+
+
+def test_wrong_columns_end_the_check_with_one_problem(app, signed_in, tmp_path):
+    """A header that does not match the template: the run says which columns, and nothing else."""
+    path = tmp_path / "fes.csv"
+    path.write_text("nom;prénom\nKhadija;Bennani\n", encoding="utf-8")
+    run_id = run_of(upload(signed_in, path))
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "The file was refused before any row was read." in page
+    assert "missing columns rna_number, cin" in page and "unknown columns nom, prénom" in page
+    assert "Confirm the import" not in page
+
+
+def test_an_oversized_upload_is_refused_with_the_limit(make_app, app_config, officer, tmp_path):
+    """Over the limit: the body is refused unread (413) on the upload page with the limit; a file
+    just over it (inside the request's margin) is refused by the form (422)."""
+    small = make_app(REGISTER_IMPORT_MAX_BYTES=2048)
+    client = small.test_client()
+    from tests.fixtures.auth import AuthActions
+
+    assert AuthActions(client).login(officer).status_code == 302
+    huge = write_csv(tmp_path / "huge.csv", [person(serial) for serial in range(1, 2000)])
+    response = upload(client, huge)
+    assert response.status_code == 413
+    assert "The file is larger than 0 MB" not in response.get_data(as_text=True)
+    assert "Send a file" in response.get_data(as_text=True)
+    just_over = write_csv(tmp_path / "over.csv", [person(serial) for serial in range(1, 20)])
+    assert 2048 < just_over.stat().st_size < 60_000
+    response = upload(client, just_over)
+    assert response.status_code == 422 and "The file is larger than" in response.get_data(as_text=True)
+
+
+def test_progress_is_json_while_the_work_runs(signed_in, session, officer):
+    """The status route answers the run's state, rows done and total, and a text for people."""
+    run = import_runs.start_run(
+        session,
+        officer,
+        Scope(region_code="03"),
+        file_name="fes.csv",
+        stored_name="x.csv",
+        kind=ImportFileKind.CSV,
+        size=10,
+    )
+    run.rows_done, run.rows_total = 4000, 622000
+    session.commit()
+    response = signed_in.get(f"/office/imports/{run.id}/status?lang=en")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.get_json() == {
+        "status": "checking",
+        "finished": False,
+        "url": f"/office/imports/{run.id}",
+        "rows_done": 4000,
+        "rows_total": 622000,
+        "percent": 0,
+        "text": "4,000 of about 622,000 rows",
+    }
+    page = signed_in.get(f"/office/imports/{run.id}").get_data(as_text=True)
+    assert 'src="/static/js/backoffice/import-progress.js"' in page and "<script>" not in page
+
+
+def test_a_run_whose_worker_ended_is_marked_interrupted(signed_in, session, officer):
+    """A run in progress whose state has not moved for minutes was interrupted: it says so."""
+    run = import_runs.start_run(
+        session,
+        officer,
+        Scope(region_code="03"),
+        file_name="fes.csv",
+        stored_name="y.csv",
+        kind=ImportFileKind.CSV,
+        size=10,
+    )
+    run.updated_at = utcnow() - timedelta(minutes=10)
+    session.commit()
+    state = signed_in.get(f"/office/imports/{run.id}/status").get_json()
+    assert state["finished"] is True and state["status"] == "failed"
+    assert "stopped before its end" in signed_in.get(f"/office/imports/{run.id}?lang=en").get_data(as_text=True)
+
+
+def test_cancel_deletes_the_file(app, signed_in, session, tmp_path):
+    """Cancelling a checked file deletes it; it can no longer be confirmed."""
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1)])))
+    wait_for_jobs(app)
+    stored = tmp_path / "imports" / session.get(ImportRun, run_id).stored_name
+    assert stored.exists()
+    token = csrf_token_from(signed_in.get(f"/office/imports/{run_id}").get_data(as_text=True))
+    assert signed_in.post(f"/office/imports/{run_id}/cancel", data={"csrf_token": token}).status_code == 302
+    assert not stored.exists()
+    response = confirm(signed_in, run_id)
+    assert response.status_code == 302
+    assert "no longer waiting" in signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert count_artisans(session) == 0
+
+
+def test_an_officer_sees_only_their_regions_runs(app, client, auth, signed_in, make_user, tmp_path):
+    """Another region's officer gets 404 on every route of a run (its existence is not disclosed);
+    an administrator sees it."""
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1)])))
+    wait_for_jobs(app)
+    auth.logout()
+    auth.login(make_user(Role.OFFICER, region="05"))
+    token = csrf_token_from(client.get("/office/imports").get_data(as_text=True))
+    for url in (
+        f"/office/imports/{run_id}",
+        f"/office/imports/{run_id}/status",
+        f"/office/imports/{run_id}/problems.csv",
+    ):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/office/imports/{run_id}/confirm", data={"csrf_token": token}).status_code == 404
+    auth.logout()
+    auth.login(make_user(Role.ADMIN))
+    assert client.get(f"/office/imports/{run_id}").status_code == 200
+
+
+def test_an_officer_import_refuses_another_regions_rows(app, signed_in, tmp_path):
+    """Rows of another region are refused in an officer's check, with their region named."""
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1), person(2, region_code="06")])))
+    wait_for_jobs(app)
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "You may import only artisans of your region (03)." in page
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_templates_download(signed_in, extension):
+    """The template as CSV (UTF-8 with BOM, the columns first) or as an Excel workbook."""
+    response = signed_in.get(f"/office/imports/template.{extension}")
+    assert response.status_code == 200
+    data = response.get_data()
+    if extension == "csv":
+        assert data.startswith(b"\xef\xbb\xbf" + ",".join(FIELDS).encode())
+    else:
+        assert data.startswith(b"PK\x03\x04")
+
+
+def test_the_export_keeps_an_officer_to_their_region(signed_in, session, make_artisan):
+    """An officer's export lists their region's artisans only, even when asking for another region;
+    Arabic reaches Excel intact (BOM) and formula cells are neutralised."""
+    mine = make_artisan(region_code="03", first_name_ar="زينب", province="=HYPERLINK(1)")
+    make_artisan(region_code="05")
+    session.commit()
+    response = signed_in.get("/office/exports/artisans.csv")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == list(EXPORT_COLUMNS) and [row[0] for row in rows[1:]] == [mine.rna_number]
+    assert "زينب" in rows[1] and "'=HYPERLINK(1)" in rows[1]
+    assert signed_in.get("/office/exports/artisans.csv?region=05").status_code == 400  # not a choice for them
+    xlsx = signed_in.get("/office/exports/artisans.xlsx?card=none")
+    assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK\x03\x04")
+
+
+def test_an_upload_without_its_csrf_token_is_refused(signed_in, tmp_path):
+    """The upload form carries a CSRF token like every form."""
+    path = write_csv(tmp_path / "fes.csv", [person(1)])
+    with path.open("rb") as handle:
+        response = signed_in.post(
+            "/office/imports", data={"file": (handle, "fes.csv")}, content_type="multipart/form-data"
+        )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("role", [Role.PARTNER_MANAGER, Role.PARTNER_AGENT, Role.ARTISAN])
+def test_people_outside_the_chambers_are_turned_away(client, auth, make_user, role):
+    """Partner staff and artisans get 403 on the import and export routes."""
+    auth.login(make_user(role))
+    for url in ("/office/imports", "/office/imports/template.csv", "/office/exports/artisans.csv"):
+        assert client.get(url).status_code == 403
+
+
+def test_anonymous_people_are_sent_to_sign_in(client):
+    """Without a session, the import pages lead to the login page."""
+    response = client.get("/office/imports")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_export_too_large_for_one_request_is_refused_with_a_way_out(signed_in, session, make_artisan, monkeypatch):
+    """A download must end within the server's request timeout: above the format's limit, the page
+    says how many, the limit, and how to narrow the export down (no half-written file)."""
+    from webapp.backoffice import imports as views
+
+    monkeypatch.setattr(views, "WEB_EXPORT_LIMITS", {"csv": 2, "xlsx": 1})
+    for _ in range(3):
+        make_artisan(region_code="03")
+    session.commit()
+    response = signed_in.get("/office/exports/artisans.csv?trade=ZEL&lang=en", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/office/artisans"
+    assert "3 artisans are too many for a download here (at most 2 as CSV)" in page
+    assert signed_in.get("/office/exports/artisans.csv?card=none").status_code == 302
+    assert signed_in.get("/office/exports/artisans.xlsx?trade=POT").status_code == 200  # none chosen

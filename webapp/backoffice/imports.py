@@ -1,0 +1,387 @@
+"""Bulk import of the register in the back office, and exports of it.
+
+Upload a CSV or XLSX file -> its dry run (a report: counts, and every refused row with its line,
+column and reason) -> confirm (strict or not) -> the import. The work on a national file outlasts
+a web request, so it runs in a background thread of this worker (services/register/import_runs.py);
+the run's state is in the database, and the progress page polls it as JSON
+(static/js/backoffice/import-progress.js). Officers import and export their own region only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import stream_with_context as stream_with_request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+from wtforms import BooleanField
+
+from webapp.access import current_scope
+from webapp.backoffice import register as register_views
+from webapp.backoffice.register_forms import FIELD_LABELS, ArtisanFilterForm
+from webapp.backoffice.views import blueprint
+from webapp.db import get_database, get_session
+from webapp.errors import handle_http_error, translated_message
+from webapp.models import ImportRun, ImportStatus
+from webapp.security import accepts_upload
+from webapp.services.errors import DomainError
+from webapp.services.partners.rules import moroccan_today
+from webapp.services.register import import_runs
+from webapp.services.register.artisan_fields import FIELDS
+from webapp.services.register.artisans import artisan_ids
+from webapp.services.register.exports import EXPORT_COLUMNS, SHEET_TITLE, count_selected, export_rows
+from webapp.services.register.imports import FileTooLarge, ImportRefused, check_file, megabytes, template_rows
+from webapp.services.spreadsheets import XLSX_MIME_TYPE, csv_chunks, file_chunks, xlsx_spool
+from webapp.settings import current_settings
+
+MAX_ID = 2**31 - 1  # ids are SQL integers: a larger number names nothing (404)
+NO_STORE = {"Cache-Control": "no-store"}
+PROBLEMS_ON_PAGE = import_runs.PROBLEMS_SHOWN
+JOBS = "register_import_jobs"
+# A download is made within one request, which the server ends after 30 s (gunicorn's timeout).
+# bench/import_register.py measured ~12,000 rows/s as CSV and ~1,500-4,000 rows/s as XLSX on
+# 2 shared cores: larger exports are for `flask --app wsgi register export`.
+WEB_EXPORT_LIMITS = {"csv": 200_000, "xlsx": 20_000}
+
+STATUS_LABELS = {
+    ImportStatus.CHECKING: _l("Checking"),
+    ImportStatus.CHECKED: _l("Waiting for confirmation"),
+    ImportStatus.IMPORTING: _l("Importing"),
+    ImportStatus.IMPORTED: _l("Imported"),
+    ImportStatus.FAILED: _l("Not imported"),
+    ImportStatus.CANCELLED: _l("Cancelled"),
+}
+STATUS_BADGES = {
+    ImportStatus.CHECKING: "warn",
+    ImportStatus.CHECKED: "warn",
+    ImportStatus.IMPORTING: "warn",
+    ImportStatus.IMPORTED: "valid",
+    ImportStatus.FAILED: "bad",
+    ImportStatus.CANCELLED: "disabled",
+}
+FAILURES = {
+    "interrupted": _l("The work stopped before its end (the server restarted). Upload the file again."),
+    "error": _l("The work stopped on an unexpected error. Upload the file again, or ask an administrator."),
+    "nothing_to_import": _l("Nothing to import: no row would create or change an artisan."),
+    "refused_file": _l("The file was refused before any row was read."),
+}
+
+
+class ImportJobs:
+    """This worker's background threads running imports; tests wait for them to end."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def start(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name="register-import", daemon=True)
+        with self.lock:
+            self.threads = [alive for alive in self.threads if alive.is_alive()]
+            self.threads.append(thread)
+        thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        for thread in list(self.threads):
+            thread.join(timeout)
+
+
+@blueprint.record_once
+def _attach_jobs(state: Any) -> None:
+    app: Flask = state.app
+    app.extensions.setdefault(JOBS, ImportJobs())
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        _l("File (CSV or Excel .xlsx)"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileAllowed(["csv", "xlsx"], _l("A CSV file or an Excel workbook (.xlsx).")),
+        ],
+    )
+
+    def __init__(self, *args: Any, max_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        message = translated_message(FileTooLarge(max_bytes))
+        self.file.validators = [*self.file.validators, FileSize(max_bytes, message=message)]
+
+
+def file_size(size: int) -> str:
+    """A size limit as people read it, in their language: 200 MB, or 2 KB for small ones."""
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=format_decimal(size // 1024))
+    return _("%(size)s MB", size=format_decimal(float(megabytes(size))))
+
+
+class ConfirmForm(FlaskForm):
+    strict = BooleanField(_l("Strict: write nothing at all if any row is refused"))
+
+
+class ActionForm(FlaskForm):
+    """A button (cancel): only the CSRF token."""
+
+
+def _max_bytes() -> int:
+    return int(current_settings().REGISTER_IMPORT_MAX_BYTES)
+
+
+def _import_dir() -> Path:
+    path = Path(current_settings().REGISTER_IMPORT_DIR)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _export_form() -> ArtisanFilterForm:
+    """The register list's filters (the export of the import page offers region, trade and card)."""
+    return register_views.filter_form(get_session(), current_scope())
+
+
+def _index_page(form: UploadForm, status: int = 200) -> tuple[str, int]:
+    scope = current_scope()
+    return render_template(
+        "backoffice/imports/index.html",
+        form=form,
+        export_form=_export_form(),
+        runs=import_runs.recent_runs(get_session(), scope),
+        max_size=file_size(_max_bytes()),
+        fields=FIELDS,
+        field_labels=FIELD_LABELS,
+        status_labels=STATUS_LABELS,
+        status_badges=STATUS_BADGES,
+        region=scope.region_code,
+    ), status
+
+
+@blueprint.get("/imports")
+def imports() -> tuple[str, int]:
+    """Upload a file, download the template, export the register; the latest imports."""
+    return _index_page(UploadForm(max_bytes=_max_bytes()))
+
+
+@blueprint.post("/imports")
+@accepts_upload("REGISTER_IMPORT_MAX_BYTES")
+def upload_import() -> Response | tuple[str, int]:
+    """Store the file, start its dry run in the background and show its progress."""
+    max_bytes = _max_bytes()
+    form = UploadForm(max_bytes=max_bytes)
+    if not form.validate_on_submit():
+        return _index_page(form, 422)
+    import_dir = _import_dir()
+    upload = form.file.data
+    incoming = import_dir / f"incoming-{secrets.token_hex(16)}"
+    upload.save(incoming)
+    try:
+        # The content decides, never the name: a zip signature for XLSX, text for CSV.
+        kind = check_file(incoming, max_bytes)
+    except ImportRefused as refusal:
+        incoming.unlink(missing_ok=True)
+        form.file.errors = [translated_message(refusal)]
+        return _index_page(form, 422)
+    stored_name = import_runs.stored_name_for(kind)
+    incoming.rename(import_dir / stored_name)
+    session = get_session()
+    run = import_runs.start_run(
+        session,
+        current_user,
+        current_scope(),
+        file_name=Path(upload.filename or "register").name,
+        stored_name=stored_name,
+        kind=kind,
+        size=(import_dir / stored_name).stat().st_size,
+    )
+    _start(session, run)
+    return redirect(url_for("backoffice.import_run", run_id=run.id))
+
+
+def _start(session: Any, run: ImportRun) -> None:
+    """Start the run's work in a background thread. The run is committed first: the thread reads it
+    in a session of its own (the one place where a view commits before it returns)."""
+    session.commit()
+    settings = import_runs.JobSettings(import_dir=_import_dir(), max_bytes=_max_bytes())
+    current_app.extensions[JOBS].start(import_runs.run_job, get_database().session_scope, run.id, settings)
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(error: RequestEntityTooLarge) -> tuple[Response | str, int]:
+    """A file over the limit, on the upload page (the body was refused before it was read)."""
+    if request.endpoint != "backoffice.upload_import":
+        return handle_http_error(error)
+    form = UploadForm(formdata=None, max_bytes=_max_bytes())
+    form.file.errors = [translated_message(FileTooLarge(_max_bytes()))]
+    page, _status = _index_page(form)
+    return page, 413
+
+
+def _run(run_id: int) -> ImportRun:
+    return import_runs.get_run(get_session(), run_id, current_scope())
+
+
+@blueprint.get(f"/imports/<int(max={MAX_ID}):run_id>")
+def import_run(run_id: int) -> str:
+    """The run's progress while it works, its report once it is done."""
+    run = _run(run_id)
+    if run.status in import_runs.IN_PROGRESS:
+        return render_template("backoffice/imports/progress.html", run=run, progress=_progress(run))
+    problems = (run.problems or {}).get("rows", [])
+    file_problem = (run.problems or {}).get("file")
+    return render_template(
+        "backoffice/imports/report.html",
+        run=run,
+        problems=[(line, column, _(message, **params)) for line, column, message, params in problems],
+        file_problem=_(file_problem[0], **file_problem[1]) if file_problem else None,
+        stopped_at=(run.problems or {}).get("stopped_at"),
+        failure=FAILURES.get(run.failure or ""),
+        confirm_form=ConfirmForm(),
+        action_form=ActionForm(),
+        field_labels=FIELD_LABELS,
+        status_labels=STATUS_LABELS,
+        status_badges=STATUS_BADGES,
+    )
+
+
+def _progress(run: ImportRun) -> dict[str, Any]:
+    done, total = run.rows_done, run.rows_total
+    if total:
+        text = _(
+            "%(done)s of about %(total)s rows",
+            done=format_decimal(min(done, total)),
+            total=format_decimal(total),
+        )
+    else:
+        text = _("%(done)s rows", done=format_decimal(done))
+    return {
+        "rows_done": done,
+        "rows_total": total,
+        "percent": min(100, done * 100 // total) if total else None,
+        "text": text,
+    }
+
+
+@blueprint.get(f"/imports/<int(max={MAX_ID}):run_id>/status")
+def import_status(run_id: int) -> Response:
+    """The run's state as JSON, for the progress page's script."""
+    run = _run(run_id)
+    state = {
+        "status": run.status.value,
+        "finished": run.status not in import_runs.IN_PROGRESS,
+        "url": url_for("backoffice.import_run", run_id=run.id),
+    } | _progress(run)
+    response = jsonify(state)
+    response.headers.update(NO_STORE)
+    return response
+
+
+@blueprint.post(f"/imports/<int(max={MAX_ID}):run_id>/confirm")
+def confirm_import(run_id: int) -> Response:
+    """Import the checked file now (strict or not)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = get_session()
+    run = _run(run_id)
+    try:
+        import_runs.confirm_run(session, run, strict=bool(form.strict.data))
+    except DomainError as refusal:
+        flash(translated_message(refusal), "error")
+        return redirect(url_for("backoffice.import_run", run_id=run_id))
+    _start(session, run)
+    return redirect(url_for("backoffice.import_run", run_id=run.id))
+
+
+@blueprint.post(f"/imports/<int(max={MAX_ID}):run_id>/cancel")
+def cancel_import(run_id: int) -> Response:
+    """Do not import the checked file: it is deleted."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    run = _run(run_id)
+    try:
+        import_runs.cancel_run(get_session(), run, _import_dir())
+    except DomainError as refusal:
+        flash(translated_message(refusal), "error")
+        return redirect(url_for("backoffice.import_run", run_id=run_id))
+    flash(_("The file was not imported, and it was deleted."), "success")
+    return redirect(url_for("backoffice.imports"))
+
+
+@blueprint.get(f"/imports/<int(max={MAX_ID}):run_id>/problems.csv")
+def import_problems(run_id: int) -> Response:
+    """Every problem of the run's last check or import, in the reader's language."""
+    run = _run(run_id)
+    lines = import_runs.read_problems(_import_dir(), run.id)
+    header = [_("Line"), _("Column"), _("Problem")]
+    rows = ([problem.line, problem.column or "", _(problem.message, **problem.params)] for problem in lines)
+    filename = f"import-{run.id}-problems.csv"
+    return Response(
+        stream_with_request(csv_chunks(header, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+    )
+
+
+@blueprint.get("/imports/template.<any(csv, xlsx):extension>")
+def import_template(extension: str) -> Response:
+    """The file to fill in: the register's columns and an example row."""
+    header, rows = template_rows()
+    filename = f"register-template.{extension}"
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if extension == "xlsx":
+        return Response(
+            file_chunks(xlsx_spool(header, rows, SHEET_TITLE)), mimetype=XLSX_MIME_TYPE, headers=disposition
+        )
+    return Response("".join(csv_chunks(header, rows)), mimetype="text/csv", headers=disposition)
+
+
+@blueprint.get("/exports/artisans.<any(csv, xlsx):extension>")
+def export_artisans(extension: str) -> Response:
+    """The register as the list's search and filters choose it (the query string of /office/artisans),
+    within the reader's scope: CSV streamed row by row, or XLSX."""
+    form = _export_form()
+    if not form.validate():
+        abort(400)
+    filters, query = register_views.chosen_query(form)
+    scope = current_scope()
+    session = get_session()
+    selection = artisan_ids(scope, query)
+    count = count_selected(session, selection)
+    if count > WEB_EXPORT_LIMITS[extension]:
+        flash(
+            _(
+                "%(count)s artisans are too many for a download here (at most %(limit)s as %(format)s): "
+                "choose a region, a trade or a card status, or export with the command line.",
+                count=format_decimal(count),
+                limit=format_decimal(WEB_EXPORT_LIMITS[extension]),
+                format=extension.upper(),
+            ),
+            "error",
+        )
+        return redirect(url_for("backoffice.artisans", **filters))
+    rows = export_rows(session, selection)
+    part = query.region_code or scope.region_code or "national"
+    filename = f"register-{part}-{moroccan_today().isoformat()}.{extension}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE}
+    if extension == "xlsx":
+        return Response(
+            file_chunks(xlsx_spool(EXPORT_COLUMNS, rows, SHEET_TITLE)), mimetype=XLSX_MIME_TYPE, headers=headers
+        )
+
+    def lines() -> Iterator[str]:
+        try:
+            yield from csv_chunks(EXPORT_COLUMNS, rows)
+        finally:
+            # The rows are read after the request's teardown closed its session: this generator
+            # ends the transaction they were read in.
+            session.close()
+
+    return Response(stream_with_request(lines()), mimetype="text/csv", headers=headers)
