@@ -62,6 +62,7 @@ from webapp.services.cards.tokens import qr_text
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.register import artisans as register
+from webapp.services.register import search
 from webapp.services.register.artisan_fields import InvalidArtisan, clean_artisan_record, reference_codes
 from webapp.services.scope import RecordNotFound, Scope
 from webapp.settings import current_settings
@@ -222,7 +223,7 @@ def artisans() -> tuple[str, int]:
     context: dict[str, Any] = {
         "form": form,
         "rows": [],
-        "in_force": {},
+        "card_states": {},
         "total": None,
         "next_url": None,
         "show_region": scope.region_code is None,
@@ -231,15 +232,19 @@ def artisans() -> tuple[str, int]:
         return render_template("backoffice/register/artisans.html", **context), FORM_REFUSED
     filters, query = chosen_query(form)
     try:
-        page = register.search_artisans(session, scope, query, after=form.after.data or None, limit=register.PAGE_SIZE)
-    except register.BadCursor as error:
+        page = search.search_artisans(session, scope, query, after=form.after.data or None, limit=register.PAGE_SIZE)
+    except (search.InvalidCursor, search.InvalidSearchFilter) as error:
         context["refusal"] = translated_message(error)
         context["first_page_url"] = url_for("backoffice.artisans", **filters)
         return render_template("backoffice/register/artisans.html", **context), 400
+    # The page's artisans, in the search's order (one look-up by id), each with its latest card's state.
+    by_id = {artisan.id: artisan for artisan in register.artisans_by_id(session, [row.id for row in page.rows])}
+    total = search.count_artisans(session, scope, query)
     context |= {
-        "rows": page.rows,
-        "in_force": register.cards_in_force(session, page.rows),
-        "total": register.count_artisans(session, scope, query),
+        "rows": [by_id[row.id] for row in page.rows if row.id in by_id],
+        "card_states": {row.id: row.card_state for row in page.rows},
+        "total": total,
+        "total_capped": total >= search.COUNT_CAP,
         "next_url": url_for("backoffice.artisans", **filters, after=page.next_cursor) if page.next_cursor else None,
         "first_page_url": url_for("backoffice.artisans", **filters) if form.after.data else None,
         "filters": filters,

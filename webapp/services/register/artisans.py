@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import (
     Artisan,
@@ -235,6 +235,16 @@ def _text_matches(text: str) -> ColumnElement[bool]:
     ]
     found.append(and_(*words))
     return or_(*found)
+
+
+def artisans_by_id(session: Session, ids: Sequence[int]) -> list[Artisan]:
+    """The artisans with these ids (a page of search results), with their region and trade loaded."""
+    if not ids:
+        return []
+    statement = (
+        select(Artisan).where(Artisan.id.in_(ids)).options(joinedload(Artisan.region), joinedload(Artisan.trade))
+    )
+    return list(session.scalars(statement))
 
 
 def cards_in_force(session: Session, artisans: Sequence[Artisan]) -> dict[int, Card]:
