@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from webapp.db import get_session
 from webapp.models import utcnow
 from webapp.partner.views import blueprint
-from webapp.services.cards.holders import card_verdict_by_number, holder_photo
+from webapp.services.cards.holders import card_verdict, holder_photo
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.partners.eligibility import card_standing
 from webapp.verdicts import VERDICT_TEXTS, card_face
@@ -32,7 +32,7 @@ def check_card() -> tuple[str, int]:
             context["problem"] = "unknown"
             status = 404
         else:
-            found = card_verdict_by_number(get_session(), standing.card.number, utcnow())
+            found = card_verdict(get_session(), standing.card, utcnow())  # the card standing read
             context |= {
                 "card": standing.card,
                 "verdict": found.verdict.value,

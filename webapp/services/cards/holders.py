@@ -15,11 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Artisan, Card, CardStatus
-from webapp.services.cards.lifecycle import get_card
+from webapp.services.cards.lifecycle import card_state, get_card
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.verification import Verdict, status_changed_on
-
-_STATUS_VERDICTS = {CardStatus.REVOKED: Verdict.REVOKED, CardStatus.SUSPENDED: Verdict.SUSPENDED}
 
 
 @dataclass(frozen=True)
@@ -37,10 +35,13 @@ class CardVerdict:
 
 def card_verdict_by_number(session: Session, number: str, now: datetime) -> CardVerdict:
     """The register's verdict on the card with this number (typed forms accepted); CardNotFound otherwise."""
-    card = get_card(session, number)
-    verdict = _STATUS_VERDICTS.get(card.status)
-    if verdict is None:
-        verdict = Verdict.EXPIRED if card.is_expired(now) else Verdict.VALID
+    return card_verdict(session, get_card(session, number), now)
+
+
+def card_verdict(session: Session, card: Card, now: datetime) -> CardVerdict:
+    """The register's verdict on a card already read (what a verifier would answer now)."""
+    state = card_state(card, now)
+    verdict = Verdict.VALID if state == "active" else Verdict(state)
     return CardVerdict(card, verdict, status_changed_on(session.connection(), card.number, verdict))
 
 

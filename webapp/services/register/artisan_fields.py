@@ -227,22 +227,40 @@ def _cin(_value: Any, text: str, _reference: ReferenceCodes, _today: date) -> st
     return cin
 
 
-def _latin_name(_value: Any, text: str, _reference: ReferenceCodes, _today: date) -> str:
-    name = " ".join(text.split())
-    if len(name) > NAME_MAX_LENGTH:
-        raise FieldProblem(N_("At most %(count)s characters."), count=NAME_MAX_LENGTH)
-    if not _written_in(name, _is_latin_letter):
-        raise FieldProblem(N_("Latin letters only (the Arabic name has its own field)."))
-    return name
+@functools.lru_cache(maxsize=65_536)
+def _written_in(name: str, is_letter: Callable[[str], bool]) -> bool:
+    """Whether every character of `name` is a letter of the script or a name's punctuation. Cached:
+    a register repeats the same few thousand names, and this looks each character up by name."""
+    return all(is_letter(char) or char in _NAME_PUNCTUATION for char in name)
 
 
-def _arabic_name(_value: Any, text: str, _reference: ReferenceCodes, _today: date) -> str:
-    name = " ".join(text.split())
-    if len(name) > NAME_MAX_LENGTH:
-        raise FieldProblem(N_("At most %(count)s characters."), count=NAME_MAX_LENGTH)
-    if not _written_in(name, _is_arabic):
-        raise FieldProblem(N_("Arabic letters only (the Latin name has its own field)."))
-    return name
+def _is_latin_letter(char: str) -> bool:
+    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
+
+
+def _is_arabic(char: str) -> bool:
+    # Letters and the diacritics (harakat) people type; digits and Latin letters are not names.
+    code = ord(char)
+    in_block = any(low <= code <= high for low, high in _ARABIC_BLOCKS)
+    return in_block and (char.isalpha() or unicodedata.category(char) == "Mn")
+
+
+def _name_in(is_letter: Callable[[str], bool], wrong_script: str) -> Callable[[Any, str, ReferenceCodes, date], str]:
+    """The cleaner of a name column written in one script (Latin or Arabic)."""
+
+    def clean(_value: Any, text: str, _reference: ReferenceCodes, _today: date) -> str:
+        name = " ".join(text.split())
+        if len(name) > NAME_MAX_LENGTH:
+            raise FieldProblem(N_("At most %(count)s characters."), count=NAME_MAX_LENGTH)
+        if not _written_in(name, is_letter):
+            raise FieldProblem(wrong_script)
+        return name
+
+    return clean
+
+
+_latin_name = _name_in(_is_latin_letter, N_("Latin letters only (the Arabic name has its own field)."))
+_arabic_name = _name_in(_is_arabic, N_("Arabic letters only (the Latin name has its own field)."))
 
 
 def _birth_date(value: Any, text: str, _reference: ReferenceCodes, today: date) -> date:
@@ -387,21 +405,3 @@ def _date(value: Any, text: str) -> date | None:
 
 def _years_between(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-@functools.lru_cache(maxsize=65_536)
-def _written_in(name: str, is_letter: Callable[[str], bool]) -> bool:
-    """Whether every character of `name` is a letter of the script or a name's punctuation. Cached:
-    a register repeats the same few thousand names, and this looks each character up by name."""
-    return all(is_letter(char) or char in _NAME_PUNCTUATION for char in name)
-
-
-def _is_latin_letter(char: str) -> bool:
-    return char.isalpha() and unicodedata.name(char, "").startswith("LATIN")
-
-
-def _is_arabic(char: str) -> bool:
-    # Letters and the diacritics (harakat) people type; digits and Latin letters are not names.
-    code = ord(char)
-    in_block = any(low <= code <= high for low, high in _ARABIC_BLOCKS)
-    return in_block and (char.isalpha() or unicodedata.category(char) == "Mn")
