@@ -48,7 +48,15 @@ def https_server(app: Any, app_config: dict[str, Any], signer: Any, tmp_path: Pa
         GUNICORN_ACCESSLOG="",
     )
     server = Gunicorn(
-        "gunicorn", environment, tmp_path / "gunicorn.log", "--certfile", str(cert), "--keyfile", str(key)
+        "gunicorn",
+        environment,
+        tmp_path / "gunicorn.log",
+        "--certfile",
+        str(cert),
+        "--keyfile",
+        str(key),
+        "--control-socket",
+        str(tmp_path / "gunicorn.ctl"),
     )
     try:
         server.wait_until_ready(f"{base_url}/healthz")

@@ -107,7 +107,8 @@ def test_web_instances_start_only_after_the_migration():
     assert "carte-migrate.service" in web["Unit"]["After"].split()
     assert migrate["Service"]["Type"] == "oneshot"
     assert migrate["Service"]["ExecStart"].endswith("flask --app wsgi db upgrade")
-    assert web["Service"]["ExecStart"].endswith("gunicorn -c config/gunicorn.conf.py wsgi:app")
+    assert web["Service"]["ExecStart"].startswith("/srv/carte/app/.venv/bin/gunicorn -c config/gunicorn.conf.py ")
+    assert web["Service"]["ExecStart"].endswith(" wsgi:app")
     assert web["Service"]["Environment"] == "GUNICORN_BIND=127.0.0.1:%i"
     assert web["Service"]["Restart"] == "on-failure"
     for unit in (web, migrate):

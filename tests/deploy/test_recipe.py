@@ -239,7 +239,14 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
         for index, port in enumerate(instance_ports):
             name = f"instance-{'AB'[index]}"
             logs[name] = work / f"{name}.log"
-            instance = Gunicorn(name, {**environment, "GUNICORN_BIND": f"127.0.0.1:{port}"}, logs[name])
+            # Each its own control socket, as the systemd unit gives them (the default is one per user).
+            instance = Gunicorn(
+                name,
+                {**environment, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+                logs[name],
+                "--control-socket",
+                str(work / f"{name}.ctl"),
+            )
             started.append(instance)
         for instance, port in zip(started, instance_ports, strict=True):
             instance.wait_until_ready(f"http://127.0.0.1:{port}/healthz")
@@ -458,6 +465,8 @@ def test_the_service_worker_still_comes_from_the_app(recipe: Recipe) -> None:
     assert headers["cache-control"] == "no-cache, max-age=0"
     assert headers["referrer-policy"] == "same-origin"
     assert b"addEventListener" in body
+    served = [log.read_text(errors="replace") for log in (recipe.logs["instance-A"], recipe.logs["instance-B"])]
+    assert any("GET /scan/sw.js" in log for log in served)
 
 
 def _stalled_post(recipe: Recipe) -> ssl.SSLSocket:
