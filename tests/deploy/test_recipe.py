@@ -88,6 +88,7 @@ class Recipe:
     card_number: str
     qr_text: str
     logs: dict[str, Path] = field(default_factory=dict)
+    gunicorns: list[Gunicorn] = field(default_factory=list)
 
 
 def run_command(environment: dict[str, str], *arguments: str) -> str:
@@ -281,6 +282,7 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
             card_number=number,
             qr_text=qr,
             logs=logs,
+            gunicorns=[process for process in started if isinstance(process, Gunicorn)],
         )
     finally:
         for process in reversed(started):
@@ -500,3 +502,13 @@ def test_clients_that_stall_mid_body_do_not_hold_the_workers(recipe: Recipe) -> 
     finally:
         for connection in stalled:
             connection.close()
+
+
+def test_with_one_instance_stopped_nginx_answers_from_the_other(recipe: Recipe) -> None:
+    """Instance A stopped (last test of the module): every request through nginx still answers,
+    from B, a verification included."""
+    recipe.gunicorns[0].stop()
+    answers = [fetch(f"{recipe.base_url}/healthz")[0] for _ in range(4)]
+    status, _headers, body = fetch(f"{recipe.base_url}/api/v1/verify", method="POST", body={"qr": recipe.qr_text})
+    assert answers == [200] * 4
+    assert status == 200 and json.loads(body)["verdict"] == "valid"
