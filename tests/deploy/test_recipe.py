@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from tests.fixtures.production import (
     self_signed_certificate,
     shared_redis_url,
 )
-from tests.fixtures.support import TEST_DATABASE_URL
+from tests.fixtures.support import TEST_DATABASE_URL, csrf_token_from
 from webapp.security import SECURITY_HEADERS
 from webapp.settings import PROJECT_ROOT
 
@@ -502,6 +503,31 @@ def test_clients_that_stall_mid_body_do_not_hold_the_workers(recipe: Recipe) -> 
     finally:
         for connection in stalled:
             connection.close()
+
+
+def test_a_client_cannot_choose_its_address_with_x_forwarded_for(recipe: Recipe) -> None:
+    """TRUSTED_PROXY_COUNT=1 behind this nginx: the sign-in limit (10 a minute) counts the address
+    nginx saw, whatever X-Forwarded-For the client sends (each attempt claims another address)."""
+    cookies = urllib.request.HTTPCookieProcessor()
+    opener = urllib.request.build_opener(cookies, urllib.request.HTTPSHandler(context=TLS))
+    with opener.open(f"{recipe.base_url}/login", timeout=HANG_SECONDS) as response:
+        token = csrf_token_from(response.read().decode())
+    statuses = []
+    for attempt in range(11):
+        form = urllib.parse.urlencode(
+            {"email": f"nobody-{secrets.token_hex(4)}@example.org", "password": "wrong-password-1", "csrf_token": token}
+        ).encode()
+        request = urllib.request.Request(
+            f"{recipe.base_url}/login",
+            data=form,
+            headers={"Referer": f"{recipe.base_url}/login", "X-Forwarded-For": f"203.0.113.{attempt + 1}"},
+        )
+        try:
+            with opener.open(request, timeout=HANG_SECONDS) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+    assert 429 in statuses, statuses
 
 
 def test_with_one_instance_stopped_nginx_answers_from_the_other(recipe: Recipe) -> None:
