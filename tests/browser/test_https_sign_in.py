@@ -18,7 +18,7 @@ from tests.fixtures.production import (
     free_port,
     production_environment,
     self_signed_certificate,
-    shared_redis_url,
+    shared_redis,
 )
 from tests.fixtures.support import TEST_PASSWORD
 from webapp.models import Role
@@ -28,8 +28,8 @@ from webapp.models import Role
 def https_server(app: Any, app_config: dict[str, Any], signer: Any, tmp_path: Path) -> Iterator[str]:
     """The test database (prepared by the fixtures: schema, reference data, a signing key in a tmp
     KEYS_DIR) served by gunicorn over HTTPS in production mode; yields its base URL."""
-    redis_url = shared_redis_url()
-    if redis_url is None:
+    redis = shared_redis()
+    if redis is None:
         message = "no Redis at TEST_REDIS_URL or 127.0.0.1:6379: production mode needs one"
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(message, pytrace=False)
@@ -41,7 +41,7 @@ def https_server(app: Any, app_config: dict[str, Any], signer: Any, tmp_path: Pa
         database_url=app_config["DATABASE_URL"],
         keys_dir=Path(app_config["KEYS_DIR"]),
         public_base_url=base_url,
-        redis_url=redis_url,
+        redis=redis,
         work_dir=tmp_path,
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS="1",
@@ -63,6 +63,7 @@ def https_server(app: Any, app_config: dict[str, Any], signer: Any, tmp_path: Pa
         yield base_url
     finally:
         server.stop()
+        redis.forget()
 
 
 @pytest.fixture

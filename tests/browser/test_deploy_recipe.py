@@ -3,7 +3,7 @@
 nginx (Debian's) runs the site file rendered from deploy/nginx/carte.conf, with a self-signed
 certificate, in front of two gunicorn instances in production mode (config/gunicorn.conf.py,
 TRUSTED_PROXY_COUNT=1) on a fresh PostgreSQL database (`carte_smoke_<random>`, dropped at the end)
-and the shared Redis (a database number of its own). The data is prepared as docs/operations.md
+and the shared Redis (a key prefix of its own, its keys deleted at the end). The data is prepared as docs/operations.md
 says: `db upgrade`, `keys generate`, then demo data (in development mode: `demo seed` is refused in
 production). Everything started here is stopped by its PID, always.
 
@@ -39,13 +39,13 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM
 from tests.fixtures.production import (
     Gunicorn,
     free_port,
     production_environment,
     self_signed_certificate,
-    shared_redis_url,
+    shared_redis,
 )
 from tests.fixtures.support import TEST_DATABASE_URL, csrf_token_from
 from webapp.security import SECURITY_HEADERS
@@ -53,8 +53,6 @@ from webapp.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy"))
 from render import render_nginx
-
-pytestmark = pytest.mark.browser
 
 REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
 DEMO_PASSWORD = "demo-artisan-2026"  # webapp/services/demo.py: the demo logins' published password
@@ -204,15 +202,15 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
     if not (TEST_DATABASE_URL or "").startswith("postgresql"):
         pytest.skip("the recipe's smoke test runs on PostgreSQL (set TEST_DATABASE_URL): .ci/run's second pass")
     missing = _missing()
-    redis_url = shared_redis_url()
-    if redis_url is None:
+    redis = shared_redis()
+    if redis is None:
         missing.append("Redis (TEST_REDIS_URL or 127.0.0.1:6379)")
     if missing:
         message = f"the deployment smoke test needs {', '.join(missing)}"
         if REQUIRED:
             pytest.fail(f"in CI {message}", pytrace=False)
         pytest.skip(message)
-    assert redis_url is not None
+    assert redis is not None
 
     work = tmp_path_factory.mktemp("recipe")
     https_port, http_port = free_port(), free_port()
@@ -225,7 +223,7 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
             database_url=database_url,
             keys_dir=work / "keys",
             public_base_url=base_url,
-            redis_url=redis_url,
+            redis=redis,
             work_dir=work,
             TRUSTED_PROXY_COUNT="1",
             GUNICORN_WORKERS=str(WORKERS_PER_INSTANCE),
@@ -289,6 +287,7 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
         for process in reversed(started):
             process.stop()
         _drop_database(admin, database_url)
+        redis.forget()
 
 
 def fetch(
@@ -320,26 +319,30 @@ def _joined(headers: Any) -> dict[str, str]:
     return joined
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(ignore_https_errors=True, locale="fr-MA")
+def page(browser: Any) -> Iterator[Any]:
+    """A desktop page that accepts the self-signed certificate (the suite's one Chromium)."""
+    context = browser.new_context(ignore_https_errors=True, locale="fr-MA")
     context.set_default_timeout(15_000)
     try:
         yield context.new_page()
     finally:
         context.close()
+
+
+def settled_logs(recipe: Recipe) -> list[str]:
+    """Each instance's access log once it holds every request made so far: gunicorn writes a line
+    after its answer is sent, so a marker request is asked of each until its line shows."""
+    marker = secrets.token_hex(6)
+    logs = []
+    for instance, name in zip(recipe.instances, ("instance-A", "instance-B"), strict=True):
+        assert fetch(f"{instance}/healthz?marker={marker}")[0] == 200
+        deadline = time.monotonic() + HANG_SECONDS
+        while marker not in (log := recipe.logs[name].read_text(errors="replace")):
+            assert time.monotonic() < deadline, f"{name} never logged its marker request"
+            time.sleep(0.05)
+        logs.append(log)
+    return logs
 
 
 def test_plain_http_is_redirected_to_https(recipe: Recipe) -> None:
@@ -456,8 +459,8 @@ def test_static_files_are_served_by_nginx_with_long_lifetimes_and_the_app_header
         assert headers.get("content-encoding") == "gzip"
         assert {name: headers.get(name) for name in expected_headers} == expected_headers
         assert "max-age=31536000" in headers["strict-transport-security"]
-        for log in (recipe.logs["instance-A"], recipe.logs["instance-B"]):
-            assert path not in log.read_text(errors="replace"), f"{path} reached a gunicorn"
+    for log in settled_logs(recipe):
+        assert "/static/" not in log, "a static file reached a gunicorn"
 
 
 def test_the_service_worker_still_comes_from_the_app(recipe: Recipe) -> None:
@@ -468,8 +471,7 @@ def test_the_service_worker_still_comes_from_the_app(recipe: Recipe) -> None:
     assert headers["cache-control"] == "no-cache, max-age=0"
     assert headers["referrer-policy"] == "same-origin"
     assert b"addEventListener" in body
-    served = [log.read_text(errors="replace") for log in (recipe.logs["instance-A"], recipe.logs["instance-B"])]
-    assert any("GET /scan/sw.js" in log for log in served)
+    assert any("GET /scan/sw.js" in log for log in settled_logs(recipe))
 
 
 def _stalled_post(recipe: Recipe) -> ssl.SSLSocket:
