@@ -330,6 +330,10 @@ def page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
+def access_logs(recipe: Recipe) -> list[str]:
+    return [recipe.logs[name].read_text(errors="replace") for name in ("instance-A", "instance-B")]
+
+
 def settled_logs(recipe: Recipe) -> list[str]:
     """Each instance's access log once it holds every request made so far: gunicorn writes a line
     after its answer is sent, so a marker request is asked of each until its line shows."""
@@ -470,8 +474,12 @@ def test_the_service_worker_still_comes_from_the_app(recipe: Recipe) -> None:
     assert headers["content-type"].startswith("text/javascript")
     assert headers["cache-control"] == "no-cache, max-age=0"
     assert headers["referrer-policy"] == "same-origin"
+    assert headers["strict-transport-security"] == "max-age=31536000"  # nginx's, on the app's answers too
     assert b"addEventListener" in body
-    assert any("GET /scan/sw.js" in log for log in settled_logs(recipe))
+    deadline = time.monotonic() + HANG_SECONDS  # gunicorn logs a request just after answering it
+    while not any("GET /scan/sw.js" in log for log in access_logs(recipe)):
+        assert time.monotonic() < deadline, "no gunicorn logged /scan/sw.js"
+        time.sleep(0.05)
 
 
 def _stalled_post(recipe: Recipe) -> ssl.SSLSocket:
