@@ -47,6 +47,9 @@ PUBLIC_BUNDLE_MAX_AGE_HOURS = 7 * 24
 # Rate limits (Flask-Limiter syntax), per client address. Storage: memory:// counts per worker
 # (development); production requires redis://host:6379, shared by every worker and instance.
 RATELIMIT_STORAGE_URI = "memory://"
+# Put before every key the limits and sign-in locks write to that store: two deployments (a
+# trial and production) or two test runs can share one Redis without counting together.
+RATELIMIT_KEY_PREFIX = ""
 # Verification is generous: the phones of a whole souk or depot often reach us from ONE carrier
 # address (carrier-grade NAT). 30 staff scanning a card every 2 seconds make 900 a minute; a
 # token cannot be guessed (it is signed), so the limit only guards capacity, not secrecy.

@@ -3,11 +3,15 @@ headers on every response; signed session cookies."""
 
 import io
 import json
+import re
 
 import pytest
 from flask import Response
 
+from tests.fixtures.support import TEST_PASSWORD, csrf_token_from
 from webapp.access import public
+from webapp.models import Role
+from webapp.settings import PROJECT_ROOT
 
 
 def post_chunked(client, path, body: bytes, content_type="application/json"):
@@ -59,11 +63,11 @@ def test_a_page_can_widen_its_csp_without_touching_the_rest():
 
 
 def test_every_response_carries_the_security_headers(client):
-    """The API's answers get the same headers as pages: strict CSP, nosniff, no referrer, no framing."""
+    """The API's answers get the same headers as pages: strict CSP, nosniff, same-origin referrer, no framing."""
     response = client.post("/api/v1/verify", json={"qr": "not a card"})
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "camera=(self)" in response.headers["Permissions-Policy"]
 
@@ -96,3 +100,54 @@ def test_a_signed_in_session_still_round_trips(client):
         session["probe"] = "kept"
     with client.session_transaction() as session:
         assert session["probe"] == "kept"
+
+
+@pytest.mark.parametrize("path", ["/login", "/v", "/static/css/app.css", "/scan/sw.js", "/.well-known/jwks.json"])
+def test_the_referrer_stays_on_our_own_origin(client, path):
+    """Pages, files and API answers send a same-origin policy: our own forms carry their Referer
+    (CSRF checks it over HTTPS), other sites get none."""
+    response = client.get(path)
+    response.close()  # a static file's stream
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_no_template_sets_its_own_referrer_policy():
+    """No page turns the Referer off again (a meta tag or a referrerpolicy attribute would bring
+    back the HTTPS sign-in failure the header fixed)."""
+    override = re.compile(r"referrerpolicy|name=[\"']?referrer", re.IGNORECASE)
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in (PROJECT_ROOT / "templates").rglob("*")
+        if path.is_file() and override.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("referer", "status"),
+    [
+        ("https://carte.test/login", 302),  # our own origin: signed in
+        (None, 400),  # no Referer over HTTPS: refused, as before
+        ("https://elsewhere.test/login", 400),  # another origin
+        ("http://carte.test/login", 400),  # our host over plain HTTP
+    ],
+)
+def test_https_form_posts_still_check_the_referer_and_the_token(client, make_user, referer, status):
+    """Over HTTPS a form post needs its token AND a same-origin Referer (Flask-WTF's SSL-strict check
+    is kept): the policy only lets our own pages send it."""
+    user = make_user(Role.OFFICER)
+    https = {"base_url": "https://carte.test"}
+    token = csrf_token_from(client.get("/login", **https).get_data(as_text=True))
+    headers = {"Referer": referer} if referer else {}
+    form = {"email": user.email, "password": TEST_PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=form, headers=headers, **https).status_code == status
+
+
+def test_an_https_form_post_without_its_token_is_refused(client, make_user):
+    """A same-origin Referer alone is not enough: the token is still required."""
+    user = make_user(Role.OFFICER)
+    https = {"base_url": "https://carte.test"}
+    client.get("/login", **https)
+    form = {"email": user.email, "password": TEST_PASSWORD}
+    response = client.post("/login", data=form, headers={"Referer": "https://carte.test/login"}, **https)
+    assert response.status_code == 400

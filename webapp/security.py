@@ -41,8 +41,10 @@ def content_security_policy(additions: Mapping[str, Iterable[str]]) -> str:
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
-    # The verify page's URL carries no token (it is in the fragment), but other pages' may carry ids.
-    ("Referrer-Policy", "no-referrer"),
+    # Same origin only: other sites get no Referer (our URLs may carry ids and search terms; the
+    # verify page's token is in the fragment, never sent), and our own forms carry theirs, which
+    # CSRF checks over HTTPS (WTF_CSRF_SSL_STRICT): with no-referrer every form post answered 400.
+    ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
     ("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"),
 )

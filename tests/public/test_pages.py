@@ -35,7 +35,7 @@ def test_pages_have_a_strict_csp_and_no_inline_script(client):
     page = response.get_data(as_text=True)
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "object-src 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "<script>" not in page and "onclick" not in page and "onload" not in page
     assert '<script type="module" src="/static/js/verdict-page.js">' in page
 
