@@ -34,7 +34,7 @@ from webapp.api.schemas import (
     request_model_of,
 )
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
-from webapp.services.partners.redemptions import MAX_IDEMPOTENCY_KEY_LENGTH
+from webapp.services.partners.redemptions import IDEMPOTENCY_KEY_PATTERN, MAX_IDEMPOTENCY_KEY_LENGTH
 from webapp.services.trust.status_list import TOKEN_TYPE
 from webapp.settings import Settings
 
@@ -166,11 +166,12 @@ def _paths() -> dict[str, Any]:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": True,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+                        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
                         "description": "A new unique value per redemption, kept for its retries, as in the IETF draft "
                         '"The Idempotency-Key HTTP Header Field" (draft-ietf-httpapi-idempotency-key-header), which '
                         'makes it a quoted string such as a UUID v4: `"8e03978e-40d5-43e8-bc93-6894a57f9324"`. The '
-                        "value is compared as sent (quotes included, surrounding spaces ignored), per organisation. "
+                        "value is compared as sent (quotes included, surrounding spaces ignored), per organisation: "
+                        f"visible ASCII, spaces inside allowed, at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters. "
                         "Missing: 400 `idempotency_key_required`; the same key with another request: 422 "
                         "`idempotency_key_reused`; a retry while the first request is still in progress waits for its "
                         "answer.",
@@ -198,8 +199,8 @@ def _paths() -> dict[str, Any]:
                         "(`missing_card`), "
                         "`offer` not a whole number (`missing_offer`), `offline` not a boolean "
                         "(`bad_offline`), `made_at` "
-                        "not an RFC 3339 date and time with its zone (`bad_made_at`); or "
-                        "the `Idempotency-Key` header is missing, blank or too long (`idempotency_key_required`).",
+                        "not an RFC 3339 date and time with its zone (`bad_made_at`); or the `Idempotency-Key` "
+                        "header is missing or does not fit its pattern (`idempotency_key_required`).",
                         "BadRedemptionRequest",
                     ),
                     "401": _ref("responses", "Unauthorized"),

@@ -29,7 +29,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StrictStr,
     ValidationError,
     WithJsonSchema,
@@ -120,7 +119,7 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 def _instant(value: Any) -> datetime:
     """An RFC 3339 date-time with its zone, as a UTC datetime."""
-    if not isinstance(value, str) or not _RFC3339.match(value):
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValueError("not an RFC 3339 date-time")
     instant = datetime.fromisoformat(value.upper())  # ValueError for a day or an hour that does not exist
     try:
@@ -129,6 +128,16 @@ def _instant(value: Any) -> datetime:
         # Year 1 east of Greenwich or year 9999 west of it: outside datetime's range in UTC, and as
         # far outside the accepted window as a time can be (422 bad_made_at, like any other).
         return datetime.min.replace(tzinfo=UTC) if instant.year == 1 else datetime.max.replace(tzinfo=UTC)
+
+
+def _whole_number(value: Any) -> int:
+    """A JSON integer. JSON Schema counts 2.0 as one (a number with no fractional part), so the server
+    does too; true, "2" and 2.5 are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not a whole number")
+    return value
 
 
 # --- Requests ---
@@ -168,7 +177,9 @@ class RedemptionRequestBody(Request):
         "code. Not blank.",
         examples=["K7M2Q 9XH4V"],
     )
-    offer: StrictInt = Field(description="The offer's id, as `POST /api/v1/verify` lists it.")
+    offer: Annotated[int, BeforeValidator(_whole_number)] = Field(
+        description="The offer's id, as `POST /api/v1/verify` lists it."
+    )
     offline: StrictBool = Field(
         default=False,
         description="Made without a network and sent later: the card was already served, so a quota found spent "
