@@ -351,7 +351,7 @@ def _paths() -> dict[str, Any]:
                     "503": {
                         "description": "The register has no signing key yet: there is nothing to verify with "
                         "(`no_signing_key`); or the database cannot be reached now (`database_unavailable`).",
-                        "content": {JSON: {"schema": {"anyOf": [_schema("NoSigningKey"), _schema("Error")]}}},
+                        "content": {JSON: {"schema": {"anyOf": [_schema("NoSigningKey"), _schema("AnyError")]}}},
                     },
                 },
             }
@@ -493,7 +493,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "description": "A store the answer needs cannot be reached now (the database: "
                     "`database_unavailable`): try again later. Refusals of this kind carry a reason code like "
                     "any other.",
-                    "content": {JSON: {"schema": _schema("Error")}},
+                    "content": {JSON: {"schema": _schema("AnyError")}},
                 },
                 "Unauthorized": {
                     "description": "No API key and no session (`login_required`), or a key that is malformed, "

@@ -454,6 +454,17 @@ class Error(Answer):
     message: str = Field(description="The same text as `reason`.")
 
 
+class AnyError(BaseModel):
+    """A refusal that may come from any layer (a store that cannot be reached, the server itself):
+    a reason code for programs, and usually `reason` and `message` for people."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="A stable reason code, for programs (e.g. `database_unavailable`).")
+    reason: str | None = Field(default=None, json_schema_extra=_optional_member)
+    message: str | None = Field(default=None, json_schema_extra=_optional_member)
+
+
 def error_body(name: str, *codes: str, **details: Any) -> type[Error]:
     """An error body whose `error` is one of these codes, with these further members (required)."""
     return create_model(
@@ -516,7 +527,14 @@ class _Documented(GenerateJsonSchema):
 
 
 REQUESTS: tuple[type[Request], ...] = (VerifyRequest, RedemptionRequestBody, EligibilityQuery)
-ANSWERS: tuple[type[BaseModel], ...] = (VerifyResult, MalformedRequest, Redemption, EligibilityResult, Whoami)
+ANSWERS: tuple[type[BaseModel], ...] = (
+    VerifyResult,
+    MalformedRequest,
+    Redemption,
+    EligibilityResult,
+    Whoami,
+    AnyError,
+)
 
 
 @functools.cache
