@@ -43,8 +43,6 @@ from webapp.services.verification import Verdict
 COMPONENTS_REF = "#/components/schemas/{model}"
 # Verdicts that come with the signed card's details (docs/card-token.md, section 9).
 VERDICTS_WITH_CARD = [Verdict.VALID, Verdict.EXPIRED, Verdict.REVOKED, Verdict.SUSPENDED]
-# What the register says of a card number (the card's state, or `unknown` for a number of no card).
-CARD_STATES = ["active", "expired", "suspended", "revoked", "unknown"]
 
 # A card number as typed: 10 characters of the card alphabet or their look-alikes (O, I, L), any
 # case, spaces and dashes anywhere. The check character is then verified (a wrong one: 400 too).
