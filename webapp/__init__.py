@@ -17,6 +17,7 @@ from webapp import (
     errors,
     extensions,
     i18n,
+    json_provider,
     keyring,
     partner,
     public,
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     check_signing_key_for_serving(app_settings)
     settings.init_app(app, app_settings, test_config)
 
+    json_provider.init_app(app)  # before anything reads a request body
     db.init_app(app)
     keyring.init_app(app)
     security.init_app(app)  # first: its body-size check runs before CSRF or anything reads a form

@@ -77,6 +77,8 @@ def test_an_unknown_example_leaves_the_form_empty(client, auth, partner):
 BAD_OFFERS = [
     ({"conditions": "[{"}, "conditions", "Ce n'est pas du JSON valide (ligne 1, colonne 3)."),
     ({"fields": "{'name': 1}"}, "fields", "Ce n'est pas du JSON valide"),
+    # Deeper than Python's parser follows (a RecursionError): refused like other bad JSON, not a 500.
+    ({"conditions": "[" * 1500}, "conditions", "Ce n'est pas du JSON valide"),
     ({"conditions": '{"label": {}}'}, "conditions", "a rule is a list of conditions"),
     (
         {"conditions": '[{"label": {"fr": "a", "ar": "b", "en": "c"}, "logic": {"==": [{"var": "x.salary"}, 1]}}]'},
@@ -116,7 +118,7 @@ def test_a_refused_offer_shows_the_problem_on_its_field(
     assert session.scalar(select(func.count()).select_from(Offer)) == 0 and audit_actions() == []
 
 
-@pytest.mark.parametrize("changes,field,message", BAD_OFFERS[:7])
+@pytest.mark.parametrize("changes,field,message", BAD_OFFERS[:8])
 def test_a_refused_edit_writes_nothing(
     client, auth, partner, session, make_offer, audit_actions, changes, field, message
 ):

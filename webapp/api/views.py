@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
+from webapp.api.schemas import EligibilityQuery, RedemptionRequestBody, Refusal, VerifyRequest, parse, reads_json
 from webapp.db import get_database, get_session
 from webapp.extensions import csrf, hot_path_limit, limiter
 from webapp.i18n import current_language
@@ -52,15 +52,15 @@ def _verify_limit() -> str:
 
 
 @blueprint.post("/verify")
+@reads_json(VerifyRequest)
 @public
 @hot_path_limit(_verify_limit, scope="verify")
 def verify() -> tuple[Response, int]:
     checked_at = utcnow()
-    body = request.get_json(force=True, silent=True)
-    scanned = body.get("qr") if isinstance(body, dict) else None
-    if not isinstance(scanned, str):
-        error = "invalid_json" if not isinstance(body, dict) else "missing_qr"
-        return _answer(VerificationResult(Verdict.MALFORMED), checked_at, error=error), 400
+    try:
+        scanned = parse(VerifyRequest, request.get_json(force=True, silent=True)).qr
+    except Refusal as refusal:
+        return _answer(VerificationResult(Verdict.MALFORMED), checked_at, error=refusal.code), 400
     # Read-only: a pooled connection, no ORM session or transaction to commit.
     with get_database().engine.connect() as connection:
         result = verify_scanned_text(
@@ -124,16 +124,23 @@ def _redemption_limit() -> str:
 
 
 @blueprint.post("/redemptions")
+@reads_json(RedemptionRequestBody)
 @partner_access(SCOPE_REDEEM)
 @limiter.limit(_redemption_limit)
 def record_redemption_view() -> tuple[Response, int]:
     """Record that a card holder used one of the caller's offers (Idempotency-Key required)."""
     body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        return _refusal("invalid_json", _("The body must be a JSON object."), 400)
-    request_made = _redemption_request(body)
-    if isinstance(request_made, Response):
-        return request_made, 400
+    try:
+        members = parse(RedemptionRequestBody, body)
+    except Refusal as refusal:
+        return _refusal(refusal.code, refusal.message), 400
+    request_made = RedemptionRequest(
+        card=members.card,
+        offer_id=members.offer,
+        fields=members.fields,
+        made_at=members.made_at,
+        offline=members.offline,
+    )
     session = get_session()
     organisation_id = current_user.organisation_id
     key = request.headers.get("Idempotency-Key")
@@ -167,33 +174,6 @@ def _redemption_location(redemption_id: int) -> str:
     return f"/api/v1/redemptions/{redemption_id}"
 
 
-def _redemption_request(body: dict[str, Any]) -> RedemptionRequest | Response:
-    """The request's members, typed; a JSON refusal naming the first wrong member otherwise."""
-    card, offer_id, offline = body.get("card"), body.get("offer"), body.get("offline", False)
-    if not isinstance(card, str) or not card.strip() or len(card) > 4096:
-        return _refusal("missing_card", _("Give the card: its number or the scanned text of its QR code."))
-    if isinstance(offer_id, bool) or not isinstance(offer_id, int):
-        return _refusal("missing_offer", _("Give the offer's id (a whole number)."))
-    if not isinstance(offline, bool):
-        return _refusal("bad_offline", _("offline must be true or false."))
-    made_at = None
-    if body.get("made_at") is not None:
-        made_at = _parse_instant(body["made_at"])
-        if made_at is None:
-            return _refusal("bad_made_at", _("made_at must be a date and time with its zone (ISO 8601)."))
-    return RedemptionRequest(card=card, offer_id=offer_id, fields=body.get("fields"), made_at=made_at, offline=offline)
-
-
-def _parse_instant(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return instant.astimezone(UTC) if instant.tzinfo is not None else None
-
-
 def _refusal(code: str, message: str, status: int = 400) -> Response:
     response = jsonify(error=code, reason=message, message=message)
     response.status_code = status
@@ -216,10 +196,13 @@ def _recorder() -> Recorder:
 @partner_access(SCOPE_ELIGIBILITY)
 def eligibility() -> Response:
     """For lenders' systems: is this card valid, and which of our offers may its holder use?"""
-    number = request.args.get("card", "")
-    canonical = normalize_card_number(number)
-    if canonical is None:
-        return _refusal("bad_card_number", _("Give a card number: ?card= followed by the 10 characters on the card."))
+    try:
+        canonical = normalize_card_number(parse(EligibilityQuery, request.args.to_dict()).card)
+    except Refusal as refusal:
+        return _refusal(refusal.code, refusal.message)
+    if canonical is None:  # the check character is wrong
+        code, message = EligibilityQuery.REFUSALS[""]
+        return _refusal(code, str(message))
     now = utcnow()
     standing = card_standing(get_session(), current_user.organisation_id, canonical, now)
     response = jsonify(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask import json as app_json
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -48,7 +49,8 @@ class JsonField(TextAreaField):
             self.data = []
             return
         try:
-            self.data = json.loads(self.raw_text)
+            # The app's JSON (webapp/json_provider.py): nesting too deep is a ValueError, not a crash.
+            self.data = app_json.loads(self.raw_text)
         except ValueError as error:
             self.data = None
             line, column = getattr(error, "lineno", 1), getattr(error, "colno", 1)

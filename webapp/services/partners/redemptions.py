@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +43,11 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 # Offline queues are synced within days; older ones are refused (and said so) rather than counted.
 MAX_LATENESS = timedelta(days=30)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# A key: visible ASCII (spaces inside allowed), at most MAX_IDEMPOTENCY_KEY_LENGTH characters, with
+# any spaces or tabs around it ignored (HTTP drops them anyway). The API's document publishes this
+# very pattern, so what it calls a valid key is what is accepted here.
+IDEMPOTENCY_KEY_PATTERN = rf"^[ \t]*[!-~](?:[ -~]{{0,{MAX_IDEMPOTENCY_KEY_LENGTH - 2}}}[!-~])?[ \t]*$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 class RedemptionRefused(DomainError):
@@ -165,9 +171,9 @@ def claim_idempotency_key(
     back with a refusal): a concurrent request with the same key waits until this transaction ends,
     then finds the answer. The same key with another request is refused.
     """
-    key = (key or "").strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+    if key is None or not _IDEMPOTENCY_KEY.fullmatch(key):
         raise IdempotencyKeyRequired()
+    key = key.strip(" \t")
     claim = {
         "organisation_id": organisation_id,
         "key": key,
@@ -194,7 +200,7 @@ def store_idempotent_answer(
 ) -> None:
     record = session.scalar(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.organisation_id == organisation_id, IdempotencyRecord.key == key.strip()
+            IdempotencyRecord.organisation_id == organisation_id, IdempotencyRecord.key == key.strip(" \t")
         )
     )
     assert record is not None  # claimed earlier in this transaction
