@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from webapp.db import get_database
-from webapp.extensions import STORE_ERRORS, capacity_limiter, limiter
+from webapp.extensions import STORE_ERRORS, capacity_limiter
 from webapp.faults import RequestDeadline, can_arm, disarm_deadline, is_database_unavailable, on_alarm
 from webapp.settings import current_settings
 
@@ -53,7 +53,8 @@ def _database() -> dict[str, Any]:
 
 
 def _redis() -> dict[str, Any]:
-    ok = bool(limiter.storage.check())
+    # The sign-in counters' client: the same store as the limits, built even with limits off.
+    ok = bool(current_app.extensions["attempt_counters"].storage.check())
     stats = capacity_limiter().stats
     return {
         "ok": ok,
