@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from tests.conftest import TEST_DATABASE_URL, csrf_token_from
-from tests.fixtures.outages import PausableProxy, SilentListener, closed_port
+from tests.fixtures.outages import FAULT_LIMITS, PausableProxy, SilentListener, closed_port
 from webapp.models import AuditEvent, Role, User
 
 # A well-formed card number (check character right) that no test card has.
@@ -33,16 +33,18 @@ def outage_app(request, make_app, app):
     """An app (another worker) whose database is down: connection refused, a server that accepts and
     never answers, or (PostgreSQL) a server hung after the worker's connections were made."""
     if request.param == "refused":
-        yield make_app(DATABASE_URL=_postgres_url(closed_port()))
+        yield make_app(DATABASE_URL=_postgres_url(closed_port()), **FAULT_LIMITS)
     elif request.param == "silent":
         with SilentListener() as listener:
-            yield make_app(DATABASE_URL=_postgres_url(listener.port))
+            yield make_app(DATABASE_URL=_postgres_url(listener.port), **FAULT_LIMITS)
     else:
         if not TEST_DATABASE_URL:
             pytest.skip("a hung PostgreSQL needs TEST_DATABASE_URL (CI sets it)")
         url = app.extensions["database"].engine.url
         with PausableProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
-            worker = make_app(DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
+            worker = make_app(
+                DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port).render_as_string(False), **FAULT_LIMITS
+            )
             # Pooled connections made, then the server stops answering.
             assert worker.test_client().get("/readyz").get_json()["checks"]["database"]["ok"]
             proxy.pause()
@@ -82,7 +84,9 @@ def test_a_worker_recovers_when_the_database_answers_again(app, make_app):
         pytest.skip("a hung PostgreSQL needs TEST_DATABASE_URL (CI sets it)")
     url = app.extensions["database"].engine.url
     with PausableProxy(url.host or "127.0.0.1", url.port or 5432) as proxy:
-        worker = make_app(DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
+        worker = make_app(
+            DATABASE_URL=url.set(host="127.0.0.1", port=proxy.port).render_as_string(False), **FAULT_LIMITS
+        )
         client = worker.test_client()
         assert client.post("/api/v1/verify", json={"qr": "not a card"}).status_code == 200
         proxy.pause()
@@ -120,7 +124,7 @@ class _WriteLock:
 
 
 def test_a_write_that_waits_too_long_for_a_lock_answers_503_and_keeps_nothing(
-    app, client, session, make_user, database_url
+    make_app, session, make_user, database_url
 ):
     """A failed sign-in writes a failure count and an audit event; with their lock held elsewhere past
     the lock/busy timeout, the sign-in answers 503 and neither is kept (no half-written request)."""
@@ -128,6 +132,7 @@ def test_a_write_that_waits_too_long_for_a_lock_answers_503_and_keeps_nothing(
     session.commit()
     events_before = session.scalar(select(func.count()).select_from(AuditEvent))
     session.rollback()  # end the read's transaction: it would hold off the lock taken below
+    client = make_app(**FAULT_LIMITS).test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     with _WriteLock(database_url):
         answer = client.post("/login", data={"email": user.email, "password": "wrong", "csrf_token": token})
