@@ -154,3 +154,41 @@ def test_postgres_connections_carry_the_web_limits_and_jobs_the_jobs_limit(app):
         assert web.scalar(text("SHOW idle_in_transaction_session_timeout")) == "1min"
     with database.session_scope() as job:
         assert job.scalar(text("SHOW statement_timeout")) == "0"
+
+
+def test_a_request_past_its_deadline_is_stopped_and_answered_503(make_app):
+    """Whatever a request waits on (here a sleep standing for a driver call that never returns), the
+    deadline stops it: 503 database_unavailable, and the worker serves the next request."""
+    import time
+
+    from webapp.access import public
+
+    worker = make_app(**FAULT_LIMITS)
+
+    @public
+    def stuck() -> str:
+        time.sleep(60)
+        return "never"
+
+    worker.add_url_rule("/api/v1/test-stuck", "test_stuck", stuck)
+    client = worker.test_client()
+    answer = client.get("/api/v1/test-stuck")
+    assert answer.status_code == 503 and answer.get_json()["error"] == "database_unavailable"
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "backoffice.upload_import",
+        "backoffice.export_artisans",
+        "backoffice.import_problems",
+        "partner.redemptions_csv",
+        "partner.redemptions_xlsx",
+    ],
+)
+def test_exports_and_uploads_get_the_long_deadline(app, endpoint):
+    """Views that legitimately outlast the short deadline carry @long_request."""
+    from webapp.faults import LONG_REQUEST
+
+    assert getattr(app.view_functions[endpoint], LONG_REQUEST, False) is True

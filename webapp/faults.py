@@ -75,7 +75,7 @@ def is_database_unavailable(error: BaseException) -> bool:
         # restore autocommit after an interrupted pre-ping): the deadline is the cause.
         return True
     if isinstance(error, sa_exc.TimeoutError):
-        return True  # the pool had no connection to give in time, or the request's deadline
+        return True  # the pool had no connection to give in time
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
@@ -85,9 +85,18 @@ def is_database_unavailable(error: BaseException) -> bool:
             # "no such table" and the like stay bugs (500).
             text = str(original)
             return "locked" in text or "unable to open" in text or "disk I/O" in text
-        # psycopg: connection refused or lost, statement_timeout, lock_timeout, admin shutdown.
-        return isinstance(error, sa_exc.OperationalError)
+        # psycopg: connection refused or lost, statement_timeout, lock_timeout, admin shutdown...
+        if isinstance(error, sa_exc.OperationalError):
+            return True
+        # ...and what the server says when it ended the session itself (idle in transaction too
+        # long: an InternalError), by SQLSTATE class: 08 connection, 57 operator intervention.
+        state = getattr(original, "sqlstate", None) or ""
+        return state.startswith(("08", "57")) or state in _UNAVAILABLE_STATES
     return False
+
+
+# idle_in_transaction_session_timeout, lock_not_available, too_many_connections.
+_UNAVAILABLE_STATES = frozenset({"25P03", "55P03", "53300"})
 
 
 def _is_long_request() -> bool:
