@@ -282,9 +282,8 @@ def main() -> None:
                 if round_number > 1:
                     redis = ThrowAwayRedis(args.redis_port)
                     time.sleep(REDIS_RETRY_SECONDS + 1)  # the workers go back to Redis after this
-                ups.append(
-                    verify_load(port, bodies, args.duration, args.connections, f"round {round_number}: Redis up")
-                )
+                label = f"round {round_number}: Redis"
+                ups.append(verify_load(port, bodies, args.duration, args.connections, f"{label} up"))
                 redis.stop()
                 downs.append(verify_load(port, bodies, args.duration, args.connections, f"{label} down"))
             up, down = statistics.median(ups), statistics.median(downs)
