@@ -156,9 +156,11 @@ def test_postgres_connections_carry_the_web_limits_and_jobs_the_jobs_limit(app):
         assert job.scalar(text("SHOW statement_timeout")) == "0"
 
 
-def test_a_request_past_its_deadline_is_stopped_and_answered_503(make_app):
-    """Whatever a request waits on (here a sleep standing for a driver call that never returns), the
-    deadline stops it: 503 database_unavailable, and the worker serves the next request."""
+@pytest.mark.parametrize("where", ["view", "after_request"])
+def test_a_request_past_its_deadline_is_stopped_and_answered_503(make_app, where):
+    """Whatever a request waits on, in its view or in an after_request hook like the commit (here a
+    sleep standing for a driver call that never returns), the deadline stops it: 503
+    database_unavailable, and the worker serves the next request."""
     import time
 
     from webapp.access import public
@@ -167,10 +169,20 @@ def test_a_request_past_its_deadline_is_stopped_and_answered_503(make_app):
 
     @public
     def stuck() -> str:
-        time.sleep(60)
-        return "never"
+        if where == "view":
+            time.sleep(60)
+        return "answered"
+
+    calls = []
+
+    def stuck_after(response):
+        calls.append(response.status_code)
+        if where == "after_request" and len(calls) == 1:
+            time.sleep(60)  # the commit; on the 503's pass the hooks roll back instead
+        return response
 
     worker.add_url_rule("/api/v1/test-stuck", "test_stuck", stuck)
+    worker.after_request(stuck_after)
     client = worker.test_client()
     answer = client.get("/api/v1/test-stuck")
     assert answer.status_code == 503 and answer.get_json()["error"] == "database_unavailable"

@@ -152,6 +152,12 @@ def unavailable_response(app: Flask, error: BaseException) -> Response:
     """The 503 for a database fault, through the app's error layer (JSON or a translated page)."""
     disarm_deadline()
     current_app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    session = g.get("db_session")
+    if session is not None and any(isinstance(link, RequestDeadline) for link in _chain(error)):
+        # The deadline may have struck outside a driver call, the server hung all the same: a
+        # ROLLBACK sent now would wait on it with no deadline left. Drop the connections instead
+        # (the server rolls back a transaction whose connection is gone).
+        session.invalidate()
     if "_login_user" not in g:
         # The error page reads current_user (the header's staff links): without this, Flask-Login
         # would ask the database that has just failed.
@@ -190,6 +196,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(sa_exc.SQLAlchemyError, handle_store_error)
     # The deadline starts before any other hook (the user loader reads the database).
     app.before_request_funcs.setdefault(None, []).insert(0, arm_deadline)
-    app.after_request(_disarm_after)
+    # Last after_request hook to run (Flask runs them in reverse order): the commit runs under the deadline.
+    app.after_request_funcs.setdefault(None, []).insert(0, _disarm_after)
     app.teardown_request(_disarm_on_teardown)
     _guard_dispatch(app)
