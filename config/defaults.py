@@ -115,9 +115,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 3
 # A web request that has not answered after this many seconds is stopped and answered 503
 # database_unavailable (the only thing that stops a request waiting on a hung PostgreSQL, whose
 # kernel still acknowledges packets: libpq would wait on the socket forever). A sync worker's
-# alarm (SIGALRM); 0 turns it off. Exports and uploads get REQUEST_LONG_DEADLINE_SECONDS.
+# alarm (SIGALRM); 0 turns it off. Exports and uploads get REQUEST_LONG_DEADLINE_SECONDS, kept under
+# gunicorn's worker timeout (30 s, config/gunicorn.conf.py) so they end in a 503, not a killed worker.
 REQUEST_DEADLINE_SECONDS = 4
-REQUEST_LONG_DEADLINE_SECONDS = 300
+REQUEST_LONG_DEADLINE_SECONDS = 25
 # Redis (rate limits and sign-in lock counters): seconds to connect, and to wait for any answer.
 REDIS_CONNECT_TIMEOUT_SECONDS = 1
 REDIS_SOCKET_TIMEOUT_SECONDS = 1
