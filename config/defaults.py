@@ -4,8 +4,8 @@ Every name below can be overridden by an environment variable of the same name (
 webapp/settings.py, which also validates the result at start-up).
 """
 
-# "development" or "production". Production refuses to start without a secret key and a
-# readable signing key.
+# "development" or "production". Production refuses to start without a secret key (a missing or
+# unreadable signing key is logged as an error at start, not refused: docs/operations.md).
 CARTE_ENV = "development"
 
 # Embedded default: SQLite in instance/. Production sets DATABASE_URL=postgresql+psycopg://...
@@ -90,3 +90,41 @@ SESSION_COOKIE_SECURE = False
 # cancelled). With several servers, this folder must be shared by all of them (a shared volume).
 REGISTER_IMPORT_MAX_BYTES = 200 * 1024 * 1024
 REGISTER_IMPORT_DIR = "instance/imports"
+
+# --- Faults and timeouts (docs/operations.md, "Faults and timeouts") ---
+# Every call to the database or Redis has a deadline, so that a store that is down, hung or slow
+# costs a request a few seconds and a clear 503, never a worker stuck until gunicorn kills it.
+# Web requests get short limits; commands (`flask --app wsgi ...`: imports, `cards issue-all`) and
+# the back office's background imports get DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS instead.
+#
+# Seconds to open a database connection (libpq connect_timeout; PostgreSQL only).
+DATABASE_CONNECT_TIMEOUT_SECONDS = 2
+# Longest statement of a web request, enforced by PostgreSQL itself (statement_timeout).
+DATABASE_STATEMENT_TIMEOUT_SECONDS = 3
+# Longest wait for a row or table lock in a web request (PostgreSQL lock_timeout).
+DATABASE_LOCK_TIMEOUT_SECONDS = 2
+# A connection left inside a transaction this long is closed by PostgreSQL, releasing its locks
+# (idle_in_transaction_session_timeout; a crashed worker or a stuck client cannot hold rows).
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS = 60
+# Longest statement of a command or background job (0: no limit).
+DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS = 0
+# Longest wait for a free connection of the worker's pool.
+DATABASE_POOL_TIMEOUT_SECONDS = 2
+# Test each pooled connection before use (one round trip): a connection the server closed (restart,
+# failover) is replaced at once instead of failing the request.
+DATABASE_POOL_PRE_PING = True
+# How long SQLite waits for another writer's lock before "database is locked" (the embedded store).
+SQLITE_BUSY_TIMEOUT_SECONDS = 3
+# A web request that has not answered after this many seconds is stopped and answered 503
+# database_unavailable (the only thing that stops a request waiting on a hung PostgreSQL, whose
+# kernel still acknowledges packets: libpq would wait on the socket forever). A sync worker's
+# alarm (SIGALRM); 0 turns it off. Exports and uploads get REQUEST_LONG_DEADLINE_SECONDS, kept under
+# gunicorn's worker timeout (30 s, config/gunicorn.conf.py) so they end in a 503, not a killed worker.
+REQUEST_DEADLINE_SECONDS = 4
+REQUEST_LONG_DEADLINE_SECONDS = 25
+# Redis (rate limits and sign-in lock counters): seconds to connect, and to wait for any answer.
+REDIS_CONNECT_TIMEOUT_SECONDS = 1
+REDIS_SOCKET_TIMEOUT_SECONDS = 1
+# While Redis cannot answer, the verify limit is counted in each worker's memory (capacity only;
+# sign-in fails closed instead). Redis is tried again after this many seconds.
+REDIS_RETRY_SECONDS = 5

@@ -22,9 +22,14 @@ def on_starting(server):
     """Check the configuration once, in the master, before any worker boots: a refused
     configuration exits at once with its one-line reason (workers that fail to boot would
     otherwise be restarted forever)."""
-    from webapp.settings import startup_refusal
+    from webapp.settings import startup_refusal, startup_warning
 
     refusal = startup_refusal()
     if refusal:
         print(f"Carte Artisan cannot start: {refusal}", file=sys.stderr)
         sys.exit(1)
+    # A missing or unreadable signing key does not stop the server (it still verifies and serves
+    # what is already signed): said once here, loudly, and by each worker when it loads its keys.
+    warning = startup_warning()
+    if warning:
+        server.log.error("Carte Artisan starts without a signing key: %s", warning)

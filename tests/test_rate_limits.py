@@ -2,13 +2,16 @@
 every worker through Redis in production (tested against the real Redis when TEST_REDIS_URL is set;
 CI sets it)."""
 
+import logging
 import os
+import time
 import uuid
 
 import pytest
 import redis
 
 from tests.conftest import csrf_token_from
+from tests.fixtures.outages import PausableProxy, SilentListener, closed_port
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -70,3 +73,71 @@ def test_login_is_limited_strictly_per_address(make_app, limited_config):
         for number in range(11)
     ]
     assert attempts[:10] == [401] * 10 and attempts[10] == 429
+
+
+# --- The store down or hung (issue 14): capacity limits per worker, password guards fail closed ---
+
+
+@pytest.fixture(params=["refused", "silent"])
+def broken_store(request):
+    """A Redis URL that refuses at once, or whose server accepts and never answers (a hung Redis:
+    the socket timeouts answer)."""
+    if request.param == "refused":
+        yield f"redis://127.0.0.1:{closed_port()}"
+    else:
+        with SilentListener() as listener:
+            yield f"redis://127.0.0.1:{listener.port}"
+
+
+def test_verification_keeps_answering_with_the_store_down(make_app, limited_config, broken_store, caplog):
+    """Verify answers 200 and its limit is counted in the worker's memory: logged once per outage,
+    counted, and still enforced."""
+    app = make_app(**limited_config, RATELIMIT_STORAGE_URI=broken_store, VERIFY_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR, logger="webapp.extensions"):
+        statuses = [verify(client).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert [record.getMessage() for record in caplog.records].count(
+        "rate-limit store unreachable (ConnectionError): capacity limits counted per worker until it answers"
+    ) + [record.getMessage() for record in caplog.records].count(
+        "rate-limit store unreachable (TimeoutError): capacity limits counted per worker until it answers"
+    ) == 1
+    stats = app.extensions["capacity_limiter"].stats
+    assert stats.in_memory and stats.outages == 1 and stats.requests_counted_in_memory == 4
+
+
+@pytest.mark.parametrize("limits_on", [True, False], ids=["login-limit", "lock-counters"])
+def test_sign_in_fails_closed_with_the_store_down(make_app, limited_config, broken_store, limits_on):
+    """Login's rate limit and the sign-in lock counters guard passwords: with their store down, a
+    sign-in answers a translated 503, never goes through unguarded."""
+    app = make_app(**{**limited_config, "RATELIMIT_ENABLED": limits_on}, RATELIMIT_STORAGE_URI=broken_store)
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    answer = client.post(
+        "/login?lang=ar", data={"email": "someone@demo.carte-artisan.ma", "password": "guess", "csrf_token": token}
+    )
+    assert answer.status_code == 503
+    assert "تسجيل الدخول غير متاح مؤقتًا" in answer.get_data(as_text=True)
+
+
+def test_readiness_names_the_store(make_app, limited_config, broken_store):
+    """/readyz answers 503 with "redis" failed when the rate-limit store cannot answer."""
+    ready = make_app(**limited_config, RATELIMIT_STORAGE_URI=broken_store).test_client().get("/readyz")
+    assert ready.status_code == 503 and "redis" in ready.get_json()["failed"]
+
+
+def test_capacity_limits_go_back_to_the_store_when_it_answers(make_app, limited_config, redis_url):
+    """A paused Redis sends verification to per-worker counts; once it answers again (after
+    REDIS_RETRY_SECONDS), the counts are shared again."""
+    host, port = redis_url.removeprefix("redis://").split("/")[0].split(":")
+    with PausableProxy(host, int(port)) as proxy:
+        app = make_app(**limited_config, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{proxy.port}", REDIS_RETRY_SECONDS=1)
+        client = app.test_client()
+        stats = app.extensions["capacity_limiter"].stats
+        assert verify(client).status_code == 200 and not stats.in_memory
+        proxy.pause()
+        assert verify(client).status_code == 200 and stats.in_memory
+        proxy.resume()
+        time.sleep(1.1)  # REDIS_RETRY_SECONDS: the store is left alone that long
+        assert verify(client).status_code == 200 and not stats.in_memory
+        assert stats.outages == 1

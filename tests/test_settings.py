@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from webapp import create_app
-from webapp.settings import ConfigError
+from webapp.settings import ConfigError, build_settings, signing_key_warning
 
 
 @pytest.fixture
@@ -65,10 +65,32 @@ def test_sign_in_settings_that_cannot_work_are_refused(app_config, overrides, re
         create_app({**app_config, **overrides})
 
 
-def test_production_refuses_to_serve_without_a_signing_key(production):
-    """No readable private key in KEYS_DIR: production does not start."""
-    with pytest.raises(ConfigError, match="no readable signing key"):
-        create_app(production)
+def test_production_starts_without_a_signing_key_and_says_so(production):
+    """No readable private key in KEYS_DIR: production starts all the same (a lost key file must not
+    take the instance down at its next restart; issue 14), and the start-up warning says what is wrong.
+    This replaces the earlier refusal to start: a changed requirement."""
+    assert create_app(production).config["CARTE_ENV"] == "production"
+    warning = signing_key_warning(build_settings(production))
+    assert warning and "no readable signing key" in warning and production["KEYS_DIR"] in warning
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"DATABASE_CONNECT_TIMEOUT_SECONDS": 0}, "DATABASE_CONNECT_TIMEOUT_SECONDS must be at least 1"),
+        ({"DATABASE_STATEMENT_TIMEOUT_SECONDS": 0}, "DATABASE_STATEMENT_TIMEOUT_SECONDS must be at least 1"),
+        ({"SQLITE_BUSY_TIMEOUT_SECONDS": 0}, "SQLITE_BUSY_TIMEOUT_SECONDS must be at least 1"),
+        ({"REDIS_SOCKET_TIMEOUT_SECONDS": 0}, "REDIS_SOCKET_TIMEOUT_SECONDS must be at least 1"),
+        ({"DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS": -1}, "DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS must be 0"),
+        ({"REQUEST_DEADLINE_SECONDS": 3}, "REQUEST_DEADLINE_SECONDS must be longer than"),
+        ({"REQUEST_LONG_DEADLINE_SECONDS": 2}, "REQUEST_LONG_DEADLINE_SECONDS must be at least"),
+    ],
+)
+def test_timeouts_that_would_wait_forever_or_misfire_are_refused(app_config, overrides, reason):
+    """0 is "forever" to libpq and Redis, and a request deadline within the server's statement
+    timeout would cut PostgreSQL's own clean refusal short: start-up refuses, naming the setting."""
+    with pytest.raises(ConfigError, match=reason):
+        create_app({**app_config, **overrides})
 
 
 def test_production_starts_with_a_readable_key(production):

@@ -1,10 +1,13 @@
-"""Start-up under gunicorn: a refused configuration stops the server at once with its reason."""
+"""Start-up under gunicorn: a refused configuration stops the server at once with its reason; a
+missing signing key does not (it is said at start, and the server verifies)."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -41,7 +44,6 @@ def production_env(tmp_path):
 @pytest.mark.parametrize(
     ("broken", "reason"),
     [
-        ({}, "no readable signing key"),
         ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE must be true"),
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI must be a Redis URL"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
@@ -62,3 +64,32 @@ def test_gunicorn_exits_at_once_on_a_refused_configuration(production_env, broke
     assert f"Carte Artisan cannot start: {reason}" in result.stderr
     assert "Booting worker" not in result.stderr and "Traceback" not in result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_gunicorn_starts_without_a_signing_key_and_logs_it(production_env):
+    """No key in KEYS_DIR (a lost or unreadable file): the server starts and answers, and its log says
+    at once, as an error, that nothing can be signed and where it looked. Until issue 14 this
+    refused to start; a lost key file must not take the instance down at its next restart."""
+    bind = production_env["GUNICORN_BIND"]
+    server = subprocess.Popen(
+        [str(GUNICORN), "-c", "config/gunicorn.conf.py", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env={**production_env, "GUNICORN_WORKERS": "1"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        answer = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://{bind}/healthz", timeout=5) as response:
+                    answer = response.status
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert answer == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    assert "Carte Artisan starts without a signing key: no readable signing key in" in stderr
+    assert production_env["KEYS_DIR"] in stderr

@@ -16,6 +16,7 @@ from webapp import (
     db,
     errors,
     extensions,
+    faults,
     i18n,
     json_provider,
     keyring,
@@ -25,7 +26,7 @@ from webapp import (
     security,
     settings,
 )
-from webapp.settings import PROJECT_ROOT, build_settings, check_signing_key_for_serving
+from webapp.settings import PROJECT_ROOT, build_settings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,7 +38,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app_settings = build_settings(test_config)
-    check_signing_key_for_serving(app_settings)
     settings.init_app(app, app_settings, test_config)
 
     json_provider.init_app(app)  # before anything reads a request body
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     access.init_app(app)
     errors.init_app(app)
+    faults.init_app(app)  # after errors: its 503s go through the same error layer
 
     app.register_blueprint(public.blueprint)
     app.register_blueprint(api.blueprint)

@@ -21,6 +21,7 @@ ERROR_CODES = {
     413: "payload_too_large",
     429: "rate_limited",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -34,6 +35,7 @@ def error_message(status: int) -> str:
         413: _("The request is too large."),
         429: _("Too many requests. Please wait a moment and try again."),
         500: _("Something went wrong on our side. Please try again."),
+        503: _("The service is temporarily unavailable. Please try again in a few moments."),
     }
     return messages.get(status, messages[500])
 

@@ -3,6 +3,7 @@ rotations and retirements made by the CLI reach running workers without a restar
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -13,6 +14,8 @@ from webapp.db import get_session
 from webapp.services.trust.signing_keys import Keyring, load_keyring
 from webapp.settings import current_settings
 
+logger = logging.getLogger(__name__)
+
 
 class KeyringCache:
     def __init__(self, session_factory: Callable[[], Session], keys_dir: str, refresh_seconds: int) -> None:
@@ -21,6 +24,7 @@ class KeyringCache:
         self.refresh_seconds = refresh_seconds
         self._keyring: Keyring | None = None
         self._loaded_at = 0.0
+        self._reported: str | None = None
 
     def get(self, request_session: Callable[[], Session] | None = None) -> Keyring:
         """The cached keyring, reloaded only when it is time: through the request's session when
@@ -32,7 +36,19 @@ class KeyringCache:
                 with self.session_factory() as session:
                     self._keyring = load_keyring(session, self.keys_dir)
             self._loaded_at = time.monotonic()
+            self._report(self._keyring)
         return self._keyring
+
+    def _report(self, keyring: Keyring) -> None:
+        """Log at once, as an error, that the active key cannot sign (which kid, which file, why);
+        once per problem and worker, not on every reload, and say when it is solved."""
+        problem = str(keyring.signer_problem) if keyring.signer_problem else None
+        if problem != self._reported:
+            if problem:
+                logger.error("%s (verification goes on; issuing and new signatures are refused)", problem)
+            else:
+                logger.warning("the signing key can sign again")
+            self._reported = problem
 
     def invalidate(self) -> None:
         self._keyring = None

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import Flask, current_app
 
 from webapp.services.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH_FLOOR
@@ -62,6 +61,20 @@ class Settings:
     SESSION_COOKIE_SECURE: bool
     REGISTER_IMPORT_MAX_BYTES: int
     REGISTER_IMPORT_DIR: str
+    # Faults and timeouts (config/defaults.py says what each one bounds).
+    DATABASE_CONNECT_TIMEOUT_SECONDS: int
+    DATABASE_STATEMENT_TIMEOUT_SECONDS: int
+    DATABASE_LOCK_TIMEOUT_SECONDS: int
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: int
+    DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS: int
+    DATABASE_POOL_TIMEOUT_SECONDS: int
+    DATABASE_POOL_PRE_PING: bool
+    SQLITE_BUSY_TIMEOUT_SECONDS: int
+    REQUEST_DEADLINE_SECONDS: int
+    REQUEST_LONG_DEADLINE_SECONDS: int
+    REDIS_CONNECT_TIMEOUT_SECONDS: int
+    REDIS_SOCKET_TIMEOUT_SECONDS: int
+    REDIS_RETRY_SECONDS: int
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -131,6 +144,7 @@ def validate_settings(settings: Settings) -> None:
         )
     if settings.REGISTER_IMPORT_MAX_BYTES < 1024:
         raise ConfigError(f"REGISTER_IMPORT_MAX_BYTES must be at least 1024, not {settings.REGISTER_IMPORT_MAX_BYTES}")
+    validate_timeouts(settings)
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:
@@ -145,16 +159,57 @@ def validate_settings(settings: Settings) -> None:
         )
 
 
-def check_signing_key_for_serving(settings: Settings) -> None:
-    """In production, refuse to serve without a readable private key in KEYS_DIR.
+# Timeouts that must be at least 1 second (0 would mean "wait forever" to libpq and Redis).
+_POSITIVE_TIMEOUTS = (
+    "DATABASE_CONNECT_TIMEOUT_SECONDS",
+    "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+    "DATABASE_LOCK_TIMEOUT_SECONDS",
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS",
+    "DATABASE_POOL_TIMEOUT_SECONDS",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
+    "REDIS_CONNECT_TIMEOUT_SECONDS",
+    "REDIS_SOCKET_TIMEOUT_SECONDS",
+    "REDIS_RETRY_SECONDS",
+)
 
-    Commands run through `flask --app wsgi ...` are exempt: they are how the first key is made.
+
+def validate_timeouts(settings: Settings) -> None:
+    """The faults block: every wait bounded, and the request's deadline after the server's own limits
+    (so that PostgreSQL's clean refusal answers first whenever the server can still answer)."""
+    for name in _POSITIVE_TIMEOUTS:
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1 (seconds), not {getattr(settings, name)}")
+    for name in ("DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS", "REQUEST_DEADLINE_SECONDS"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{name} must be 0 (no limit) or more, not {getattr(settings, name)}")
+    deadline = settings.REQUEST_DEADLINE_SECONDS
+    if deadline and deadline <= max(
+        settings.DATABASE_STATEMENT_TIMEOUT_SECONDS, settings.DATABASE_CONNECT_TIMEOUT_SECONDS
+    ):
+        raise ConfigError(
+            "REQUEST_DEADLINE_SECONDS must be longer than DATABASE_STATEMENT_TIMEOUT_SECONDS and "
+            f"DATABASE_CONNECT_TIMEOUT_SECONDS ({deadline} s is not)"
+        )
+    if max(deadline, 1) > settings.REQUEST_LONG_DEADLINE_SECONDS:
+        raise ConfigError("REQUEST_LONG_DEADLINE_SECONDS must be at least REQUEST_DEADLINE_SECONDS")
+
+
+def signing_key_warning(settings: Settings) -> str | None:
+    """In production, why no key in KEYS_DIR can sign, in one line, or None.
+
+    A warning, not a refusal: a key file lost or made unreadable must not take the instance down at
+    its next restart. The server starts, verifies cards and serves the trust material already signed
+    until it expires; issuing answers 503 saying which key's file is missing or unreadable, and where.
     """
-    if not settings.is_production or click.get_current_context(silent=True) is not None:
-        return
+    if not settings.is_production:
+        return None
     keys_dir = Path(settings.KEYS_DIR)
     if not any(path.is_file() and _readable(path) for path in keys_dir.glob("*.pem")):
-        raise ConfigError(f"no readable signing key in {keys_dir}: run `flask --app wsgi keys generate`")
+        return (
+            f"no readable signing key in {keys_dir}: cards are verified, but nothing can be signed "
+            "(restore the key files from the backup of KEYS_DIR, or `flask --app wsgi keys generate` on a new install)"
+        )
+    return None
 
 
 def startup_refusal() -> str | None:
@@ -164,10 +219,18 @@ def startup_refusal() -> str | None:
     configuration stops the server at once instead of workers failing and restarting forever.
     """
     try:
-        check_signing_key_for_serving(build_settings())
+        build_settings()
     except ConfigError as refusal:
         return str(refusal)
     return None
+
+
+def startup_warning() -> str | None:
+    """What the operator must know at start although the server can serve (config/gunicorn.conf.py)."""
+    try:
+        return signing_key_warning(build_settings())
+    except ConfigError:
+        return None
 
 
 def init_app(app: Flask, settings: Settings, overrides: dict[str, Any] | None) -> None:

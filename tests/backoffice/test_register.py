@@ -607,10 +607,12 @@ def test_an_action_the_cards_status_does_not_allow_is_refused_on_the_page(as_off
     assert card.status == status and card.token == token and count(session, Card) == 1
 
 
-def test_without_a_signing_key_issuing_is_refused_on_the_page(as_officer, session, fes):
-    """No active signing key: the refusal is shown (422), no card is written."""
+def test_without_a_signing_key_issuing_answers_503_saying_why(as_officer, session, fes):
+    """No active signing key: not the officer's input but the service's state, so a 503 page that
+    says so (issue 14: issuing answers 503 saying what is wrong; it was a 422 on the form), and no
+    card is written."""
     response = as_officer.post(artisan_url(fes, "/cards/issue"), {}, action=artisan_url(fes, "/cards/issue"))
-    assert response.status_code == 422 and 'role="alert"' in html_of(response)
+    assert response.status_code == 503 and "Aucune clé de signature active" in html_of(response)
     assert count(session, Card) == 0
 
 

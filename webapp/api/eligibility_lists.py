@@ -40,7 +40,7 @@ def eligibility_list(offer_id: int) -> Response:
     state = current_eligibility_list(
         session,
         offer,
-        current_keyring().require_signer(),
+        current_keyring().require_signer,  # asked only if the list must be signed again
         public_base_url=settings.PUBLIC_BASE_URL,
         validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
         ttl_seconds=settings.STATUS_LIST_MAX_AGE_SECONDS,

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
 from webapp.api.schemas import EligibilityQuery, RedemptionRequestBody, Refusal, VerifyRequest, parse, reads_json
 from webapp.db import get_database, get_session
-from webapp.extensions import csrf, hot_path_limit, limiter
+from webapp.extensions import csrf, hot_path_limit
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import Organisation, utcnow
@@ -126,7 +126,7 @@ def _redemption_limit() -> str:
 @blueprint.post("/redemptions")
 @reads_json(RedemptionRequestBody)
 @partner_access(SCOPE_REDEEM)
-@limiter.limit(_redemption_limit)
+@hot_path_limit(_redemption_limit, scope="redemptions")  # capacity only
 def record_redemption_view() -> tuple[Response, int]:
     """Record that a card holder used one of the caller's offers (Idempotency-Key required)."""
     body = request.get_json(force=True, silent=True)

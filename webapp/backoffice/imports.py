@@ -33,6 +33,7 @@ from webapp.backoffice.register_forms import FIELD_LABELS, ArtisanFilterForm
 from webapp.backoffice.views import blueprint
 from webapp.db import get_database, get_session
 from webapp.errors import handle_http_error, translated_message
+from webapp.faults import long_request
 from webapp.models import ImportRun, ImportStatus
 from webapp.security import accepts_upload
 from webapp.services.errors import DomainError
@@ -171,6 +172,7 @@ def imports() -> tuple[str, int]:
 
 
 @blueprint.post("/imports")
+@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
 @accepts_upload("REGISTER_IMPORT_MAX_BYTES")
 def upload_import() -> Response | tuple[str, int]:
     """Store the file, start its dry run in the background and show its progress."""
@@ -316,6 +318,7 @@ def cancel_import(run_id: int) -> Response:
 
 
 @blueprint.get(f"/imports/<int(max={MAX_ID}):run_id>/problems.csv")
+@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
 def import_problems(run_id: int) -> Response:
     """Every problem of the run's last check or import, in the reader's language."""
     run = _run(run_id)
@@ -344,6 +347,7 @@ def import_template(extension: str) -> Response:
 
 
 @blueprint.get("/exports/artisans.<any(csv, xlsx):extension>")
+@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
 def export_artisans(extension: str) -> Response:
     """The register as the list's search and filters choose it (the query string of /office/artisans),
     within the reader's scope: CSV streamed row by row, or XLSX."""

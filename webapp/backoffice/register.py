@@ -429,6 +429,8 @@ def _confirm(form: CardActionForm, run: Callable[[], str], artisan: Artisan) -> 
     except RecordNotFound:
         raise
     except (_FieldRefusal, DomainError) as error:
+        if isinstance(error, DomainError) and error.http_status >= 500:
+            raise  # not the officer's input: the service cannot (a signing key's file missing), a 503 page
         # Undo now what a refused change did before its refusal (a replacement's revocation), so the
         # page shows the card as it stays; the request would be rolled back anyway (status 422).
         get_session().rollback()

@@ -34,6 +34,7 @@ from wtforms import SelectChoice
 from webapp.access import current_scope, restrict_blueprint, roles_required
 from webapp.db import get_session
 from webapp.errors import translated_message
+from webapp.faults import long_request
 from webapp.i18n import current_language
 from webapp.models import PARTNER_ROLES, Offer, OfferState, QuotaPeriod, Role
 from webapp.partner.forms import (
@@ -370,6 +371,7 @@ def _cell(value: Any) -> Any:
 
 
 @blueprint.get("/redemptions.csv")
+@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
 @manager_only
 def redemptions_csv() -> Response:
     """The filtered redemptions as CSV, written row by row as the database pages come."""
@@ -393,6 +395,7 @@ def redemptions_csv() -> Response:
 
 
 @blueprint.get("/redemptions.xlsx")
+@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
 @manager_only
 def redemptions_xlsx() -> Response:
     """The filtered redemptions as an Excel workbook, built in a spooled temporary file (openpyxl's

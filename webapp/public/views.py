@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from webapp.access import public
 from webapp.db import get_session
-from webapp.extensions import limiter
+from webapp.extensions import hot_path_limit
 from webapp.keyring import current_keyring
 from webapp.models import PARTNER_ROLES, utcnow
+from webapp.readiness import readiness
 from webapp.services.cards.holders import card_verdict_by_number
 from webapp.services.cards.lifecycle import CardNotFound
 from webapp.services.cards.numbers import normalize_card_number
@@ -49,7 +50,7 @@ def _check_limit() -> str:
 
 @blueprint.get("/check")
 @public
-@limiter.limit(_check_limit)
+@hot_path_limit(_check_limit, scope="check")  # capacity only: per worker while Redis is down
 def check_by_number() -> tuple[str, int]:
     """A card checked by its number, for a damaged code or no camera: the register's verdict now,
     with what the card's face shows (the number proves nothing by itself: no more is disclosed)."""
@@ -87,7 +88,20 @@ def verdict_texts() -> Response:
 @blueprint.get("/healthz")
 @public
 def health() -> Response:
+    """Liveness: the worker answers. Touches no store (a restart would not mend a database)."""
     return Response("ok", mimetype="text/plain")
+
+
+@blueprint.get("/readyz")
+@public
+def ready() -> Response:
+    """Readiness: 200 when the database, Redis (when configured) and a verifying key are there, else
+    503; the JSON body says what each check found (webapp/readiness.py)."""
+    is_ready, report = readiness()
+    response = jsonify(report)
+    response.status_code = 200 if is_ready else 503
+    response.cache_control.no_store = True
+    return response
 
 
 @blueprint.get("/.well-known/jwks.json")
@@ -107,7 +121,7 @@ def status_list(list_id: int) -> Response:
     settings = current_settings()
     signed = current_status_list(
         get_session(),
-        current_keyring().require_signer(),
+        current_keyring().require_signer,  # asked only if the list must be signed again
         subject=f"{settings.PUBLIC_BASE_URL}/statuslists/{LIST_ID}",
         validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
         ttl_seconds=settings.STATUS_LIST_MAX_AGE_SECONDS,  # the token's ttl is the HTTP max-age (rule S6)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -360,3 +361,16 @@ def test_a_paused_offer_has_no_list_and_another_partner_none_at_all(app, client,
     change_offer_state(session, offer, "pause", TEST_ACTOR, reason="audit")
     session.commit()
     assert client.get(f"/offers/{offer.id}/eligibility", headers=headers).status_code == 404
+
+
+def test_with_the_key_file_missing_the_last_signed_list_is_served(app, client, session, demo_register, lender):
+    """The signing key's file gone (issue 14): a list signed before is served again, though a
+    revocation since would need a new signature; verification of cards goes on elsewhere."""
+    offer, headers = lender
+    before = client.get(f"/offers/{offer.id}/eligibility", headers=headers).get_data(as_text=True)
+    for pem in Path(app.config["KEYS_DIR"]).glob("*.pem"):
+        pem.unlink()
+    card_service.revoke_card(session, demo_register[0], RevocationReason.DECEASED, TEST_ACTOR)
+    session.commit()
+    served = client.get(f"/offers/{offer.id}/eligibility", headers=headers)
+    assert served.status_code == 200 and served.get_data(as_text=True) == before

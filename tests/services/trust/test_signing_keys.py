@@ -1,6 +1,7 @@
 """Signing keys: ES256, kid from the RFC 7638 thumbprint, private keys 0600, rotation, retirement."""
 
 import json
+import os
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -102,13 +103,37 @@ def test_unknown_kid_is_refused(app, session):
         signing_keys.retire_key(session, "nope00", TEST_ACTOR)
 
 
-def test_missing_private_key_means_no_signer(app, session, signer):
-    """Without the PEM file, verification still works but signing raises NoActiveSigningKey."""
-    (Path(app.config["KEYS_DIR"]) / f"{signer.kid}.pem").unlink()
+def _break_key(path, how):
+    if how == "missing":
+        path.unlink()
+    elif how == "not_pem":
+        path.write_text("not a key")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root reads a file of mode 000")
+        path.chmod(0)
+
+
+@pytest.mark.parametrize(
+    ("how", "refusal", "reason"),
+    [
+        ("missing", "private_key_missing", "missing"),
+        ("not_pem", "private_key_unreadable", "not a PEM private key"),
+        ("mode_000", "private_key_unreadable", "Permission denied"),
+    ],
+)
+def test_a_broken_private_key_means_no_signer_and_says_which(app, session, signer, how, refusal, reason):
+    """Without a readable PEM file, verification still works; signing refuses naming the kid, the
+    path and what is wrong (missing or unreadable), not "run keys generate"."""
+    path = Path(app.config["KEYS_DIR"]) / f"{signer.kid}.pem"
+    _break_key(path, how)
     keyring = signing_keys.load_keyring(session, app.config["KEYS_DIR"])
     assert signer.kid in keyring.verifying_keys
-    with pytest.raises(signing_keys.NoActiveSigningKey):
+    with pytest.raises(signing_keys.PrivateKeyUnreadable) as raised:
         keyring.require_signer()
+    assert raised.value.code == refusal
+    assert signer.kid in str(raised.value) and str(path) in str(raised.value) and reason in str(raised.value)
+    assert "keys generate" not in str(raised.value)
 
 
 def test_kids_never_start_with_a_dash(app, session, monkeypatch):

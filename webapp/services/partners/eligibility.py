@@ -44,8 +44,14 @@ from webapp.services.partners.offers import applicable_offers, offer_applies, wi
 from webapp.services.partners.quotas import quota_period_key
 from webapp.services.partners.rules import Rule, moroccan_today, parse_rule
 from webapp.services.register.artisans import artisans_version
-from webapp.services.trust.signing_keys import Signer
-from webapp.services.trust.status_list import LIST_ID, pack_statuses, sign_list
+from webapp.services.trust.status_list import (
+    LIST_ID,
+    SignerSource,
+    pack_statuses,
+    sign_list,
+    signed_or_last,
+    signer_from,
+)
 
 ELIGIBLE = 1
 ELIGIBILITY_BITS = 1
@@ -254,7 +260,7 @@ def eligibility_subject(public_base_url: str, offer_id: int) -> str:
 def current_eligibility_list(
     session: Session,
     offer: Offer,
-    signer: Signer,
+    signer: SignerSource,
     *,
     public_base_url: str,
     validity: timedelta,
@@ -282,15 +288,23 @@ def current_eligibility_list(
     indices = eligible_indices(session, offer, now)
     size = session.scalar(select(StatusListState.next_index).where(StatusListState.id == LIST_ID)) or 0
     packed = pack_statuses(size, ((index, ELIGIBLE) for index in indices), ELIGIBILITY_BITS)
-    token = sign_list(
-        signer,
-        eligibility_subject(public_base_url, offer.id),
-        packed,
-        ELIGIBILITY_BITS,
-        now=now,
-        validity=validity,
-        ttl_seconds=ttl_seconds,
+    token = signed_or_last(
+        lambda: sign_list(
+            signer_from(signer),
+            eligibility_subject(public_base_url, offer.id),
+            packed,
+            ELIGIBILITY_BITS,
+            now=now,
+            validity=validity,
+            ttl_seconds=ttl_seconds,
+        ),
+        state.signed_token if state is not None else None,
+        now,
+        f"eligibility list of offer {offer.id} not signed again",
     )
+    if token is None:
+        assert state is not None
+        return state
     if state is None:
         state = EligibilityListState(offer_id=offer.id)
         session.add(state)

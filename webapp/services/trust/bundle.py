@@ -70,6 +70,8 @@ class SignedBundle:
     # app that already holds the content gets 304 and no new download.
     content_tag: str
     max_age: timedelta
+    # The bundle's exp: a verifier relies on it until then (a copy may be served until then too).
+    expires_at: datetime | None = None
 
 
 def audience_of(organisation: Organisation | None) -> str:
@@ -100,7 +102,6 @@ def current_bundle(
 ) -> SignedBundle:
     """The bundle for the public (organisation None) or for one partner organisation's staff."""
     now = now or utcnow()
-    signer = keyring.require_signer()
     max_age = settings.public_max_age
     if organisation is not None:
         max_age = timedelta(hours=organisation.kind.max_bundle_age_hours)
@@ -115,7 +116,7 @@ def current_bundle(
     }
     status_list = current_status_list(
         session,
-        signer,
+        keyring.require_signer,  # asked only if the list must be signed again
         subject=f"{settings.public_base_url}/statuslists/1",
         validity=settings.list_validity,
         ttl_seconds=settings.list_ttl_seconds,
@@ -125,7 +126,7 @@ def current_bundle(
     offers: list[dict[str, Any]] = []
     if organisation is not None:
         for offer in applicable_offers(session, organisation.id, moroccan_today(now)):
-            eligibility = current_eligibility_list(session, offer, signer, **lists)
+            eligibility = current_eligibility_list(session, offer, keyring.require_signer, **lists)
             offers.append(_offer_entry(offer, eligibility.signed_token))
     content = {
         "iss": settings.public_base_url,
@@ -137,8 +138,9 @@ def current_bundle(
     }
     content_tag = hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()[:32]
     payload = {**content, "iat": int(now.timestamp()), "exp": int((now + max_age).timestamp())}
+    signer = keyring.require_signer()  # the bundle itself is signed on every request
     token = jwt.encode(payload, signer.private_key, algorithm="ES256", headers={"kid": signer.kid, "typ": TOKEN_TYPE})
-    return SignedBundle(token, content_tag, max_age)
+    return SignedBundle(token, content_tag, max_age, datetime.fromtimestamp(payload["exp"], UTC))
 
 
 # --- Reading a bundle, as a verifier app does (docs/card-token.md section 12) ---

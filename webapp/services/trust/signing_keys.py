@@ -96,12 +96,31 @@ class KeyAlreadyRetired(SigningKeyError):
 
 
 class PrivateKeyUnreadable(SigningKeyError):
+    """The signing key's PEM file cannot be read (permissions, or not a P-256 private key)."""
+
     code = "private_key_unreadable"
     http_status = 503
-    message = N_("The private key of %(kid)s is missing or unreadable at %(path)s.")
+    message = N_(
+        "Signing is unavailable: the private key of signing key %(kid)s cannot be read at %(path)s "
+        "(%(reason)s). Check the file's owner and mode (0600, owned by the service's user)."
+    )
+
+    def __init__(self, kid: str, path: Path, reason: str = "unreadable") -> None:
+        self.kid, self.path = kid, path
+        super().__init__(kid=kid, path=str(path), reason=reason)
+
+
+class PrivateKeyMissing(PrivateKeyUnreadable):
+    """The signing key's PEM file is not where the keyring looks for it."""
+
+    code = "private_key_missing"
+    message = N_(
+        "Signing is unavailable: the private key of signing key %(kid)s is missing (no file %(path)s). "
+        "Restore it from the backup of KEYS_DIR, or rotate to another key."
+    )
 
     def __init__(self, kid: str, path: Path) -> None:
-        super().__init__(kid=kid, path=str(path))
+        super().__init__(kid, path, "missing")
 
 
 def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
@@ -178,10 +197,14 @@ def load_private_key(keys_dir: str | Path, kid: str) -> ec.EllipticCurvePrivateK
     path = private_key_path(keys_dir, kid)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError):
-        raise PrivateKeyUnreadable(kid, path) from None
+    except FileNotFoundError:
+        raise PrivateKeyMissing(kid, path) from None
+    except OSError as error:
+        raise PrivateKeyUnreadable(kid, path, error.strerror or type(error).__name__) from None
+    except ValueError:
+        raise PrivateKeyUnreadable(kid, path, "not a PEM private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise PrivateKeyUnreadable(kid, path)
+        raise PrivateKeyUnreadable(kid, path, "not a P-256 key")
     return key
 
 
@@ -352,10 +375,14 @@ class Keyring:
     verifying_keys: dict[str, ec.EllipticCurvePublicKey]
     published_jwks: list[dict[str, str]]
     signer: Signer | None = field(default=None)
+    # Why there is no signer although a key is active (its file missing or unreadable), if so.
+    signer_problem: PrivateKeyUnreadable | None = field(default=None)
 
     def require_signer(self) -> Signer:
+        """The signer, or the refusal that says what is wrong (no active key; which key's file,
+        where, missing or unreadable)."""
         if self.signer is None:
-            raise NoActiveSigningKey()
+            raise self.signer_problem or NoActiveSigningKey()
         return self.signer
 
 
@@ -366,7 +393,7 @@ def load_keyring(session: Session, keys_dir: str | Path) -> Keyring:
     ).all()
     verifying: dict[str, ec.EllipticCurvePublicKey] = {}
     published: list[dict[str, str]] = []
-    signer = None
+    signer, problem = None, None
     for row in rows:
         jwk = json.loads(row.public_jwk)
         verifying[row.kid] = public_key_from_jwk(jwk)
@@ -374,6 +401,6 @@ def load_keyring(session: Session, keys_dir: str | Path) -> Keyring:
         if row.state == SigningKeyState.ACTIVE:
             try:
                 signer = Signer(row.kid, load_private_key(keys_dir, row.kid))
-            except PrivateKeyUnreadable:
-                signer = None  # verification still works; signing raises NoActiveSigningKey
-    return Keyring(verifying, published, signer)
+            except PrivateKeyUnreadable as unreadable:
+                problem = unreadable  # verification still works; signing raises this refusal
+    return Keyring(verifying, published, signer, problem)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import binascii
 import json
+import logging
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +29,12 @@ from sqlalchemy.orm import Session
 from webapp.models import Card, CardStatus, StatusListState, utcnow
 from webapp.services.errors import N_, DomainError
 from webapp.services.trust.jws import read_signed_payload
-from webapp.services.trust.signing_keys import Signer
+from webapp.services.trust.signing_keys import Signer, SigningKeyError
+
+logger = logging.getLogger(__name__)
+# Who signs a list: the signer itself, or a callable that gives it (or raises why it cannot), asked
+# only when a list must be signed again: a list already signed is served without any private key.
+SignerSource = Signer | Callable[[], Signer]
 
 LIST_ID = 1
 BITS = 2
@@ -122,9 +128,34 @@ class SignedStatusList:
     signed_at: datetime
 
 
+def signer_from(source: SignerSource) -> Signer:
+    return source if isinstance(source, Signer) else source()
+
+
+def still_valid(token: str | None, now: datetime, min_remaining: timedelta = timedelta(0)) -> bool:
+    """Whether a token we signed is unexpired at `now` (with at least `min_remaining` left)."""
+    if token is None:
+        return False
+    expires = _payload(token).get("exp")
+    return isinstance(expires, int) and now + min_remaining < datetime.fromtimestamp(expires, UTC)
+
+
+def signed_or_last(sign: Callable[[], str], last: str | None, now: datetime, what: str) -> str | None:
+    """A fresh signature, or, when signing is unavailable (the key's file missing or unreadable),
+    None if the last signed token is still unexpired: trust material already signed is served
+    until it expires; after that the refusal says what is wrong with the key."""
+    try:
+        return sign()
+    except SigningKeyError as refusal:
+        if not still_valid(last, now):
+            raise
+        logger.error("%s: serving the last signed one until it expires (%s)", what, refusal)
+        return None
+
+
 def current_status_list(
     session: Session,
-    signer: Signer,
+    signer: SignerSource,
     subject: str,
     validity: timedelta,
     *,
@@ -162,12 +193,19 @@ def current_status_list(
         ]
         padding = [(index, UNASSIGNED) for index in range(size, capacity(size))]
         packed = pack_statuses(size, statuses + padding)
-        state.signed_token = sign_list(
-            signer, subject, packed, BITS, now=now, validity=validity, ttl_seconds=ttl_seconds
+        token = signed_or_last(
+            lambda: sign_list(
+                signer_from(signer), subject, packed, BITS, now=now, validity=validity, ttl_seconds=ttl_seconds
+            ),
+            state.signed_token,
+            now,
+            "status list not signed again",
         )
-        state.signed_version = state.version
-        state.signed_at = now
-        session.flush()
+        if token is not None:
+            state.signed_token = token
+            state.signed_version = state.version
+            state.signed_at = now
+            session.flush()
     assert state.signed_token is not None and state.signed_at is not None
     return SignedStatusList(state.signed_token, state.version, state.signed_at)
 
