@@ -8,7 +8,6 @@ assert more than the document can say (which reason code, that a replay wrote no
 
 from __future__ import annotations
 
-import inspect
 import re
 import uuid
 from collections.abc import Callable
@@ -26,7 +25,6 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import TEST_ACTOR, TEST_DATABASE_URL
 from tests.fixtures.factories import CNSS_REGISTERED
-from webapp import errors as webapp_errors
 from webapp.api.openapi import JSON, OPENAPI_VERSION, SESSION_COOKIE
 from webapp.models import Card, CnssStatus, Offer, OfferState, Organisation, Redemption, RevocationReason, Role
 from webapp.services.cards import lifecycle as card_service
@@ -681,11 +679,6 @@ def bundle_before_any_signing_key(request):
 UNREACHABLE_DATABASE = (
     "postgresql+psycopg://postgres@127.0.0.1:1/test" if TEST_DATABASE_URL else "sqlite:////nonexistent-folder/x.sqlite3"
 )
-# The prompt JSON 503 comes with the fault handling of issue 14 (webapp/errors.py); until that branch
-# is merged these examples must fail (strict), after it they must pass.
-DATABASE_UNAVAILABLE_ANSWERED = "database_unavailable" in inspect.getsource(webapp_errors)
-
-
 def with_the_database_down(name: str, call: Callable[[Any, dict[str, str]], TestResponse]) -> Example:
     """An example: the call (a client of an app whose database cannot be reached, and a valid key's
     headers, made while the database was up) answers 503 database_unavailable."""
@@ -697,9 +690,6 @@ def with_the_database_down(name: str, call: Callable[[Any, dict[str, str]], Test
         return refused(call(down.test_client(), headers), "database_unavailable")
 
     example.__name__ = name
-    example.marks = pytest.mark.xfail(  # type: ignore[attr-defined]
-        not DATABASE_UNAVAILABLE_ANSWERED, reason="503 database_unavailable is not answered yet", strict=True
-    )
     return example
 
 
