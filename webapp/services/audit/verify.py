@@ -1,0 +1,165 @@
+"""`audit verify`: recompute the chain over the whole trail and check every signed checkpoint.
+
+The trail is read once, in id order (ids and seqs rise together: events are inserted under the
+chain head's lock, in seq order), in batches through a server-side cursor, inside one snapshot
+(REPEATABLE READ on PostgreSQL; one read transaction on SQLite), so events committed meanwhile
+neither appear half-way nor count as inserted. The first problem found is named and ends the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import Connection, select
+
+from webapp.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from webapp.models.audit import HASHED_COLUMNS
+from webapp.services.audit.chain import GENESIS_HASH, HEAD_ID, canonical_content, chain_hash
+from webapp.services.trust.jws import read_signed_payload
+
+CHECKPOINT_TYPE = "audit-checkpoint+jwt"
+BATCH = 20_000
+_EVENTS = AuditEvent.__table__
+_CHECKPOINTS = AuditCheckpoint.__table__
+_HEAD = AuditChainHead.__table__
+
+
+class CheckpointRefused(ValueError):
+    """A checkpoint token that does not verify; the reason is one word (docs/audit-trail.md)."""
+
+
+@dataclass(frozen=True)
+class CheckedCheckpoint:
+    """A checkpoint as its signed payload says (the row's own columns are not trusted)."""
+
+    number: int
+    size: int
+    head: str
+    kid: str
+    signed_at: datetime
+
+
+def read_checkpoint(token: str, verifying_keys: Mapping[str, ec.EllipticCurvePublicKey]) -> dict[str, Any]:
+    """The payload of a checkpoint token whose ES256 signature verifies; else CheckpointRefused."""
+    payload = read_signed_payload(
+        token, verifying_keys, token_type=CHECKPOINT_TYPE, refusal=CheckpointRefused, wrong_type="not_a_checkpoint"
+    )
+    if not (isinstance(payload.get("size"), int) and isinstance(payload.get("head"), str)):
+        raise CheckpointRefused("malformed")
+    return payload
+
+
+@dataclass
+class TrailReport:
+    """What `audit verify` found: counts, and the first problem (None when the trail is intact)."""
+
+    events: int = 0
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
+    checkpoints: list[CheckedCheckpoint] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def _label(row: Any) -> str:
+    return f"event seq {row.seq} (id {row.id})"
+
+
+def _rows(connection: Connection, after_seq: int, batch: int) -> Iterator[Any]:
+    columns = [_EVENTS.c.id, _EVENTS.c.chain_hash, *(_EVENTS.c[name] for name in HASHED_COLUMNS)]
+    statement = select(*columns).order_by(_EVENTS.c.id)
+    if after_seq:
+        statement = statement.where(_EVENTS.c.seq > after_seq)
+    result = connection.execution_options(stream_results=True, yield_per=batch).execute(statement)
+    for partition in result.partitions():
+        yield from partition
+
+
+def check_checkpoints(
+    connection: Connection, verifying_keys: Mapping[str, ec.EllipticCurvePublicKey], report: TrailReport
+) -> dict[int, list[CheckedCheckpoint]]:
+    """Every checkpoint's signature and payload; by size. Sets report.problem at the first bad one."""
+    by_size: dict[int, list[CheckedCheckpoint]] = {}
+    rows = connection.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id))
+    for row in rows:
+        try:
+            payload = read_checkpoint(row.token, verifying_keys)
+        except CheckpointRefused as refused:
+            report.problem = f"checkpoint #{row.id} (kid {row.kid}) does not verify: {refused}"
+            return by_size
+        if (payload["size"], payload["head"]) != (row.size, row.head_hash):
+            report.problem = f"checkpoint #{row.id}: its columns differ from what its signature covers"
+            return by_size
+        signed_at = datetime.fromtimestamp(payload.get("iat", 0), UTC)
+        checked = CheckedCheckpoint(row.id, payload["size"], payload["head"], row.kid, signed_at)
+        report.checkpoints.append(checked)
+        by_size.setdefault(checked.size, []).append(checked)
+    return by_size
+
+
+def verify_trail(
+    connection: Connection,
+    verifying_keys: Mapping[str, ec.EllipticCurvePublicKey],
+    *,
+    after: tuple[int, str] = (0, GENESIS_HASH),
+    batch: int = BATCH,
+) -> TrailReport:
+    """Check the chain from `after` (a seq and its hash: a checkpoint already trusted; the start by
+    default) to the head, and every checkpoint. The caller gives a connection in a snapshot."""
+    report = TrailReport(last_seq=after[0], last_hash=after[1])
+    by_size = check_checkpoints(connection, verifying_keys, report)
+    if report.problem:
+        return report
+    head_row = connection.execute(select(_HEAD.c.seq, _HEAD.c.chain_hash).where(_HEAD.c.id == HEAD_ID)).one_or_none()
+    head_seq = head_row.seq if head_row is not None else 0
+    for checkpoint in by_size.get(0, []):
+        if checkpoint.head != GENESIS_HASH:
+            report.problem = f"checkpoint #{checkpoint.number} (size 0) has a head other than the start"
+            return report
+    expected, previous, previous_id = after[0] + 1, after[1], None
+    for row in _rows(connection, after[0], batch):
+        if row.seq != expected:
+            if row.seq < expected:
+                report.problem = f"{_label(row)} was inserted: seq {expected} was expected after id {previous_id}"
+            else:
+                missing = f"seq {expected}" if row.seq == expected + 1 else f"seq {expected} to {row.seq - 1}"
+                where = f"after id {previous_id}" if previous_id is not None else "at the start"
+                report.problem = f"events missing: {missing} ({where}, before id {row.id})"
+            return report
+        if row.seq > head_seq:
+            report.problem = f"{_label(row)} was inserted: beyond the chain head (seq {head_seq})"
+            return report
+        values = row._mapping
+        computed = chain_hash(previous, canonical_content(values))
+        if computed != row.chain_hash:
+            report.problem = f"{_label(row)} was altered: its content does not match its hash"
+            return report
+        for checkpoint in by_size.get(row.seq, ()):
+            if checkpoint.head != computed:
+                report.problem = (
+                    f"the trail was rewritten up to {_label(row)}: checkpoint #{checkpoint.number} signed on "
+                    f"{checkpoint.signed_at:%Y-%m-%d %H:%M} UTC by {checkpoint.kid} says its hash is "
+                    f"{checkpoint.head[:16]}..., the trail has {computed[:16]}..."
+                )
+                return report
+        previous, previous_id, expected = computed, row.id, expected + 1
+        report.events += 1
+    report.last_seq, report.last_hash = expected - 1, previous
+    if report.last_seq < head_seq:
+        missing = f"seq {expected}" if head_seq == expected else f"seq {expected} to {head_seq}"
+        report.problem = f"events missing: {missing} (at the end: the chain head is seq {head_seq})"
+        return report
+    beyond = [c for c in report.checkpoints if c.size > report.last_seq]
+    if beyond:
+        report.problem = (
+            f"events missing: checkpoint #{beyond[0].number} covers {beyond[0].size} events, "
+            f"the trail has {report.last_seq}"
+        )
+    return report
