@@ -8,7 +8,8 @@ neither appear half-way nor count as inserted. The first problem found is named 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -72,14 +73,18 @@ def _label(row: Any) -> str:
     return f"event seq {row.seq} (id {row.id})"
 
 
-def _rows(connection: Connection, after_seq: int, batch: int) -> Iterator[Any]:
+def _rows(connection: Connection, after_seq: int, batch: int) -> Generator[Any, None, None]:
     columns = [_EVENTS.c.id, _EVENTS.c.chain_hash, *(_EVENTS.c[name] for name in HASHED_COLUMNS)]
     statement = select(*columns).order_by(_EVENTS.c.id)
     if after_seq:
         statement = statement.where(_EVENTS.c.seq > after_seq)
-    result = connection.execution_options(stream_results=True, yield_per=batch).execute(statement)
-    for partition in result.partitions():
-        yield from partition
+    # Options on the statement, not the connection (which keeps them: the caller's session may write next).
+    result = connection.execute(statement.execution_options(stream_results=True, yield_per=batch))
+    try:
+        for partition in result.partitions():
+            yield from partition
+    finally:
+        result.close()  # a server-side cursor left open when a problem ends the run early
 
 
 def check_checkpoints(
@@ -123,8 +128,19 @@ def verify_trail(
         if checkpoint.head != GENESIS_HASH:
             report.problem = f"checkpoint #{checkpoint.number} (size 0) has a head other than the start"
             return report
+    with closing(_rows(connection, after[0], batch)) as rows:
+        return _check_rows(rows, report, by_size, head_seq, after)
+
+
+def _check_rows(
+    rows: Iterator[Any],
+    report: TrailReport,
+    by_size: dict[int, list[CheckedCheckpoint]],
+    head_seq: int,
+    after: tuple[int, str],
+) -> TrailReport:
     expected, previous, previous_id = after[0] + 1, after[1], None
-    for row in _rows(connection, after[0], batch):
+    for row in rows:
         if row.seq != expected:
             if row.seq < expected:
                 report.problem = f"{_label(row)} was inserted: seq {expected} was expected after id {previous_id}"
