@@ -56,6 +56,12 @@ def canonical_content(event: Mapping[str, Any]) -> bytes:
     keys sorted, no spaces, UTF-8 (docs/audit-trail.md, "Canonical encoding")."""
     content = {name: event.get(name) for name in HASHED_COLUMNS}
     content["occurred_at"] = canonical_time(event["occurred_at"])
+    return encode_content(content)
+
+
+def encode_content(content: dict[str, Any]) -> bytes:
+    """The canonical bytes of an event's columns whose time is already canonical text (verify's
+    fast path shares this with canonical_content)."""
     content["v"] = FORMAT_VERSION
     return _encode(content).encode("utf-8")
 

@@ -8,6 +8,8 @@ neither appear half-way nor count as inserted. The first problem found is named 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -15,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from webapp.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from webapp.models.audit import HASHED_COLUMNS
-from webapp.services.audit.chain import GENESIS_HASH, HEAD_ID, canonical_content, chain_hash
+from webapp.services.audit.chain import GENESIS_HASH, HEAD_ID, canonical_time, encode_content
 from webapp.services.trust.jws import read_signed_payload
 
 CHECKPOINT_TYPE = "audit-checkpoint+jwt"
@@ -70,21 +72,47 @@ class TrailReport:
 
 
 def _label(row: Any) -> str:
-    return f"event seq {row.seq} (id {row.id})"
+    return f"event seq {row[2]} (id {row[0]})"
+
+
+# Plain SQL, so that no column type processes the values: the loop below reads them as the driver
+# gives them (SQLite: the time as text, JSON as text; PostgreSQL: an aware datetime, JSON as text
+# or already read), which spares a third of the time on a million events.
+_NAMES = HASHED_COLUMNS
+_COLUMNS = "SELECT id, chain_hash, " + ", ".join(f'"{name}"' for name in _NAMES) + " FROM audit_event"
+_SELECT_ALL = text(f"{_COLUMNS} ORDER BY id")  # every row, whatever its seq (a forged 0 or -1 too)
+_SELECT_AFTER = text(f"{_COLUMNS} WHERE seq > :after ORDER BY id")
 
 
 def _rows(connection: Connection, after_seq: int, batch: int) -> Generator[Any, None, None]:
-    columns = [_EVENTS.c.id, _EVENTS.c.chain_hash, *(_EVENTS.c[name] for name in HASHED_COLUMNS)]
-    statement = select(*columns).order_by(_EVENTS.c.id)
-    if after_seq:
-        statement = statement.where(_EVENTS.c.seq > after_seq)
     # Options on the statement, not the connection (which keeps them: the caller's session may write next).
-    result = connection.execute(statement.execution_options(stream_results=True, yield_per=batch))
+    statement = _SELECT_AFTER.bindparams(after=after_seq) if after_seq else _SELECT_ALL
+    statement = statement.execution_options(stream_results=True, yield_per=batch)
+    result = connection.execute(statement)
     try:
-        for partition in result.partitions():
+        for partition in result.partitions(batch):
             yield from partition
     finally:
         result.close()  # a server-side cursor left open when a problem ends the run early
+
+
+def _time_text(value: Any) -> str:
+    """The canonical time of a stored occurred_at, as the driver returns it."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":  # SQLAlchemy's SQLite form, in UTC: the fast way
+            return f"{value[:10]}T{value[11:]}Z"
+        value = datetime.fromisoformat(value)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return canonical_time(value)
+
+
+def _content(row: Any) -> bytes:
+    values = dict(zip(_NAMES, row[2:], strict=True))
+    values["occurred_at"] = _time_text(values["occurred_at"])
+    for name in ("before", "after"):
+        if isinstance(values[name], str):
+            values[name] = json.loads(values[name])
+    return encode_content(values)
 
 
 def check_checkpoints(
@@ -139,35 +167,38 @@ def _check_rows(
     head_seq: int,
     after: tuple[int, str],
 ) -> TrailReport:
-    expected, previous, previous_id = after[0] + 1, after[1], None
+    expected, previous, previous_id = after[0] + 1, bytes.fromhex(after[1]), None
+    sha256 = hashlib.sha256
     for row in rows:
-        if row.seq != expected:
-            if row.seq < expected:
+        seq = row[2]
+        if seq != expected:
+            if seq < expected:
                 report.problem = f"{_label(row)} was inserted: seq {expected} was expected after id {previous_id}"
             else:
-                missing = f"seq {expected}" if row.seq == expected + 1 else f"seq {expected} to {row.seq - 1}"
+                missing = f"seq {expected}" if seq == expected + 1 else f"seq {expected} to {seq - 1}"
                 where = f"after id {previous_id}" if previous_id is not None else "at the start"
-                report.problem = f"events missing: {missing} ({where}, before id {row.id})"
+                report.problem = f"events missing: {missing} ({where}, before id {row[0]})"
             return report
-        if row.seq > head_seq:
+        if seq > head_seq:
             report.problem = f"{_label(row)} was inserted: beyond the chain head (seq {head_seq})"
             return report
-        values = row._mapping
-        computed = chain_hash(previous, canonical_content(values))
-        if computed != row.chain_hash:
+        digest = sha256(previous + _content(row)).digest()
+        computed = digest.hex()
+        if computed != row[1]:
             report.problem = f"{_label(row)} was altered: its content does not match its hash"
             return report
-        for checkpoint in by_size.get(row.seq, ()):
-            if checkpoint.head != computed:
-                report.problem = (
-                    f"the trail was rewritten up to {_label(row)}: checkpoint #{checkpoint.number} signed on "
-                    f"{checkpoint.signed_at:%Y-%m-%d %H:%M} UTC by {checkpoint.kid} says its hash is "
-                    f"{checkpoint.head[:16]}..., the trail has {computed[:16]}..."
-                )
-                return report
-        previous, previous_id, expected = computed, row.id, expected + 1
+        if seq in by_size:
+            for checkpoint in by_size[seq]:
+                if checkpoint.head != computed:
+                    report.problem = (
+                        f"the trail was rewritten up to {_label(row)}: checkpoint #{checkpoint.number} signed on "
+                        f"{checkpoint.signed_at:%Y-%m-%d %H:%M} UTC by {checkpoint.kid} says its hash is "
+                        f"{checkpoint.head[:16]}..., the trail has {computed[:16]}..."
+                    )
+                    return report
+        previous, previous_id, expected = digest, row[0], expected + 1
         report.events += 1
-    report.last_seq, report.last_hash = expected - 1, previous
+    report.last_seq, report.last_hash = expected - 1, previous.hex()
     if report.last_seq < head_seq:
         missing = f"seq {expected}" if head_seq == expected else f"seq {expected} to {head_seq}"
         report.problem = f"events missing: {missing} (at the end: the chain head is seq {head_seq})"
