@@ -123,7 +123,7 @@ def fill(bench, events: int) -> None:
             rows = event_rows([tuple(c) for c in cards], start, stop, base)
             chain_rows(session, rows)
             bulk_insert(session, AuditEvent.__table__, rows)
-        if stop % CHECKPOINT_EVERY == 0 or stop == events:
+        if stop // CHECKPOINT_EVERY > start // CHECKPOINT_EVERY or stop == events:
             with bench.database.session_scope() as session:
                 keys = keys or checkpoint_keys(session, str(bench.keys_dir))
                 sign_checkpoint(session, bench.signer, keys, issuer="https://bench.invalid/audit")

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select, text
 from webapp.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from webapp.models.audit import HASHED_COLUMNS
 from webapp.services.audit.chain import GENESIS_HASH, HEAD_ID, canonical_time, encode_content
+from webapp.services.errors import N_, DomainError
 from webapp.services.trust.jws import read_signed_payload
 
 CHECKPOINT_TYPE = "audit-checkpoint+jwt"
@@ -31,8 +32,15 @@ _CHECKPOINTS = AuditCheckpoint.__table__
 _HEAD = AuditChainHead.__table__
 
 
-class CheckpointRefused(ValueError):
+class CheckpointRefused(DomainError):
     """A checkpoint token that does not verify; the reason is one word (docs/audit-trail.md)."""
+
+    code = "checkpoint_refused"
+    message = N_("The audit checkpoint does not verify: %(reason)s")
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason=reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ def check_checkpoints(
         try:
             payload = read_checkpoint(row.token, verifying_keys)
         except CheckpointRefused as refused:
-            report.problem = f"checkpoint #{row.id} (kid {row.kid}) does not verify: {refused}"
+            report.problem = f"checkpoint #{row.id} (kid {row.kid}) does not verify: {refused.reason}"
             return by_size
         if (payload["size"], payload["head"]) != (row.size, row.head_hash):
             report.problem = f"checkpoint #{row.id}: its columns differ from what its signature covers"
