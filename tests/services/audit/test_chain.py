@@ -125,3 +125,11 @@ def test_decisions_that_read_history_read_only_hashed_columns(session, make_card
         session, lambda: status_changed_on(session.connection(), card.number, Verdict.SUSPENDED)
     ) | _audit_columns_read(session, lambda: card_service.status_at(session, card, datetime.now(UTC)))
     assert read and read <= set(HASHED_COLUMNS)
+
+
+def test_the_vectors_file_is_what_its_script_makes():
+    """docs/make_audit_trail_vectors.py (which encodes without the server's code) gives the file."""
+    import runpy
+
+    script = runpy.run_path(str(Path(__file__).parents[3] / "docs" / "make_audit_trail_vectors.py"))
+    assert script["render"]() == (Path(__file__).parents[3] / "docs" / "audit-trail-vectors.json").read_text("utf-8")
