@@ -100,12 +100,22 @@ def chain_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     stays locked until the transaction ends. Rows need an aware `occurred_at`."""
     if not rows:
         return
-    seq, previous = _reserve(session, len(rows))
+    seq, head_hash = _reserve(session, len(rows))
+    # The roll-out's 622,000 rows: one time per chunk formatted once, the hash kept as bytes.
+    times: dict[datetime, str] = {}
+    previous, sha256 = bytes.fromhex(head_hash), hashlib.sha256
     for row in rows:
+        moment = row["occurred_at"]
+        text = times.get(moment)
+        if text is None:
+            text = times[moment] = canonical_time(moment)
         row["seq"] = seq
-        previous = row["chain_hash"] = chain_hash(previous, canonical_content(row))
+        content = {name: row.get(name) for name in HASHED_COLUMNS}
+        content["occurred_at"] = text
+        previous = sha256(previous + encode_content(content)).digest()
+        row["chain_hash"] = previous.hex()
         seq += 1
-    _move_head(session, previous)
+    _move_head(session, previous.hex())
 
 
 def _chain_events(session: Session, events: list[AuditEvent]) -> None:
