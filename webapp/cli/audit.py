@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,7 +64,14 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=lambda: min(2, os.cpu_count() or 1),
+    show_default="2, or 1 on one core",
+    help="Processes that check ranges of a large trail side by side.",
+)
+def audit_verify(jobs: int) -> None:
     """Recompute the whole chain and check every checkpoint; exit 1 naming the first problem."""
     settings = current_settings()
     started = time.perf_counter()
@@ -71,7 +79,7 @@ def audit_verify() -> None:
     with operation() as session:
         keys = checkpoints.checkpoint_keys(session, settings.KEYS_DIR)
     with _snapshot(database.engine) as connection:
-        report = verify_trail(connection, keys)
+        report = verify_trail(connection, keys, jobs=jobs, database_url=settings.DATABASE_URL)
     elapsed = time.perf_counter() - started
     if not report.intact:
         click.echo(f"audit trail NOT intact: {report.problem}", err=True)

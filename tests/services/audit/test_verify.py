@@ -147,3 +147,24 @@ def test_postgresql_refuses_to_truncate_the_trail(trail, session, table):
     with pytest.raises(DBAPIError, match="refused: the audit trail is append-only"):
         session.execute(text(f"TRUNCATE {table} CASCADE"))
     session.rollback()
+
+
+@pytest.mark.parametrize("tampered", [None, "update", "delete"])
+def test_ranges_checked_in_parallel_find_the_same_as_one_pass(
+    app, session, trail, tamper, check_trail, monkeypatch, tampered
+):
+    """Two processes over two ranges of ids (1-4, 5-6) report what one pass reports: intact, or
+    the same first problem (found by the second range here)."""
+    from webapp.services.audit import verify
+
+    if tampered == "update":
+        tamper("UPDATE audit_event SET reason = 'x' WHERE seq = 5")
+    elif tampered == "delete":
+        tamper("DELETE FROM audit_event WHERE seq = 5")
+    one_pass = check_trail()
+    monkeypatch.setattr(verify, "PARALLEL_FROM", 0)
+    keys = checkpoint_keys(session, app.config["KEYS_DIR"])
+    with app.extensions["database"].engine.connect() as connection:
+        parallel = verify.verify_trail(connection, keys, jobs=2, database_url=app.config["DATABASE_URL"])
+    assert (parallel.problem, parallel.last_seq) == (one_pass.problem, one_pass.last_seq)
+    assert parallel.intact == (tampered is None)

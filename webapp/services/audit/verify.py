@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 from collections.abc import Generator, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, create_engine, select, text
 
 from webapp.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from webapp.models.audit import HASHED_COLUMNS
@@ -151,9 +153,14 @@ def verify_trail(
     *,
     after: tuple[int, str] = (0, GENESIS_HASH),
     batch: int = BATCH,
+    jobs: int = 1,
+    database_url: str | None = None,
 ) -> TrailReport:
     """Check the chain from `after` (a seq and its hash: a checkpoint already trusted; the start by
-    default) to the head, and every checkpoint. The caller gives a connection in a snapshot."""
+    default) to the head, and every checkpoint. The caller gives a connection in a snapshot.
+
+    With jobs > 1 and the database's URL, a large trail is checked in `jobs` processes, each over
+    a range of ids (see _parallel_walk)."""
     report = TrailReport(last_seq=after[0], last_hash=after[1])
     by_size = check_checkpoints(connection, verifying_keys, report)
     if report.problem:
@@ -164,50 +171,18 @@ def verify_trail(
         if checkpoint.head != GENESIS_HASH:
             report.problem = f"checkpoint #{checkpoint.number} (size 0) has a head other than the start"
             return report
-    with closing(_rows(connection, after[0], batch)) as rows:
-        return _check_rows(rows, report, by_size, head_seq, after)
-
-
-def _check_rows(
-    rows: Iterator[Any],
-    report: TrailReport,
-    by_size: dict[int, list[CheckedCheckpoint]],
-    head_seq: int,
-    after: tuple[int, str],
-) -> TrailReport:
-    expected, previous, previous_id = after[0] + 1, bytes.fromhex(after[1]), None
-    sha256 = hashlib.sha256
-    for row in rows:
-        seq = row[2]
-        if seq != expected:
-            if seq < expected:
-                report.problem = f"{_label(row)} was inserted: seq {expected} was expected after id {previous_id}"
-            else:
-                missing = f"seq {expected}" if seq == expected + 1 else f"seq {expected} to {seq - 1}"
-                where = f"after id {previous_id}" if previous_id is not None else "at the start"
-                report.problem = f"events missing: {missing} ({where}, before id {row[0]})"
-            return report
-        if seq > head_seq:
-            report.problem = f"{_label(row)} was inserted: beyond the chain head (seq {head_seq})"
-            return report
-        digest = sha256(previous + _content(row)).digest()
-        computed = digest.hex()
-        if computed != row[1]:
-            report.problem = f"{_label(row)} was altered: its content does not match its hash"
-            return report
-        if seq in by_size:
-            for checkpoint in by_size[seq]:
-                if checkpoint.head != computed:
-                    report.problem = (
-                        f"the trail was rewritten up to {_label(row)}: checkpoint #{checkpoint.number} signed on "
-                        f"{checkpoint.signed_at:%Y-%m-%d %H:%M} UTC by {checkpoint.kid} says its hash is "
-                        f"{checkpoint.head[:16]}..., the trail has {computed[:16]}..."
-                    )
-                    return report
-        previous, previous_id, expected = digest, row[0], expected + 1
-        report.events += 1
-    report.last_seq, report.last_hash = expected - 1, previous.hex()
+    start = _Walk(expected=after[0] + 1, previous=bytes.fromhex(after[1]))
+    if jobs > 1 and database_url and after[0] == 0 and head_seq >= PARALLEL_FROM:
+        walk = _parallel_walk(connection, database_url, jobs, by_size, head_seq, batch)
+    else:
+        with closing(_rows(connection, after[0], batch)) as rows:
+            walk = _walk(rows, start, by_size, head_seq)
+    report.problem, report.events = walk.problem, walk.events
+    if report.problem:
+        return report
+    report.last_seq, report.last_hash = walk.expected - 1, walk.previous.hex()
     if report.last_seq < head_seq:
+        expected = walk.expected
         missing = f"seq {expected}" if head_seq == expected else f"seq {expected} to {head_seq}"
         report.problem = f"events missing: {missing} (at the end: the chain head is seq {head_seq})"
         return report
@@ -218,3 +193,121 @@ def _check_rows(
             f"the trail has {report.last_seq}"
         )
     return report
+
+
+@dataclass
+class _Walk:
+    """Where a walk along the chain stands: the next seq expected, the last hash, the last id."""
+
+    expected: int
+    previous: bytes
+    previous_id: int | None = None
+    events: int = 0
+    problem: str | None = None
+
+
+def _walk(rows: Iterator[Any], walk: _Walk, by_size: Mapping[int, list[CheckedCheckpoint]], head_seq: int) -> _Walk:
+    """Check rows in id order from `walk`; stops at the first problem (walk.problem)."""
+    expected, previous, previous_id = walk.expected, walk.previous, walk.previous_id
+    sha256 = hashlib.sha256
+    for row in rows:
+        seq = row[2]
+        if seq != expected:
+            if seq < expected:
+                walk.problem = f"{_label(row)} was inserted: seq {expected} was expected after id {previous_id}"
+            else:
+                missing = f"seq {expected}" if seq == expected + 1 else f"seq {expected} to {seq - 1}"
+                where = f"after id {previous_id}" if previous_id is not None else "at the start"
+                walk.problem = f"events missing: {missing} ({where}, before id {row[0]})"
+            break
+        if seq > head_seq:
+            walk.problem = f"{_label(row)} was inserted: beyond the chain head (seq {head_seq})"
+            break
+        digest = sha256(previous + _content(row)).digest()
+        computed = digest.hex()
+        if computed != row[1]:
+            walk.problem = f"{_label(row)} was altered: its content does not match its hash"
+            break
+        if seq in by_size:
+            disagreeing = [c for c in by_size[seq] if c.head != computed]
+            if disagreeing:
+                checkpoint = disagreeing[0]
+                walk.problem = (
+                    f"the trail was rewritten up to {_label(row)}: checkpoint #{checkpoint.number} signed on "
+                    f"{checkpoint.signed_at:%Y-%m-%d %H:%M} UTC by {checkpoint.kid} says its hash is "
+                    f"{checkpoint.head[:16]}..., the trail has {computed[:16]}..."
+                )
+                break
+        previous, previous_id, expected = digest, row[0], expected + 1
+        walk.events += 1
+    walk.expected, walk.previous, walk.previous_id = expected, previous, previous_id
+    return walk
+
+
+# Below this many events one process is as quick (starting a worker costs about a second).
+PARALLEL_FROM = 200_000
+_RANGE = text(f"{_COLUMNS} WHERE id > :low AND id <= :high ORDER BY id")
+_START = text("SELECT id, chain_hash, seq FROM audit_event WHERE id <= :low ORDER BY id DESC LIMIT 1")
+
+
+def _parallel_walk(
+    connection: Connection,
+    database_url: str,
+    jobs: int,
+    by_size: Mapping[int, list[CheckedCheckpoint]],
+    head_seq: int,
+    batch: int,
+) -> _Walk:
+    """Each event's check needs only the stored hash of the event before it, so ranges of ids can
+    be checked apart: range k starts from the stored seq and hash of the last event before it,
+    and range k - 1 checks that very event (its hash recomputed equals the stored one). The first
+    problem of the first range that has one is the first problem of the trail. Rows are appended
+    only, in id order, under the chain head's lock: the ranges, bounded by the last id of this
+    snapshot, are the same rows in every worker's connection."""
+    low, high = connection.execute(text("SELECT min(id), max(id) FROM audit_event")).one()
+    if low is None:
+        return _Walk(expected=1, previous=bytes.fromhex(GENESIS_HASH))
+    step = (high - low + 1) // jobs + 1
+    bounds = [(low - 1 + k * step, min(high, low - 1 + (k + 1) * step)) for k in range(jobs)]
+    starts: list[tuple[int, str, int | None]] = [(1, GENESIS_HASH, None)]
+    for range_low, _range_high in bounds[1:]:
+        row = connection.execute(_START.bindparams(low=range_low)).one()
+        starts.append((row[2] + 1, row[1], row[0]))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(_walk_range, database_url, bound, start, dict(by_size), head_seq, batch)
+            for bound, start in zip(bounds, starts, strict=True)
+        ]
+        walks = [future.result() for future in futures]
+    total = sum(walk.events for walk in walks)
+    for walk in walks:
+        if walk.problem:
+            walk.events = total  # counted across ranges: not "the events before the problem"
+            return walk
+    last = walks[-1]
+    last.events = total
+    return last
+
+
+def _walk_range(
+    database_url: str,
+    bounds: tuple[int, int],
+    start: tuple[int, str, int | None],
+    by_size: dict[int, list[CheckedCheckpoint]],
+    head_seq: int,
+    batch: int,
+) -> _Walk:
+    """One worker's range (a separate process: its own engine and connection)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            statement = _RANGE.bindparams(low=bounds[0], high=bounds[1])
+            result = connection.execute(statement.execution_options(stream_results=True, yield_per=batch))
+            rows = (row for partition in result.partitions(batch) for row in partition)
+            walk = _Walk(expected=start[0], previous=bytes.fromhex(start[1]), previous_id=start[2])
+            walk = _walk(rows, walk, by_size, head_seq)
+            result.close()
+            return walk
+    finally:
+        engine.dispose()
