@@ -133,3 +133,19 @@ def test_the_vectors_file_is_what_its_script_makes():
 
     script = runpy.run_path(str(Path(__file__).parents[3] / "docs" / "make_audit_trail_vectors.py"))
     assert script["render"]() == (Path(__file__).parents[3] / "docs" / "audit-trail-vectors.json").read_text("utf-8")
+
+
+def test_a_refused_flush_in_a_savepoint_keeps_the_events_recorded_before(session, make_card, check_trail):
+    """A savepoint whose flush fails (a duplicate, refused by the database) drops only its own work:
+    events recorded earlier in the transaction are still chained at commit."""
+    from sqlalchemy.exc import IntegrityError
+
+    from webapp.models import Card
+
+    card = make_card()
+    record_event(session, TEST_ACTOR, "test.kept", card=card)
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(Card(number=card.number, artisan_id=card.artisan_id, status_index=card.status_index))
+    session.commit()
+    assert _events(session)[-1].action == "test.kept"
+    assert check_trail().intact

@@ -192,9 +192,11 @@ def _drop_rolled_back_events(session: Session, previous_transaction: SessionTran
     pending = session.info.get(_PENDING)
     if not pending:
         return
-    if not previous_transaction.nested:
+    if previous_transaction.parent is None:  # the session's own transaction: everything goes
         session.info.pop(_PENDING, None)
         return
+    # A savepoint (or a failed flush's inner transaction, which holds no events): what was
+    # recorded inside it goes.
     session.info[_PENDING] = [
         (transaction, audit_event)
         for transaction, audit_event in pending
