@@ -69,3 +69,19 @@ def test_checkpoint_without_a_signing_key_says_so(runner):
     """No key, no checkpoint: the refusal is one line."""
     code, output = run(runner, "audit", "checkpoint")
     assert code == 1 and "Traceback" not in output
+
+
+def test_cards_show_marks_an_altered_event(runner, session, make_card):
+    """`cards show` no longer prints a forged history as if it were true: the changed event is marked."""
+    card = make_card()
+    card_service.suspend_card(session, card, "inquiry", TEST_ACTOR)
+    session.commit()
+    code, output = run(runner, "cards", "show", card.number)
+    assert code == 0 and "ALTERED" not in output
+    drop_append_only_triggers(session)
+    session.execute(text("UPDATE audit_event SET action = 'card.reinstate' WHERE seq = 3"))
+    session.commit()
+    code, output = run(runner, "cards", "show", card.number)
+    altered = [line for line in output.splitlines() if "ALTERED" in line]
+    assert len(altered) == 1 and "card.reinstate" in altered[0]
+    assert "Warning: 1 event(s) of this card were changed: run `audit verify`." in output

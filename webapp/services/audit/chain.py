@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,6 +133,24 @@ def head(session: Session) -> tuple[int, str]:
     """The chain's head as its table says: (last seq, its hash); (0, genesis) before any event."""
     row = session.execute(select(_HEAD.c.seq, _HEAD.c.chain_hash).where(_HEAD.c.id == HEAD_ID)).one_or_none()
     return (row.seq, row.chain_hash) if row is not None else (0, GENESIS_HASH)
+
+
+def altered(session: Session, events: Sequence[AuditEvent]) -> set[int]:
+    """The seqs of these events whose hash does not follow from their content and the stored hash
+    of the event before them: a check of a few events (one card's history) without the whole
+    trail. A deleted event shows only in `audit verify`."""
+    wanted = {audit_event.seq - 1 for audit_event in events if audit_event.seq > 1}
+    previous = dict(
+        session.execute(select(AuditEvent.seq, AuditEvent.chain_hash).where(AuditEvent.seq.in_(wanted))).all()
+    )
+    previous[0] = GENESIS_HASH
+    found = set()
+    for audit_event in events:
+        before = previous.get(audit_event.seq - 1)
+        content = canonical_content(_event_values(audit_event))
+        if before is None or chain_hash(before, content) != audit_event.chain_hash:
+            found.add(audit_event.seq)
+    return found
 
 
 # --- events kept out of the session until they are chained ---------------------------------------
