@@ -89,14 +89,30 @@ def _label(row: Any) -> str:
 # gives them (SQLite: the time as text, JSON as text; PostgreSQL: an aware datetime, JSON as text
 # or already read), which spares a third of the time on a million events.
 _NAMES = HASHED_COLUMNS
-_COLUMNS = "SELECT id, chain_hash, " + ", ".join(f'"{name}"' for name in _NAMES) + " FROM audit_event"
-_SELECT_ALL = text(f"{_COLUMNS} ORDER BY id")  # every row, whatever its seq (a forged 0 or -1 too)
-_SELECT_AFTER = text(f"{_COLUMNS} WHERE seq > :after ORDER BY id")
+# On PostgreSQL the server writes the time as canonical text and hands JSON over as text (the
+# driver's own JSON loader reads bytes, slower than json.loads of a str): about a fifth faster.
+_POSTGRESQL_AS_TEXT = {
+    "occurred_at": """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "before": '"before"::text',
+    "after": '"after"::text',
+}
+
+
+def _columns(dialect: str) -> str:
+    special = _POSTGRESQL_AS_TEXT if dialect == "postgresql" else {}
+    columns = ", ".join(special.get(name, f'"{name}"') for name in _NAMES)
+    return f"SELECT id, chain_hash, {columns} FROM audit_event"
+
+
+def _select(dialect: str, where: str = "") -> Any:
+    return text(f"{_columns(dialect)} {where} ORDER BY id")
 
 
 def _rows(connection: Connection, after_seq: int, batch: int) -> Generator[Any, None, None]:
     # Options on the statement, not the connection (which keeps them: the caller's session may write next).
-    statement = _SELECT_AFTER.bindparams(after=after_seq) if after_seq else _SELECT_ALL
+    dialect = connection.dialect.name
+    # Without a start, every row whatever its seq (a forged 0 or -1 too).
+    statement = _select(dialect, "WHERE seq > :after").bindparams(after=after_seq) if after_seq else _select(dialect)
     statement = statement.execution_options(stream_results=True, yield_per=batch)
     result = connection.execute(statement)
     try:
@@ -111,6 +127,8 @@ def _time_text(value: Any) -> str:
     if isinstance(value, str):
         if len(value) == 26 and value[10] == " ":  # SQLAlchemy's SQLite form, in UTC: the fast way
             return f"{value[:10]}T{value[11:]}Z"
+        if len(value) == 27 and value[10] == "T" and value[-1] == "Z":  # PostgreSQL's to_char above
+            return value
         value = datetime.fromisoformat(value)
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
     return canonical_time(value)
@@ -246,7 +264,6 @@ def _walk(rows: Iterator[Any], walk: _Walk, by_size: Mapping[int, list[CheckedCh
 
 # Below this many events one process is as quick (starting a worker costs about a second).
 PARALLEL_FROM = 200_000
-_RANGE = text(f"{_COLUMNS} WHERE id > :low AND id <= :high ORDER BY id")
 _START = text("SELECT id, chain_hash, seq FROM audit_event WHERE id <= :low ORDER BY id DESC LIMIT 1")
 
 
@@ -302,7 +319,8 @@ def _walk_range(
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            statement = _RANGE.bindparams(low=bounds[0], high=bounds[1])
+            statement = _select(connection.dialect.name, "WHERE id > :low AND id <= :high")
+            statement = statement.bindparams(low=bounds[0], high=bounds[1])
             result = connection.execute(statement.execution_options(stream_results=True, yield_per=batch))
             rows = (row for partition in result.partitions(batch) for row in partition)
             walk = _Walk(expected=start[0], previous=bytes.fromhex(start[1]), previous_id=start[2])
