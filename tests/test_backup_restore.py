@@ -4,6 +4,7 @@ same signed status list (the same bits)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,9 +21,11 @@ from webapp.services.cards import lifecycle as card_service
 from webapp.services.trust.signing_keys import load_keyring
 from webapp.services.trust.status_list import read_status_list_token
 
+_TOOLS = shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None
+if TEST_DATABASE_URL and not _TOOLS and os.environ.get("REQUIRE_PG_TOOLS"):
+    raise RuntimeError("REQUIRE_PG_TOOLS is set (CI) but pg_dump or pg_restore is missing")
 pytestmark = pytest.mark.skipif(
-    not TEST_DATABASE_URL or shutil.which("pg_dump") is None or shutil.which("pg_restore") is None,
-    reason="PostgreSQL and its client tools (pg_dump, pg_restore) only",
+    not TEST_DATABASE_URL or not _TOOLS, reason="PostgreSQL and its client tools (pg_dump, pg_restore) only"
 )
 
 
