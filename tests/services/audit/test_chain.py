@@ -149,3 +149,15 @@ def test_a_refused_flush_in_a_savepoint_keeps_the_events_recorded_before(session
     session.commit()
     assert _events(session)[-1].action == "test.kept"
     assert check_trail().intact
+
+
+def test_an_event_of_a_session_closed_without_commit_is_dropped(app, check_trail):
+    """Recorded in a fresh session that is then closed without a commit: never written, even if
+    the same session object is used again and commits."""
+    session = app.extensions["database"].session_factory()
+    record_event(session, TEST_ACTOR, "test.dropped")
+    session.close()
+    record_event(session, TEST_ACTOR, "test.kept")
+    session.commit()
+    assert [e.action for e in _events(session)] == ["test.kept"]
+    session.close()

@@ -163,7 +163,9 @@ def _pending(session: Session) -> list[tuple[SessionTransaction | None, AuditEve
 
 def defer(session: Session, audit_event: AuditEvent) -> None:
     """Hold an event until the session commits or reads the trail (see the module's docstring)."""
-    transaction = session.get_nested_transaction() or session.get_transaction()
+    # Begin the session's transaction if nothing has yet, so that closing the session without
+    # a commit ends a transaction and drops the event (after_transaction_end below).
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     _pending(session).append((transaction, audit_event))
 
 
