@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from webapp.models import AuditEvent
+from webapp.services.audit.chain import chain_rows
 from webapp.services.bulk import bulk_insert
 
 
@@ -15,6 +16,7 @@ def test_bulk_insert_round_trips_typed_values(session):
         {"occurred_at": when, "actor": "test:bulk", "action": "card.issue", "after": {"n": i}, "reason": None}
         for i in range(3)
     ]
+    chain_rows(session, rows)
     bulk_insert(session, AuditEvent.__table__, rows)
     session.add(AuditEvent(occurred_at=when, actor="test:orm", action="card.issue", after={"n": 9}))
     session.commit()
@@ -28,6 +30,7 @@ def test_bulk_insert_several_rows_per_statement_keeps_every_row_in_order(session
     """Rows sent several to a statement (the last statement shorter) are all stored, in order, typed."""
     when = datetime(2026, 11, 22, 10, 30, 15, 123456, tzinfo=UTC)
     rows = [{"occurred_at": when, "actor": f"test:{i}", "action": "card.issue", "after": {"n": i}} for i in range(7)]
+    chain_rows(session, rows)
     bulk_insert(session, AuditEvent.__table__, rows, rows_per_statement=3)
     session.commit()
     events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()

@@ -199,3 +199,45 @@ def test_0006_indexes_existing_artisans_and_keeps_new_ones_in_step(empty_databas
     assert "0mhmd" in keys.search_keys.split() and "محمد" in keys.search_keys.split()
     assert keys.phone_key == "612345678"
     assert found == {"Mohamed": [], "Youssouf": [1], "Brahim": [2]}
+
+
+def test_0009_chains_the_events_already_recorded_and_guards_them(empty_database_url):
+    """Revision 0009 chains existing events in id order (the head follows the last), new events
+    chain on from there, and the database then refuses UPDATE and DELETE on the trail."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import Session
+
+    from webapp.services.audit import Actor, record_event
+    from webapp.services.audit.verify import verify_trail
+
+    upgrade_database(empty_database_url, "0008")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as connection:
+        for reason, before in [(None, None), ("enquête — تحقيق", '{"status": "active", "b": [1, 2]}'), ("x", "null")]:
+            connection.execute(
+                text(
+                    "INSERT INTO audit_event (occurred_at, actor, action, reason, before) "
+                    "VALUES (CURRENT_TIMESTAMP, 'cli:root', 'card.suspend', :reason, :before)"
+                ),
+                {"reason": reason, "before": before},
+            )
+    upgrade_database(empty_database_url)
+    with engine.connect() as connection:
+        migrated = verify_trail(connection, {})
+        head = tuple(connection.execute(text("SELECT seq, chain_hash FROM audit_chain_head")).one())
+    with Session(engine) as session:
+        record_event(session, Actor("cli:root"), "card.reinstate")
+        session.commit()
+    with engine.connect() as connection:
+        after_new_event = verify_trail(connection, {})
+    refusals = []
+    for statement in ("UPDATE audit_event SET reason = 'y'", "DELETE FROM audit_event"):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(statement))
+        except DBAPIError as refused:
+            refusals.append("append-only" in str(refused))
+    engine.dispose()
+    assert migrated.intact and migrated.events == 3 and head == (3, migrated.last_hash)
+    assert after_new_event.intact and after_new_event.events == 4
+    assert refusals == [True, True]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from webapp.cli.operations import cli_actor, operation, refusals_in_one_line
 from webapp.db import get_database
 from webapp.models import Card, RevocationReason
+from webapp.services.audit import chain as audit_chain
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
@@ -80,9 +81,14 @@ def cards_show(card_number: str) -> None:
         for label, value in lines:
             click.echo(f"{label + ':':<13}{value}")
         click.echo("Audit trail:")
-        for event in card_history(session, card):
+        history = card_history(session, card)
+        not_matching = audit_chain.altered(session, history)
+        for event in history:
             when = event.occurred_at.strftime("%Y-%m-%d %H:%M:%SZ")
-            click.echo(f"  {when}  {event.actor:<20}  {event.action:<15}  {event.reason or ''}".rstrip())
+            mark = "  ALTERED: does not match the audit chain" if event.seq in not_matching else ""
+            click.echo(f"  {when}  {event.actor:<20}  {event.action:<15}  {event.reason or ''}{mark}".rstrip())
+        if not_matching:
+            click.echo(f"Warning: {len(not_matching)} event(s) of this card were changed: run `audit verify`.")
 
 
 @cards_cli.command("issue")

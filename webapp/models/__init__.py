@@ -1,7 +1,7 @@
 """The model layer: columns and invariants, no business logic."""
 
 from webapp.models.artisan import Artisan, CnssStatus, Gender, LegalStatus, artisan_programme
-from webapp.models.audit import AuditEvent
+from webapp.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from webapp.models.base import Base, utcnow
 from webapp.models.card import (
     Card,
@@ -30,6 +30,8 @@ __all__ = [
     "PARTNER_ROLES",
     "ApiKey",
     "Artisan",
+    "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "Base",
     "Card",

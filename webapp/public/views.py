@@ -16,6 +16,7 @@ from webapp.faults import long_request
 from webapp.keyring import current_keyring
 from webapp.models import PARTNER_ROLES, utcnow
 from webapp.readiness import readiness
+from webapp.services.audit import checkpoints
 from webapp.services.cards.holders import card_verdict_by_number
 from webapp.services.cards.lifecycle import CardNotFound
 from webapp.services.cards.numbers import normalize_card_number
@@ -134,6 +135,31 @@ def status_list(list_id: int) -> Response:
     response.last_modified = signed.signed_at
     response = response.make_conditional(request)
     return _shareable(response, settings.STATUS_LIST_MAX_AGE_SECONDS)
+
+
+# Checkpoints change every few minutes: a short cache lifetime keeps auditors near the head.
+CHECKPOINT_MAX_AGE_SECONDS = 60
+
+
+@blueprint.get("/audit/checkpoints/latest")
+@public
+def latest_audit_checkpoint() -> Response:
+    """The latest signed checkpoint of the audit trail (docs/audit-trail.md), for outside auditors."""
+    latest = checkpoints.latest_checkpoint(get_session())
+    if latest is None:
+        return _shareable(jsonify(error="not_found"), CHECKPOINT_MAX_AGE_SECONDS, status=404)
+    return _shareable(jsonify(checkpoints.published(latest)), CHECKPOINT_MAX_AGE_SECONDS)
+
+
+@blueprint.get("/audit/checkpoints/<int:number>")
+@public
+def audit_checkpoint(number: int) -> Response:
+    """One signed checkpoint by its number; it never changes, so it may be kept a day."""
+    try:
+        checkpoint = checkpoints.get_checkpoint(get_session(), number)
+    except checkpoints.CheckpointNotFound:
+        return _shareable(jsonify(error="not_found"), CHECKPOINT_MAX_AGE_SECONDS, status=404)
+    return _shareable(jsonify(checkpoints.published(checkpoint)), 86_400)
 
 
 def _shareable(response: Response, max_age: int, status: int | None = None) -> Response:

@@ -174,7 +174,7 @@ def status_changed_on(connection: Connection, number: str, verdict: Verdict) -> 
         select(AuditEvent.occurred_at)
         .join(Card, Card.id == AuditEvent.card_id)
         .where(Card.number == number, AuditEvent.action == action)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.seq.desc())
         .limit(1)
     )
     changed_at = connection.scalar(statement)  # UTCDateTime: aware, in UTC

@@ -162,3 +162,16 @@ def test_reissue_refusals(app, session, signer, kid, error):
     """Re-signing is refused for an unknown key and for the signing key itself."""
     with pytest.raises(error):
         rollout.reissue_cards_signed_by(app.extensions["database"].session_scope, kid or signer.kid, signer, TEST_ACTOR)
+
+
+def test_the_roll_out_events_join_the_chain(app, session, make_artisan, make_card, signer, check_trail):
+    """The roll-out's bulk-written events are chained like any other: the whole trail verifies."""
+    make_card()
+    for _ in range(7):
+        make_artisan()
+    session.commit()
+    database = app.extensions["database"]
+    assert rollout.issue_cards_to_all(database.session_scope, signer, TEST_ACTOR, validity_years=5, chunk_size=3) == 7
+    report = check_trail()
+    assert report.intact, report.problem
+    assert report.events == session.scalar(select(func.count()).select_from(AuditEvent)) == 9

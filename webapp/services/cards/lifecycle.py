@@ -228,7 +228,7 @@ def status_at(session: Session, card: Card, moment: datetime) -> CardStatus:
     snapshot = session.scalar(
         select(AuditEvent.after)
         .where(AuditEvent.card_id == card.id, AuditEvent.action.in_(_STATUS_ACTIONS), AuditEvent.occurred_at <= moment)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.seq.desc())
         .limit(1)
     )
     status = (snapshot or {}).get("status")

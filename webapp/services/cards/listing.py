@@ -68,4 +68,4 @@ def list_cards(
 
 def card_history(session: Session, card: Card) -> Sequence[AuditEvent]:
     """The card's audit trail, oldest first."""
-    return session.scalars(select(AuditEvent).where(AuditEvent.card_id == card.id).order_by(AuditEvent.id)).all()
+    return session.scalars(select(AuditEvent).where(AuditEvent.card_id == card.id).order_by(AuditEvent.seq)).all()

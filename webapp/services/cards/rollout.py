@@ -21,6 +21,7 @@ from sqlalchemy.orm.util import AliasedClass
 
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.audit import Actor
+from webapp.services.audit.chain import chain_rows
 from webapp.services.bulk import bulk_insert
 from webapp.services.cards.lifecycle import (
     REVOCATIONS_FOR_CAUSE,
@@ -101,22 +102,20 @@ def insert_signed_cards(session: Session, plan: BulkPlan, tokens: list[str], kid
         ).all()
     )
     expires = plan.claims[0].expires_at.isoformat()
-    bulk_insert(
-        session,
-        audit_table,
-        [
-            {
-                "occurred_at": plan.issued_at,
-                "actor": actor.label,
-                "actor_user_id": actor.user_id,
-                "action": "card.issue",
-                "card_id": ids[claims.status_index],
-                "artisan_id": holder.id,
-                "after": {"number": claims.number, "status": "active", "expires_at": expires, "key_id": kid},
-            }
-            for holder, claims in zip(plan.holders, plan.claims, strict=True)
-        ],
-    )
+    events = [
+        {
+            "occurred_at": plan.issued_at,
+            "actor": actor.label,
+            "actor_user_id": actor.user_id,
+            "action": "card.issue",
+            "card_id": ids[claims.status_index],
+            "artisan_id": holder.id,
+            "after": {"number": claims.number, "status": "active", "expires_at": expires, "key_id": kid},
+        }
+        for holder, claims in zip(plan.holders, plan.claims, strict=True)
+    ]
+    chain_rows(session, events)  # last: the chain head stays locked only until this chunk commits
+    bulk_insert(session, audit_table, events)
     return len(plan.claims)
 
 

@@ -1,4 +1,5 @@
-"""The audit trail: who changed what, when, with the state before and after."""
+"""The audit trail: who changed what, when, with the state before and after, hash-chained
+(chain.py: appended at commit; checkpoints.py: signed heads; verify.py: `audit verify`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.models import Artisan, AuditEvent, Card
+from webapp.models import Artisan, AuditEvent, Card, utcnow
+from webapp.services.audit import chain
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,16 @@ def record_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """One event; a card's event is also filed under its holder (`artisan_id`)."""
+    """One event; a card's event is also filed under its holder (`artisan_id`).
+
+    Its time is now; it joins the chain (and the session) when the session commits or first reads
+    the trail (chain.py says why)."""
     artisan_id = artisan.id if artisan is not None else None
     if artisan_id is None and card is not None:
         # The column when the card is flushed (no query: redemptions pass here), else its relationship.
         artisan_id = card.artisan_id if card.artisan_id is not None else card.artisan.id
     event = AuditEvent(
+        occurred_at=utcnow(),
         actor=actor.label,
         actor_user_id=actor.user_id,
         action=action,
@@ -63,5 +69,5 @@ def record_event(
         before=before,
         after=after,
     )
-    session.add(event)
+    chain.defer(session, event)
     return event
