@@ -679,6 +679,8 @@ def bundle_before_any_signing_key(request):
 UNREACHABLE_DATABASE = (
     "postgresql+psycopg://postgres@127.0.0.1:1/test" if TEST_DATABASE_URL else "sqlite:////nonexistent-folder/x.sqlite3"
 )
+
+
 def with_the_database_down(name: str, call: Callable[[Any, dict[str, str]], TestResponse]) -> Example:
     """An example: the call (a client of an app whose database cannot be reached, and a valid key's
     headers, made while the database was up) answers 503 database_unavailable."""
