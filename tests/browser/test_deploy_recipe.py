@@ -452,6 +452,16 @@ def test_trust_material_comes_through_nginx_cacheable_and_compressed(recipe: Rec
     assert status == 304
 
 
+def test_each_instance_and_nginx_say_they_are_ready(recipe: Recipe) -> None:
+    """/readyz on each instance and through nginx (from this host): 200, the database, Redis and
+    the keys checked, never cached."""
+    for url in [*recipe.instances, recipe.base_url]:
+        status, headers, body = fetch(f"{url}/readyz")
+        answer = json.loads(body)
+        assert status == 200 and answer["ready"] is True, answer
+        assert {"database", "keys"} <= set(answer["checks"]) and "no-store" in headers["cache-control"]
+
+
 def test_static_files_are_served_by_nginx_with_long_lifetimes_and_the_app_headers(recipe: Recipe) -> None:
     """A vendored file and one of the app's own come from nginx (not a gunicorn), cached a week and
     an hour, gzipped, with every security header the app sets."""

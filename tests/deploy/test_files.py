@@ -15,6 +15,7 @@ from webapp.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "deploy"))
 from render import NGINX_TEMPLATE, main, render, render_nginx
+from wait_alive import main as wait_alive
 
 SYSTEMD = PROJECT_ROOT / "deploy" / "systemd"
 SITE = {
@@ -125,3 +126,51 @@ def test_the_example_environment_file_holds_no_secret_and_names_real_settings():
     assert set(values) - set(SETTING_NAMES) == {"GUNICORN_WORKERS"}
     assert values["SECRET_KEY"] == "CHANGE-ME"
     assert values["CARTE_ENV"] == "production" and values["TRUSTED_PROXY_COUNT"] == "1"
+
+
+def test_readiness_is_answered_through_nginx_to_this_host_only():
+    """/readyz says which store fails: nginx lets only the host itself (monitoring) read it."""
+    readiness = _locations(render_nginx(**SITE))["/readyz"]
+    assert "allow 127.0.0.1;" in readiness and "allow ::1;" in readiness
+    assert "deny all;" in readiness and readiness.index("deny all;") < readiness.index("proxy_pass")
+
+
+def test_an_instance_counts_as_started_once_it_answers_its_liveness_check():
+    """systemd waits for the instance's /healthz (its own port) before the unit is started."""
+    post = _unit("carte-web@.service")["Service"]["ExecStartPost"]
+    assert post.startswith("/srv/carte/app/.venv/bin/python deploy/wait_alive.py http://127.0.0.1:%i/healthz ")
+
+
+def test_waiting_for_an_address_that_never_answers_gives_up_with_exit_1(capsys):
+    """deploy/wait_alive.py: a closed port is reported, not waited on forever."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    assert wait_alive([f"http://127.0.0.1:{closed_port}/healthz", "--seconds", "0.6"]) == 1
+    assert "did not answer 200" in capsys.readouterr().err
+
+
+def test_waiting_for_a_server_that_answers_returns_0():
+    """deploy/wait_alive.py: a server answering 200 ends the wait at once."""
+    import http.server
+    import threading
+
+    class Alive(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Alive)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert wait_alive([f"http://127.0.0.1:{server.server_port}/healthz", "--seconds", "10"]) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
