@@ -172,3 +172,14 @@ def foreign_requests(page: Any, live_server: str) -> list[str]:
 
     page.context.route("**/*", guard)
     return blocked
+
+
+@pytest.fixture
+def https_page(browser: Any) -> Iterator[Any]:
+    """A desktop page that accepts our self-signed certificate (the production-mode tests over HTTPS)."""
+    context = browser.new_context(ignore_https_errors=True, locale="fr-MA")
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -46,6 +46,7 @@ from tests.fixtures.production import (
     production_environment,
     self_signed_certificate,
     shared_redis,
+    wait_until_answering,
 )
 from tests.fixtures.support import TEST_DATABASE_URL, csrf_token_from
 from webapp.security import SECURITY_HEADERS
@@ -155,21 +156,6 @@ class Nginx:
         self.log.close()
 
 
-def wait_for(url: str, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited ({process.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5, context=TLS) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not answer {url}:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 def _create_database() -> tuple[str, Any]:
     """A fresh database on the test server; (its URL, the admin engine that drops it)."""
     assert TEST_DATABASE_URL is not None
@@ -271,7 +257,10 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
         nginx = Nginx(prefix, main_config)
         started.append(nginx)
         logs["nginx"] = prefix / "error.log"
-        wait_for(f"{base_url}/healthz", "nginx", nginx.process, prefix / "error.log")
+        error_log = prefix / "error.log"
+        wait_until_answering(
+            f"{base_url}/healthz", "nginx", nginx.process, lambda: error_log.read_text(errors="replace")[-3000:]
+        )
         yield Recipe(
             base_url=base_url,
             http_url=f"http://127.0.0.1:{http_port}",
@@ -319,17 +308,6 @@ def _joined(headers: Any) -> dict[str, str]:
     return joined
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A desktop page that accepts the self-signed certificate (the suite's one Chromium)."""
-    context = browser.new_context(ignore_https_errors=True, locale="fr-MA")
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def access_logs(recipe: Recipe) -> list[str]:
     return [recipe.logs[name].read_text(errors="replace") for name in ("instance-A", "instance-B")]
 
@@ -362,8 +340,9 @@ def test_another_host_name_is_turned_away(recipe: Recipe) -> None:
         fetch(f"{recipe.base_url}/healthz", headers={"Host": "elsewhere.example"})
 
 
-def test_an_officer_signs_in_and_corrects_an_artisan_through_nginx(recipe: Recipe, page: Any) -> None:
+def test_an_officer_signs_in_and_corrects_an_artisan_through_nginx(recipe: Recipe, https_page: Any) -> None:
     """Chromium through nginx: sign in as the Fès officer, open an artisan, save a new phone."""
+    page = https_page
     page.goto(f"{recipe.base_url}/login?next=/office/artisans")
     page.fill("#email", OFFICER)
     page.fill("#password", DEMO_PASSWORD)
@@ -388,8 +367,9 @@ def test_an_officer_signs_in_and_corrects_an_artisan_through_nginx(recipe: Recip
     assert phone == "+212661223344"
 
 
-def test_a_card_verifies_on_the_public_page_and_the_api(recipe: Recipe, page: Any) -> None:
+def test_a_card_verifies_on_the_public_page_and_the_api(recipe: Recipe, https_page: Any) -> None:
     """The card's QR text opened in Chromium shows "valid"; the verify API says the same."""
+    page = https_page
     assert recipe.qr_text.startswith(f"{recipe.base_url}/v#")
     response = page.goto(recipe.qr_text)
     assert response is not None and response.ok

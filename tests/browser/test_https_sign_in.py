@@ -66,17 +66,6 @@ def https_server(app: Any, app_config: dict[str, Any], signer: Any, tmp_path: Pa
         redis.forget()
 
 
-@pytest.fixture
-def https_page(browser: Any) -> Iterator[Any]:
-    """A desktop page that accepts the self-signed certificate."""
-    context = browser.new_context(ignore_https_errors=True, locale="fr-MA")
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def test_an_officer_signs_in_and_corrects_an_artisan_over_https(
     https_server: str, https_page: Any, make_user: Any, make_artisan: Any, session: Any
 ) -> None:
