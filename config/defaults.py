@@ -128,3 +128,15 @@ REDIS_SOCKET_TIMEOUT_SECONDS = 1
 # While Redis cannot answer, the verify limit is counted in each worker's memory (capacity only;
 # sign-in fails closed instead). Redis is tried again after this many seconds.
 REDIS_RETRY_SECONDS = 5
+
+# --- Card activation codes (docs/operations.md, "Card activation codes") ---
+# How long a one-time activation code stays usable after it is issued (a new code ends the old one).
+ACTIVATION_CODE_VALIDITY_DAYS = 60
+# Guessing limits, counted in RATELIMIT_STORAGE_URI like the sign-in locks (and failing closed when
+# it cannot answer): a card refuses every code, right or wrong, for ACTIVATION_LOCK_MINUTES after
+# ACTIVATION_LOCK_AFTER_FAILURES failures within that time; a client address likewise after
+# ACTIVATION_CLIENT_LOCK_AFTER_FAILURES failures, whatever the cards. With the defaults, trying every
+# birth date of one card (about 22,000) takes longer than a code lives.
+ACTIVATION_LOCK_AFTER_FAILURES = 5
+ACTIVATION_CLIENT_LOCK_AFTER_FAILURES = 20
+ACTIVATION_LOCK_MINUTES = 60

@@ -75,6 +75,11 @@ class Settings:
     REDIS_CONNECT_TIMEOUT_SECONDS: int
     REDIS_SOCKET_TIMEOUT_SECONDS: int
     REDIS_RETRY_SECONDS: int
+    # Card activation codes (config/defaults.py, "Card activation codes").
+    ACTIVATION_CODE_VALIDITY_DAYS: int
+    ACTIVATION_LOCK_AFTER_FAILURES: int
+    ACTIVATION_CLIENT_LOCK_AFTER_FAILURES: int
+    ACTIVATION_LOCK_MINUTES: int
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -145,6 +150,7 @@ def validate_settings(settings: Settings) -> None:
     if settings.REGISTER_IMPORT_MAX_BYTES < 1024:
         raise ConfigError(f"REGISTER_IMPORT_MAX_BYTES must be at least 1024, not {settings.REGISTER_IMPORT_MAX_BYTES}")
     validate_timeouts(settings)
+    validate_activation(settings)
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:
@@ -157,6 +163,22 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             "RATELIMIT_STORAGE_URI must be a Redis URL in production (redis://host:6379), shared by every worker"
         )
+
+
+def validate_activation(settings: Settings) -> None:
+    """Activation codes: a validity and limits that exist, the client's limit above the card's."""
+    names = (
+        "ACTIVATION_CODE_VALIDITY_DAYS",
+        "ACTIVATION_LOCK_AFTER_FAILURES",
+        "ACTIVATION_CLIENT_LOCK_AFTER_FAILURES",
+        "ACTIVATION_LOCK_MINUTES",
+    )
+    for name in names:
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    if settings.ACTIVATION_CLIENT_LOCK_AFTER_FAILURES < settings.ACTIVATION_LOCK_AFTER_FAILURES:
+        # An artisan who mistypes their own birth date must meet their card's lock first.
+        raise ConfigError("ACTIVATION_CLIENT_LOCK_AFTER_FAILURES must be at least ACTIVATION_LOCK_AFTER_FAILURES")
 
 
 # Timeouts that must be at least 1 second (0 would mean "wait forever" to libpq and Redis).

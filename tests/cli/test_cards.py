@@ -13,11 +13,14 @@ from sqlalchemy import select
 
 from tests.cli.conftest import run
 from tests.conftest import TEST_ACTOR
+from webapp.extensions import attempt_counters
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.activation import ActivationPolicy, ActivationRefused, check_activation
 from webapp.services.cards.qr import card_qr
 from webapp.services.cards.tokens import extract_token, verify_card_token
 from webapp.services.trust.signing_keys import load_keyring
+from webapp.settings import current_settings
 
 
 @pytest.mark.parametrize(
@@ -346,3 +349,53 @@ def test_qr_image_bad_output_answers_one_line(cards_by_state, runner, tmp_path, 
     number = cards_by_state["active"].number
     code, printed = run(runner, "cards", "qr-image", number, "--output", output.format(tmp=tmp_path))
     assert (code, printed) == (1, message.format(tmp=tmp_path))
+
+
+def _opens(app, session, number: str, code: str) -> bool:
+    """Whether this code opens the card now (checked against the app's own settings)."""
+    with app.app_context():
+        policy = ActivationPolicy.from_settings(current_settings())
+        card = card_service.get_card(session, number)
+        try:
+            check_activation(
+                session, number, code, card.artisan.birth_date, "cli-test", counters=attempt_counters(), policy=policy
+            )
+        except ActivationRefused:
+            return False
+        finally:
+            session.rollback()
+    return True
+
+
+def test_cards_activation_code_prints_a_code_on_its_last_line(runner, app, session, cards_by_state):
+    """`cards activation-code` prints a working code on its last line; the previous code stops working."""
+    number = cards_by_state["active"].number
+    codes = []
+    for _ in range(2):
+        code, output = run(runner, "cards", "activation-code", number)
+        assert code == 0, output
+        codes.append(output.splitlines()[-1])
+    assert codes[0] != codes[1]
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", codes[1])
+    assert _opens(app, session, number, codes[1])
+    assert not _opens(app, session, number, codes[0])
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.card_id == cards_by_state["active"].id).order_by(AuditEvent.seq)
+    ).all()
+    assert actions.count("card.activation_code_issue") == 2
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("unknown", "No card with number"),
+        ("revoked", "is revoked: no activation code is issued for it"),
+        ("expired", "is expired: no activation code is issued for it"),
+    ],
+)
+def test_cards_activation_code_refuses_a_card_not_in_force(runner, cards_by_state, state, message):
+    """An unknown card, or one revoked or expired: one line, exit status 1, no code printed."""
+    number = "0000000000" if state == "unknown" else cards_by_state[state].number
+    code, output = run(runner, "cards", "activation-code", number)
+    assert code == 1
+    assert message in output and "Traceback" not in output

@@ -16,6 +16,7 @@ from webapp.db import get_database
 from webapp.models import Card, RevocationReason
 from webapp.services.audit import chain as audit_chain
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
 from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
 from webapp.services.cards.rollout import reissue_cards_signed_by, roll_out
@@ -24,7 +25,9 @@ from webapp.services.trust.signing_keys import STATE_LABELS, Signer, cards_to_re
 from webapp.settings import current_settings
 
 cards_cli = AppGroup(
-    "cards", help="Cards: issue, list, show, renew, replace, QR codes, suspend, reinstate, revoke, roll-out, reissue."
+    "cards",
+    help="Cards: issue, list, show, renew, replace, QR codes, suspend, reinstate, revoke, roll-out, reissue, "
+    "activation codes.",
 )
 
 
@@ -284,3 +287,18 @@ _status_command(
     lambda s, c, r: card_service.reinstate_card(s, c, cli_actor(), r),
     "Lift a card's suspension.",
 )
+
+
+@cards_cli.command("activation-code")
+@click.argument("card_number")
+def cards_activation_code(card_number: str) -> None:
+    """Issue a new one-time activation code for a card in force; its earlier codes stop working.
+
+    The code is printed once, on the last line, and stored only as a keyed hash.
+    """
+    with operation() as session:
+        card = card_service.get_card(session, card_number)
+        policy = ActivationPolicy.from_settings(current_settings())
+        code = issue_activation_code(session, card, cli_actor(), policy)
+        click.echo(f"{card.number}: activation code valid {policy.validity_days} days; earlier codes no longer work.")
+        click.echo(code)

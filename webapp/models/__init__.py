@@ -1,5 +1,6 @@
 """The model layer: columns and invariants, no business logic."""
 
+from webapp.models.activation import ActivationCode
 from webapp.models.artisan import Artisan, CnssStatus, Gender, LegalStatus, artisan_programme
 from webapp.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from webapp.models.base import Base, utcnow
@@ -28,6 +29,7 @@ from webapp.models.user import PARTNER_ROLES, Role, User
 
 __all__ = [
     "PARTNER_ROLES",
+    "ActivationCode",
     "ApiKey",
     "Artisan",
     "AuditChainHead",
