@@ -83,8 +83,9 @@ def expect_verdict(section: Any, verdict: str, title: str) -> None:
 
 
 def settled_verdict(page: Any) -> str:
-    """The verdict once the page has shown one (for checks that must not wait out a timeout)."""
-    page.wait_for_function("document.getElementById('verdict').dataset.verdict")
+    """The verdict once the page has shown one (for checks that must not wait out a timeout): not
+    "pending", which the page shows while its verify request is on its way."""
+    page.wait_for_function("!['', 'pending', undefined].includes(document.getElementById('verdict').dataset.verdict)")
     return page.locator("#verdict").get_attribute("data-verdict")
 
 
