@@ -85,7 +85,9 @@ def expect_verdict(section: Any, verdict: str, title: str) -> None:
 def settled_verdict(page: Any) -> str:
     """The verdict once the page has shown one (for checks that must not wait out a timeout): not
     "pending", which the page shows while its verify request is on its way."""
-    page.wait_for_function("!['', 'pending', undefined].includes(document.getElementById('verdict').dataset.verdict)")
+    # A selector, not wait_for_function: that evaluates a string, which the page's CSP forbids as
+    # soon as Playwright has to poll rather than find the answer at once.
+    page.locator('#verdict[data-verdict]:not([data-verdict=""]):not([data-verdict="pending"])').wait_for()
     return page.locator("#verdict").get_attribute("data-verdict")
 
 
