@@ -234,6 +234,83 @@ def status_list_rejections(good: dict[str, Any]) -> list[dict[str, Any]]:
             "at": None,
             "reason": "unsupported_bits",
         },
+        # Version 4: each reason of rule S8, and the header of rule S9.
+        *(
+            {"name": name, "token": token, "at": None, "reason": reason}
+            for name, token, reason in signed_token_rejections(header, payload, "not_a_status_list")
+        ),
+        {
+            "name": "iat 1.0",
+            "token": sign(
+                compact(header), compact(payload).replace(f'"iat":{payload["iat"]}', f'"iat":{payload["iat"]}.0')
+            ),
+            "at": None,
+            "reason": "malformed",
+        },
+        {"name": "ttl missing", "token": resigned(header, without(payload, "ttl")), "at": None, "reason": "malformed"},
+        {
+            "name": "exp a string",
+            "token": resigned(header, {**payload, "exp": str(payload["exp"])}),
+            "at": None,
+            "reason": "malformed",
+        },
+        {
+            "name": "status_list missing",
+            "token": resigned(header, without(payload, "status_list")),
+            "at": None,
+            "reason": "not_a_status_list",
+        },
+        {
+            "name": "lst not base64url",
+            "token": resigned(header, {**payload, "status_list": {**payload["status_list"], "lst": "eNpj+YBg"}}),
+            "at": None,
+            "reason": "malformed",
+        },
+    ]
+
+
+def without(members: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in members.items() if key != name}
+
+
+def signed_token_rejections(
+    header: dict[str, Any], payload: dict[str, Any], wrong_type: str
+) -> list[tuple[str, str, str]]:
+    """(name, token, reason) the same for a status list and a bundle: the header (S9, B7) and the
+    signature's length (a list or bundle comes over the network, not from a scan: bad_signature)."""
+    good = sign(compact(header), compact(payload))
+    return [
+        ("alg ES384", sign(compact({**header, "alg": "ES384"}), compact(payload)), wrong_type),
+        (
+            "header with jku",
+            sign(compact({**header, "jku": "https://example.org/jwks.json"}), compact(payload)),
+            wrong_type,
+        ),
+        ("header with crit", sign(compact({**header, "crit": ["exp"]}), compact(payload)), wrong_type),
+        ("header without kid", sign(compact(without(header, "kid")), compact(payload)), wrong_type),
+        ("header kid a number", sign(compact({**header, "kid": 7}), compact(payload)), "malformed"),
+        ("signature of 85 characters", good[:-1], "bad_signature"),
+        ("signature of 87 characters", good + "A", "bad_signature"),
+    ]
+
+
+def status_list_acceptances(good: dict[str, Any]) -> list[dict[str, Any]]:
+    """Lists a verifier must read although they carry members it does not know (rule S9)."""
+    header, payload = good["header"], good["payload"]
+    return [
+        {
+            "name": "a payload member the document does not name",
+            "token": sign(compact(header), compact({**payload, "iss": BASE_URL})),
+        },
+        {
+            "name": "a status_list member the document does not name",
+            "token": sign(
+                compact(header),
+                compact(
+                    {**payload, "status_list": {**payload["status_list"], "aggregation_uri": f"{BASE_URL}/statuslists"}}
+                ),
+            ),
+        },
     ]
 
 
@@ -389,7 +466,10 @@ def vectors(cards: dict[str, dict[str, Any]], list_token: str) -> list[dict[str,
         # Version 3: what writing the browser module showed the document had left open.
         *version_3_vectors(valid_digits),
     ]
-    return [{"name": name, "rule": rule, "text": text, "verdict": verdict} for name, rule, text, verdict in rows]
+    listed = [{"name": name, "rule": rule, "text": text, "verdict": verdict} for name, rule, text, verdict in rows]
+    # Version 4: what an outside developer's two verifiers showed the document had left open. A vector
+    # with its own public_base_url is read with that one.
+    return listed + version_4_vectors(valid_digits)
 
 
 def nested(depth: int) -> str:
@@ -425,6 +505,53 @@ def version_3_vectors(valid_digits: str) -> list[tuple[str, str, str, str]]:
         ),
         ("signed with a key the JWKS does not have yet", "H4", sign_with_next_key(VALID_CLAIMS), "unknown_key"),
     ]
+
+
+# A second PUBLIC_BASE_URL for rule U8: ours has no "k", so the Kelvin sign needs a host that has one.
+OTHER_BASE_URL = "https://kasbah.artisanat.ma"
+
+
+def version_4_vectors(valid_digits: str) -> list[dict[str, Any]]:
+    """Rule U8 (ASCII case folding only: each look-alike below matches under some language's Unicode
+    case mapping) and rule C3 on a name written with JSON escapes."""
+    kelvin, dotless_i, dotted_capital_i, long_s = "\u212a", "\u0131", "\u0130", "\u017f"
+    our_url = f"{BASE_URL}/v#{valid_digits}"
+    other_url = f"{OTHER_BASE_URL}/v#{valid_digits}"
+    escaped_name = compact({**VALID_CLAIMS, "n": "É" * 40}).replace("É", "\\u00c9")
+    rows: list[tuple[str, str, str, str, str | None]] = [
+        ("another base URL, printed QR text", "U8", other_url, "valid", OTHER_BASE_URL),
+        (
+            "another base URL, scheme and host in upper case",
+            "U8",
+            other_url.replace(OTHER_BASE_URL, OTHER_BASE_URL.upper()),
+            "valid",
+            OTHER_BASE_URL,
+        ),
+        (
+            "host with the Kelvin sign for k",
+            "U8",
+            other_url.replace("kasbah", f"{kelvin}asbah"),
+            "not_a_card",
+            OTHER_BASE_URL,
+        ),
+        ("host with a dotless i", "U8", our_url.replace("artisanat", f"art{dotless_i}sanat"), "not_a_card", None),
+        (
+            "host in upper case with a dotted capital I",
+            "U8",
+            our_url.replace(BASE_URL, BASE_URL.upper().replace("ARTISANAT", f"ART{dotted_capital_i}SANAT")),
+            "not_a_card",
+            None,
+        ),
+        ("scheme with a long s", "U8", our_url.replace("https:", f"http{long_s}:"), "not_a_card", None),
+        ("claims: n of 40 letters written as JSON escapes", "C3", card_token_raw(escaped_name), "valid", None),
+    ]
+    vectors = []
+    for name, rule, text, verdict, base_url in rows:
+        vector: dict[str, Any] = {"name": name, "rule": rule, "text": text, "verdict": verdict}
+        if base_url is not None:
+            vector["public_base_url"] = base_url
+        vectors.append(vector)
+    return vectors
 
 
 def public_jwk() -> dict[str, str]:
@@ -584,7 +711,81 @@ def bundle_rejections(payload: dict[str, Any], statuses: dict[str, Any]) -> list
     rejected.insert(
         4, {"name": "read at its exp", "token": good, "at": payload["exp"], "reason": "expired", "detail": None}
     )
+    # Version 4: each reason of rule B8, the header of rule B7 and the offers of rule B6.
+    later: list[tuple[str, str, str]] = [
+        *signed_token_rejections(BUNDLE_HEADER, payload, "not_a_bundle"),
+        (
+            "iat 1.0",
+            sign(
+                compact(BUNDLE_HEADER), compact(payload).replace(f'"iat":{payload["iat"]}', f'"iat":{payload["iat"]}.0')
+            ),
+            "malformed",
+        ),
+        ("exp a string", bundle_token({**payload, "exp": str(payload["exp"])}), "malformed"),
+        ("max_age missing", bundle_token(without(payload, "max_age")), "malformed"),
+        ("status_list missing", bundle_token(without(payload, "status_list")), "malformed"),
+        ("offers missing", bundle_token(without(payload, "offers")), "malformed"),
+        (
+            "two offers with one id",
+            bundle_token({**payload, "offers": [shipping, {**export, "id": shipping["id"]}]}),
+            "malformed",
+        ),
+        (
+            "an offer quota per week",
+            bundle_token({**payload, "offers": [{**shipping, "quota": {"count": 20, "period": "week"}}]}),
+            "malformed",
+        ),
+        (
+            "an offer quota of 0",
+            bundle_token({**payload, "offers": [{**shipping, "quota": {"count": 0, "period": "month"}}]}),
+            "malformed",
+        ),
+        (
+            "an offer valid until 2027-02-30",
+            bundle_token({**payload, "offers": [{**shipping, "valid_until": "2027-02-30"}]}),
+            "malformed",
+        ),
+        (
+            "an offer field that is not an object",
+            bundle_token({**payload, "offers": [{**shipping, "fields": ["weight_kg"]}]}),
+            "malformed",
+        ),
+        (
+            "an offer without its English name",
+            bundle_token({**payload, "offers": [{**shipping, "name": without(shipping["name"], "en")}]}),
+            "malformed",
+        ),
+    ]
+    rejected += [
+        {"name": name, "token": token, "at": None, "reason": reason, "detail": None} for name, token, reason in later
+    ]
     return rejected
+
+
+def bundle_acceptances(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Bundles an app must read although they carry members it does not know (rule B7)."""
+    shipping, export = payload["offers"]
+    return [
+        {"name": "a payload member the document does not name", "token": bundle_token({**payload, "note": "v5"})},
+        {
+            "name": "offer members the document does not name",
+            "token": bundle_token(
+                {
+                    **payload,
+                    "offers": [
+                        {**shipping, "description": {"fr": "Colis", "ar": "طرود", "en": "Parcels"}},
+                        {**export, "name": {**export["name"], "tzm": "ⴰⵙⵉⴼⴹ"}},
+                    ],
+                }
+            ),
+        },
+        {
+            "name": "a quota member the document does not name",
+            "token": bundle_token(
+                {**payload, "offers": [{**shipping, "quota": {**shipping["quota"], "rolling": False}}, export]}
+            ),
+        },
+    ]
 
 
 def sign_with_next_key_header(payload: dict[str, Any]) -> str:
@@ -655,7 +856,104 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
         ],
         "scans_without_bundle": [{"name": name, "text": text, "verdict": without_bundle[name]} for name, text in texts],
         "rejected": bundle_rejections(payload, statuses),
+        "accepted": bundle_acceptances(payload),
     }
+
+
+# --- Version 4: the QR code's size (rule Q1) and the verify API's bodies (rule A1) ---
+
+# The issuer's worst case besides the name: the longest trade code, a 7-digit index (16 times the
+# register's 622,000 artisans), a 10-digit exp.
+WORST_INDEX = 9_999_999
+MAX_NAME_BYTES = 56  # rule Q1: the register's limit; webapp.services.cards.tokens has the same
+
+
+def qr_version(text: str) -> int:
+    """The smallest QR version at ECC M holding the URL as a byte segment and the digits as a numeric
+    one, as section 2 says: segno, the segments given (the server's code is not used here)."""
+    import segno
+
+    url, digit_text = text.split("#", 1)
+    from segno.consts import MODE_BYTE, MODE_NUMERIC
+
+    segments = [(url + "#", MODE_BYTE), (digit_text, MODE_NUMERIC)]
+    return segno.make(segments, error="m", boost_error=False, micro=False).version
+
+
+def accented(name: str, count: int) -> str:
+    """The name with its first `count` vowels accented (2 UTF-8 bytes each instead of 1)."""
+    accents = {"a": "à", "e": "é", "i": "í", "o": "ó", "u": "ú"}
+    letters = list(name)
+    for position, letter in enumerate(letters):
+        if count and letter in accents:
+            letters[position], count = accents[letter], count - 1
+    return "".join(letters)
+
+
+def qr_versions(cards: dict[str, dict[str, Any]], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rule Q1: the version each QR text needs, with the name's length in code points and UTF-8 bytes."""
+    by_name = {vector["name"]: vector for vector in inputs}
+    longest = accented("Abdelouahed Benabderrahmane Ait Oumoussa", MAX_NAME_BYTES - 40)
+    worst = card_token(claims(card_number("ZZZZZZZZZ"), longest, "MARO", "12", EXP, WORST_INDEX))
+    rows = [
+        ("the valid card", cards["valid"]["token"]),
+        ("a name of 40 ASCII letters", by_name["claims: n 40 characters"]["text"]),
+        ("a name of 56 bytes in 40 letters, worst case otherwise", worst),
+        ("a name of 40 letters É (80 bytes)", by_name["claims: n with accents counts code points"]["text"]),
+        (
+            "a name of 40 letters of 4 bytes (the most C3 accepts)",
+            card_token({**VALID_CLAIMS, "n": "\U0001df00" * 40}),
+        ),
+    ]
+    entries = []
+    for name, token in rows:
+        claimed = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==").decode("utf-8"))
+        text = f"{BASE_URL}/v#{digits(token)}"
+        entries.append(
+            {
+                "name": name,
+                "rule": "Q1",
+                "text": text,
+                "name_characters": len(claimed["n"]),
+                "name_bytes": len(claimed["n"].encode("utf-8")),
+                "version": qr_version(text),
+            }
+        )
+    return entries
+
+
+def api_requests(cards: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rules A1 and A2: what POST /api/v1/verify answers for each body, whatever its Content-Type."""
+    json_type = "application/json"
+    rows: list[tuple[str, str, str | None, int, str, str | None]] = [
+        ("qr a number", '{"qr": 5}', json_type, 400, "malformed", "missing_qr"),
+        ("an array", '["x"]', json_type, 400, "malformed", "invalid_json"),
+        ("a JSON string", '"x"', json_type, 400, "malformed", "invalid_json"),
+        ("qr null", '{"qr": null}', json_type, 400, "malformed", "missing_qr"),
+        ("no qr", "{}", json_type, 400, "malformed", "missing_qr"),
+        ("qr an array", '{"qr": ["x"]}', json_type, 400, "malformed", "missing_qr"),
+        ("qr twice, the last a number", '{"qr": "x", "qr": 5}', json_type, 400, "malformed", "missing_qr"),
+        ("an empty body", "", json_type, 400, "malformed", "invalid_json"),
+        ("not JSON", "qr=x", "application/x-www-form-urlencoded", 400, "malformed", "invalid_json"),
+        ("JSON cut short", '{"qr": "x"', json_type, 400, "malformed", "invalid_json"),
+        ("qr an empty string", '{"qr": ""}', json_type, 200, "malformed", None),
+        ("plain text of another QR code", '{"qr": "WIFI:S:souk;;"}', json_type, 200, "not_a_card", None),
+        ("a JSON body sent as text/plain", '{"qr": "WIFI:S:souk;;"}', "text/plain", 200, "not_a_card", None),
+        ("a JSON body with no Content-Type", '{"qr": "WIFI:S:souk;;"}', None, 200, "not_a_card", None),
+        ("a member the API does not know", '{"qr": "WIFI:S:souk;;", "lang": "ar"}', json_type, 200, "not_a_card", None),
+    ]
+    return [
+        {
+            "name": name,
+            "rule": "A2" if content_type != json_type else "A1",
+            "body": body,
+            "content_type": content_type,
+            "status": status,
+            "verdict": verdict,
+            "error": error,
+        }
+        for name, body, content_type, status, verdict, error in rows
+    ]
 
 
 def build() -> dict[str, Any]:
@@ -684,6 +982,9 @@ def build() -> dict[str, Any]:
         "cards": cards,
         "vectors": all_vectors,
         "bundle": bundle(statuses, cards, all_vectors),
+        "status_list_accepted": status_list_acceptances(statuses),
+        "qr_versions": qr_versions(cards, all_vectors),
+        "api_requests": api_requests(cards),
     }
 
 

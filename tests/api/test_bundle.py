@@ -151,3 +151,28 @@ def test_the_served_bundles_pass_the_verifier_apps_reading(
     assert read["public"].audience == "public" and read["public"].offers == ()
     assert [entry.id for entry in read["partner"].offers] == [offer.id]
     assert read["partner"].status_list.status(card.status_index) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "hours"),
+    [("lender", 24), ("transporter", 72), ("training_body", 72), ("other", 72), ("market_organiser", 168)],
+)
+def test_each_partner_kind_gets_its_documented_maximum_age(
+    client, make_api_key, make_card, make_organisation, kind, hours
+):
+    """Rule A6 of docs/card-token.md: the bundle's max_age per partner kind (a training body's is 72 h)."""
+    make_card()
+    key = make_api_key(make_organisation(kind=kind), scopes=["verify"])
+    token = client.get("/api/v1/bundle", headers={"Authorization": f"Bearer {key.plaintext}"}).get_data(as_text=True)
+    bundle = decode_bundle(client, token)
+    assert bundle["max_age"] == hours * 3600 == bundle["exp"] - bundle["iat"]
+
+
+def test_a_kinds_age_never_outlasts_the_lists(client, session, make_api_key, make_card, make_organisation):
+    """Rule A6: a kind set to 30 days still gets a bundle no older than the lists' validity (8 days)."""
+    make_card()
+    session.get(PartnerKind, "transporter").max_bundle_age_hours = 30 * 24
+    session.commit()
+    key = make_api_key(make_organisation(kind="transporter"), scopes=["verify"])
+    token = client.get("/api/v1/bundle", headers={"Authorization": f"Bearer {key.plaintext}"}).get_data(as_text=True)
+    assert decode_bundle(client, token)["max_age"] == 8 * 86400

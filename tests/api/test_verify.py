@@ -406,3 +406,85 @@ def test_the_documented_response_is_the_apis(app, client, make_card):
     fields = [*body, *(f"card.{name}" for name in body["card"]), "error"]
     assert all(f"| `{field}` |" in document for field in fields)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", example["checked_at"])
+
+
+# --- docs/card-token.md version 4: rules A1-A5 ---
+
+API_REQUESTS = json.loads((Path(__file__).resolve().parents[2] / "docs" / "card-token-vectors.json").read_text())[
+    "api_requests"
+]
+
+
+@pytest.mark.parametrize("case", API_REQUESTS, ids=[case["name"] for case in API_REQUESTS])
+def test_each_documented_body_gets_its_answer(client, case):
+    """Rules A1, A2: each body of the vectors file gets its status, verdict and error, whatever its Content-Type."""
+    headers = {"Content-Type": case["content_type"]} if case["content_type"] is not None else {}
+    response = client.post(URL, data=case["body"].encode(), headers=headers)
+    body = response.get_json()
+    assert (response.status_code, body["verdict"], body.get("error")) == (
+        case["status"],
+        case["verdict"],
+        case["error"],
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_card_sent_as_text_plain_is_verified(client, make_card):
+    """Rule A2: a genuine card's body sent as text/plain, or with no Content-Type, is verified like JSON."""
+    card = make_card()
+    data = json.dumps({"qr": card.token}).encode()
+    for headers in ({"Content-Type": "text/plain"}, {}):
+        assert client.post(URL, data=data, headers=headers).get_json()["verdict"] == "valid"
+
+
+def test_under_l4_the_other_cards_name_and_date_are_not_shown(app, client, session, make_card):
+    """Rule A3: the verdict follows the index, but name_ar and status_since (the other card's) are left out."""
+    card, other = make_card(), make_card()
+    card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
+    card_service.revoke_card(session, other, RevocationReason.STOLEN, TEST_ACTOR)
+    session.commit()
+    body = verify(client, _signed(app, card, status_index=other.status_index)).get_json()
+    assert body["verdict"] == "revoked" and body["card"]["number"] == card.number
+    assert "name_ar" not in body["card"] and "status_since" not in body["card"]
+
+
+def _partner(make_api_key, make_offer, scopes=("verify",)) -> dict[str, str]:
+    """A transporter's system key (with these scopes) and one offer with no condition."""
+    offer = make_offer()
+    return {"Authorization": f"Bearer {make_api_key(offer.organisation, scopes=scopes).plaintext}"}
+
+
+def test_a_partner_gets_its_offers_with_a_valid_card(client, make_card, make_api_key, make_offer):
+    """Rule A4: a verify-scope key gets its offers, eligible for a valid card; the public gets no offers."""
+    card = make_card()
+    headers = _partner(make_api_key, make_offer)
+    [offer] = client.post(URL, json={"qr": card.token}, headers=headers).get_json()["offers"]
+    assert offer.keys() == {"id", "name", "benefit", "eligible", "failed", "remaining"}
+    assert (offer["eligible"], offer["failed"], offer["remaining"]) == (True, [], None)
+    assert "offers" not in verify(client, card.token).get_json()
+
+
+def test_under_l4_a_partner_is_told_no_offer_applies(app, client, make_card, make_api_key, make_offer):
+    """Rule A4: a valid verdict read at another card's index grants no offer (neither card's standing is used)."""
+    card, other = make_card(), make_card()
+    headers = _partner(make_api_key, make_offer)
+    body = client.post(URL, json={"qr": _signed(app, card, status_index=other.status_index)}, headers=headers)
+    assert body.get_json()["verdict"] == "valid"
+    assert [offer["eligible"] for offer in body.get_json()["offers"]] == [False]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "status", "error"),
+    [
+        (["redeem"], 403, "insufficient_scope"),
+        (["eligibility"], 403, "insufficient_scope"),
+        (None, 401, "invalid_api_key"),
+    ],
+    ids=["redeem-only", "eligibility-only", "unknown-key"],
+)
+def test_a_key_without_the_verify_scope_is_refused(client, make_card, make_api_key, make_offer, scopes, status, error):
+    """Rule A5: a key is never served the public answer: without the verify scope 403, unknown 401."""
+    card = make_card()
+    headers = _partner(make_api_key, make_offer, scopes) if scopes else {"Authorization": "Bearer ca_nonsense"}
+    response = client.post(URL, json={"qr": card.token}, headers=headers)
+    assert (response.status_code, response.get_json()["error"]) == (status, error)

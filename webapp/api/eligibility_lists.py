@@ -30,6 +30,10 @@ blueprint = Blueprint("offer_lists", __name__, url_prefix="/offers")
 
 @blueprint.get(f"/<int(max={MAX_OFFER_ID}):offer_id>/eligibility")  # a larger number is no offer: 404
 @long_request  # signed again when stale: 622,000 cards outlast the short deadline (a job in issue 16)
+# Rule A5 of docs/card-token.md: the verify scope, not eligibility. The list is offline verification
+# material, the same token the trust bundle carries (GET /api/v1/bundle, verify scope): asking for
+# another scope here would refuse a key what it already gets in its bundle. The eligibility scope is
+# GET /api/v1/eligibility, one card's answer by its number.
 @partner_access(SCOPE_VERIFY)
 def eligibility_list(offer_id: int) -> Response:
     """The signed list with ETag and a private max-age (it tells who may use this partner's offer)."""

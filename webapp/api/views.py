@@ -70,11 +70,20 @@ def verify() -> tuple[Response, int]:
             verifying_keys=current_keyring().verifying_keys,
             now=checked_at,
         )
-        changed_on = status_changed_on(connection, result.claims.number, result.verdict) if result.claims else None
+        # Rule A3: the date of the change that made the card revoked or suspended, only when the card at
+        # the token's index is the token's own (under rule L4 it is another card's: not shown).
+        changed_on = (
+            status_changed_on(connection, result.claims.number, result.verdict)
+            if result.claims and result.own_index
+            else None
+        )
     answer = _answer(result, checked_at, status_since=changed_on)
     if is_partner_caller():
         check_api_scope(SCOPE_VERIFY)
-        valid_number = result.claims.number if result.verdict == Verdict.VALID and result.claims else None
+        # Rule A4: a valid card's standing; under rule L4 (its index holds another card) neither card's.
+        valid_number = (
+            result.claims.number if result.verdict == Verdict.VALID and result.claims and result.own_index else None
+        )
         standings = offers_for_card(get_session(), current_user.organisation_id, valid_number, checked_at)
         answer = _with_json(answer, offers=[offer_json(standing) for standing in standings])
     return answer, 200

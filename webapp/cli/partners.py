@@ -34,7 +34,9 @@ def list_partners() -> None:
     "scopes",
     default=",".join(sorted(SCOPES)),
     show_default=True,
-    help="What the key may do, comma-separated: verify, redeem, eligibility.",
+    help="What the key may do, comma-separated: verify (POST /api/v1/verify, GET /api/v1/bundle and "
+    "GET /offers/<id>/eligibility, the signed lists a verifier reads offline), redeem (POST /api/v1/redemptions), "
+    "eligibility (GET /api/v1/eligibility, one card's answer with the failed conditions).",
 )
 @click.option("--label", default="", help="Which system holds the key (default: the organisation's slug).")
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last day the key works (UTC).")

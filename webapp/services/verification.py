@@ -46,6 +46,9 @@ class VerificationResult:
     # What only the register knows (a server verdict, never an offline one): the holder's name in
     # Arabic (the token carries the Latin name only, DESIGN decision 2).
     name_ar: str | None = None
+    # Whether the register's card at the token's index is the token's own card (rule L4: when it is
+    # another card, the verdict follows the index but nothing else of that card is shown).
+    own_index: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class RegisterEntry:
 
     status: int
     name_ar: str | None = None
+    own_index: bool = False
 
 
 # This runs on every verification. The query is written once with Core, compiled once per
@@ -119,7 +123,7 @@ def register_entry_at(connection: Connection, index: int, number: str) -> Regist
     if stored_number != number:
         logger.error("signed token for card %s names status index %d, which is card %s's", number, index, stored_number)
         return RegisterEntry(STATUS_VALUES[CardStatus(status)])  # another person's name: never shown
-    return RegisterEntry(STATUS_VALUES[CardStatus(status)], f"{first_name_ar} {last_name_ar}")
+    return RegisterEntry(STATUS_VALUES[CardStatus(status)], f"{first_name_ar} {last_name_ar}", own_index=True)
 
 
 def verdict_for_status(claims: CardClaims, status: int, now: datetime) -> VerificationResult:
@@ -157,7 +161,7 @@ def verify_scanned_text(
     result = verdict_for_status(claims, entry.status, now)
     if result.claims is None:
         return result
-    return VerificationResult(result.verdict, result.claims, name_ar=entry.name_ar)
+    return VerificationResult(result.verdict, result.claims, name_ar=entry.name_ar, own_index=entry.own_index)
 
 
 # The audit actions that put a card in the state a verdict names.

@@ -90,6 +90,8 @@ const SIGNATURE_LENGTH = 86; // 64 bytes, R || S
 const MAX_EXPIRY = 253402297199n; // 9999-12-31T23:59:59 in Morocco (UTC+1): C5
 const MAX_JSON_DEPTH = 32;
 const HEADER_MEMBERS = ["alg", "kid"];
+const SIGNED_HEADER_MEMBERS = ["alg", "kid", "typ"]; // status lists and bundles (S9, B7)
+const QUOTA_PERIODS = new Set(["day", "month", "year"]);
 const CLAIM_NAMES = ["cn", "n", "t", "r", "exp", "sl"];
 const CARD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CARD_NUMBER = /^[0-9A-HJKMNP-TV-Z]{10}$/;
@@ -168,6 +170,10 @@ function trimmed(text) {
   return text.slice(start, end);
 }
 
+// U8: ASCII case folding only. toLowerCase() would also turn the Kelvin sign (U+212A) into "k", and
+// toUpperCase() "ı" into "I" and "ſ" into "S": none of them is our host.
+const asciiLower = (text) => text.replace(/[A-Z]/g, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32));
+
 function longerThan(text, limit) {
   if (text.length <= limit) return false; // UTF-16 units >= code points
   let count = 0;
@@ -197,7 +203,7 @@ function tokenOf(scanned, publicBaseUrl) {
   if (!text) throw new Rejected("malformed");
   if (longerThan(text, MAX_TEXT_LENGTH)) throw new Rejected("not_a_card");
   const origin = publicBaseUrl;
-  if (text.slice(0, origin.length).toLowerCase() === origin.toLowerCase()) {
+  if (asciiLower(text.slice(0, origin.length)) === asciiLower(origin)) {
     const rest = text.slice(origin.length);
     if (rest === VERIFY_PATH || rest.startsWith(`${VERIFY_PATH}#`)) {
       return fragmentToken(rest.slice(VERIFY_PATH.length + 1)); // U2, U3
@@ -444,7 +450,10 @@ async function signedPayload(token, keys, type, refusal, kind) {
   if (!isObject(header) || (Object.hasOwn(header, "kid") && typeof header.kid !== "string")) {
     throw new refusal("malformed");
   }
-  if (own(header, "typ") !== type || own(header, "alg") !== "ES256") throw new refusal(kind);
+  // S9, B7: exactly alg, kid and typ (crit, b64, jku, x5u... could change how the token is read).
+  if (own(header, "typ") !== type || own(header, "alg") !== "ES256" || !hasExactly(header, SIGNED_HEADER_MEMBERS)) {
+    throw new refusal(kind);
+  }
   const key = keys.get(own(header, "kid"));
   if (!key) throw new refusal("unknown_key");
   if (!(await signatureVerifies(key, `${parts[0]}.${parts[1]}`, parts[2]))) throw new refusal("bad_signature");
@@ -481,21 +490,36 @@ export function statusAt(list, index) {
 
 // --- Section 12: the trust bundle (B1-B5) ---
 
+// B6: a real calendar day written YYYY-MM-DD, year 0001 or later (2027-02-30 and 0000-01-01 are not).
+function isDay(value) {
+  if (typeof value !== "string" || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) return false;
+  const [year, month, day] = value.split("-").map(Number);
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  date.setUTCFullYear(year); // Date.UTC reads years 0-99 as 1900-1999
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+// B6: the members the app reads, each of its type; other members are ignored (B7).
 function offerOf(entry) {
   const texts = (value) =>
     isObject(value) && ["fr", "ar", "en"].every((language) => typeof own(value, language) === "string");
   const quota = own(entry, "quota");
   const validUntil = own(entry, "valid_until");
+  const fields = own(entry, "fields");
   const valid =
     isObject(entry) &&
     isInteger(own(entry, "id")) &&
     entry.id >= 0n &&
     texts(own(entry, "name")) &&
     texts(own(entry, "benefit")) &&
-    (validUntil === null || (typeof validUntil === "string" && /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(validUntil))) &&
+    (validUntil === null || isDay(validUntil)) &&
     (quota === null ||
-      (isObject(quota) && isInteger(own(quota, "count")) && typeof own(quota, "period") === "string")) &&
-    Array.isArray(own(entry, "fields")) &&
+      (isObject(quota) &&
+        isInteger(own(quota, "count")) &&
+        quota.count >= 1n &&
+        QUOTA_PERIODS.has(own(quota, "period")))) &&
+    Array.isArray(fields) &&
+    fields.every(isObject) &&
     typeof own(entry, "eligibility") === "string";
   if (!valid) throw new BundleUnusable("malformed");
   return entry;
@@ -516,6 +540,7 @@ export async function readBundle(token, trustedKeys, { publicBaseUrl, now }) {
     Array.isArray(offers);
   if (!shaped) throw new BundleUnusable("malformed");
   const entries = offers.map(offerOf);
+  if (new Set(entries.map((entry) => entry.id)).size !== entries.length) throw new BundleUnusable("malformed"); // B6: each id once
   if (BigInt(Math.floor(now)) >= exp) throw new BundleUnusable("expired"); // B3
   const keys = await importJwks(jwks); // B4: the lists inside are read with the bundle's own keys
   const list = async (listToken, subject, bits, reason) => {

@@ -1,5 +1,6 @@
 """QR images: small enough for a printed card, readable by a real decoder, with a quiet zone."""
 
+import base64
 import io
 from datetime import UTC, datetime
 
@@ -28,6 +29,23 @@ def test_qr_version_stays_small(name_length, max_version):
     code = card_qr(BASE_URL, token_for("A" * name_length))
     assert code.error == "M"
     assert code.version <= max_version
+
+
+@pytest.mark.parametrize(
+    ("name", "version"),
+    [
+        ("Abdelouahed Benabderrahmane Ait Oumoussa", 12),  # 40 ASCII letters: 40 bytes
+        ("Àbdélóúàhéd Bénàbdérràhmàné Àít Óúmoussa", 12),  # the register's longest: 56 bytes
+        ("É" * 40, 13),  # vector 50: 80 bytes (as JSON escapes it would need version 17)
+    ],
+    ids=["40-ascii", "56-bytes", "80-bytes"],
+)
+def test_the_qr_size_follows_the_names_utf8_bytes(name, version):
+    """Rule Q1: the name is signed as UTF-8, not as JSON escapes; 56 bytes fit version 12 with a 7-digit index."""
+    token = token_for(name, index=9_999_999)
+    payload = base64.urlsafe_b64decode(token.split(".")[1] + "==")
+    assert name.encode() in payload and b"\\u" not in payload
+    assert card_qr(BASE_URL, token).version == version
 
 
 def test_png_decodes_to_exactly_the_qr_text():

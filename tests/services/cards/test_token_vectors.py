@@ -12,7 +12,15 @@ import jwt
 import pytest
 
 from webapp.models import Card, CardStatus, RevocationReason, SigningKey, SigningKeyState
-from webapp.services.cards.tokens import digits_to_token, extract_token, qr_text, verify_card_token
+from webapp.services.cards.qr import card_qr
+from webapp.services.cards.tokens import (
+    MAX_NAME_BYTES,
+    MAX_NAME_LENGTH,
+    digits_to_token,
+    extract_token,
+    qr_text,
+    verify_card_token,
+)
 from webapp.services.register.reference_data import REGIONS, TRADES
 from webapp.services.trust import status_list
 from webapp.services.trust.signing_keys import jwk_thumbprint, public_key_from_jwk
@@ -135,13 +143,45 @@ def test_status_lists_a_verifier_must_not_read(vector):
     assert refusal.value.reason == vector["reason"]
 
 
+def base_url_of(vector: dict) -> str:
+    """The vector's own PUBLIC_BASE_URL (rule U8 needs a host with a "k"), else the file's."""
+    return vector.get("public_base_url", BASE_URL)
+
+
 @pytest.mark.parametrize("vector", ALL_VECTORS, ids=VECTOR_IDS)
 def test_every_vector_offline(vector):
     """From the token, the JWKS and the signed status list alone, each input gets its verdict."""
     result = verify_offline(
-        vector["text"], public_base_url=BASE_URL, verifying_keys=KEYS, status_list=read_list(), now=NOW
+        vector["text"], public_base_url=base_url_of(vector), verifying_keys=KEYS, status_list=read_list(), now=NOW
     )
     assert result.verdict == vector["verdict"]
+
+
+@pytest.mark.parametrize(
+    "vector", VECTORS["status_list_accepted"], ids=[v["name"] for v in VECTORS["status_list_accepted"]]
+)
+def test_status_lists_with_members_the_document_does_not_name_are_read(vector):
+    """Rule S9: unnamed payload members are ignored; the list reads the vectors' statuses."""
+    read = status_list.read_status_list_token(vector["token"], KEYS, subject=SUBJECT, now=NOW)
+    assert read.packed == read_list().packed
+
+
+@pytest.mark.parametrize("entry", VECTORS["qr_versions"], ids=[entry["name"] for entry in VECTORS["qr_versions"]])
+def test_each_qr_text_needs_its_documented_version(entry):
+    """Rule Q1: the server's QR code of each text has the version the file gives, at ECC M."""
+    token = extract_token(entry["text"], BASE_URL)
+    code = card_qr(BASE_URL, token)
+    name = verify_card_token(token, KEYS).name
+    assert (code.version, code.error) == (entry["version"], "M")
+    assert (len(name), len(name.encode())) == (entry["name_characters"], entry["name_bytes"])
+
+
+def test_the_register_limit_is_what_keeps_version_12():
+    """Rule Q1: the longest name the register accepts (MAX_NAME_BYTES, in the worst case) fits version 12."""
+    entries = {entry["name_bytes"]: entry for entry in VECTORS["qr_versions"]}
+    assert load_generator().MAX_NAME_BYTES == MAX_NAME_BYTES
+    assert entries[MAX_NAME_BYTES]["version"] == 12 and entries[MAX_NAME_BYTES]["name_characters"] == MAX_NAME_LENGTH
+    assert max(entry["version"] for entry in VECTORS["qr_versions"] if entry["name_bytes"] <= MAX_NAME_BYTES) == 12
 
 
 @pytest.fixture
@@ -189,7 +229,9 @@ def test_every_vector_on_the_server(register):
     """The server's verification (status from the register) gives every vector its verdict."""
     with register.extensions["database"].engine.connect() as connection:
         verdicts = [
-            verify_scanned_text(connection, v["text"], public_base_url=BASE_URL, verifying_keys=KEYS, now=NOW).verdict
+            verify_scanned_text(
+                connection, v["text"], public_base_url=base_url_of(v), verifying_keys=KEYS, now=NOW
+            ).verdict
             for v in ALL_VECTORS
         ]
     mismatches = [

@@ -159,6 +159,32 @@ def test_the_latin_name_must_fit_the_card():
     assert list(problems) == ["last_name_latin"]
 
 
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("Abdelouahed", "Benabderrahmane Ait Oumoussa"),  # 40 ASCII letters: 40 bytes
+        ("Àbdélóúàhéd", "Bénàbdérràhmàné Àít Óúmoussa"),  # 40 letters, 16 accented: 56 bytes
+        ("É" * 13, "É" * 14),  # 28 letters: 55 bytes
+    ],
+    ids=["ascii-40", "56-bytes", "55-bytes-accented"],
+)
+def test_a_latin_name_within_56_bytes_is_accepted(first, last):
+    """Rule Q1: up to 40 characters and 56 UTF-8 bytes, so the card's QR code stays at version 12."""
+    record = clean_artisan_record(GOOD | {"first_name_latin": first, "last_name_latin": last}, REFERENCE, TODAY)
+    assert len(f"{record.first_name_latin} {record.last_name_latin}".encode()) <= 56
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [("Àbdélóúàhéd", "Bénàbdérràhmàné Àít Óúmóussa"), ("É" * 14, "É" * 14), ("Ạ" * 10, "Ạ" * 10)],
+    ids=["40-letters-57-bytes", "29-letters-57-bytes", "21-letters-of-3-bytes"],
+)
+def test_a_latin_name_over_56_bytes_is_refused(first, last):
+    """Rule Q1: a name within 40 characters but over 56 UTF-8 bytes is refused on the last name."""
+    problems = problems_of(first_name_latin=first, last_name_latin=last)
+    assert list(problems) == ["last_name_latin"] and "bytes" in problems["last_name_latin"]
+
+
 def test_a_cooperative_member_names_the_cooperative():
     """A member of a cooperative must name it; others need not."""
     assert list(problems_of(legal_status="cooperative_member")) == ["cooperative_name"]

@@ -64,6 +64,14 @@ def test_bundles_an_app_must_not_rely_on(vector):
     assert (refusal.value.reason, refusal.value.detail) == (vector["reason"], vector["detail"])
 
 
+@pytest.mark.parametrize("vector", BUNDLE["accepted"], ids=[vector["name"] for vector in BUNDLE["accepted"]])
+def test_bundles_with_members_the_document_does_not_name_are_read(vector):
+    """Rule B7: unnamed members of the payload, an offer or a quota are ignored, the bundle is usable."""
+    bundle = read(vector["token"])
+    assert set(bundle.keys) == {key["kid"] for key in BUNDLE["payload"]["jwks"]["keys"]}
+    assert [offer.id for offer in bundle.offers] == [entry["id"] for entry in BUNDLE["payload"]["offers"]]
+
+
 @pytest.mark.parametrize(
     "jwk",
     [

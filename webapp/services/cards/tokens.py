@@ -29,7 +29,12 @@ from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES
 from webapp.services.trust.jws import strict_json
 
 ALGORITHM = "ES256"
+# Rule C3: a verifier accepts a name of 1 to 40 code points, whatever their UTF-8 length.
 MAX_NAME_LENGTH = 40
+# Rule Q1: the QR code's size follows the name's UTF-8 bytes (the token writes it as UTF-8, not as
+# \u escapes), not its characters. 56 bytes keep every card at version 12 or lower: all 40-letter
+# ASCII names, and accented ones up to 56 bytes ("É" is 2 bytes). The register refuses longer names.
+MAX_NAME_BYTES = 56
 # The signature part may be empty: an unsigned ("alg": "none") token gets the verdict bad_signature.
 _JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # ASCII digits only: Python's \d also matches Arabic-Indic digits, which no QR code of ours holds.
@@ -37,6 +42,9 @@ _DIGITS = re.compile(r"(?:[0-9][0-9])+")
 # A URI scheme, ASCII letters only: with IGNORECASE alone, Python would also take "ſ" (U+017F) for "s"
 # and "K" (U+212A) for "k", and JavaScript's regexes do not.
 _URI_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE | re.ASCII)
+# Rule U8: scheme and host are compared with ASCII case folding only (A-Z to a-z). str.lower() would
+# also turn the Kelvin sign K (U+212A) into "k", and other foldings take "ı" or "ſ" for "i" or "s".
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _DIGIT_OFFSET = 45  # "-", the lowest character of base64url and "."
 _MAX_CHAR = ord("z") - _DIGIT_OFFSET
 # Hard cap on what we try to parse: a card token is ~300 characters, its digits ~600.
@@ -116,7 +124,9 @@ class CardTokenSigner:
         self._private_key = private_key
 
     def sign(self, claims: CardClaims) -> str:
-        payload = base64url_encode(json.dumps(claims.to_payload(), separators=(",", ":")).encode()).decode("ascii")
+        # UTF-8, not \u escapes (ensure_ascii=False): an accented letter costs 2 bytes, not 6 (rule Q1).
+        claims_json = json.dumps(claims.to_payload(), separators=(",", ":"), ensure_ascii=False)
+        payload = base64url_encode(claims_json.encode("utf-8")).decode("ascii")
         signing_input = f"{self._header}.{payload}"
         r, s = decode_dss_signature(self._private_key.sign(signing_input.encode("ascii"), _ES256))
         signature = base64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
@@ -174,7 +184,8 @@ def extract_token(scanned: str, public_base_url: str) -> str:
     """The compact token inside a scanned text: our verify URL, a bare token, or its digits.
 
     Rules U1-U7 of docs/card-token.md: "our URL" is PUBLIC_BASE_URL (scheme and host compared
-    case-insensitively) followed by exactly "/v" (case-sensitive, no query) and a fragment.
+    case-insensitively, ASCII letters only: rule U8) followed by exactly "/v" (case-sensitive, no
+    query) and a fragment.
     """
     text = scanned.strip(_WHITESPACE)
     if not text:
@@ -182,7 +193,7 @@ def extract_token(scanned: str, public_base_url: str) -> str:
     if len(text) > MAX_TEXT_LENGTH:
         raise NotACard()
     origin = public_base_url
-    if text[: len(origin)].lower() == origin.lower():
+    if text[: len(origin)].translate(_ASCII_LOWER) == origin.translate(_ASCII_LOWER):
         rest = text[len(origin) :]
         if rest == VERIFY_PATH or rest.startswith(VERIFY_PATH + "#"):
             return _fragment_token(rest[len(VERIFY_PATH) + 1 :])  # no fragment, or an empty one: malformed

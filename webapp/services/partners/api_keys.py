@@ -26,8 +26,9 @@ from webapp.services.errors import N_, DomainError, required_reason
 from webapp.services.scope import Scope
 
 KEY_SCHEME = "ca"
-# What a key may do: verify cards (with this partner's offers), record redemptions, ask a card's
-# eligibility (lenders' systems).
+# What a key may do: verify cards (with this partner's offers; also the trust bundle and the offers'
+# signed eligibility lists, the material of offline verification: rule A5 of docs/card-token.md),
+# record redemptions, ask one card's eligibility by its number (lenders' systems).
 SCOPE_VERIFY, SCOPE_REDEEM, SCOPE_ELIGIBILITY = "verify", "redeem", "eligibility"
 SCOPES = frozenset({SCOPE_VERIFY, SCOPE_REDEEM, SCOPE_ELIGIBILITY})
 LAST_USE_RESOLUTION = timedelta(minutes=1)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Region, SupportProgramme, Trade
 from webapp.models.artisan import CnssStatus, Gender, LegalStatus
-from webapp.services.cards.tokens import MAX_NAME_LENGTH
+from webapp.services.cards.tokens import MAX_NAME_BYTES, MAX_NAME_LENGTH
 from webapp.services.errors import N_, DomainError
 
 # The columns of the register, in the order of the import template and of exports. The header of a
@@ -367,6 +367,15 @@ def _check_together(values: dict[str, Any], problems: dict[str, FieldProblem]) -
         problems["last_name_latin"] = FieldProblem(
             N_("The card holds at most %(count)s characters for the whole Latin name (first and last)."),
             count=MAX_NAME_LENGTH,
+        )
+    elif first and last and len(f"{first} {last}".encode()) > MAX_NAME_BYTES:
+        # Rule Q1 of docs/card-token.md: the QR code's size follows the name's UTF-8 bytes.
+        problems["last_name_latin"] = FieldProblem(
+            N_(
+                "The card's QR code holds at most %(count)s bytes for the whole Latin name: "
+                "each accented letter counts as two. Shorten it or write some letters without accents."
+            ),
+            count=MAX_NAME_BYTES,
         )
     cooperative = values.get("cooperative_name", "")
     if values.get("legal_status") == LegalStatus.COOPERATIVE_MEMBER and cooperative is None:

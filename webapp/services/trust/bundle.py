@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.utils import base64url_decode
 from sqlalchemy.orm import Session
 
-from webapp.models import Offer, Organisation, utcnow
+from webapp.models import Offer, Organisation, QuotaPeriod, utcnow
 from webapp.services.cards.tokens import CardClaims, TokenRejected
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.eligibility import ELIGIBILITY_BITS, current_eligibility_list, eligibility_subject
@@ -186,6 +186,7 @@ _COORDINATE_BYTES = 32
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LANGUAGES = ("fr", "ar", "en")
+QUOTA_PERIODS = frozenset(period.value for period in QuotaPeriod)
 
 
 def _is_integer(value: Any) -> bool:
@@ -224,23 +225,48 @@ def _texts(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(value.get(language), str) for language in _LANGUAGES)
 
 
+def _is_day(value: Any) -> bool:
+    """A real calendar day written YYYY-MM-DD (2027-02-30 is not one)."""
+    if not isinstance(value, str) or _DATE.fullmatch(value) is None:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _offer_shaped(entry: Any) -> bool:
+    """Rule B6: the members the app reads, each of its type; other members are ignored (rule B7)."""
     if not isinstance(entry, dict):
         return False
-    quota, valid_until = entry.get("quota"), entry.get("valid_until")
+    quota, valid_until, fields = entry.get("quota"), entry.get("valid_until"), entry.get("fields")
     return (
         _is_integer(entry.get("id"))
         and entry["id"] >= 0
         and _texts(entry.get("name"))
         and _texts(entry.get("benefit"))
-        and (valid_until is None or (isinstance(valid_until, str) and _DATE.fullmatch(valid_until) is not None))
+        and (valid_until is None or _is_day(valid_until))
         and (
             quota is None
-            or (isinstance(quota, dict) and _is_integer(quota.get("count")) and isinstance(quota.get("period"), str))
+            or (
+                isinstance(quota, dict)
+                and _is_integer(quota.get("count"))
+                and quota["count"] >= 1
+                and quota.get("period") in QUOTA_PERIODS
+            )
         )
-        and isinstance(entry.get("fields"), list)
+        and isinstance(fields, list)
+        and all(isinstance(field, dict) for field in fields)
         and isinstance(entry.get("eligibility"), str)
     )
+
+
+def _offers_shaped(offers: Any) -> bool:
+    """An array of offers (rule B6), each id once: two entries for one offer would give two answers."""
+    if not isinstance(offers, list) or not all(_offer_shaped(entry) for entry in offers):
+        return False
+    return len({entry["id"] for entry in offers}) == len(offers)
 
 
 def read_bundle(
@@ -262,8 +288,7 @@ def read_bundle(
         and isinstance(jwks, dict)
         and isinstance(jwks.get("keys"), list)
         and isinstance(payload.get("status_list"), str)
-        and isinstance(offers, list)
-        and all(_offer_shaped(entry) for entry in offers)
+        and _offers_shaped(offers)
     )
     if not shaped:  # B2
         raise BundleUnusable("malformed")

@@ -2,9 +2,10 @@
 exactly as docs/card-token.md says (rules S1 and B1), so that the browser module
 (static/js/lib/card-verifier.js) and the server agree on every token, well formed or not.
 
-The checks run in one order, each with its reason: the shape and the header (`malformed`), `typ`
-and `alg` (the caller's "not this kind" reason), the key (`unknown_key`), the signature
-(`bad_signature`), then the payload, which must be a JSON object (`malformed`). PyJWT is not used
+The checks run in one order, each with its reason (rules S8, B8): the shape and the header
+(`malformed`), `typ` and `alg` and no header member but those and `kid` (the caller's "not this
+kind" reason), the key (`unknown_key`), the signature (`bad_signature`), then the payload, which
+must be a JSON object (`malformed`). PyJWT is not used
 here: its order differs (a payload that is not JSON after a good signature is a DecodeError, like
 a damaged signature) and it reads claims such as `nbf` and `aud` against the machine's clock.
 """
@@ -26,6 +27,7 @@ from jwt.utils import base64url_decode
 _JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _ES256 = ec.ECDSA(hashes.SHA256())
 _SIGNATURE_BYTES = 64
+_HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 # Arrays and objects nested deeper than this are not read (rules H1, J1): Python's parser gives up
 # near 1,000 levels (a RecursionError), JavaScript's does not, so both stop at one documented depth.
 MAX_JSON_DEPTH = 32
@@ -98,7 +100,9 @@ def read_signed_payload(
         raise refusal("malformed") from None
     if not isinstance(header, dict) or not isinstance(header.get("kid", ""), str):
         raise refusal("malformed")
-    if header.get("typ") != token_type or header.get("alg") != "ES256":
+    if header.get("typ") != token_type or header.get("alg") != "ES256" or header.keys() != _HEADER_MEMBERS:
+        # Rules S9, B7: exactly alg, kid and typ. A member such as crit, b64, jku or x5u could change how
+        # the token is read; our server never writes one, so a header with one is not ours.
         raise refusal(wrong_type)
     key = verifying_keys.get(header.get("kid"))  # type: ignore[arg-type]
     if key is None:
