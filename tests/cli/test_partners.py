@@ -52,3 +52,12 @@ def test_api_key_revoke(seeded, runner, session):
     assert run(runner, "partners", "api-key", "revoke", prefix)[0] == 0
     session.expire_all()
     assert session.scalar(select(ApiKey.revoked_at)) is not None
+
+
+def test_api_key_create_help_says_which_scope_reads_what(runner):
+    """Rule A5 of docs/card-token.md: the help names the verify scope for the offers' eligibility lists."""
+    code, output = run(runner, "partners", "api-key", "create", "--help")
+    assert code == 0
+    text = " ".join(output.split())
+    assert "verify (POST /api/v1/verify, GET /api/v1/bundle and GET /offers/<id>/eligibility" in text
+    assert "eligibility (GET /api/v1/eligibility" in text

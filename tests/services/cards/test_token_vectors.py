@@ -79,8 +79,9 @@ def test_the_document_lists_every_vector_with_its_verdict():
 
 
 def test_every_rule_a_vector_names_is_in_the_document():
-    """A vector's rule (U3, H3, C5...) is a numbered rule of the document."""
-    for rule in {vector["rule"] for vector in ALL_VECTORS}:
+    """A vector's rule (U3, H3, C5..., Q1 and A1-A2 too) is a numbered rule of the document."""
+    named = [*ALL_VECTORS, *VECTORS["qr_versions"], *VECTORS["api_requests"]]
+    for rule in {vector["rule"] for vector in named}:
         assert re.search(rf"^\| \*\*{rule}\*\* \|", DOCUMENT, re.MULTILINE), rule
 
 
