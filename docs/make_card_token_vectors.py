@@ -831,12 +831,19 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
             if verdict in {"valid", "expired", "revoked", "suspended", "not_a_card"}
         },
     }
+    never_usable = {
+        "valid card": "cannot_confirm",
+        "header kid not in the JWKS": "unknown_key",
+        "signed with a key the JWKS does not have yet": "unknown_key",  # the bundle's next key is not learnt
+    }
     return {
         "comment": "A transporter's trust bundle (docs/card-token.md section 12), signed with the test key at "
         "verified_at minus one hour. `trusted_jwks` is what the app trusts before reading it (the vectors' JWKS); "
         "`scans` are read with the bundle (its keys, status list and offers) at verified_at; "
         "`scans_without_bundle` with the bundle's keys but no usable bundle (past its exp): rule B3. "
-        "`rejected`: bundles to refuse, read with trusted_jwks at `at` (null: verified_at).",
+        "`rejected`: bundles to refuse, read with trusted_jwks at `at` (null: verified_at). Version 4: `accepted`, "
+        "bundles to read (unnamed members, rule B7); `scans_never_usable`, scans by an app whose only bundle was "
+        "never usable, so with trusted_jwks and no list (rule B9).",
         "token": bundle_token(payload),
         "header": BUNDLE_HEADER,
         "payload": payload,
@@ -857,6 +864,11 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
         "scans_without_bundle": [{"name": name, "text": text, "verdict": without_bundle[name]} for name, text in texts],
         "rejected": bundle_rejections(payload, statuses),
         "accepted": bundle_acceptances(payload),
+        # Rule B9: an app whose first bundle is already past its exp learns no key from it: it verifies
+        # with what it trusted before (trusted_jwks) and has no list.
+        "scans_never_usable": [
+            {"name": name, "text": text, "verdict": never_usable[name]} for name, text in texts if name in never_usable
+        ],
     }
 
 

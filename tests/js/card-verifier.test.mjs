@@ -226,6 +226,14 @@ describe("the trust bundle (section 12)", async () => {
     });
   }
 
+  for (const scan of B.scans_never_usable) {
+    test(`after a bundle that was never usable (B9): ${scan.name} -> ${scan.verdict}`, async () => {
+      await assert.rejects(readBundle(B.token, trusted, { publicBaseUrl: BASE, now: B.payload.exp }), BundleUnusable);
+      const result = await verifyScan(scan.text, { publicBaseUrl: BASE, keys: trusted, statusList: null, now: NOW });
+      assert.equal(result.verdict, scan.verdict);
+    });
+  }
+
   for (const vector of B.accepted) {
     test(`usable: ${vector.name}`, async () => {
       const read = await readBundle(vector.token, trusted, { publicBaseUrl: BASE, now: NOW });

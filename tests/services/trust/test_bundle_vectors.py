@@ -64,6 +64,17 @@ def test_bundles_an_app_must_not_rely_on(vector):
     assert (refusal.value.reason, refusal.value.detail) == (vector["reason"], vector["detail"])
 
 
+@pytest.mark.parametrize(
+    "scan", BUNDLE["scans_never_usable"], ids=[scan["name"] for scan in BUNDLE["scans_never_usable"]]
+)
+def test_each_scan_after_a_bundle_that_was_never_usable(scan):
+    """Rule B9: a bundle read past its exp teaches no key: the app keeps its trusted keys and has no list."""
+    with pytest.raises(BundleUnusable):
+        read(BUNDLE["token"], now=datetime.fromtimestamp(BUNDLE["payload"]["exp"], UTC))
+    result = verify_with_bundle(scan["text"], public_base_url=BASE_URL, verifying_keys=TRUSTED, bundle=None, now=NOW)
+    assert result.verdict == scan["verdict"]
+
+
 @pytest.mark.parametrize("vector", BUNDLE["accepted"], ids=[vector["name"] for vector in BUNDLE["accepted"]])
 def test_bundles_with_members_the_document_does_not_name_are_read(vector):
     """Rule B7: unnamed members of the payload, an offer or a quota are ignored, the bundle is usable."""
