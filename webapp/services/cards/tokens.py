@@ -46,6 +46,13 @@ _WHITESPACE = " \t\r\n"
 VERIFY_PATH = "/v"
 HEADER_MEMBERS = frozenset({"alg", "kid"})
 CLAIM_NAMES = frozenset({"cn", "n", "t", "r", "exp", "sl"})
+# A holder-bound token (the live QR's, docs/card-token.md section 11): the six claims, the phone's
+# key (`cnf`, RFC 7800 style, compact member `k`) and the binding's status index (`ds`).
+HOLDER_CLAIM_NAMES = CLAIM_NAMES | {"cnf", "ds"}
+CONFIRMATION_MEMBERS = frozenset({"k"})
+# A device key: base64url of the 65-byte uncompressed P-256 point 0x04||X||Y, no padding.
+DEVICE_KEY_LENGTH = 87
+_DEVICE_KEY = re.compile(r"[A-Za-z0-9_-]{87}")
 # An ES256 signature is 64 bytes, so exactly 86 base64url characters.
 SIGNATURE_LENGTH = 86
 # A card's expiry date is a date in Morocco: exp is the last second of that day there.
@@ -85,6 +92,13 @@ class CardClaims:
     region: str
     expires_at: datetime
     status_index: int
+    # A holder-bound token's: the phone's key (cnf.k) and the binding's status index (ds); None on a printed card.
+    device_key: str | None = None
+    device_index: int | None = None
+
+    @property
+    def holder_bound(self) -> bool:
+        return self.device_key is not None
 
     @property
     def expiry_date(self) -> date:
@@ -92,7 +106,7 @@ class CardClaims:
         return self.expires_at.astimezone(MOROCCO).date()
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "cn": self.number,
             "n": self.name,
             "t": self.trade,
@@ -100,6 +114,10 @@ class CardClaims:
             "exp": int(self.expires_at.timestamp()),
             "sl": self.status_index,
         }
+        if self.device_key is not None:
+            payload["cnf"] = {"k": self.device_key}
+            payload["ds"] = self.device_index
+        return payload
 
 
 _ES256 = ec.ECDSA(hashes.SHA256())
@@ -134,6 +152,20 @@ def sign_card_tokens(private_key_pem: bytes, kid: str, batch: list[CardClaims]) 
     assert isinstance(private_key, ec.EllipticCurvePrivateKey)
     signer = CardTokenSigner(kid, private_key)
     return [signer.sign(claims) for claims in batch]
+
+
+def device_point(device_key: str) -> ec.EllipticCurvePublicKey | None:
+    """The P-256 public key of a device key (87 base64url characters of 0x04||X||Y), or None when
+    it is not one (not base64url, not 65 bytes, compressed, or a point off the curve)."""
+    if not _DEVICE_KEY.fullmatch(device_key):
+        return None
+    raw = base64url_decode(device_key)
+    if raw[0] != 0x04:
+        return None  # uncompressed only, as WebCrypto exports it
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        return None  # not on the curve
 
 
 _CHAR_OF_PAIR = {f"{value:02d}": chr(value + _DIGIT_OFFSET) for value in range(_MAX_CHAR + 1)}
@@ -257,9 +289,23 @@ def verify_card_token(token: str, verifying_keys: dict[str, ec.EllipticCurvePubl
 
 
 def _claims_from_payload(payload: Any) -> CardClaims:
-    """Rules C1-C8: exactly the six claims, each of its type and range; anything else is not a card."""
-    if not isinstance(payload, dict) or payload.keys() != CLAIM_NAMES:
+    """Rules C1-C8 (and H1-H3 for a holder-bound token): exactly the six claims, or the six and
+    `cnf` and `ds`, each of its type and range; anything else is not a card."""
+    if not isinstance(payload, dict) or payload.keys() not in (CLAIM_NAMES, HOLDER_CLAIM_NAMES):
         raise NotACard()
+    device_key, device_index = None, None
+    if "cnf" in payload:
+        confirmation, device_index = payload["cnf"], payload["ds"]
+        if not (
+            isinstance(confirmation, dict)
+            and confirmation.keys() == CONFIRMATION_MEMBERS
+            and isinstance(confirmation["k"], str)
+            and device_point(confirmation["k"]) is not None
+            and type(device_index) is int
+            and device_index >= 0
+        ):
+            raise NotACard()
+        device_key = confirmation["k"]
     number, name, trade, region = payload["cn"], payload["n"], payload["t"], payload["r"]
     expires, index = payload["exp"], payload["sl"]
     if not (
@@ -277,4 +323,6 @@ def _claims_from_payload(payload: Any) -> CardClaims:
         and index >= 0
     ):
         raise NotACard()
-    return CardClaims(number, name, trade, region, datetime.fromtimestamp(expires, UTC), index)
+    return CardClaims(
+        number, name, trade, region, datetime.fromtimestamp(expires, UTC), index, device_key, device_index
+    )
