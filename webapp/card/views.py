@@ -304,7 +304,10 @@ def card_api() -> Response:
     card = artisan_card(session, current_user)
     now = utcnow()
     device = current_device(session, card)
-    token = holder_token(session, card, device, current_keyring().require_signer(), now) if device else None
+    # A holder-bound token only for a card a verifier accepts today: a suspended or expired card's
+    # face says so and what to do, and its QR would only be refused.
+    usable = device is not None and card_state(card, now) == "active"
+    token = holder_token(session, card, device, current_keyring().require_signer(), now) if usable else None
     answer = {
         "server_time": time.time(),
         "card": _card_face(card, now),

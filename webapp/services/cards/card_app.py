@@ -77,6 +77,7 @@ def artisan_email(artisan: Artisan) -> str:
 
 _DATE_PARTS = re.compile(r"^\s*(\d{1,2})\s*[/.\-\s]\s*(\d{1,2})\s*[/.\-\s]\s*(\d{4})\s*$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_COMPACT_DATE = re.compile(r"^\s*(\d{2})(\d{2})(\d{4})\s*$")  # 31121980: a numeric keypad has no "/"
 
 
 def parse_birth_date(text: str) -> date:
@@ -85,7 +86,7 @@ def parse_birth_date(text: str) -> date:
     typed = latin_digits(text)
     if match := _ISO_DATE.match(typed):
         year, month, day = (int(part) for part in match.groups())
-    elif match := _DATE_PARTS.match(typed):
+    elif match := _DATE_PARTS.match(typed) or _COMPACT_DATE.match(typed):
         day, month, year = (int(part) for part in match.groups())
     else:
         raise BirthDateInvalid()
