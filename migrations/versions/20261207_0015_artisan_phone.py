@@ -5,7 +5,7 @@
   everyone else.
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07 16:30:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0010'
+down_revision = '0011'  # 0010 in the plan; chained after live-qr's 0011, merged into this branch
 branch_labels = None
 depends_on = None
 
