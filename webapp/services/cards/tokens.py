@@ -32,6 +32,11 @@ ALGORITHM = "ES256"
 MAX_NAME_LENGTH = 40
 # The signature part may be empty: an unsigned ("alg": "none") token gets the verdict bad_signature.
 _JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# A live code (section 13): the token, the window number and the phone's signature, five parts.
+_LIVE_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[0-9]+\.[A-Za-z0-9_-]*")
+# A live code's window: floor(unix seconds / 30), decimal, no leading zeros.
+WINDOW_SECONDS = 30
+_WINDOW = re.compile(r"0|[1-9][0-9]*")
 # ASCII digits only: Python's \d also matches Arabic-Indic digits, which no QR code of ours holds.
 _DIGITS = re.compile(r"(?:[0-9][0-9])+")
 # A URI scheme, ASCII letters only: with IGNORECASE alone, Python would also take "ſ" (U+017F) for "s"
@@ -203,7 +208,8 @@ def qr_segments(public_base_url: str, token: str) -> list[tuple[str, int]]:
 
 
 def extract_token(scanned: str, public_base_url: str) -> str:
-    """The compact token inside a scanned text: our verify URL, a bare token, or its digits.
+    """The compact token inside a scanned text: our verify URL, a bare token, or its digits; or a
+    live code (the token and two more parts: rule V1).
 
     Rules U1-U7 of docs/card-token.md: "our URL" is PUBLIC_BASE_URL (scheme and host compared
     case-insensitively) followed by exactly "/v" (case-sensitive, no query) and a fragment.
@@ -224,7 +230,7 @@ def extract_token(scanned: str, public_base_url: str) -> str:
         raise NotACard()  # another site's URL (look-alike hosts too), a phone number, a Wi-Fi code...
     if _DIGITS.fullmatch(text):
         return _fragment_token(text)
-    if _JWS_SHAPE.fullmatch(text):
+    if _JWS_SHAPE.fullmatch(text) or _LIVE_SHAPE.fullmatch(text):
         return text
     if text.startswith("eyJ"):
         raise MalformedToken()  # a damaged token: base64url of '{"' but not three parts
@@ -235,9 +241,53 @@ def _fragment_token(fragment: str) -> str:
     """Our page's fragment: digits (the printed form) or a plain token (a typed or shared link)."""
     if _DIGITS.fullmatch(fragment):
         fragment = digits_to_token(fragment)
-    if not _JWS_SHAPE.fullmatch(fragment):
+    if not (_JWS_SHAPE.fullmatch(fragment) or _LIVE_SHAPE.fullmatch(fragment)):
         raise MalformedToken()
     return fragment
+
+
+def window_of(moment: datetime) -> int:
+    """The 30-second window a moment falls in: floor(unix seconds / 30)."""
+    return int(moment.timestamp()) // WINDOW_SECONDS
+
+
+@dataclass(frozen=True)
+class ScannedCard:
+    """A verified card token (steps 2-6) and, for a live code whose phone signature verified, its window."""
+
+    claims: CardClaims
+    window: int | None = None
+
+    @property
+    def presentation(self) -> str:
+        """ "live" (a live code, shown by the holder's phone) or "printed" (a plain token)."""
+        return "printed" if self.window is None else "live"
+
+
+def verify_scanned_token(text: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> ScannedCard:
+    """A plain token (3 parts) or a live code (5 parts) as extract_token gives it: rules V1-V4 of
+    docs/card-token.md section 13 (the token first, as any card token, then the phone's signature)."""
+    parts = text.split(".")
+    if len(parts) == 3:
+        return ScannedCard(verify_card_token(text, verifying_keys))
+    if len(parts) != 5:
+        raise MalformedToken()  # V1
+    token = ".".join(parts[:3])
+    window, signature = parts[3], parts[4]
+    claims = verify_card_token(token, verifying_keys)
+    if claims.device_key is None:
+        raise MalformedToken()  # V2: a live code's token is holder-bound
+    if not _WINDOW.fullmatch(window) or len(signature) != SIGNATURE_LENGTH:
+        raise MalformedToken()  # V3: an incomplete code is "scan again", never "forged"
+    device_key = device_point(claims.device_key)
+    assert device_key is not None  # C9 checked it
+    raw = base64url_decode(signature)
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        device_key.verify(der, f"{token}.{window}".encode("ascii"), _ES256)
+    except InvalidSignature:
+        raise BadSignature() from None  # V4
+    return ScannedCard(claims, int(window))
 
 
 def _b64_json(segment: str) -> Any:
