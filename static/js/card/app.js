@@ -221,7 +221,7 @@ async function showAbout() {
     add(
       text("about_clock"),
       text("about_clock_value", {
-        seconds: (state.card.offsetMs / 1000).toFixed(1),
+        seconds: (Math.round(state.card.offsetMs / 100) / 10 || 0).toFixed(1), // never "-0.0"
         date: dateTimeFormat.format(new Date(state.card.fetchedAt)),
       }),
     );
