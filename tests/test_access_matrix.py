@@ -67,6 +67,7 @@ CARD_ROUTES = {
     "card.service_worker": "public page",
     "card.activate": "public page",
     "card.card_api": "artisan api",
+    "card.binding_api": "public api",
 }
 BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card")
 

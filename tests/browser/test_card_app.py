@@ -139,3 +139,30 @@ def test_screens_fit_a_360_px_phone(
     activate(page, live_server, card, activation_code(app, session, card), language)
     wait_until(page, QR_DRAWN)
     assert page.evaluate(out_of_view) == []
+
+
+def test_after_reactivation_on_a_new_phone_the_old_phones_live_code_is_refused(
+    app: Flask, browser: Any, live_server: str, page: Any, session: Session, make_card: Any
+) -> None:
+    """Phone A activates and shows a live QR; with a new code phone B activates: B's QR verifies
+    valid, A's (read before) is refused as replayed, and A, online again, says the card is elsewhere."""
+    card = make_card()
+    activate(page, live_server, card, activation_code(app, session, card))
+    wait_until(page, QR_DRAWN)
+    old_text = read_live_qr(page)
+    assert verify(page, live_server, old_text)["verdict"] == "valid"
+
+    new_phone = browser.new_context(locale="fr-MA", viewport={"width": 360, "height": 740})
+    try:
+        other = new_phone.new_page()
+        activate(other, live_server, card, activation_code(app, session, card))
+        wait_until(other, QR_DRAWN)
+        assert verify(other, live_server, read_live_qr(other))["verdict"] == "valid"
+    finally:
+        new_phone.close()
+
+    answer = verify(page, live_server, old_text)
+    assert answer["verdict"] == "replayed", answer
+    page.reload()
+    expect(page.locator('[data-screen="other-phone"]')).to_be_visible()
+    expect(page.locator("[data-qr]")).to_be_hidden()

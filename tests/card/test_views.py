@@ -234,3 +234,18 @@ def test_the_app_page_is_in_each_language(client, language):
     html = client.get(f"/card/?lang={language}").get_data(as_text=True)
     assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in html
     assert {"fr": "Ma carte", "ar": "بطاقتي", "en": "My card"}[language] in html
+
+
+def test_a_signed_out_phone_learns_its_card_moved_to_another_phone(app, client, card, issue):
+    """/card/api/binding?key= says true for the current phone, false once the card moved, null for
+    a key never bound or not a key at all; no session needed."""
+    first, second = Phone.new(), Phone.new()
+    assert post_activation(client, card, issue(card), device_key=first.device_key).status_code == 303
+    anonymous = app.test_client()
+    assert anonymous.get(f"/card/api/binding?key={first.device_key}").get_json() == {"current": True}
+    assert post_activation(app.test_client(), card, issue(card), device_key=second.device_key).status_code == 303
+    assert anonymous.get(f"/card/api/binding?key={first.device_key}").get_json() == {"current": False}
+    assert anonymous.get(f"/card/api/binding?key={second.device_key}").get_json() == {"current": True}
+    for key in (Phone.new().device_key, "short", "x" * 87, ""):
+        response = anonymous.get("/card/api/binding", query_string={"key": key})
+        assert response.status_code == 200 and response.get_json() == {"current": None}

@@ -10,18 +10,19 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import time
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from webapp.access import public, restrict_blueprint
-from webapp.card.forms import ActivationForm
+from webapp.card.forms import DEVICE_KEY_PATTERN, ActivationForm
 from webapp.db import get_session, keep_despite_refusal
 from webapp.errors import translated_message
 from webapp.extensions import attempt_counters, limiter
@@ -37,6 +38,7 @@ from webapp.services.cards.card_app import (
     BirthDateInvalid,
     activate_card,
     artisan_card,
+    binding_is_current,
     parse_birth_date,
 )
 from webapp.services.cards.devices import current_device, holder_token
@@ -319,6 +321,18 @@ def card_api() -> Response:
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Cookie")
+    return response
+
+
+@blueprint.get("/api/binding")
+@public
+def binding_api() -> Response:
+    """Whether this phone's key (?key=, 87 characters) is still its card's current binding: what a
+    phone signed out by a re-activation elsewhere asks, to stop showing a QR that no longer verifies."""
+    key = request.args.get("key", "")
+    current = binding_is_current(get_session(), key) if re.fullmatch(DEVICE_KEY_PATTERN, key) else None
+    response = jsonify(current=current)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

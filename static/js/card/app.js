@@ -103,16 +103,35 @@ async function adoptAnswer(answer, offsetMs) {
     state.pending = null;
   }
   if (!boundKey || state.device?.raw !== boundKey) {
-    clearTimeout(state.timer);
-    await removeItem("card"); // this phone's QR would be refused: do not show it
-    state.card = null;
-    show(boundKey ? "other-phone" : "none");
+    await forgetCard(boundKey ? "other-phone" : "none");
     return;
   }
   state.card = { answer, fetchedAt: new Date().toISOString(), offsetMs };
   await setItem("card", state.card);
   renderCard(answer);
   scheduleQr();
+}
+
+async function forgetCard(screen) {
+  clearTimeout(state.timer);
+  await removeItem("card"); // this phone's QR would be refused: do not show it
+  state.card = null;
+  line("network", null);
+  show(screen);
+}
+
+// Signed out: a re-activation on another phone changes the password, which ends this phone's
+// session. Whether this phone's key is still the card's is asked without a session.
+async function boundElsewhere() {
+  try {
+    const url = `${config.bindingUrl}?key=${encodeURIComponent(state.device.raw)}`;
+    const answer = await (await fetch(url, { headers: { Accept: "application/json" } })).json();
+    if (answer.current !== false) return false;
+  } catch {
+    return false;
+  }
+  await forgetCard("other-phone");
+  return true;
 }
 
 async function refresh() {
@@ -125,6 +144,7 @@ async function refresh() {
     return;
   }
   if (response.status === 401 || response.status === 403 || response.redirected) {
+    if (state.device && (await boundElsewhere())) return;
     line("network", state.card ? text("signed_out") : null);
     if (!state.card) show("none");
     return;

@@ -23,13 +23,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Artisan, Card, Role, User, utcnow
+from webapp.models import Artisan, Card, CardDevice, Role, User, utcnow
 from webapp.services.accounts.passwords import check_new_password
 from webapp.services.accounts.sign_in import AttemptCounters, client_actor, person_actor
 from webapp.services.accounts.sms import latin_digits, normalise_mobile
 from webapp.services.audit import record_event
 from webapp.services.cards.activation import ActivationPolicy, check_activation, consume_activation_code
-from webapp.services.cards.devices import bind_device
+from webapp.services.cards.devices import bind_device, thumbprint
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
 
@@ -171,3 +171,16 @@ def artisan_card(session: Session, user: User) -> Card:
 
 def normalised_card_number(text: str) -> str | None:
     return normalize_card_number(latin_digits(text))
+
+
+def binding_is_current(session: Session, device_key: str) -> bool | None:
+    """Whether a phone's key is its card's current binding (False once the card moved to another
+    phone), or None for a key never bound. For the app of a phone whose session ended (a
+    re-activation elsewhere changes the password): a public key tells nothing secret, and a verifier
+    shown that phone's QR would learn as much (`replayed`)."""
+    try:
+        print_ = thumbprint(device_key)
+    except (ValueError, TypeError):
+        return None
+    replaced_at = session.execute(select(CardDevice.replaced_at).where(CardDevice.thumbprint == print_)).first()
+    return None if replaced_at is None else replaced_at[0] is None
