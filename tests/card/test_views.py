@@ -249,3 +249,11 @@ def test_a_signed_out_phone_learns_its_card_moved_to_another_phone(app, client, 
     for key in (Phone.new().device_key, "short", "x" * 87, ""):
         response = anonymous.get("/card/api/binding", query_string={"key": key})
         assert response.status_code == 200 and response.get_json() == {"current": None}
+
+
+def test_a_phone_number_given_gets_a_confirmation_text_through_the_gateway(client, card, issue, caplog):
+    """With a phone number, the console gateway logs the confirmation text in the page's language."""
+    with caplog.at_level("INFO", logger="carte.sms"):
+        response = post_activation(client, card, issue(card), phone="07 12 34 56 78")
+    assert response.status_code == 303
+    assert "SMS to +212712345678: Carte Artisan : votre carte est maintenant sur votre téléphone" in caplog.text

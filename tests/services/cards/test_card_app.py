@@ -16,7 +16,7 @@ from tests.services.cards.test_activation import BIRTH, CLIENT, POLICY, issue
 from webapp.models import ActivationCode, AuditEvent, CardDevice, Role, User
 from webapp.services.accounts.passwords import PasswordIsPersonal, PasswordTooCommon, PasswordTooShort
 from webapp.services.accounts.sign_in import Attempt, LockRules, sign_in
-from webapp.services.accounts.sms import PhoneInvalid, normalise_mobile
+from webapp.services.accounts.sms import PhoneInvalid, normalise_mobile, sms_gateway
 from webapp.services.cards.activation import ActivationDetailsWrong
 from webapp.services.cards.card_app import (
     ActivationRequest,
@@ -237,3 +237,10 @@ def test_other_numbers_are_refused(typed):
     """Landlines, short or long numbers, other countries: refused."""
     with pytest.raises(PhoneInvalid):
         normalise_mobile(typed)
+
+
+def test_the_console_sms_gateway_writes_the_message_to_the_log(caplog):
+    """Development's gateway: the text and the number in the log (where a developer reads a code)."""
+    with caplog.at_level("INFO", logger="carte.sms"):
+        sms_gateway("console").send("+212612345678", "Code 123456")
+    assert "SMS to +212612345678: Code 123456" in caplog.text
