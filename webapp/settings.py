@@ -264,6 +264,13 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any] | None) -
     """Keep the settings on the app and mirror them (and Flask-only overrides) into app.config."""
     app.extensions["settings"] = settings
     app.config.update(dataclasses.asdict(settings))
+    # The card app signs artisans in with Flask-Login's "remember me" cookie (a phone app must not
+    # lose its session when the browser closes): it follows the session cookie's rules.
+    app.config.update(
+        REMEMBER_COOKIE_SECURE=settings.SESSION_COOKIE_SECURE,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE=settings.SESSION_COOKIE_SAMESITE,
+    )
     # Flask and extension switches a test may set (TESTING, RATELIMIT_ENABLED...) pass through.
     app.config.update({name: value for name, value in (overrides or {}).items() if name not in SETTING_NAMES})
 

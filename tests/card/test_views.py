@@ -257,3 +257,11 @@ def test_a_phone_number_given_gets_a_confirmation_text_through_the_gateway(clien
         response = post_activation(client, card, issue(card), phone="07 12 34 56 78")
     assert response.status_code == 303
     assert "SMS to +212712345678: Carte Artisan : votre carte est maintenant sur votre téléphone" in caplog.text
+
+
+def test_activation_signs_in_with_a_lasting_cookie_that_follows_the_session_cookies_rules(app, client, card, issue):
+    """The remember-me cookie (the phone keeps its session) is HttpOnly, SameSite and Secure as the session's."""
+    response = post_activation(client, card, issue(card))
+    cookie = next(header for header in response.headers.getlist("Set-Cookie") if header.startswith("remember_token="))
+    assert "HttpOnly" in cookie and f"SameSite={app.config['SESSION_COOKIE_SAMESITE']}" in cookie
+    assert ("Secure" in cookie) == app.config["SESSION_COOKIE_SECURE"]
