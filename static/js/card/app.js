@@ -141,6 +141,7 @@ async function refresh() {
     response = await fetch(config.apiUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
   } catch {
     line("network", text(state.card ? "offline" : "network_error"));
+    if (!state.card) show("none");
     return;
   }
   if (response.status === 401 || response.status === 403 || response.redirected) {
@@ -150,7 +151,9 @@ async function refresh() {
     return;
   }
   if (!response.ok) {
-    line("network", text("network_error"));
+    // 404: an artisan account without a card; anything else: the server could not answer now.
+    line("network", response.status === 404 ? null : text("network_error"));
+    if (!state.card) show("none");
     return;
   }
   const answer = await response.json();
