@@ -139,7 +139,11 @@ class CardTokenSigner:
         self._private_key = private_key
 
     def sign(self, claims: CardClaims) -> str:
-        payload = base64url_encode(json.dumps(claims.to_payload(), separators=(",", ":")).encode()).decode("ascii")
+        # A holder-bound token's name is UTF-8, not \u escapes: its live QR code carries ~290 characters more
+        # than the printed card's, and a name of 40 accented letters would take it past version 20
+        # (bench/live_qr.py). Printed tokens keep their bytes.
+        text = json.dumps(claims.to_payload(), separators=(",", ":"), ensure_ascii=not claims.holder_bound)
+        payload = base64url_encode(text.encode()).decode("ascii")
         signing_input = f"{self._header}.{payload}"
         r, s = decode_dss_signature(self._private_key.sign(signing_input.encode("ascii"), _ES256))
         signature = base64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode("ascii")
