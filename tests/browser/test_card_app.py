@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import PageProblems
+from tests.browser.test_scan_app import ON_THE_PHONE, phone_filming, scan_again_offline, verdict_of  # noqa: F401
 from tests.conftest import TEST_ACTOR
 from webapp.models import Card
 from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
@@ -166,3 +167,27 @@ def test_after_reactivation_on_a_new_phone_the_old_phones_live_code_is_refused(
     page.reload()
     expect(page.locator('[data-screen="other-phone"]')).to_be_visible()
     expect(page.locator("[data-qr]")).to_be_hidden()
+
+
+def test_the_verifier_app_accepts_the_live_qr_online_and_offline(
+    app: Flask,
+    live_server: str,
+    page: Any,
+    session: Session,
+    make_card: Any,
+    phone_filming: Any,  # noqa: F811 (the verifier app tests' fixture, imported above)
+) -> None:
+    """A partner's phone films the card app's screen (its QR as the screenshot shows it): the
+    verifier app says valid from the server, and again on the phone with the network cut."""
+    card = make_card()
+    activate(page, live_server, card, activation_code(app, session, card))
+    wait_until(page, QR_DRAWN)
+    screen_png = page.locator("[data-qr]").screenshot()
+    verifier = phone_filming(screen_png)
+    verifier.page.goto(f"{live_server}/scan/")
+    verdict = verdict_of(verifier.page)
+    expect(verdict).to_have_attribute("data-verdict", "valid")
+    expect(verdict.locator('[data-field="number"]')).to_have_text(card.number)
+    verdict = scan_again_offline(verifier)
+    expect(verdict).to_have_attribute("data-verdict", "valid")
+    expect(verdict.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
