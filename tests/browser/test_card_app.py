@@ -19,6 +19,7 @@ from tests.browser.conftest import PageProblems
 from tests.browser.test_scan_app import ON_THE_PHONE, phone_filming, scan_again_offline, verdict_of  # noqa: F401
 from tests.conftest import TEST_ACTOR
 from webapp.models import Card
+from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
 from webapp.settings import current_settings
 
@@ -191,3 +192,19 @@ def test_the_verifier_app_accepts_the_live_qr_online_and_offline(
     verdict = scan_again_offline(verifier)
     expect(verdict).to_have_attribute("data-verdict", "valid")
     expect(verdict.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
+
+
+def test_a_suspended_card_shows_what_to_do_and_no_qr(
+    app: Flask, live_server: str, page: Any, session: Session, make_card: Any
+) -> None:
+    """Suspended after activation: online, the card says so and what to do, and shows no QR."""
+    card = make_card()
+    activate(page, live_server, card, activation_code(app, session, card))
+    wait_until(page, QR_DRAWN)
+    card_service.suspend_card(session, card, "test", TEST_ACTOR)
+    session.commit()
+    page.reload()
+    expect(page.locator("[data-field=state_label]")).to_have_text("Suspendue")
+    expect(page.locator("[data-field=advice]")).to_contain_text("chambre d’artisanat")
+    expect(page.locator("[data-live-qr]")).to_be_hidden()
+    expect(page.locator("button.button-wide[data-action=fullscreen]")).to_be_hidden()

@@ -55,6 +55,10 @@ function renderCard(answer) {
       element.textContent = face[name] ?? "";
     }
   }
+  // No token: a card a verifier would refuse today (suspended, expired, revoked): no QR to show.
+  const hasQr = Boolean(answer.token);
+  root.querySelector("[data-live-qr]").hidden = !hasQr;
+  root.querySelector(".button-wide[data-action=fullscreen]").hidden = !hasQr;
   show("card");
 }
 
