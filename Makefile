@@ -69,6 +69,7 @@ bench: $(VENV)/.dev translations
 	$(BIN)/python bench/import_register.py --xlsx-rows 50000
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/audit_verify.py
+	$(BIN)/python bench/card_app.py
 
 # Front-end packages (DESIGN decision 10). `npm ci` installs exactly what package-lock.json pins
 # (install scripts off: we only copy files), then scripts/vendor.py (Python standard library)

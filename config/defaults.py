@@ -140,3 +140,6 @@ ACTIVATION_CODE_VALIDITY_DAYS = 60
 ACTIVATION_LOCK_AFTER_FAILURES = 5
 ACTIVATION_CLIENT_LOCK_AFTER_FAILURES = 20
 ACTIVATION_LOCK_MINUTES = 60
+# How SMS (sign-in codes to an artisan's phone) leave: "console" writes each message to the app's log
+# (development and trials; no SMS provider is connected yet, webapp/services/accounts/sms.py).
+SMS_GATEWAY = "console"

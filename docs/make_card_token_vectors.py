@@ -147,6 +147,49 @@ VALID_CLAIMS = claims("K7M2Q9XH4V", "Fatima Zahra Benali", "TAP", "07", EXP, 123
 REVOKED_CLAIMS = claims(card_number("R3V0KED00"), "Youssef Amrani", "ZEL", "03", EXP, 1235)
 SUSPENDED_CLAIMS = claims(card_number("SSPENDED0"), "Aicha Ouazzani", "POT", "09", EXP, 1236)
 EXPIRED_CLAIMS = claims(card_number("EXP1RED00"), "Hassan Tazi", "DIN", "06", end_of_day_in_morocco(2026, 11, 21), 1237)
+# --- Section 13: the holder-bound token and the live code ---
+
+# Three TEST phone keys, published on purpose, their d SHA-256 of a fixed text: the valid card's
+# phone, the phone it had before (replaced: its binding's index reads REVOKED), the revoked card's phone.
+PHONE_SEEDS = {
+    "phone": b"Carte Artisan: the test phone key",
+    "old_phone": b"Carte Artisan: the test phone key, replaced",
+    "revoked_card_phone": b"Carte Artisan: the revoked card's test phone key",
+}
+# The bindings' own status indices (ds), in the list with the cards'.
+PHONE_INDEX, OLD_PHONE_INDEX, REVOKED_CARD_PHONE_INDEX = 1200, 1201, 1202
+WINDOW_SECONDS = 30
+WINDOW = int(NOW.timestamp()) // WINDOW_SECONDS  # the window of verified_at
+
+
+def phone_key(name: str) -> ec.EllipticCurvePrivateKey:
+    import hashlib
+
+    return ec.derive_private_key(int.from_bytes(hashlib.sha256(PHONE_SEEDS[name]).digest(), "big"), ec.SECP256R1())
+
+
+def device_key(name: str) -> str:
+    """base64url of the 65-byte uncompressed point 0x04||X||Y: WebCrypto's exportKey("raw")."""
+    numbers = phone_key(name).public_key().public_numbers()
+    return b64(b"\x04" + numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big"))
+
+
+def phone_sign(name: str, text: str) -> str:
+    """The phone's signature: r||s, base64url, deterministic (any ECDSA signature verifies too)."""
+    signature = phone_key(name).sign(text.encode("ascii"), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    r, s = decode_dss_signature(signature)
+    return b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def holder_claims(card: dict[str, Any], phone: str, index: int) -> dict[str, Any]:
+    return {**card, "cnf": {"k": device_key(phone)}, "ds": index}
+
+
+def live_code(token: str, window: int, phone: str) -> str:
+    signed = f"{token}.{window}"
+    return f"{signed}.{phone_sign(phone, signed)}"
+
+
 # The register behind the status list: the card holding each index the vectors use.
 REGISTER = [
     (VALID_CLAIMS, "active", VALID),
@@ -156,8 +199,17 @@ REGISTER = [
 ]
 
 
+# The phone bindings behind the `ds` indices: (card, phone, index, current).
+BINDINGS = [
+    (VALID_CLAIMS, "phone", PHONE_INDEX, True),
+    (VALID_CLAIMS, "old_phone", OLD_PHONE_INDEX, False),
+    (REVOKED_CLAIMS, "revoked_card_phone", REVOKED_CARD_PHONE_INDEX, True),
+]
+
+
 def status_list() -> dict[str, Any]:
     statuses = {claims["sl"]: value for claims, _status, value in REGISTER if value != VALID}
+    statuses.update({index: REVOKED for _card, _phone, index, current in BINDINGS if not current})
     capacity = (LIST_SIZE * 2 + 7) // 8 * 4
     statuses.update({index: UNASSIGNED for index in range(LIST_SIZE, capacity)})
     packed = bytearray(capacity // 4)
@@ -465,6 +517,8 @@ def vectors(cards: dict[str, dict[str, Any]], list_token: str) -> list[dict[str,
         ("index outside the list and expired", "L2", card_token({**EXPIRED_CLAIMS, "sl": 5000}), "not_a_card"),
         # Version 3: what writing the browser module showed the document had left open.
         *version_3_vectors(valid_digits),
+        # Version 4: the holder-bound token and the live code (section 13).
+        *live_vectors(),
     ]
     listed = [{"name": name, "rule": rule, "text": text, "verdict": verdict} for name, rule, text, verdict in rows]
     # Version 4: what an outside developer's two verifiers showed the document had left open. A vector
@@ -552,6 +606,137 @@ def version_4_vectors(valid_digits: str) -> list[dict[str, Any]]:
             vector["public_base_url"] = base_url
         vectors.append(vector)
     return vectors
+
+
+def live_vectors() -> list[tuple[str, str, str, str]]:
+    """(name, rule, text, verdict) for live codes, verified at verified_at (window WINDOW)."""
+    holder = card_token(holder_claims(VALID_CLAIMS, "phone", PHONE_INDEX))
+    old = card_token(holder_claims(VALID_CLAIMS, "old_phone", OLD_PHONE_INDEX))
+    revoked = card_token(holder_claims(REVOKED_CLAIMS, "revoked_card_phone", REVOKED_CARD_PHONE_INDEX))
+    now = live_code(holder, WINDOW, "phone")
+    signed_earlier = live_code(holder, WINDOW - 5, "phone")
+    header, _payload, signature = holder.split(".")
+    moved_ds = b64(compact(holder_claims(VALID_CLAIMS, "phone", OLD_PHONE_INDEX)).encode())
+    no_point = {**VALID_CLAIMS, "cnf": {"k": b64(b"\x04" + b"\x00" * 64)}, "ds": PHONE_INDEX}
+    return [
+        ("live code in its window, as its QR holds it", "V6", f"{BASE_URL}/v#{digits(now)}", "valid"),
+        ("live code in its window, bare", "V6", now, "valid"),
+        ("live code of the previous window", "V6", live_code(holder, WINDOW - 1, "phone"), "valid"),
+        ("live code of the next window", "V6", live_code(holder, WINDOW + 1, "phone"), "valid"),
+        ("live code two windows old (a screenshot)", "V6", live_code(holder, WINDOW - 2, "phone"), "replayed"),
+        ("live code two windows ahead", "V6", live_code(holder, WINDOW + 2, "phone"), "replayed"),
+        ("live code signed by another phone", "V4", live_code(holder, WINDOW, "old_phone"), "bad_signature"),
+        (
+            "live code, window changed after signing",
+            "V4",
+            signed_earlier.replace(f".{WINDOW - 5}.", f".{WINDOW}."),
+            "bad_signature",
+        ),
+        ("live code of a replaced phone", "V7", live_code(old, WINDOW, "old_phone"), "replayed"),
+        ("holder-bound token without its live signature", "V5", holder, "replayed"),
+        (
+            "live code whose token has no cnf",
+            "V2",
+            live_code(card_token(VALID_CLAIMS), WINDOW, "phone"),
+            "malformed",
+        ),
+        ("live code, window with a leading zero", "V3", f"{holder}.0{WINDOW}.{now.rsplit('.', 1)[1]}", "malformed"),
+        ("live code, phone signature cut by one", "V3", now[:-1], "malformed"),
+        ("live code without its signature part", "V1", f"{holder}.{WINDOW}", "malformed"),
+        ("live code with a sixth part", "V1", f"{now}.{WINDOW}", "malformed"),
+        (
+            "live code of a revoked card, a day old",
+            "P2",
+            live_code(revoked, WINDOW - 2880, "revoked_card_phone"),
+            "revoked",
+        ),
+        (
+            "live code whose ds is outside the list",
+            "V7",
+            live_code(card_token(holder_claims(VALID_CLAIMS, "phone", 5000)), WINDOW, "phone"),
+            "not_a_card",
+        ),
+        ("claims: cnf.k not a P-256 point", "C9", card_token(no_point), "not_a_card"),
+        (
+            "claims: cnf without ds",
+            "C1",
+            card_token({**VALID_CLAIMS, "cnf": {"k": device_key("phone")}}),
+            "not_a_card",
+        ),
+        (
+            "claims: cnf with another member",
+            "C9",
+            card_token({**VALID_CLAIMS, "cnf": {"k": device_key("phone"), "kid": "x"}, "ds": PHONE_INDEX}),
+            "not_a_card",
+        ),
+        (
+            "claims: ds a string",
+            "C10",
+            card_token({**holder_claims(VALID_CLAIMS, "phone", PHONE_INDEX), "ds": str(PHONE_INDEX)}),
+            "not_a_card",
+        ),
+        (
+            "holder-bound token, ds changed after signing",
+            "J3",
+            f"{header}.{moved_ds}.{signature}",
+            "bad_signature",
+        ),
+    ]
+
+
+def live() -> dict[str, Any]:
+    """The phones, their bindings and the valid card's holder-bound token and live code."""
+    holder_claims_ = holder_claims(VALID_CLAIMS, "phone", PHONE_INDEX)
+    holder = card_token(holder_claims_)
+    code = live_code(holder, WINDOW, "phone")
+    import hashlib
+
+    return {
+        "comment": "Section 13. The phone keys are TEST keys, published on purpose. `bindings` is what the server "
+        "holds for the `ds` indices (the replaced one reads 1, revoked, in the status list). Each vector named "
+        "'live code ...' is verified at verified_at, whose window is `window`; `details` gives the presentation "
+        "and, for replayed, the reason.",
+        "window_seconds": WINDOW_SECONDS,
+        "window": WINDOW,
+        "phones": {
+            name: {
+                "private_jwk": {
+                    "crv": "P-256",
+                    "kty": "EC",
+                    "x": b64(phone_key(name).public_key().public_numbers().x.to_bytes(32, "big")),
+                    "y": b64(phone_key(name).public_key().public_numbers().y.to_bytes(32, "big")),
+                    "d": b64(phone_key(name).private_numbers().private_value.to_bytes(32, "big")),
+                },
+                "device_key": device_key(name),
+            }
+            for name in PHONE_SEEDS
+        },
+        "bindings": [
+            {
+                "number": card["cn"],
+                "device_key": device_key(phone),
+                "thumbprint": hashlib.sha256(base64.urlsafe_b64decode(device_key(phone) + "=")).hexdigest(),
+                "status_index": index,
+                "current": current,
+            }
+            for card, phone, index, current in BINDINGS
+        ],
+        "holder_bound": {"claims": holder_claims_, "token": holder},
+        "live_code": code,
+        "qr_text": f"{BASE_URL}/v#{digits(code)}",
+        "details": {
+            "live code in its window, as its QR holds it": {"presentation": "live"},
+            "live code in its window, bare": {"presentation": "live"},
+            "live code of the previous window": {"presentation": "live"},
+            "live code of the next window": {"presentation": "live"},
+            "live code two windows old (a screenshot)": {"presentation": "live", "replay": "window"},
+            "live code two windows ahead": {"presentation": "live", "replay": "window"},
+            "live code of a replaced phone": {"presentation": "live", "replay": "device_replaced"},
+            "holder-bound token without its live signature": {"presentation": "printed", "replay": "window"},
+            "live code of a revoked card, a day old": {"presentation": "live"},
+            "printed QR text": {"presentation": "printed"},
+        },
+    }
 
 
 def public_jwk() -> dict[str, str]:
@@ -809,6 +994,9 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
             "index in the list's padding",
             "header kid not in the JWKS",
             "signed with a key the JWKS does not have yet",
+            "live code in its window, as its QR holds it",
+            "live code two windows old (a screenshot)",
+            "live code of a replaced phone",
         )
     ]
     eligible_for_valid = {SHIPPING_OFFER: True, EXPORT_OFFER: False}
@@ -821,6 +1009,10 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
         "index in the list's padding": "not_a_card",
         "header kid not in the JWKS": "unknown_key",
         "signed with a key the JWKS does not have yet": "valid",  # rule B5: the bundle's next key
+        # Offline, the window is read against the app's corrected clock and `ds` in the bundle's list.
+        "live code in its window, as its QR holds it": "valid",
+        "live code two windows old (a screenshot)": "replayed",
+        "live code of a replaced phone": "replayed",
     }
     # Past its exp (or with none usable) the app has its trusted keys, the bundle's included, but no list.
     without_bundle = {
@@ -828,7 +1020,7 @@ def bundle(statuses: dict[str, Any], cards: dict[str, dict[str, Any]], inputs: l
         **{
             name: "cannot_confirm"
             for name, verdict in with_bundle.items()
-            if verdict in {"valid", "expired", "revoked", "suspended", "not_a_card"}
+            if verdict in {"valid", "expired", "revoked", "suspended", "not_a_card", "replayed"}
         },
     }
     never_usable = {
@@ -997,6 +1189,9 @@ def build() -> dict[str, Any]:
         "status_list_accepted": status_list_acceptances(statuses),
         "qr_versions": qr_versions(cards, all_vectors),
         "api_requests": api_requests(cards),
+
+
+        "live": live(),
     }
 
 

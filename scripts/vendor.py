@@ -57,6 +57,12 @@ SERVED: dict[str, dict[str, str]] = {
         "dist/uPlot.min.css": "uPlot.min.css",
         "LICENSE": "LICENSE",
     },
+    # The card app's QR encoder (the live QR, drawn on the phone every 30 seconds): one ES module of
+    # 7 KB, with explicit segments (the URL as bytes, the live code as digits) and a fixed ECC level.
+    "lean-qr": {
+        "index.mjs": "index.mjs",
+        "LICENSE": "LICENSE",
+    },
     # The one typeface of every screen, from static/ rather than whatever the phone has: regular and
     # bold, woff2 only (every browser we serve reads it), Latin and Latin Extended subsets ...
     "@fontsource/noto-sans": {

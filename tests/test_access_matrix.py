@@ -46,6 +46,8 @@ EXPECTED = {
     "partner api": _table({MANAGER, AGENT, SYSTEM}, UNAUTHORIZED),
     "partner system api": _table({SYSTEM}, UNAUTHORIZED),
     "public api": _table(set(CALLERS), LET_IN),
+    "public page": _table(set(CALLERS), LET_IN),
+    "artisan api": _table({ARTISAN}, UNAUTHORIZED),
 }
 # The partner API's routes, each classified by hand: a new one must be added here.
 API_ROUTES = {
@@ -56,7 +58,18 @@ API_ROUTES = {
     "api.eligibility": "partner api",
     "offer_lists.eligibility_list": "partner api",
 }
-BLUEPRINTS = ("admin", "partner", "api", "offer_lists")
+# The card app's routes (issue 15): its shell and activation are public (the phone keeps the shell
+# for offline use; activation is how an artisan gets an account), its card API is the artisan's.
+CARD_ROUTES = {
+    "card.app_page": "public page",
+    "card.offline_page": "public page",
+    "card.manifest": "public page",
+    "card.service_worker": "public page",
+    "card.activate": "public page",
+    "card.card_api": "artisan api",
+    "card.binding_api": "public api",
+}
+BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card")
 
 
 def kind_of_route(app: Flask, endpoint: str) -> str:
@@ -68,6 +81,9 @@ def kind_of_route(app: Flask, endpoint: str) -> str:
         # Manager-only views carry the roles `roles_required` gave them.
         required = getattr(app.view_functions[endpoint], "required_roles", None)
         return "partner manager page" if required == frozenset({Role.PARTNER_MANAGER}) else "partner page"
+    if blueprint == "card":
+        assert endpoint in CARD_ROUTES, f"classify the new card app route {endpoint} in CARD_ROUTES"
+        return CARD_ROUTES[endpoint]
     assert endpoint in API_ROUTES, f"classify the new API route {endpoint} in API_ROUTES"
     return API_ROUTES[endpoint]
 

@@ -140,3 +140,10 @@ def test_secret_key_can_come_from_a_file(app_config, tmp_path):
     key_file.write_text("k" * 40)
     app = create_app({**app_config, "SECRET_KEY": None, "SECRET_KEY_FILE": str(key_file)})
     assert app.config["SECRET_KEY"] == "k" * 40
+
+
+@pytest.mark.parametrize("gateway", ["twilio", "", "Console"])
+def test_an_unknown_sms_gateway_is_refused(app_config, gateway):
+    """SMS_GATEWAY names one of the gateways built (console only today): anything else stops start-up."""
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of console"):
+        create_app({**app_config, "SMS_GATEWAY": gateway})

@@ -41,7 +41,7 @@ def error_message(status: int) -> str:
 
 
 # Paths read by programs, not people: they get JSON errors.
-MACHINE_PATH_PREFIXES = ("/api/", "/.well-known/", "/statuslists/", "/offers/")
+MACHINE_PATH_PREFIXES = ("/api/", "/.well-known/", "/statuslists/", "/offers/", "/card/api/")
 
 
 def wants_json() -> bool:

@@ -24,6 +24,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production")
 # Rate-limit stores shared by every worker of every instance (production runs many).
 SHARED_RATELIMIT_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://", "redis+unix://")
+# How SMS leave (webapp/services/accounts/sms.py): only the console gateway until a provider is chosen.
+SMS_GATEWAYS = ("console",)
 
 
 class ConfigError(RuntimeError):
@@ -80,6 +82,7 @@ class Settings:
     ACTIVATION_LOCK_AFTER_FAILURES: int
     ACTIVATION_CLIENT_LOCK_AFTER_FAILURES: int
     ACTIVATION_LOCK_MINUTES: int
+    SMS_GATEWAY: str
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -176,6 +179,8 @@ def validate_activation(settings: Settings) -> None:
     for name in names:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if settings.SMS_GATEWAY not in SMS_GATEWAYS:
+        raise ConfigError(f"SMS_GATEWAY must be one of {', '.join(SMS_GATEWAYS)}, not {settings.SMS_GATEWAY!r}")
     if settings.ACTIVATION_CLIENT_LOCK_AFTER_FAILURES < settings.ACTIVATION_LOCK_AFTER_FAILURES:
         # An artisan who mistypes their own birth date must meet their card's lock first.
         raise ConfigError("ACTIVATION_CLIENT_LOCK_AFTER_FAILURES must be at least ACTIVATION_LOCK_AFTER_FAILURES")
@@ -259,6 +264,13 @@ def init_app(app: Flask, settings: Settings, overrides: dict[str, Any] | None) -
     """Keep the settings on the app and mirror them (and Flask-only overrides) into app.config."""
     app.extensions["settings"] = settings
     app.config.update(dataclasses.asdict(settings))
+    # The card app signs artisans in with Flask-Login's "remember me" cookie (a phone app must not
+    # lose its session when the browser closes): it follows the session cookie's rules.
+    app.config.update(
+        REMEMBER_COOKIE_SECURE=settings.SESSION_COOKIE_SECURE,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE=settings.SESSION_COOKIE_SAMESITE,
+    )
     # Flask and extension switches a test may set (TESTING, RATELIMIT_ENABLED...) pass through.
     app.config.update({name: value for name, value in (overrides or {}).items() if name not in SETTING_NAMES})
 

@@ -45,6 +45,16 @@ VERDICT_TEXTS: dict[str, VerdictText] = {
     Verdict.MALFORMED: VerdictText(
         _l("Incomplete code"), _l("The code is incomplete or damaged. Scan it again, or type the card number.")
     ),
+    # A live code copied (a screenshot, a photo of the screen) or shown by a phone the card has left.
+    Verdict.REPLAYED: VerdictText(
+        _l("Copied screen"), _l("This is a copy of an earlier screen: ask the holder to open the card app.")
+    ),
+}
+# How the card was shown (docs/card-token.md section 13): a live code from the holder's phone, or the
+# printed card. Pages show it beside a card's verdict.
+PRESENTATION_TEXTS: dict[str, VerdictText] = {
+    "shown_live": VerdictText(_l("Live code"), _l("Shown live from the holder's phone")),
+    "shown_printed": VerdictText(_l("Printed card"), _l("Printed card")),
 }
 # States a page shows while it has no verdict yet (they are not verdicts of the API).
 PAGE_STATES: dict[str, VerdictText] = {
@@ -60,6 +70,11 @@ PAGE_STATES: dict[str, VerdictText] = {
 }
 
 
+def presentation_text(presentation: str | None) -> VerdictText | None:
+    """The words for "live" or "printed" (None: the token did not verify)."""
+    return PRESENTATION_TEXTS.get(f"shown_{presentation}") if presentation else None
+
+
 def verdict_message(verdict: Verdict) -> str:
     """The verdict's message in the current language."""
     return str(VERDICT_TEXTS[verdict].message)
@@ -69,7 +84,7 @@ def texts_in_current_language() -> dict[str, dict[str, str]]:
     """Every verdict and page state: {"valid": {"title": ..., "message": ...}, ...}."""
     return {
         name: {"title": str(text.title), "message": str(text.message)}
-        for name, text in (VERDICT_TEXTS | PAGE_STATES).items()
+        for name, text in (VERDICT_TEXTS | PAGE_STATES | PRESENTATION_TEXTS).items()
     }
 
 

@@ -1,11 +1,14 @@
 """`demo seed` and `setup`: demo data in every region and status, and an idempotent set-up."""
 
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.fixtures.auth import AuthActions
+from tests.fixtures.live import Phone
+from tests.fixtures.support import csrf_token_from
 from webapp import create_app
 from webapp.models import Artisan, Card, CardStatus, Offer, OfferState, Organisation, Region, User
 from webapp.services.cards.qr import card_qr
@@ -77,3 +80,25 @@ def test_demo_logins_sign_in_with_the_published_password_and_are_not_forced_to_c
     response = AuthActions(client).login("admin@demo.carte-artisan.ma", "demo-artisan-2026", next_url="/admin/staff")
     assert response.headers["Location"] == "/admin/staff"
     assert client.get("/admin/staff").status_code == 200
+
+
+def test_the_demo_prints_a_card_an_activation_code_and_a_birth_date_that_activate(seeded, client):
+    """`demo seed` (and `setup`) print a demo card's number, birth date and a fresh code; typed on
+    /card/activate they put the card on a phone."""
+    match = re.search(r"card number (\w+)\s+activation code ([\w-]+)\s+birth date ([\d/]+)", seeded)
+    assert match, seeded
+    number, code, birth = match.groups()
+    page = client.get("/card/activate")
+    response = client.post(
+        "/card/activate",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "card_number": number,
+            "code": code,
+            "birth_date": birth,
+            "password": "tajine bleu de fes",
+            "device_key": Phone.new().device_key,
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert client.get("/card/api/card").get_json()["card"]["number"] == number

@@ -24,6 +24,7 @@ const {
   readStatusList,
   statusAt,
   verifyScan,
+  windowOf,
 } = await import("../../static/js/lib/card-verifier.js");
 
 const docs = new URL("../../docs/", import.meta.url);
@@ -252,6 +253,51 @@ describe("the trust bundle (section 12)", async () => {
       });
     });
   }
+});
+
+describe("the live code (section 13)", () => {
+  const L = V.live;
+  const byName = new Map(V.vectors.map((vector) => [vector.name, vector]));
+
+  for (const [name, expected] of Object.entries(L.details)) {
+    test(`${name}: presentation ${expected.presentation}${expected.replay ? `, replay ${expected.replay}` : ""}`, async () => {
+      const vector = byName.get(name);
+      const result = await verifyScan(vector.text, { publicBaseUrl: BASE, keys, statusList: list, now: NOW });
+      assert.equal(result.verdict, vector.verdict);
+      assert.equal(result.presentation, expected.presentation);
+      assert.equal(result.replay, expected.replay);
+    });
+  }
+
+  test("the live code is the holder-bound token and the window of verified_at, its QR text our URL", async () => {
+    assert.equal(windowOf(NOW), L.window);
+    assert.equal(L.live_code.split(".").slice(0, 4).join("."), `${L.holder_bound.token}.${L.window}`);
+    const result = await verifyScan(L.qr_text, { publicBaseUrl: BASE, keys, statusList: list, now: NOW });
+    assert.equal(result.verdict, "valid");
+    assert.equal(result.claims.deviceKey, L.phones.phone.device_key);
+    assert.equal(result.claims.deviceIndex, L.holder_bound.claims.ds);
+  });
+
+  test("the window is read against the clock it is given (the bundle-corrected clock offline)", async () => {
+    const at = async (now) => (await verifyScan(L.live_code, { publicBaseUrl: BASE, keys, statusList: list, now })).verdict;
+    assert.equal(await at(NOW + 59), "valid"); // still within one window
+    assert.equal(await at(NOW + 60), "replayed"); // two windows later
+    assert.equal(await at(NOW - 30), "valid"); // verified_at starts its window: 30 s earlier is the previous one
+    assert.equal(await at(NOW - 31), "replayed");
+  });
+
+  test("a binding's index reads revoked in the status list once replaced", () => {
+    for (const binding of L.bindings) assert.equal(statusAt(list, binding.status_index), binding.current ? 0 : 1);
+  });
+
+  test("a live code made here with WebCrypto, as the card app makes it, verifies", async () => {
+    const phone = await crypto.subtle.importKey("jwk", { ...L.phones.phone.private_jwk, ext: true }, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+    const signed = `${L.holder_bound.token}.${windowOf(NOW)}`;
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, phone, new TextEncoder().encode(signed)));
+    const b64 = Buffer.from(signature).toString("base64url");
+    const result = await verifyScan(`${signed}.${b64}`, { publicBaseUrl: BASE, keys, statusList: list, now: NOW });
+    assert.deepEqual([result.verdict, result.presentation], ["valid", "live"]);
+  });
 });
 
 describe("keys (section 6)", () => {

@@ -67,13 +67,14 @@ class TestBehindAProxy:
 
 
 def test_verdict_texts_are_published_in_every_language(client):
-    """Offline verifiers fetch every verdict's title and message in fr, ar and en, cacheable, in one place."""
+    """Offline verifiers fetch every verdict's title and message (and the live/printed words) in fr, ar
+    and en, cacheable, in one place."""
     response = client.get("/verdict-texts.json")
     texts = response.get_json()
     assert response.status_code == 200 and set(texts) == {"fr", "ar", "en"}
     expected = {
         "valid", "expired", "revoked", "suspended", "unknown_key", "bad_signature", "not_a_card", "malformed",
-        "pending", "network_error", "cannot_confirm",
+        "replayed", "pending", "network_error", "cannot_confirm", "shown_live", "shown_printed",
     }  # fmt: skip
     for language in texts.values():
         assert set(language) == expected

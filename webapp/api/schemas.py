@@ -344,6 +344,19 @@ class VerifyResult(Answer):
         examples=["Valid card: this artisan is in the National Register of Handicraft."],
     )
     card: Card | None = Field(default=None, json_schema_extra=_optional_member)
+    presentation: Literal["live", "printed"] | None = Field(
+        default=None,
+        description="How the card was shown, once its token verified: `live`, a live code signed by the "
+        "holder's phone (docs/card-token.md section 13), or `printed`, a plain token (the printed card).",
+        json_schema_extra=_optional_member,
+    )
+    replay: Literal["window", "device_replaced"] | None = Field(
+        default=None,
+        description="Only with the verdict `replayed`: `window`, a live code outside its 30-second window "
+        "(or a holder-bound token without its live signature); `device_replaced`, a code of a phone the card "
+        "has left.",
+        json_schema_extra=_optional_member,
+    )
     checked_at: CheckedAt
     offers: list[OfferStanding] | None = Field(
         default=None,

@@ -246,6 +246,10 @@ def _answer(
             answer["card"]["name_ar"] = result.name_ar
         if status_since is not None:
             answer["card"]["status_since"] = status_since.isoformat()  # revoked or suspended on that day
+    if result.presentation is not None:
+        answer["presentation"] = result.presentation  # "live" from the holder's phone, or "printed"
+    if result.replay is not None:
+        answer["replay"] = result.replay  # why a live code is replayed: "window" or "device_replaced"
     answer["checked_at"] = checked_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"

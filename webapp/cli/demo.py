@@ -10,6 +10,7 @@ from webapp.cli.operations import cli_actor, flask_command, operation
 from webapp.migrations import upgrade_database
 from webapp.models import Artisan, SigningKey
 from webapp.services import demo
+from webapp.services.cards.activation import ActivationPolicy
 from webapp.services.register.reference_data import prepare_reference_data
 from webapp.services.trust import signing_keys
 from webapp.services.trust.signing_keys import load_keyring
@@ -44,6 +45,7 @@ def seed_demo(artisans: int) -> None:
             artisan_count=artisans,
             validity_years=current_settings().CARD_VALIDITY_YEARS,
         )
+        summary.activation = demo.demo_activation(session, ActivationPolicy.from_settings(current_settings()))
     for line in summary.lines(current_settings().PUBLIC_BASE_URL, flask_command()):
         click.echo(line)
 
@@ -66,5 +68,7 @@ def setup(with_demo: bool) -> None:
         seed_demo(artisans=300)
     elif with_demo:
         with operation() as session:
-            for line in demo.summary_of_existing(session).lines(current_settings().PUBLIC_BASE_URL, flask_command()):
-                click.echo(line)
+            summary = demo.summary_of_existing(session)
+            summary.activation = demo.demo_activation(session, ActivationPolicy.from_settings(current_settings()))
+        for line in summary.lines(current_settings().PUBLIC_BASE_URL, flask_command()):
+            click.echo(line)

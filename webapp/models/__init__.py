@@ -12,6 +12,7 @@ from webapp.models.card import (
     SigningKeyState,
     StatusListState,
 )
+from webapp.models.device import CardDevice
 from webapp.models.offer import (
     EligibilityListState,
     IdempotencyRecord,
@@ -37,6 +38,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Card",
+    "CardDevice",
     "CardStatus",
     "CnssStatus",
     "EligibilityListState",

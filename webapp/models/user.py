@@ -59,6 +59,9 @@ class User(UserMixin, Base):
     last_failed_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An artisan's mobile number for sign-in codes by SMS, E.164 (+212612345678), given at card
+    # activation (webapp/services/cards/card_app.py); never shown to anyone else.
+    phone: Mapped[str | None] = mapped_column(String(16))
 
     region: Mapped[Region | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()

@@ -22,7 +22,7 @@ from webapp.services.cards.lifecycle import CardNotFound
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
 from webapp.settings import current_settings
-from webapp.verdicts import PAGE_STATES, VERDICT_TEXTS, card_face, texts_in_every_language
+from webapp.verdicts import PAGE_STATES, PRESENTATION_TEXTS, VERDICT_TEXTS, card_face, texts_in_every_language
 
 blueprint = Blueprint("public", __name__)
 
@@ -40,7 +40,7 @@ def verdict_page() -> str:
     it with the public trust bundle (static/js/lib/card-verifier.js), then asks the verify API."""
     return render_template(
         "public/verdict.html",
-        verdict_texts=VERDICT_TEXTS | PAGE_STATES,
+        verdict_texts=VERDICT_TEXTS | PAGE_STATES | PRESENTATION_TEXTS,
         public_base_url=current_settings().PUBLIC_BASE_URL,
         shows_photos=_is_partner_staff(),
     )

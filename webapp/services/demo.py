@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from webapp.models import (
     Artisan,
     Card,
+    CardStatus,
     CnssStatus,
     Gender,
     LegalStatus,
@@ -28,6 +29,7 @@ from webapp.models import (
 )
 from webapp.services.audit import Actor
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
 from webapp.services.cards.rollout import issue_cards_in_bulk
 from webapp.services.cards.tokens import qr_text
 from webapp.services.partners.demo import seed_partners
@@ -115,6 +117,7 @@ class SeedSummary:
     cards: int
     logins: list[tuple[str, str]] = field(default_factory=list)
     sample_cards: list[tuple[str, str, str]] = field(default_factory=list)  # number, status, token
+    activation: DemoActivation | None = None
 
     def lines(self, public_base_url: str, command: str = "flask --app wsgi") -> list[str]:
         """What set-up prints; `command` is how this machine runs the CLI, so hints run as printed."""
@@ -124,7 +127,40 @@ class SeedSummary:
         for number, status, token in self.sample_cards:
             out += [f"  {number}  {status}", f"    {qr_text(public_base_url, token)}"]
         out.append(f"more: {command} cards list --limit 20; {command} cards qr-text CARD_NUMBER")
+        if self.activation is not None:
+            out += [
+                f"try the artisan's card app: open {public_base_url}/card/activate on a phone and type",
+                f"  card number {self.activation.number}   activation code {self.activation.code}   "
+                f"birth date {self.activation.birth_date:%d/%m/%Y}",
+                f"  (a new code on every run; a new one for any card: {command} cards activation-code NUMBER)",
+            ]
         return out
+
+
+@dataclass(frozen=True)
+class DemoActivation:
+    """What a person types on /card/activate to try the card app with a demo card."""
+
+    number: str
+    birth_date: date
+    code: str
+
+
+def demo_activation(session: Session, policy: ActivationPolicy) -> DemoActivation | None:
+    """A fresh activation code for the first demo card in force whose holder is not the published
+    demo artisan login (whose password must stay the printed one); earlier codes of that card end."""
+    now = utcnow()
+    published = select(User.artisan_id).where(User.email.like("%@demo.carte-artisan.ma"), User.artisan_id.is_not(None))
+    card = session.scalar(
+        select(Card)
+        .where(Card.status == CardStatus.ACTIVE, Card.expires_at > now, Card.artisan_id.not_in(published))
+        .order_by(Card.id)
+        .limit(1)
+    )
+    if card is None:
+        return None
+    code = issue_activation_code(session, card, DEMO_ACTOR, policy, now=now)
+    return DemoActivation(card.number, card.artisan.birth_date, code)
 
 
 def _demo_artisan(rng: random.Random, serial: int, region_code: str) -> Artisan:

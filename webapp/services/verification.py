@@ -20,8 +20,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Dialect
 
-from webapp.models import Artisan, AuditEvent, Card, CardStatus
-from webapp.services.cards.tokens import MOROCCO, CardClaims, TokenRejected, extract_token, verify_card_token
+from webapp.models import Artisan, AuditEvent, Card, CardDevice, CardStatus
+from webapp.services.cards.tokens import (
+    MOROCCO,
+    CardClaims,
+    ScannedCard,
+    TokenRejected,
+    extract_token,
+    verify_scanned_token,
+    window_of,
+)
 from webapp.services.trust.status_list import REVOKED, STATUS_VALUES, SUSPENDED, UNASSIGNED, VALID, StatusList
 
 logger = logging.getLogger(__name__)
@@ -36,6 +44,16 @@ class Verdict(enum.StrEnum):
     BAD_SIGNATURE = "bad_signature"
     NOT_A_CARD = "not_a_card"
     MALFORMED = "malformed"
+    # A holder-bound token shown without a fresh signature of its phone: a copy of an earlier screen
+    # (outside its window, or a bare token copied out of a live QR) or of a phone the card has left.
+    REPLAYED = "replayed"
+
+
+# Why a live code is `replayed` (docs/card-token.md section 13).
+REPLAY_WINDOW = "window"
+REPLAY_DEVICE_REPLACED = "device_replaced"
+# How far a live code's window may be from the verifier's: one window either side (clocks differ).
+WINDOW_TOLERANCE = 1
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,10 @@ class VerificationResult:
     # Whether the register's card at the token's index is the token's own card (rule L4: when it is
     # another card, the verdict follows the index but nothing else of that card is shown).
     own_index: bool = False
+    # "live" (a live code from the holder's phone) or "printed" (a plain token), once the token verified.
+    presentation: str | None = None
+    # Only for `replayed`: why (REPLAY_WINDOW or REPLAY_DEVICE_REPLACED).
+    replay: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,9 +161,65 @@ def verdict_for_status(claims: CardClaims, status: int, now: datetime) -> Verifi
     return VerificationResult(Verdict.VALID, claims)
 
 
+def read_scan(scanned: str, public_base_url: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> ScannedCard:
+    """Steps 1-6 (and V1-V4 for a live code): the signed card of a scanned text, or a TokenRejected."""
+    return verify_scanned_token(extract_token(scanned, public_base_url), verifying_keys)
+
+
 def read_card(scanned: str, public_base_url: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> CardClaims:
     """Steps 1-6: the signed claims of a scanned text, or a TokenRejected naming its verdict."""
-    return verify_card_token(extract_token(scanned, public_base_url), verifying_keys)
+    return read_scan(scanned, public_base_url, verifying_keys).claims
+
+
+def verdict_for_scan(scan: ScannedCard, status: int, device_status: int | None, now: datetime) -> VerificationResult:
+    """Steps 7 and 8, then, for a holder-bound token of a valid card, rules V5-V7: a bare
+    holder-bound token or a window more than one from now's is `replayed` (window), a binding
+    whose index reads REVOKED is `replayed` (device_replaced), an index no binding holds
+    `not_a_card`. `device_status` is the status at `ds` (None for a printed card)."""
+    result = verdict_for_status(scan.claims, status, now)
+    presentation = scan.presentation
+    if result.verdict == Verdict.VALID and scan.claims.holder_bound:
+        if scan.window is None or abs(scan.window - window_of(now)) > WINDOW_TOLERANCE:
+            return VerificationResult(Verdict.REPLAYED, presentation=presentation, replay=REPLAY_WINDOW)
+        if device_status == REVOKED:
+            return VerificationResult(Verdict.REPLAYED, presentation=presentation, replay=REPLAY_DEVICE_REPLACED)
+        if device_status != VALID:
+            return VerificationResult(Verdict.NOT_A_CARD)  # UNASSIGNED, or past the end of the list
+    if result.claims is None:
+        return result
+    return VerificationResult(result.verdict, result.claims, presentation=presentation)
+
+
+_DEVICE_AT_INDEX = (
+    select(CardDevice.public_key, CardDevice.replaced_at, Card.number)
+    .join_from(CardDevice, Card, CardDevice.card_id == Card.id)
+    .where(CardDevice.status_index == bindparam("index"))
+)
+
+
+def device_status_at(connection: Connection, claims: CardClaims) -> int:
+    """The status the published list holds at the token's `ds`, read from the register: VALID for
+    the card's current phone, REVOKED for a replaced one, UNASSIGNED for no binding.
+
+    The register is read at this moment, so a phone replaced a second ago is refused before the
+    list is signed again. A binding at `ds` with another key or of another card is something our
+    issuer never signs (a leaked key or a bug): refused as replaced, and the operators alerted.
+    """
+    assert claims.device_index is not None
+    if claims.device_index > _MAX_STORED_INDEX:
+        return UNASSIGNED
+    row = connection.execute(_DEVICE_AT_INDEX, {"index": claims.device_index}).first()
+    if row is None:
+        return UNASSIGNED
+    public_key, replaced_at, number = row
+    if public_key != claims.device_key or number != claims.number:
+        logger.error(
+            "signed token for card %s names device index %d, which is another binding",
+            claims.number,
+            claims.device_index,
+        )
+        return REVOKED
+    return VALID if replaced_at is None else REVOKED
 
 
 def verify_scanned_text(
@@ -154,14 +232,22 @@ def verify_scanned_text(
 ) -> VerificationResult:
     """Everything a verifier needs to know about one scanned text (the server: status from the register)."""
     try:
-        claims = read_card(scanned, public_base_url, verifying_keys)
+        scan = read_scan(scanned, public_base_url, verifying_keys)
     except TokenRejected as rejection:
         return VerificationResult(Verdict(rejection.verdict))
+    claims = scan.claims
     entry = register_entry_at(connection, claims.status_index, claims.number)
-    result = verdict_for_status(claims, entry.status, now)
+    device_status = device_status_at(connection, claims) if claims.holder_bound else None
+    result = verdict_for_scan(scan, entry.status, device_status, now)
     if result.claims is None:
         return result
-    return VerificationResult(result.verdict, result.claims, name_ar=entry.name_ar, own_index=entry.own_index)
+    return VerificationResult(
+        result.verdict,
+        result.claims,
+        name_ar=entry.name_ar,
+        own_index=entry.own_index,
+        presentation=result.presentation,
+    )
 
 
 # The audit actions that put a card in the state a verdict names.
@@ -195,7 +281,9 @@ def verify_offline(
 ) -> VerificationResult:
     """The same verdict from the token, the JWKS and a usable signed status list alone (no register)."""
     try:
-        claims = read_card(scanned, public_base_url, verifying_keys)
+        scan = read_scan(scanned, public_base_url, verifying_keys)
     except TokenRejected as rejection:
         return VerificationResult(Verdict(rejection.verdict))
-    return verdict_for_status(claims, status_list.status(claims.status_index), now)
+    claims = scan.claims
+    device_status = status_list.status(claims.device_index) if claims.device_index is not None else None
+    return verdict_for_scan(scan, status_list.status(claims.status_index), device_status, now)

@@ -30,6 +30,14 @@
 //       only for a valid card whose bit is 1 in the offer's list.
 //   moroccoDate(seconds)          -> "YYYY-MM-DD", the calendar day in Africa/Casablanca
 //
+// Added for the live QR (issue 15, docs/card-token.md section 13):
+//   extractToken/verifyScan also take a live code, token.window.signature (five parts, V1-V7);
+//   verifyScan's result has `presentation` ("live" | "printed") once the token verified, and, for
+//   the verdict "replayed", `replay` ("window" | "device_replaced"); claims of a holder-bound token
+//   carry `deviceKey` and `deviceIndex`. `now` is the verifier's clock: the server's time online,
+//   the bundle-corrected clock offline (a live code's window is read against it).
+//   WINDOW_SECONDS, windowOf(seconds)  the 30-second window number of a time
+//
 // Added while implementing (the contract above is unchanged):
 //   TRADES, REGIONS               code -> { fr, ar, en }: the tables of section 5, to show names offline
 //   BundleUnusable.detail         the inner list's reason, for "status_list_unusable" and
@@ -48,6 +56,7 @@ export const VERDICTS = Object.freeze([
   "bad_signature",
   "not_a_card",
   "malformed",
+  "replayed",
   "cannot_confirm",
 ]);
 
@@ -82,6 +91,12 @@ const MAX_TEXT_LENGTH = 4096;
 const WHITESPACE = " \t\r\n";
 const VERIFY_PATH = "/v";
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+// A live code (section 13): the token, the window number and the phone's signature.
+const LIVE_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[0-9]+\.[A-Za-z0-9_-]*$/;
+const WINDOW = /^(?:0|[1-9][0-9]*)$/;
+const DEVICE_KEY = /^[A-Za-z0-9_-]{87}$/;
+export const WINDOW_SECONDS = 30;
+const WINDOW_TOLERANCE = 1n;
 const DIGITS = /^(?:[0-9][0-9])+$/;
 const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const DIGIT_OFFSET = 45; // "-": the lowest character of base64url and "."
@@ -93,6 +108,7 @@ const HEADER_MEMBERS = ["alg", "kid"];
 const SIGNED_HEADER_MEMBERS = ["alg", "kid", "typ"]; // status lists and bundles (S9, B7)
 const QUOTA_PERIODS = new Set(["day", "month", "year"]);
 const CLAIM_NAMES = ["cn", "n", "t", "r", "exp", "sl"];
+const HOLDER_CLAIM_NAMES = [...CLAIM_NAMES, "cnf", "ds"];
 const CARD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CARD_NUMBER = /^[0-9A-HJKMNP-TV-Z]{10}$/;
 const STATUS_LIST_TYPE = "statuslist+jwt";
@@ -194,7 +210,7 @@ function digitsToToken(digits) {
 // U3, U7: our page's fragment is digits (the printed form) or a plain token (a shared link).
 function fragmentToken(fragment) {
   const token = DIGITS.test(fragment) ? digitsToToken(fragment) : fragment;
-  if (!JWS_SHAPE.test(token)) throw new Rejected("malformed");
+  if (!JWS_SHAPE.test(token) && !LIVE_SHAPE.test(token)) throw new Rejected("malformed");
   return token;
 }
 
@@ -212,7 +228,7 @@ function tokenOf(scanned, publicBaseUrl) {
   }
   if (URI_SCHEME.test(text)) throw new Rejected("not_a_card"); // U5
   if (DIGITS.test(text)) return fragmentToken(text); // U6, U7
-  if (JWS_SHAPE.test(text)) return text;
+  if (JWS_SHAPE.test(text) || LIVE_SHAPE.test(text)) return text;
   if (text.startsWith("eyJ")) throw new Rejected("malformed"); // a damaged token
   throw new Rejected("not_a_card");
 }
@@ -371,7 +387,9 @@ function checkCharacter(payload) {
 }
 
 function claimsOf(payload) {
-  if (!isObject(payload) || !hasExactly(payload, CLAIM_NAMES)) throw new Rejected("not_a_card"); // C1
+  if (!isObject(payload) || !(hasExactly(payload, CLAIM_NAMES) || hasExactly(payload, HOLDER_CLAIM_NAMES))) {
+    throw new Rejected("not_a_card"); // C1, C9
+  }
   const { cn, n, t, r, exp, sl } = payload;
   const valid =
     typeof cn === "string" &&
@@ -392,7 +410,32 @@ function claimsOf(payload) {
   if (!valid) throw new Rejected("not_a_card");
   const expiresAt = Number(exp);
   // An index past 2^53 is past the end of any list: its Number is too, so L2 holds.
-  return { number: cn, name: n, trade: t, region: r, expiresAt, expiryDate: moroccoDate(expiresAt), statusIndex: Number(sl) };
+  const claims = { number: cn, name: n, trade: t, region: r, expiresAt, expiryDate: moroccoDate(expiresAt), statusIndex: Number(sl) };
+  if (Object.hasOwn(payload, "cnf")) {
+    const { cnf, ds } = payload;
+    const shaped = isObject(cnf) && hasExactly(cnf, ["k"]) && typeof cnf.k === "string" && DEVICE_KEY.test(cnf.k);
+    if (!shaped || !isInteger(ds) || ds < 0n) throw new Rejected("not_a_card"); // C9, C10
+    claims.deviceKey = cnf.k;
+    claims.deviceIndex = Number(ds);
+  }
+  return claims;
+}
+
+// A device key (C9): 87 base64url characters of the uncompressed P-256 point 0x04||X||Y; null when
+// it is not one (WebCrypto refuses a point off the curve).
+async function devicePublicKey(deviceKey) {
+  let raw;
+  try {
+    raw = base64urlBytes(deviceKey);
+  } catch {
+    return null;
+  }
+  if (raw.length !== 65 || raw[0] !== 0x04) return null;
+  try {
+    return await crypto.subtle.importKey("raw", raw, P256, false, ["verify"]);
+  } catch {
+    return null;
+  }
 }
 
 // Steps 2-6 of section 8, in that order.
@@ -412,7 +455,34 @@ async function readCard(token, keys) {
   if (!(await signatureVerifies(key, `${encodedHeader}.${encodedPayload}`, encodedSignature))) {
     throw new Rejected("bad_signature"); // J3
   }
-  return claimsOf(payload);
+  const claims = claimsOf(payload);
+  if (claims.deviceKey !== undefined) {
+    const deviceKey = await devicePublicKey(claims.deviceKey);
+    if (!deviceKey) throw new Rejected("not_a_card"); // C9: no P-256 point
+    Object.defineProperty(claims, "devicePublicKey", { value: deviceKey, enumerable: false });
+  }
+  return claims;
+}
+
+export function windowOf(seconds) {
+  return Math.floor(seconds / WINDOW_SECONDS);
+}
+
+// A plain token (3 parts) or a live code (5 parts): the card's claims and, for a live code whose
+// phone signature verifies, its window (V1-V4 of section 13).
+async function readScanned(text, keys) {
+  const parts = text.split(".");
+  if (parts.length === 3) return { claims: await readCard(text, keys), window: null };
+  if (parts.length !== 5) throw new Rejected("malformed"); // V1
+  const token = parts.slice(0, 3).join(".");
+  const [window, signature] = parts.slice(3);
+  const claims = await readCard(token, keys);
+  if (claims.deviceKey === undefined) throw new Rejected("malformed"); // V2: a live code's token is holder-bound
+  if (!WINDOW.test(window) || signature.length !== SIGNATURE_LENGTH) throw new Rejected("malformed"); // V3
+  if (!(await signatureVerifies(claims.devicePublicKey, `${token}.${window}`, signature))) {
+    throw new Rejected("bad_signature"); // V4
+  }
+  return { claims, window: BigInt(window) };
 }
 
 // --- Section 7: status lists (S1-S4, L1-L4), also offers' eligibility lists (1 bit) ---
@@ -581,22 +651,36 @@ export async function readBundle(token, trustedKeys, { publicBaseUrl, now }) {
 
 export async function verifyScan(text, { publicBaseUrl, keys, statusList, offers = [], now }) {
   const notEligible = () => offers.map((offer) => ({ id: offer.id, eligible: false }));
-  let claims;
+  let scanned;
   try {
-    claims = await readCard(tokenOf(text, publicBaseUrl), keys); // steps 1-6
+    scanned = await readScanned(tokenOf(text, publicBaseUrl), keys); // steps 1-6, V1-V4
   } catch (error) {
     if (error instanceof Rejected) return { verdict: error.verdict, offers: notEligible() };
     throw error;
   }
-  if (!statusList) return { verdict: "cannot_confirm", claims, offers: notEligible() }; // S5, B3
+  const { claims, window } = scanned;
+  const presentation = window === null ? "printed" : "live";
+  if (!statusList) return { verdict: "cannot_confirm", claims, presentation, offers: notEligible() }; // S5, B3
   const status = statusAt(statusList, claims.statusIndex); // step 7, L1-L4
   if (status === UNASSIGNED) return { verdict: "not_a_card", offers: notEligible() };
   let verdict = "valid";
   if (status === REVOKED) verdict = "revoked";
   else if (status === SUSPENDED) verdict = "suspended";
   else if (Math.floor(now) >= claims.expiresAt) verdict = "expired"; // step 8, C6
+  if (verdict === "valid" && claims.deviceKey !== undefined) {
+    // V5-V7, after the card's own verdicts: a copy of a revoked card's screen is revoked.
+    const distance = window === null ? null : window - BigInt(windowOf(Math.floor(now)));
+    if (distance === null || distance > WINDOW_TOLERANCE || distance < -WINDOW_TOLERANCE) {
+      return { verdict: "replayed", replay: "window", presentation, offers: notEligible() }; // V5, V6
+    }
+    const deviceStatus = statusAt(statusList, claims.deviceIndex);
+    if (deviceStatus === REVOKED) {
+      return { verdict: "replayed", replay: "device_replaced", presentation, offers: notEligible() }; // V7
+    }
+    if (deviceStatus !== VALID) return { verdict: "not_a_card", offers: notEligible() }; // V7, as L2/L3
+  }
   const eligible = (offer) => verdict === "valid" && statusAt(offer.eligibility, claims.statusIndex) === 1; // B5
-  return { verdict, claims, offers: offers.map((offer) => ({ id: offer.id, eligible: eligible(offer) })) };
+  return { verdict, claims, presentation, offers: offers.map((offer) => ({ id: offer.id, eligible: eligible(offer) })) };
 }
 
 const moroccoDays = new Intl.DateTimeFormat("en-CA", {

@@ -9,6 +9,7 @@ import zxingcpp
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
+from tests.fixtures.live import Phone
 from webapp.services.cards.qr import QUIET_ZONE_MODULES, card_qr, card_qr_png, card_qr_svg
 from webapp.services.cards.tokens import CardClaims, qr_text, sign_card_token
 
@@ -79,3 +80,30 @@ def test_svg_is_a_standalone_svg_document():
     """The SVG has the SVG namespace and no XML declaration, ready to embed in a page or a PDF."""
     svg = card_qr_svg(BASE_URL, token_for("Khadija Bennani")).decode("utf-8")
     assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+
+
+def live_code_for(name: str) -> str:
+    """A worst-case live code: the worst-case card bound to a phone at a seven-digit index, this window."""
+    phone = Phone.new()
+    expires = datetime(2031, 12, 31, 23, 59, 59, tzinfo=UTC)
+    claims = CardClaims("ZZZZZZZZZZ", name, "MARO", "12", expires, 621_999, phone.device_key, 1_299_999)
+    return phone.live_code(sign_card_token(claims, "AbCdEf", KEY), datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("name", "max_version"),
+    [("Khadija Bennani", 16), ("Abdelkader Mohammed Ben Abderrahmane Ali", 17), ("É" * 40, 18)],
+    ids=["typical", "40-ascii", "40-accented"],
+)
+def test_a_live_code_stays_at_version_20_or_less(name, max_version):
+    """The live QR code (byte URL, numeric digits, level M) of a 40-character name is version 20 at most."""
+    code = card_qr(BASE_URL, live_code_for(name))
+    assert code.error == "M"
+    assert code.version <= max_version <= 20
+
+
+def test_a_live_code_png_decodes_to_exactly_its_text():
+    """A real decoder reads the live code's QR text back whole."""
+    code = live_code_for("Abdelkader Mohammed Ben Abderrahmane Ali")
+    image = Image.open(io.BytesIO(card_qr_png(BASE_URL, code, scale=4)))
+    assert [result.text for result in zxingcpp.read_barcodes(image)] == [qr_text(BASE_URL, code)]

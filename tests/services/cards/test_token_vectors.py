@@ -10,8 +10,9 @@ from pathlib import Path
 
 import jwt
 import pytest
+from sqlalchemy import select
 
-from webapp.models import Card, CardStatus, RevocationReason, SigningKey, SigningKeyState
+from webapp.models import Card, CardDevice, CardStatus, RevocationReason, SigningKey, SigningKeyState
 from webapp.services.cards.qr import card_qr
 from webapp.services.cards.tokens import (
     MAX_NAME_BYTES,
@@ -215,6 +216,20 @@ def register(app, session, make_artisan):
                 token=cards[entry["status_index"]]["token"],
             )
         )
+    session.flush()
+    # The phone bindings behind the live codes' `ds` indices (section 13).
+    for binding in VECTORS["live"]["bindings"]:
+        card = session.scalar(select(Card).where(Card.number == binding["number"]))
+        session.add(
+            CardDevice(
+                card_id=card.id,
+                public_key=binding["device_key"],
+                thumbprint=binding["thumbprint"],
+                status_index=binding["status_index"],
+                bound_at=NOW - timedelta(days=30),
+                replaced_at=None if binding["current"] else NOW - timedelta(days=1),
+            )
+        )
     session.commit()
     return app
 
@@ -239,6 +254,42 @@ def test_every_vector_on_the_server(register):
         (v["name"], got, v["verdict"]) for v, got in zip(ALL_VECTORS, verdicts, strict=True) if got != v["verdict"]
     ]
     assert mismatches == []
+
+
+LIVE = VECTORS["live"]
+DETAILED = [vector for vector in ALL_VECTORS if vector["name"] in LIVE["details"]]
+
+
+@pytest.mark.parametrize("vector", DETAILED, ids=[vector["name"] for vector in DETAILED])
+def test_live_vectors_say_how_the_card_was_shown_and_why_replayed(register, vector):
+    """Offline and on the server: presentation live or printed, and the replay reason, as the vector's details."""
+    expected = LIVE["details"][vector["name"]]
+    offline = verify_offline(
+        vector["text"], public_base_url=BASE_URL, verifying_keys=KEYS, status_list=read_list(), now=NOW
+    )
+    with register.extensions["database"].engine.connect() as connection:
+        online = verify_scanned_text(connection, vector["text"], public_base_url=BASE_URL, verifying_keys=KEYS, now=NOW)
+    for result in (offline, online):
+        assert (result.verdict, result.presentation, result.replay) == (
+            vector["verdict"],
+            expected["presentation"],
+            expected.get("replay"),
+        )
+
+
+def test_the_live_vector_is_the_holder_bound_token_signed_by_its_phone():
+    """The holder-bound token verifies to its claims (cnf.k the phone's key, ds its binding's index), the
+    live code is that token, the window of verified_at and the phone's signature, and its QR text our URL."""
+    claims = verify_card_token(LIVE["holder_bound"]["token"], KEYS)
+    assert claims.to_payload() == LIVE["holder_bound"]["claims"]
+    assert claims.device_key == LIVE["phones"]["phone"]["device_key"] == LIVE["bindings"][0]["device_key"]
+    assert LIVE["window"] == VECTORS["verified_at_unix"] // LIVE["window_seconds"]
+    assert LIVE["live_code"].rsplit(".", 2)[:2] == [LIVE["holder_bound"]["token"], str(LIVE["window"])]
+    assert qr_text(BASE_URL, LIVE["live_code"]) == LIVE["qr_text"]
+    read = read_list()
+    assert [read.status(binding["status_index"]) for binding in LIVE["bindings"]] == [
+        status_list.VALID if binding["current"] else status_list.REVOKED for binding in LIVE["bindings"]
+    ]
 
 
 def test_the_documented_api_example_is_the_valid_card_vector():

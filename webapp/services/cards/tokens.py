@@ -37,6 +37,11 @@ MAX_NAME_LENGTH = 40
 MAX_NAME_BYTES = 56
 # The signature part may be empty: an unsigned ("alg": "none") token gets the verdict bad_signature.
 _JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# A live code (section 13): the token, the window number and the phone's signature, five parts.
+_LIVE_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[0-9]+\.[A-Za-z0-9_-]*")
+# A live code's window: floor(unix seconds / 30), decimal, no leading zeros.
+WINDOW_SECONDS = 30
+_WINDOW = re.compile(r"0|[1-9][0-9]*")
 # ASCII digits only: Python's \d also matches Arabic-Indic digits, which no QR code of ours holds.
 _DIGITS = re.compile(r"(?:[0-9][0-9])+")
 # A URI scheme, ASCII letters only: with IGNORECASE alone, Python would also take "ſ" (U+017F) for "s"
@@ -54,6 +59,13 @@ _WHITESPACE = " \t\r\n"
 VERIFY_PATH = "/v"
 HEADER_MEMBERS = frozenset({"alg", "kid"})
 CLAIM_NAMES = frozenset({"cn", "n", "t", "r", "exp", "sl"})
+# A holder-bound token (the live QR's, docs/card-token.md section 11): the six claims, the phone's
+# key (`cnf`, RFC 7800 style, compact member `k`) and the binding's status index (`ds`).
+HOLDER_CLAIM_NAMES = CLAIM_NAMES | {"cnf", "ds"}
+CONFIRMATION_MEMBERS = frozenset({"k"})
+# A device key: base64url of the 65-byte uncompressed P-256 point 0x04||X||Y, no padding.
+DEVICE_KEY_LENGTH = 87
+_DEVICE_KEY = re.compile(r"[A-Za-z0-9_-]{87}")
 # An ES256 signature is 64 bytes, so exactly 86 base64url characters.
 SIGNATURE_LENGTH = 86
 # A card's expiry date is a date in Morocco: exp is the last second of that day there.
@@ -93,6 +105,13 @@ class CardClaims:
     region: str
     expires_at: datetime
     status_index: int
+    # A holder-bound token's: the phone's key (cnf.k) and the binding's status index (ds); None on a printed card.
+    device_key: str | None = None
+    device_index: int | None = None
+
+    @property
+    def holder_bound(self) -> bool:
+        return self.device_key is not None
 
     @property
     def expiry_date(self) -> date:
@@ -100,7 +119,7 @@ class CardClaims:
         return self.expires_at.astimezone(MOROCCO).date()
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "cn": self.number,
             "n": self.name,
             "t": self.trade,
@@ -108,6 +127,10 @@ class CardClaims:
             "exp": int(self.expires_at.timestamp()),
             "sl": self.status_index,
         }
+        if self.device_key is not None:
+            payload["cnf"] = {"k": self.device_key}
+            payload["ds"] = self.device_index
+        return payload
 
 
 _ES256 = ec.ECDSA(hashes.SHA256())
@@ -146,6 +169,20 @@ def sign_card_tokens(private_key_pem: bytes, kid: str, batch: list[CardClaims]) 
     return [signer.sign(claims) for claims in batch]
 
 
+def device_point(device_key: str) -> ec.EllipticCurvePublicKey | None:
+    """The P-256 public key of a device key (87 base64url characters of 0x04||X||Y), or None when
+    it is not one (not base64url, not 65 bytes, compressed, or a point off the curve)."""
+    if not _DEVICE_KEY.fullmatch(device_key):
+        return None
+    raw = base64url_decode(device_key)
+    if raw[0] != 0x04:
+        return None  # uncompressed only, as WebCrypto exports it
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        return None  # not on the curve
+
+
 _CHAR_OF_PAIR = {f"{value:02d}": chr(value + _DIGIT_OFFSET) for value in range(_MAX_CHAR + 1)}
 
 
@@ -181,7 +218,8 @@ def qr_segments(public_base_url: str, token: str) -> list[tuple[str, int]]:
 
 
 def extract_token(scanned: str, public_base_url: str) -> str:
-    """The compact token inside a scanned text: our verify URL, a bare token, or its digits.
+    """The compact token inside a scanned text: our verify URL, a bare token, or its digits; or a
+    live code (the token and two more parts: rule V1).
 
     Rules U1-U7 of docs/card-token.md: "our URL" is PUBLIC_BASE_URL (scheme and host compared
     case-insensitively, ASCII letters only: rule U8) followed by exactly "/v" (case-sensitive, no
@@ -203,7 +241,7 @@ def extract_token(scanned: str, public_base_url: str) -> str:
         raise NotACard()  # another site's URL (look-alike hosts too), a phone number, a Wi-Fi code...
     if _DIGITS.fullmatch(text):
         return _fragment_token(text)
-    if _JWS_SHAPE.fullmatch(text):
+    if _JWS_SHAPE.fullmatch(text) or _LIVE_SHAPE.fullmatch(text):
         return text
     if text.startswith("eyJ"):
         raise MalformedToken()  # a damaged token: base64url of '{"' but not three parts
@@ -214,9 +252,53 @@ def _fragment_token(fragment: str) -> str:
     """Our page's fragment: digits (the printed form) or a plain token (a typed or shared link)."""
     if _DIGITS.fullmatch(fragment):
         fragment = digits_to_token(fragment)
-    if not _JWS_SHAPE.fullmatch(fragment):
+    if not (_JWS_SHAPE.fullmatch(fragment) or _LIVE_SHAPE.fullmatch(fragment)):
         raise MalformedToken()
     return fragment
+
+
+def window_of(moment: datetime) -> int:
+    """The 30-second window a moment falls in: floor(unix seconds / 30)."""
+    return int(moment.timestamp()) // WINDOW_SECONDS
+
+
+@dataclass(frozen=True)
+class ScannedCard:
+    """A verified card token (steps 2-6) and, for a live code whose phone signature verified, its window."""
+
+    claims: CardClaims
+    window: int | None = None
+
+    @property
+    def presentation(self) -> str:
+        """ "live" (a live code, shown by the holder's phone) or "printed" (a plain token)."""
+        return "printed" if self.window is None else "live"
+
+
+def verify_scanned_token(text: str, verifying_keys: dict[str, ec.EllipticCurvePublicKey]) -> ScannedCard:
+    """A plain token (3 parts) or a live code (5 parts) as extract_token gives it: rules V1-V4 of
+    docs/card-token.md section 13 (the token first, as any card token, then the phone's signature)."""
+    parts = text.split(".")
+    if len(parts) == 3:
+        return ScannedCard(verify_card_token(text, verifying_keys))
+    if len(parts) != 5:
+        raise MalformedToken()  # V1
+    token = ".".join(parts[:3])
+    window, signature = parts[3], parts[4]
+    claims = verify_card_token(token, verifying_keys)
+    if claims.device_key is None:
+        raise MalformedToken()  # V2: a live code's token is holder-bound
+    if not _WINDOW.fullmatch(window) or len(signature) != SIGNATURE_LENGTH:
+        raise MalformedToken()  # V3: an incomplete code is "scan again", never "forged"
+    device_key = device_point(claims.device_key)
+    assert device_key is not None  # C9 checked it
+    raw = base64url_decode(signature)
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        device_key.verify(der, f"{token}.{window}".encode("ascii"), _ES256)
+    except InvalidSignature:
+        raise BadSignature() from None  # V4
+    return ScannedCard(claims, int(window))
 
 
 def _b64_json(segment: str) -> Any:
@@ -268,9 +350,23 @@ def verify_card_token(token: str, verifying_keys: dict[str, ec.EllipticCurvePubl
 
 
 def _claims_from_payload(payload: Any) -> CardClaims:
-    """Rules C1-C8: exactly the six claims, each of its type and range; anything else is not a card."""
-    if not isinstance(payload, dict) or payload.keys() != CLAIM_NAMES:
+    """Rules C1-C8 (and H1-H3 for a holder-bound token): exactly the six claims, or the six and
+    `cnf` and `ds`, each of its type and range; anything else is not a card."""
+    if not isinstance(payload, dict) or payload.keys() not in (CLAIM_NAMES, HOLDER_CLAIM_NAMES):
         raise NotACard()
+    device_key, device_index = None, None
+    if "cnf" in payload:
+        confirmation, device_index = payload["cnf"], payload["ds"]
+        if not (
+            isinstance(confirmation, dict)
+            and confirmation.keys() == CONFIRMATION_MEMBERS
+            and isinstance(confirmation["k"], str)
+            and device_point(confirmation["k"]) is not None
+            and type(device_index) is int
+            and device_index >= 0
+        ):
+            raise NotACard()
+        device_key = confirmation["k"]
     number, name, trade, region = payload["cn"], payload["n"], payload["t"], payload["r"]
     expires, index = payload["exp"], payload["sl"]
     if not (
@@ -288,4 +384,6 @@ def _claims_from_payload(payload: Any) -> CardClaims:
         and index >= 0
     ):
         raise NotACard()
-    return CardClaims(number, name, trade, region, datetime.fromtimestamp(expires, UTC), index)
+    return CardClaims(
+        number, name, trade, region, datetime.fromtimestamp(expires, UTC), index, device_key, device_index
+    )

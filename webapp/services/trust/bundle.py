@@ -42,9 +42,6 @@ from webapp.services.trust.jws import read_signed_payload
 from webapp.services.trust.signing_keys import Keyring
 from webapp.services.trust.status_list import (
     BITS,
-    REVOKED,
-    SUSPENDED,
-    UNASSIGNED,
     StatusList,
     StatusListUnusable,
     current_status_list,
@@ -353,22 +350,25 @@ def verify_with_bundle(
     """Section 8 from a bundle, as the browser module's verifyScan: no usable bundle (expired, or none),
     and a card that passes steps 1-6 is "cannot_confirm" (rules S5, B3); an offer is eligible only for
     a valid card whose bit is 1 at the card's index (rule B5)."""
-    from webapp.services.verification import read_card  # the verification module imports this package's lists
+    # The verification module imports this package's lists.
+    from webapp.services.verification import read_scan, verdict_for_scan
 
     offers = bundle.offers if bundle is not None else ()
     not_eligible = tuple((offer.id, False) for offer in offers)
     try:
-        claims = read_card(scanned, public_base_url, dict(verifying_keys))
+        scan = read_scan(scanned, public_base_url, dict(verifying_keys))
     except TokenRejected as rejection:
         return OfflineScan(rejection.verdict, None, not_eligible)
+    claims = scan.claims
     if bundle is None:
         return OfflineScan("cannot_confirm", claims, not_eligible)
-    status = bundle.status_list.status(claims.status_index)
-    if status == UNASSIGNED:
-        return OfflineScan("not_a_card", None, not_eligible)
-    verdict = {REVOKED: "revoked", SUSPENDED: "suspended"}.get(status)
-    if verdict is None:
-        verdict = "expired" if claims.expires_at <= now else "valid"
+    listed = bundle.status_list
+    device_status = listed.status(claims.device_index) if claims.device_index is not None else None
+    # A live code's window against the app's clock, its `ds` in the bundle's list (section 13).
+    result = verdict_for_scan(scan, listed.status(claims.status_index), device_status, now)
+    verdict = result.verdict.value
+    if result.claims is None:
+        return OfflineScan(verdict, None, not_eligible)
     eligible = tuple(
         (offer.id, verdict == "valid" and offer.eligibility.is_set(claims.status_index)) for offer in offers
     )

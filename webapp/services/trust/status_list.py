@@ -26,7 +26,7 @@ from jwt.utils import base64url_decode, base64url_encode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, CardStatus, StatusListState, utcnow
+from webapp.models import Card, CardDevice, CardStatus, StatusListState, utcnow
 from webapp.services.errors import N_, DomainError
 from webapp.services.trust.jws import read_signed_payload
 from webapp.services.trust.signing_keys import Signer, SigningKeyError
@@ -190,6 +190,12 @@ def current_status_list(
             for index, status in session.execute(
                 select(Card.status_index, Card.status).where(Card.status != CardStatus.ACTIVE)
             )
+        ]
+        # A phone binding's own index (a holder-bound token's `ds`): VALID while current, REVOKED
+        # once another phone replaced it (webapp/services/cards/devices.py).
+        statuses += [
+            (index, REVOKED)
+            for index in session.scalars(select(CardDevice.status_index).where(CardDevice.replaced_at.is_not(None)))
         ]
         padding = [(index, UNASSIGNED) for index in range(size, capacity(size))]
         packed = pack_statuses(size, statuses + padding)
