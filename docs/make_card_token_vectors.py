@@ -1189,8 +1189,6 @@ def build() -> dict[str, Any]:
         "status_list_accepted": status_list_acceptances(statuses),
         "qr_versions": qr_versions(cards, all_vectors),
         "api_requests": api_requests(cards),
-
-
         "live": live(),
     }
 
