@@ -61,8 +61,12 @@ def post_photo(staff: Staff, url: str, form: dict, language: str = "fr"):
 @pytest.mark.parametrize(("language", "words"), [("fr", "Prendre une photo"), ("ar", "التقاط صورة")])
 def test_the_page_offers_the_camera_and_a_file_with_the_crop_tool(as_officer, fes, language, words):
     """Two ways in (the back camera, a file), the crop tool's module, no photo yet."""
-    html = html_of(as_officer.get(page_of(fes), language))
+    response = as_officer.get(page_of(fes), language)
+    html = html_of(response)
     assert words in html
+    # The crop tool's preview is a blob: image; nothing else is widened (no inline script, no eval).
+    policy = dict(part.split(" ", 1) for part in response.headers["Content-Security-Policy"].split("; "))
+    assert policy["img-src"] == "'self' data: blob:" and policy["script-src"] == "'self'"
     assert 'capture="environment"' in html and 'accept="image/jpeg,image/png,image/webp"' in html
     assert 'enctype="multipart/form-data"' in html
     assert 'type="module" src="/static/js/backoffice/photo-crop.js"' in html

@@ -26,7 +26,7 @@ from webapp.backoffice.views import blueprint
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.models import Artisan, ArtisanPhoto
-from webapp.security import accepts_upload
+from webapp.security import accepts_upload, content_security_policy
 from webapp.services.register import artisans as register
 from webapp.services.register import photos
 from webapp.services.scope import RecordNotFound
@@ -35,6 +35,7 @@ PHOTO = ARTISAN + "/photo"
 # The image's URL names its version (?v=): a private cache may keep it; an unversioned URL revalidates.
 IMAGE_CACHE_SECONDS = 86_400
 VERSION_LENGTH = 16
+PAGE_POLICY = content_security_policy({"img-src": ["blob:"]})
 
 
 class PhotoForm(FlaskForm):
@@ -80,8 +81,10 @@ def _upload(form: PhotoForm) -> bytes:
     return b""
 
 
-def _photo_page(form: PhotoForm, artisan: Artisan, current: ArtisanPhoto | None, **context: Any) -> str:
-    return render_template(
+def _photo_page(
+    form: PhotoForm, artisan: Artisan, current: ArtisanPhoto | None, status: int, **context: Any
+) -> Response:
+    page = render_template(
         "backoffice/register/photo.html",
         form=form,
         remove_form=RemovePhotoForm(replaces=current.sha256 if current else ""),
@@ -94,11 +97,15 @@ def _photo_page(form: PhotoForm, artisan: Artisan, current: ArtisanPhoto | None,
         photo_size=(photos.PHOTO_WIDTH, photos.PHOTO_HEIGHT),
         **context,
     )
+    response = make_response(page, status)
+    # The crop tool previews the chosen file from a blob: URL (never sent anywhere): this page only.
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
+    return response
 
 
 @blueprint.route(PHOTO, methods=["GET", "POST"])
 @accepts_upload(photos.UPLOAD_BODY_LIMIT)
-def artisan_photo(artisan_id: int) -> Response | tuple[str, int]:
+def artisan_photo(artisan_id: int) -> Response:
     """Add or replace the artisan's photo (camera or file, framed to the card), then back to their page."""
     session = get_session()
     found = register.get_artisan(session, artisan_id, current_scope())
@@ -106,7 +113,7 @@ def artisan_photo(artisan_id: int) -> Response | tuple[str, int]:
     form = PhotoForm()
     if not form.is_submitted():
         form.replaces.data = current.sha256 if current else ""
-        return _photo_page(form, found, current), 200
+        return _photo_page(form, found, current, 200)
     refusal, status = None, FORM_REFUSED
     if form.validate_on_submit():
         try:
@@ -123,7 +130,7 @@ def artisan_photo(artisan_id: int) -> Response | tuple[str, int]:
         else:
             flash(_("The photo is saved.") if changed else _("This photo is the one already stored."), "success")
             return redirect(url_for("backoffice.artisan", artisan_id=found.id))
-    return _photo_page(form, found, current, refusal=refusal), status
+    return _photo_page(form, found, current, status, refusal=refusal)
 
 
 @blueprint.post(PHOTO + "/remove")

@@ -20,7 +20,7 @@ if (form) {
   const chosen = form.querySelector("[data-photo-chosen]");
   const problem = form.querySelector("[data-photo-problem]");
   const fields = { x: form.elements.crop_x, y: form.elements.crop_y, width: form.elements.crop_width };
-  const KEY_STEP = 0.02; // of the frame's width, per arrow key press
+  const KEY_STEP = 0.05; // of the frame's width, per arrow key press
 
   // The frame on the image, in the image's own pixels: its centre and its width.
   const state = { naturalWidth: 0, naturalHeight: 0, centreX: 0, centreY: 0, width: 0 };
