@@ -271,6 +271,12 @@ def test_0014_moves_photos_out_of_the_artisan_row_and_keeps_the_search_index(emp
         connection.execute(text("INSERT INTO region VALUES ('03', 'Fès-Meknès', 'فاس مكناس', 'Fez-Meknes')"))
         connection.execute(text("INSERT INTO sector VALUES ('ART', 'Art', 'فن', 'Art')"))
         connection.execute(text("INSERT INTO trade VALUES ('ZEL', 'ART', 'Zellige', 'زليج', 'Zellige')"))
+        connection.execute(
+            text(
+                "INSERT INTO signing_key (kid, thumbprint, public_jwk, state, created_at) "
+                "VALUES ('k', 'k', '{}', 'active', CURRENT_TIMESTAMP)"
+            )
+        )
         connection.execute(insert_artisan, {"id": 1, "rna": "R1", "cin": "X1", "photo": photo, "keys": "khadija"})
         connection.execute(insert_artisan, {"id": 2, "rna": "R2", "cin": "X2", "photo": None, "keys": "khadija"})
         connection.execute(

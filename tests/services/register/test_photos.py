@@ -282,3 +282,46 @@ def test_partner_staff_read_the_photo_of_a_card_in_force_and_the_artisan_their_o
     assert holder_photo(session, card.number, utcnow()) == prepared.jpeg
     assert photos.own_photo(session, artisan_user).sha256 == prepared.sha256
     assert photos.own_photo(session, make_user(Role.ARTISAN)) is None
+
+
+def test_two_replacements_at_the_same_moment_the_database_decides(app, session, make_artisan):
+    """Two officers' transactions in flight at once, both replacing the photo they saw: the second
+    one's write waits for the first one's (a row lock on PostgreSQL, the write lock on SQLite), then
+    finds the photo changed and is refused. Exactly one replacement, one audit event."""
+    import threading
+
+    artisan = make_artisan()
+    seen = prepare_photo(drawn_image((600, 750)))
+    set_photo(session, artisan, seen, TEST_ACTOR, replaces=None)
+    session.commit()
+    first, second = prepare_photo(drawn_image()), prepare_photo(drawn_image(), Crop(0, 0, 0.4))
+    factory = app.extensions["database"].session_factory
+    one, other = factory(), factory()
+    outcome: list[object] = []
+
+    def replace_meanwhile() -> None:
+        try:
+            set_photo(other, other.merge(artisan, load=False), second, TEST_ACTOR, replaces=seen.sha256)
+            other.commit()
+            outcome.append("replaced")
+        except PhotoChanged as refusal:
+            other.rollback()
+            outcome.append(refusal)
+
+    try:
+        set_photo(
+            one, one.merge(artisan, load=False), first, TEST_ACTOR, replaces=seen.sha256
+        )  # written, not committed
+        racer = threading.Thread(target=replace_meanwhile)
+        racer.start()
+        racer.join(timeout=1)
+        assert racer.is_alive()  # waiting for the first transaction's lock
+        one.commit()
+        racer.join(timeout=30)
+    finally:
+        one.close()
+        other.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], PhotoChanged)
+    session.expire_all()
+    assert session.get(ArtisanPhoto, artisan.id).sha256 == first.sha256
+    assert len(_events(session, "artisan.photo_set")) == 2  # the first photo, then one replacement
