@@ -61,6 +61,16 @@ def test_an_officer_frames_and_saves_a_photo_on_a_phone(
     expect(frame).to_be_visible()
     expect(page.locator("[data-photo-chosen]")).to_have_text("portrait.jpg")
     page.locator("[data-crop-zoom]").evaluate("zoom => { zoom.value = '4'; zoom.dispatchEvent(new Event('input')); }")
+    assert page.input_value("input[name=crop_x]") == "0.375000"  # zoomed in, still centred
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    # Dragged to the right, the photo shows more of its left side.
+    assert 0 < float(page.input_value("input[name=crop_x]")) < 0.375
+    assert float(page.input_value("input[name=crop_y]")) == pytest.approx((800 - 187.5) / 1600, abs=1e-6)
     frame.focus()
     for _ in range(60):
         page.keyboard.press("ArrowLeft")

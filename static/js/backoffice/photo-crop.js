@@ -106,7 +106,8 @@ if (form) {
   frame.addEventListener("pointerdown", (event) => {
     drag = { x: event.clientX, y: event.clientY, centreX: state.centreX, centreY: state.centreY };
     frame.setPointerCapture(event.pointerId);
-    event.preventDefault();
+    frame.focus(); // the arrow keys then move the same frame
+    event.preventDefault(); // no text selection or image drag while moving
   });
   frame.addEventListener("pointermove", (event) => {
     if (!drag) return;
