@@ -19,11 +19,19 @@ NGINX_TEMPLATE = DEPLOY / "nginx" / "carte.conf"
 PLACEHOLDER = re.compile(r"\{\{ ([A-Z_]+) \}\}")
 # The import form around its file (webapp/security.py UPLOAD_OVERHEAD_BYTES).
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+# The holder's photo upload (webapp/services/register/photos.py: 2 x MAX_UPLOAD_BYTES of 5 MB).
+PHOTO_UPLOAD_BODY_LIMIT = 10 * 1024 * 1024
 
 
 def default_import_max_bytes() -> int:
     """REGISTER_IMPORT_MAX_BYTES of config/defaults.py (set --import-max-bytes if carte.env changes it)."""
     return int(runpy.run_path(str(PROJECT_ROOT / "config" / "defaults.py"))["REGISTER_IMPORT_MAX_BYTES"])
+
+
+def photo_max_body_bytes() -> int:
+    """The photo upload's body limit as the app computes it (webapp/services/register/photos.py
+    UPLOAD_BODY_LIMIT plus the form), with one more form's room: the app's own 413 answers first."""
+    return PHOTO_UPLOAD_BODY_LIMIT + 2 * UPLOAD_OVERHEAD_BYTES
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -58,6 +66,7 @@ def nginx_values(
         "HTTP_PORT": str(http_port),
         "HTTPS_PORT_SUFFIX": "" if https_port == 443 else f":{https_port}",
         "IMPORT_MAX_BODY_BYTES": str(limit),
+        "PHOTO_MAX_BODY_BYTES": str(photo_max_body_bytes()),
     }
 
 

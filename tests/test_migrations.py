@@ -241,3 +241,80 @@ def test_0009_chains_the_events_already_recorded_and_guards_them(empty_database_
     assert migrated.intact and migrated.events == 3 and head == (3, migrated.last_hash)
     assert after_new_event.intact and after_new_event.events == 4
     assert refusals == [True, True]
+
+
+def test_0014_moves_photos_out_of_the_artisan_row_and_keeps_the_search_index(empty_database_url):
+    """Revision 0014 moves each stored photo to artisan_photo (bytes kept, digest and size computed),
+    drops the column without recreating the artisan table (SQLite: the search triggers stay), and
+    its downgrade brings the photos back into the rows."""
+    import hashlib
+    import io
+
+    from alembic import command
+    from PIL import Image
+
+    from webapp.migrations import alembic_config
+
+    upgrade_database(empty_database_url, "0010")
+    output = io.BytesIO()
+    Image.new("RGB", (240, 300), (10, 120, 200)).save(output, format="JPEG")
+    photo = output.getvalue()
+    engine = create_engine(empty_database_url)
+    insert_artisan = text(
+        "INSERT INTO artisan (id, rna_number, cin, first_name_latin, last_name_latin, first_name_ar, last_name_ar, "
+        "birth_date, gender, region_code, province, trade_code, legal_status, cnss_status, activity_start_year, "
+        "registered_at, photo_jpeg, search_keys) VALUES (:id, :rna, :cin, 'Khadija', 'Bennani', 'خديجة', 'بناني', "
+        "'1980-01-01', 'female', '03', 'Fès', 'ZEL', 'independent', 'registered', 2000, CURRENT_TIMESTAMP, :photo, "
+        ":keys)"
+    )
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO region VALUES ('03', 'Fès-Meknès', 'فاس مكناس', 'Fez-Meknes')"))
+        connection.execute(text("INSERT INTO sector VALUES ('ART', 'Art', 'فن', 'Art')"))
+        connection.execute(text("INSERT INTO trade VALUES ('ZEL', 'ART', 'Zellige', 'زليج', 'Zellige')"))
+        connection.execute(
+            text(
+                "INSERT INTO signing_key (kid, thumbprint, public_jwk, state, created_at) "
+                "VALUES ('k', 'k', '{}', 'active', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(insert_artisan, {"id": 1, "rna": "R1", "cin": "X1", "photo": photo, "keys": "khadija"})
+        connection.execute(insert_artisan, {"id": 2, "rna": "R2", "cin": "X2", "photo": None, "keys": "khadija"})
+        connection.execute(
+            text(
+                "INSERT INTO card (id, number, artisan_id, status, issued_at, expires_at, "
+                "status_index, key_id, token) VALUES (1, 'N1', 1, 'active', '2026-01-01', "
+                "'2031-01-01', 1, 'k', 't')"
+            )
+        )
+    upgrade_database(empty_database_url)
+    with engine.begin() as connection:
+        moved = connection.execute(text("SELECT artisan_id, jpeg, sha256, width, height FROM artisan_photo")).all()
+        columns = {column["name"] for column in inspect(connection).get_columns("artisan")}
+        connection.execute(
+            text(
+                "INSERT INTO artisan (id, rna_number, cin, first_name_latin, last_name_latin, first_name_ar, "
+                "last_name_ar, birth_date, gender, region_code, province, trade_code, legal_status, cnss_status, "
+                "activity_start_year, registered_at, search_keys) VALUES (3, 'R3', 'X3', 'Brahim', 'Alaoui', "
+                "'ابراهيم', 'علوي', '1980-01-01', 'male', '03', 'Fès', 'ZEL', 'independent', 'registered', 2000, "
+                "CURRENT_TIMESTAMP, 'brahim')"
+            )
+        )
+        if connection.dialect.name == "sqlite":
+            found = connection.execute(text("SELECT rowid FROM artisan_search WHERE artisan_search MATCH 'brahim'"))
+            assert found.scalars().all() == [3]
+    assert [(row.artisan_id, bytes(row.jpeg), row.sha256, row.width, row.height) for row in moved] == [
+        (1, photo, hashlib.sha256(photo).hexdigest(), 240, 300)
+    ]
+    assert "photo_jpeg" not in columns
+
+    command.downgrade(alembic_config(empty_database_url), "0010")
+    with engine.connect() as connection:
+        restored = connection.execute(text("SELECT id, photo_jpeg FROM artisan ORDER BY id")).all()
+        tables = set(inspect(connection).get_table_names())
+    engine.dispose()
+    assert [(row.id, bytes(row.photo_jpeg) if row.photo_jpeg else None) for row in restored] == [
+        (1, photo),
+        (2, None),
+        (3, None),
+    ]
+    assert "artisan_photo" not in tables

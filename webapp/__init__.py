@@ -13,6 +13,7 @@ from webapp import (
     auth,
     backoffice,
     card,
+    card_photo,
     cli,
     db,
     errors,
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(backoffice.blueprint)
     app.register_blueprint(scan.blueprint)
     app.register_blueprint(card.blueprint)
+    app.register_blueprint(card_photo.blueprint)
 
     cli.init_app(app)
     return app

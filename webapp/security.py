@@ -63,12 +63,12 @@ UPLOAD_OVERHEAD_BYTES = 64 * 1024
 UPLOAD_LIMIT_ATTRIBUTE = "upload_limit_setting"
 
 
-def accepts_upload(setting: str) -> Callable[[View], View]:
-    """The view takes a file upload up to the size named by a setting (the app's body limit,
-    MAX_CONTENT_LENGTH, is a few kilobytes: every other request is small)."""
+def accepts_upload(limit: str | int) -> Callable[[View], View]:
+    """The view takes a file upload up to the size named by a setting, or a fixed number of bytes
+    (the app's body limit, MAX_CONTENT_LENGTH, is a few kilobytes: every other request is small)."""
 
     def decorator(view: View) -> View:
-        setattr(view, UPLOAD_LIMIT_ATTRIBUTE, setting)
+        setattr(view, UPLOAD_LIMIT_ATTRIBUTE, limit)
         return view
 
     return decorator
@@ -78,9 +78,10 @@ def apply_upload_limit() -> None:
     """Before anything reads the body (CSRF reads the form): a view that accepts an upload gets
     its own body limit for this request."""
     view = current_app.view_functions.get(request.endpoint or "")
-    setting = getattr(view, UPLOAD_LIMIT_ATTRIBUTE, None)
-    if setting is not None:
-        request.max_content_length = int(current_app.config[setting]) + UPLOAD_OVERHEAD_BYTES
+    limit = getattr(view, UPLOAD_LIMIT_ATTRIBUTE, None)
+    if limit is not None:
+        size = int(current_app.config[limit]) if isinstance(limit, str) else limit
+        request.max_content_length = size + UPLOAD_OVERHEAD_BYTES
 
 
 def refuse_oversized_streamed_body() -> None:

@@ -11,6 +11,7 @@ Each URL gets a fresh record of Fès-Meknès (03) in the state its route needs."
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from itertools import product
@@ -19,15 +20,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from tests.backoffice.test_register import GOOD_FORM
 from tests.fixtures.auth import AuthActions
+from tests.fixtures.photos import drawn_image
 from tests.fixtures.support import TEST_ACTOR, csrf_token_from
-from webapp.models import Artisan, Card, ImportFileKind, ImportRun, ImportStatus, Role, User
+from webapp.models import Artisan, ArtisanPhoto, Card, ImportFileKind, ImportRun, ImportStatus, Role, User
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.register import import_runs
+from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.scope import Scope
 
 RECORD_REGION, OTHER_REGION = "03", "07"
@@ -65,7 +69,12 @@ KNOWN_ROUTES = {
     "backoffice.card_qr": {"GET": OK},
     "backoffice.issue_card": {"GET": OK, "POST": DONE},
     "backoffice.card_action": {"GET": OK, "POST": DONE},
+    "backoffice.artisan_photo": {"GET": OK, "POST": DONE},
+    "backoffice.artisan_photo_image": {"GET": OK},
+    "backoffice.remove_artisan_photo": {"POST": DONE},
 }
+# Routes about an artisan's stored photo: the record gets one first.
+PHOTO_ROUTES = ("backoffice.artisan_photo_image", "backoffice.remove_artisan_photo")
 _serials = itertools.count(1)
 
 
@@ -100,6 +109,9 @@ class Records:
         if rule.endpoint == "backoffice.issue_card":
             self.session.commit()
             return {"artisan_id": artisan.id}  # no card in force: one can be issued
+        if rule.endpoint in PHOTO_ROUTES:
+            set_photo(self.session, artisan, prepare_photo(drawn_image()), TEST_ACTOR, replaces=None)
+            self.session.commit()
         card = self.make_card(artisan)
         if action == "reinstate":
             card_service.suspend_card(self.session, card, "access matrix", TEST_ACTOR)
@@ -144,6 +156,10 @@ def form_for(endpoint: str, values: dict[str, Any], session: Any) -> dict[str, A
     if endpoint == "backoffice.edit_artisan":
         artisan = session.get(Artisan, values["artisan_id"])
         return GOOD_FORM | {"rna_number": artisan.rna_number, "cin": artisan.cin, "province": "Meknès"}
+    if endpoint == "backoffice.artisan_photo":
+        return {"photo": FileStorage(io.BytesIO(drawn_image()), filename="photo.jpg"), "replaces": ""}
+    if endpoint == "backoffice.remove_artisan_photo":
+        return {"replaces": session.get(ArtisanPhoto, values["artisan_id"]).sha256}
     return {"reason": "access matrix", "revocation_reason": "lost", "replacement_reason": "lost"}
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tests.browser.conftest import PageProblems
 from tests.conftest import TEST_ACTOR
+from tests.fixtures.photos import store_photo
 from tests.fixtures.support import TEST_PASSWORD
 from webapp.models import Card, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card, suspend_card
@@ -325,7 +326,7 @@ def test_signed_in_partner_staff_see_the_holders_photo(
 ) -> None:
     """Partner staff signed in see the register's photo beside a valid card, to tie it to the person."""
     card = make_card()
-    card.artisan.photo_jpeg = demo_photo(0, "KB")
+    store_photo(session, card.artisan, demo_photo(0, "KB"))
     session.commit()
     agent = make_user(Role.PARTNER_AGENT)
     page.goto(f"{live_server}/login")

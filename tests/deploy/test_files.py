@@ -174,3 +174,19 @@ def test_waiting_for_a_server_that_answers_returns_0():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_photo_upload_takes_the_apps_photo_limit_on_its_route_only():
+    """The holder's photo form (/office/artisans/ID/photo) may send the app's photo body limit plus
+    the form (so the app's own message answers a photo slightly too large); its image and every
+    other route stay small."""
+    from webapp.services.register.photos import UPLOAD_BODY_LIMIT
+
+    config = render_nginx(**SITE)
+    found = re.search(r"location ~ (\S+) \{(.*?)\n    \}", config, re.DOTALL)
+    assert found is not None
+    pattern, body = found.groups()
+    assert f"client_max_body_size {UPLOAD_BODY_LIMIT + 2 * UPLOAD_OVERHEAD_BYTES};" in body
+    assert re.search(pattern, "/office/artisans/12/photo")
+    for other in ("/office/artisans/12/photo.jpg", "/office/artisans/12/photo/remove", "/office/artisans/x/photo"):
+        assert not re.search(pattern, other)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import TEST_ACTOR
+from tests.fixtures.photos import store_photo
 from webapp.models import RevocationReason, Role, utcnow
 from webapp.services.cards import lifecycle as card_service
 
@@ -75,7 +76,7 @@ def test_a_wrong_or_unknown_number_is_said_clearly(client, typed, status, messag
 def test_the_public_never_sees_the_photo(client, session, make_card):
     """Signed out, a valid card's check page has no photo, and the photo URL sends to the login page."""
     card = make_card()
-    card.artisan.photo_jpeg = JPEG
+    store_photo(session, card.artisan, JPEG)
     session.commit()
     page = client.get("/check", query_string={"card": card.number}).get_data(as_text=True)
     assert f"/partner/cards/{card.number}/photo" not in page
@@ -87,7 +88,7 @@ def test_the_public_never_sees_the_photo(client, session, make_card):
 def test_staff_other_than_partners_get_no_photo(client, auth, session, make_card, make_user, role):
     """The photo is for partner staff tying a card to its holder: other roles are refused."""
     card = make_card()
-    card.artisan.photo_jpeg = JPEG
+    store_photo(session, card.artisan, JPEG)
     session.commit()
     auth.login(make_user(role))
     assert client.get(f"/partner/cards/{card.number}/photo").status_code == 403
@@ -96,7 +97,7 @@ def test_staff_other_than_partners_get_no_photo(client, auth, session, make_card
 def test_partner_staff_see_the_photo_of_a_valid_card(client, auth, session, make_card, make_user):
     """Signed-in partner staff: the check page shows the photo, served as JPEG and never cached."""
     card = make_card()
-    card.artisan.photo_jpeg = JPEG
+    store_photo(session, card.artisan, JPEG)
     session.commit()
     auth.login(make_user(Role.PARTNER_AGENT))
     page = client.get("/check", query_string={"card": card.number}).get_data(as_text=True)
@@ -110,7 +111,8 @@ def test_partner_staff_see_the_photo_of_a_valid_card(client, auth, session, make
 def test_no_photo_for_a_card_not_in_force(client, auth, session, make_card, make_user, state):
     """No photo (404) when the register has none, the card is not in force, or the number is no card's."""
     card = make_card(now=utcnow() - timedelta(days=6 * 366)) if state == "expired" else make_card()
-    card.artisan.photo_jpeg = None if state == "no photo" else JPEG
+    if state != "no photo":
+        store_photo(session, card.artisan, JPEG)
     if state == "revoked":
         card_service.revoke_card(session, card, RevocationReason.LOST, TEST_ACTOR)
     session.commit()

@@ -62,7 +62,7 @@ from webapp.services.cards.tokens import qr_text
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.register import artisans as register
-from webapp.services.register import search
+from webapp.services.register import photos, search
 from webapp.services.register.artisan_fields import InvalidArtisan, clean_artisan_record, reference_codes
 from webapp.services.scope import RecordNotFound, Scope
 from webapp.settings import current_settings
@@ -79,6 +79,8 @@ QR_CACHE_SECONDS = 86_400
 ACTION_WORDS = {
     "artisan.create": _l("Registered in the register"),
     "artisan.update": _l("Record changed"),
+    "artisan.photo_set": _l("Photo added or replaced"),
+    "artisan.photo_remove": _l("Photo removed"),
     "card.issue": _l("Card issued"),
     "card.suspend": _l("Card suspended"),
     "card.reinstate": _l("Card reinstated"),
@@ -270,7 +272,8 @@ def artisan(artisan_id: int) -> str:
     found = register.get_artisan(session, artisan_id, current_scope())
     cards = register.artisan_cards(session, found)
     card = _card_in_force(cards)
-    context: dict[str, Any] = {"artisan": found, "cards": cards, "card": card}
+    photo = photos.photo_of(session, found.id)  # shown on the card face (backoffice/photos.py)
+    context: dict[str, Any] = {"artisan": found, "cards": cards, "card": card, "photo": photo}
     if card is not None:
         context |= {
             "state": card_service.card_state(card),

@@ -24,6 +24,7 @@ from webapp.models.offer import (
     Redemption,
 )
 from webapp.models.partner import ApiKey, Organisation, PartnerKind
+from webapp.models.photo import ArtisanPhoto
 from webapp.models.reference import Region, Sector, SupportProgramme, Trade
 from webapp.models.register import ImportFileKind, ImportRun, ImportStatus, RegisterState
 from webapp.models.user import PARTNER_ROLES, Role, User
@@ -33,6 +34,7 @@ __all__ = [
     "ActivationCode",
     "ApiKey",
     "Artisan",
+    "ArtisanPhoto",
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEvent",

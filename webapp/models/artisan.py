@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, Enum, ForeignKey, Integer, LargeBinary, String, Table, Text, event
+from sqlalchemy import Column, Connection, Date, Enum, ForeignKey, Integer, String, Table, Text, event
 from sqlalchemy import inspect as inspect_object
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
@@ -78,7 +78,6 @@ class Artisan(Base):
     cnss_status: Mapped[CnssStatus] = mapped_column(enum_column(CnssStatus))
     cooperative_name: Mapped[str | None] = mapped_column(String(120))
     activity_start_year: Mapped[int] = mapped_column(Integer)
-    photo_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Derived from the names and the phone (webapp/models/search_keys.py) and kept in step by the
     # mapper events below; writers that bypass the ORM (bulk inserts) add search_columns(row) to

@@ -33,6 +33,7 @@ from webapp.services.cards.activation import ActivationPolicy, issue_activation_
 from webapp.services.cards.rollout import issue_cards_in_bulk
 from webapp.services.cards.tokens import qr_text
 from webapp.services.partners.demo import seed_partners
+from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.register.reference_data import REGIONS, SUPPORT_PROGRAMMES, TRADES
 from webapp.services.register.search import reindex_artisans
 from webapp.services.trust.signing_keys import Signer
@@ -224,8 +225,10 @@ def seed(session: Session, signer: Signer, *, artisan_count: int, validity_years
         select(Card).where(Card.artisan_id.in_([a.id for a in artisans[:12]])).order_by(Card.artisan_id)
     ).all()
     # The demo cards printed by `setup` have a (drawn) photo, so partner staff see one beside a verdict.
+    # Through the officers' own path (re-encoded, audited), as a photo taken at the chamber would be.
     for serial, artisan in enumerate(artisans[:12]):
-        artisan.photo_jpeg = demo_photo(serial, artisan.first_name_latin[0] + artisan.last_name_latin[0])
+        drawn = demo_photo(serial, artisan.first_name_latin[0] + artisan.last_name_latin[0])
+        set_photo(session, artisan, prepare_photo(drawn), DEMO_ACTOR, replaces=None)
     # A few cards in other states, so every verdict can be seen from the demo.
     if len(new_cards) >= 3:
         card_service.revoke_card(session, new_cards[1], RevocationReason.LOST, DEMO_ACTOR, "demo")

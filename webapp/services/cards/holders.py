@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Artisan, Card, CardStatus
+from webapp.models import ArtisanPhoto, Card, CardStatus
 from webapp.services.cards.lifecycle import card_state, get_card
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.verification import Verdict, status_changed_on
@@ -48,8 +48,8 @@ def card_verdict(session: Session, card: Card, now: datetime) -> CardVerdict:
 def holder_photo(session: Session, number: str, now: datetime) -> bytes | None:
     """The photo of the holder of a card in force (active, not expired), if the register has one."""
     statement = (
-        select(Artisan.photo_jpeg)
-        .join(Card, Card.artisan_id == Artisan.id)
+        select(ArtisanPhoto.jpeg)
+        .join(Card, Card.artisan_id == ArtisanPhoto.artisan_id)
         .where(Card.number == number, Card.status == CardStatus.ACTIVE, Card.expires_at > now)
     )
     return session.scalar(statement)
