@@ -45,6 +45,7 @@ from webapp.services.cards.devices import current_device, holder_token
 from webapp.services.cards.lifecycle import card_state
 from webapp.services.cards.tokens import MOROCCO, verify_page_prefix
 from webapp.services.errors import N_, DomainError
+from webapp.services.register.photos import photo_jpeg
 from webapp.services.register.reference_data import region_name, trade_name
 from webapp.settings import PROJECT_ROOT, current_settings
 
@@ -340,7 +341,8 @@ def _card_face(card: Card, now: Any) -> dict[str, Any]:
     language = current_language()
     artisan = card.artisan
     state = card_state(card, now)
-    photo = artisan.photo_jpeg
+    stored = photo_jpeg(get_session(), artisan.id)
+    photo = stored.jpeg if stored is not None else None
     return {
         "number": card.number,
         "name_latin": artisan.name_latin,
