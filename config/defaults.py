@@ -140,3 +140,8 @@ ACTIVATION_CODE_VALIDITY_DAYS = 60
 ACTIVATION_LOCK_AFTER_FAILURES = 5
 ACTIVATION_CLIENT_LOCK_AFTER_FAILURES = 20
 ACTIVATION_LOCK_MINUTES = 60
+
+# --- Who checked a card (docs/operations.md, "Card checks") ---
+# Partners' checks of a card, and the monthly counts of anonymous checks, are kept this many months
+# (stated on the artisan's page), then deleted by `flask --app wsgi cards purge-checks` (daily timer).
+CARD_CHECK_RETENTION_MONTHS = 12

@@ -12,6 +12,7 @@ from webapp.models.card import (
     SigningKeyState,
     StatusListState,
 )
+from webapp.models.card_check import AnonymousCheckCount, CardCheck, CheckKind
 from webapp.models.offer import (
     EligibilityListState,
     IdempotencyRecord,
@@ -30,6 +31,7 @@ from webapp.models.user import PARTNER_ROLES, Role, User
 __all__ = [
     "PARTNER_ROLES",
     "ActivationCode",
+    "AnonymousCheckCount",
     "ApiKey",
     "Artisan",
     "AuditChainHead",
@@ -37,7 +39,9 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Card",
+    "CardCheck",
     "CardStatus",
+    "CheckKind",
     "CnssStatus",
     "EligibilityListState",
     "Gender",
