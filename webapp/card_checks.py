@@ -8,9 +8,9 @@ from datetime import datetime
 from flask_login import current_user
 
 from webapp.access import PARTNER_SYSTEM
-from webapp.db import get_database
+from webapp.db import get_session
 from webapp.models import PARTNER_ROLES, CheckKind
-from webapp.services.cards.checks import Checker, note_check_on
+from webapp.services.cards.checks import Checker, note_check_in
 
 _KINDS = {
     ("scan", True): CheckKind.SYSTEM_SCAN,
@@ -33,7 +33,8 @@ def current_checker(how: str, place: str | None = None) -> Checker | None:
 
 
 def note_partner_check(number: str, how: str, place: str | None, now: datetime) -> None:
-    """Record the current partner's check of a card on a connection of its own (never fails the view)."""
+    """Record the current partner's check of a card in the request's transaction (committed with
+    it; a failure is logged and never fails the view). Anyone else's check is not recorded here."""
     checker = current_checker(how, place)
     if checker is not None:
-        note_check_on(get_database().engine, number, checker, now)
+        note_check_in(get_session(), number, checker, now)

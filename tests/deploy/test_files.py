@@ -174,3 +174,14 @@ def test_waiting_for_a_server_that_answers_returns_0():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_card_checks_are_purged_daily_by_a_timer():
+    """The retention of card checks is enforced by a daily timer starting the purge command."""
+    timer, service = _unit("carte-purge-checks.timer"), _unit("carte-purge-checks.service")
+    assert timer["Timer"]["OnCalendar"].startswith("*-*-* ")
+    assert timer["Timer"]["Persistent"] == "yes"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    assert service["Service"]["Type"] == "oneshot"
+    assert service["Service"]["ExecStart"].endswith("flask --app wsgi cards purge-checks")
+    assert (service["Service"]["User"], service["Service"]["EnvironmentFile"]) == ("carte", "/etc/carte/carte.env")

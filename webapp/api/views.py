@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
 from webapp.api.schemas import EligibilityQuery, RedemptionRequestBody, Refusal, VerifyRequest, parse, reads_json
-from webapp.card_checks import current_checker, note_partner_check
+from webapp.card_checks import note_partner_check
 from webapp.db import get_database, get_session
 from webapp.extensions import csrf, hot_path_limit
 from webapp.i18n import current_language
@@ -66,9 +66,10 @@ def verify() -> tuple[Response, int]:
     partner = is_partner_caller()
     if partner:
         check_api_scope(SCOPE_VERIFY)
-    # A pooled connection, no ORM session: the verdict is read-only; the check's record (a partner's
-    # check, or +1 on the card's anonymous count) is one statement committed on its own, and a
-    # failure to record is logged, never answered (webapp/services/cards/checks.py).
+    # A pooled connection, no ORM session: the verdict is read-only. An anonymous check adds one to the
+    # card's count for the month, one statement committed on its own; a partner's is recorded in the
+    # request's transaction below. A failure to record is logged, never answered
+    # (webapp/services/cards/checks.py).
     with get_database().engine.connect() as connection:
         result = verify_scanned_text(
             connection,
@@ -78,11 +79,12 @@ def verify() -> tuple[Response, int]:
             now=checked_at,
         )
         changed_on = status_changed_on(connection, result.claims.number, result.verdict) if result.claims else None
-        if result.claims is not None:
-            checker = current_checker("scan", body.place) if partner else None
-            note_check(connection, result.claims.number, checker, checked_at)
+        if result.claims is not None and not partner:
+            note_check(connection, result.claims.number, None, checked_at)
     answer = _answer(result, checked_at, status_since=changed_on)
     if partner:
+        if result.claims is not None:
+            note_partner_check(result.claims.number, "scan", body.place, checked_at)
         valid_number = result.claims.number if result.verdict == Verdict.VALID and result.claims else None
         standings = offers_for_card(get_session(), current_user.organisation_id, valid_number, checked_at)
         answer = _with_json(answer, offers=[offer_json(standing) for standing in standings])

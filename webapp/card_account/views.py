@@ -25,7 +25,7 @@ restrict_blueprint(blueprint, Role.ARTISAN)
 
 
 class ReportForm(FlaskForm):
-    """"This was not me": only the CSRF token (the check is in the URL)."""
+    """ "This was not me": only the CSRF token (the check is in the URL)."""
 
 
 def _month_name(month: str) -> str:

@@ -18,7 +18,7 @@ from webapp.services.cards.checks import (
     count_reported_checks,
     month_of,
     note_check,
-    note_check_on,
+    note_check_in,
     purge_check_batch,
     report_check,
     reported_checks,
@@ -87,12 +87,15 @@ def test_a_failure_to_record_is_logged_not_raised(engine, session, make_card, ca
     assert session.scalar(select(AnonymousCheckCount.checks)) == 1
 
 
-def test_no_connection_is_logged_not_raised(make_app, make_card, caplog):
-    """A database that cannot be reached: note_check_on returns False."""
-    card = make_card()
-    broken = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/none").extensions["database"].engine
-    assert note_check_on(broken, card.number, None, NOW) is False
+def test_a_partners_check_in_a_request_transaction_fails_alone(session, make_card, make_organisation, caplog):
+    """In the request's session, a refused record is undone under its savepoint and logged; the
+    request's other work and later records still commit."""
+    card, organisation = make_card(), make_organisation()
+    assert note_check_in(session, card.number, Checker(999_999, CheckKind.STAFF_SCAN), NOW) is False
+    assert note_check_in(session, card.number, Checker(organisation.id, CheckKind.STAFF_NUMBER, "Fès"), NOW) is True
+    session.commit()
     assert "not recorded" in caplog.text
+    assert session.scalars(select(CardCheck.organisation_id)).all() == [organisation.id]
 
 
 @pytest.mark.parametrize(

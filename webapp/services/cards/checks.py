@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, delete, func, select, tuple_
+from sqlalchemy import bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +46,8 @@ MAX_PLACE_LENGTH = 120
 # Ids are SQL integers: a larger number names no check (and would overflow a query's parameter).
 MAX_CHECK_ID = 2**31 - 1
 PURGE_BATCH_SIZE = 5_000
+# How long an anonymous check's count waits for SQLite's write lock before it is given up.
+SQLITE_RECORD_WAIT_MS = 100
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,19 @@ def record_check(connection: Connection, number: str, checker: Checker | None, n
 def note_check(connection: Connection, number: str, checker: Checker | None, now: datetime) -> bool:
     """Record a check (see record_check) in its own short transaction on `connection`, committed at
     once; False, logged, when it could not be (the verification goes on: a lost record is a smaller
-    harm than a verdict refused or delayed for it). `connection` must hold no other work: the
-    verify view passes its read-only connection; views with an ORM session pass a fresh one
-    (note_check_on)."""
+    harm than a verdict refused or delayed for it). For the anonymous checks of the verify API, on
+    its read-only connection, which must hold no other work."""
+    sqlite_wait = None
     try:
         if connection.dialect.name == "postgresql":
             # A check record lost in a crash is acceptable, a disk flush per verification is not; and
             # it must not queue behind a lock for long (one round trip for both settings).
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF; SET LOCAL lock_timeout = '200ms'")
+        elif connection.dialect.name == "sqlite":
+            # Another request's write (a redemption, an import batch) holds the file's lock: wait a
+            # moment, not the request's whole busy timeout, then give up the record.
+            sqlite_wait = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_RECORD_WAIT_MS}")
         record_check(connection, number, checker, now)
         connection.commit()
         return True
@@ -147,16 +154,21 @@ def note_check(connection: Connection, number: str, checker: Checker | None, now
         except SQLAlchemyError:
             logger.warning("rollback after an unrecorded card check failed", exc_info=True)
         return False
+    finally:
+        if sqlite_wait is not None:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(sqlite_wait)}")
 
 
-def note_check_on(engine: Engine, number: str, checker: Checker | None, now: datetime) -> bool:
-    """note_check on a connection of its own (outside a request's ORM transaction, whose fate it must
-    not share: a refused request still checked the card)."""
+def note_check_in(session: Session, number: str, checker: Checker, now: datetime) -> bool:
+    """Record a partner's check within the request's own transaction (a partner's request may hold
+    writes of its own, such as its API key's last use: a second connection would wait for them),
+    under a savepoint, so a failure is logged and undone without touching the rest; False then."""
     try:
-        with engine.connect() as connection:
-            return note_check(connection, number, checker, now)
-    except SQLAlchemyError:  # no connection to be had
-        logger.warning("card check of %s not recorded: no connection", number, exc_info=True)
+        with session.begin_nested():
+            record_check(session.connection(), number, checker, now)
+        return True
+    except SQLAlchemyError:
+        logger.warning("card check of %s not recorded", number, exc_info=True)
         return False
 
 
