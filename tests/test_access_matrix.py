@@ -151,8 +151,8 @@ def outcome(response: TestResponse) -> str:
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_route_answers_each_caller_as_the_table_says(app, world, caller):
     """Admin pages for admins, portal pages for partner staff (some for managers only), the partner
-    API for partner staff and systems, the card pages for artisans: everyone else 403, anonymous people to the login page and
-    anonymous programs 401."""
+    API for partner staff and systems, the card pages for artisans: everyone else 403, anonymous
+    people to the login page and anonymous programs 401."""
     client, headers, token = client_for(app, caller, world)
     checked, wrong = 0, []
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
