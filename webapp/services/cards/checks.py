@@ -350,13 +350,14 @@ class ReportedCheck:
 
     check: CardCheck
     card_number: str
+    artisan_id: int
     holder: str
     organisation: str
 
 
 def _reported(scope: Scope) -> object:
     statement = (
-        select(CardCheck, Card.number, Artisan.first_name_latin, Artisan.last_name_latin, Organisation.name)
+        select(CardCheck, Card.number, Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Organisation.name)
         .join(Card, Card.id == CardCheck.card_id)
         .join(Artisan, Artisan.id == Card.artisan_id)
         .join(Organisation, Organisation.id == CardCheck.organisation_id)
@@ -369,8 +370,8 @@ def reported_checks(session: Session, scope: Scope, limit: int = 100) -> list[Re
     """The reported checks of the scope's region (every region for a national scope), newest report first."""
     statement = _reported(scope).order_by(CardCheck.reported_at.desc(), CardCheck.id.desc()).limit(limit)  # type: ignore[attr-defined]
     return [
-        ReportedCheck(check, number, f"{first} {last}", organisation)
-        for check, number, first, last, organisation in session.execute(statement)
+        ReportedCheck(check, number, artisan_id, f"{first} {last}", organisation)
+        for check, number, artisan_id, first, last, organisation in session.execute(statement)
     ]
 
 
