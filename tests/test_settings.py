@@ -140,3 +140,10 @@ def test_secret_key_can_come_from_a_file(app_config, tmp_path):
     key_file.write_text("k" * 40)
     app = create_app({**app_config, "SECRET_KEY": None, "SECRET_KEY_FILE": str(key_file)})
     assert app.config["SECRET_KEY"] == "k" * 40
+
+
+@pytest.mark.parametrize("months", [0, -1, 121])
+def test_a_card_check_retention_that_cannot_work_is_refused(app_config, months):
+    """No retention (0, negative) or one of more than ten years: start-up refuses, naming the setting."""
+    with pytest.raises(ConfigError, match="CARD_CHECK_RETENTION_MONTHS must be from 1 to 120"):
+        create_app({**app_config, "CARD_CHECK_RETENTION_MONTHS": months})
