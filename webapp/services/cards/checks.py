@@ -1,9 +1,10 @@
 """Who checked a card (issue 15, part 5).
 
 Recording: each online check by a partner (staff signed in, or a system with an API key) is one row
-of `card_check`; an anonymous check (the public page) only adds one to the card's count for the
-month. Both are one statement on the verification's own connection, committed at once, and a failure
-is logged and swallowed: a verdict never waits for, nor fails because of, its own record.
+of `card_check`, inserted in the request's transaction under a savepoint (note_check_in); an
+anonymous check (the public page) only adds one to the card's count for the month, one upsert
+committed at once on the verify API's own connection (note_check). Either way one statement, and a
+failure is logged and swallowed: a verdict never waits long for, nor fails because of, its record.
 
 Reading: the holder sees the partners' checks (organisation, time, place), the redemptions of
 their card (from the redemption table), and the monthly anonymous counts, over the retention
@@ -78,7 +79,6 @@ def month_of(moment: datetime) -> str:
 
 # Both statements name the card by its number (what a verification knows) and find its id in the
 # same statement: one round trip, and a number of no card inserts nothing.
-_CARD_ID = select(Card.id).where(Card.number == bindparam("number"))
 _INSERT_CHECK = CardCheck.__table__.insert().from_select(
     ["card_id", "organisation_id", "checked_at", "kind", "place", "user_id", "api_key_id"],
     select(
