@@ -143,3 +143,8 @@ ACTIVATION_LOCK_MINUTES = 60
 # How SMS (sign-in codes to an artisan's phone) leave: "console" writes each message to the app's log
 # (development and trials; no SMS provider is connected yet, webapp/services/accounts/sms.py).
 SMS_GATEWAY = "console"
+
+# --- Who checked a card (docs/operations.md, "Card checks") ---
+# Partners' checks of a card, and the monthly counts of anonymous checks, are kept this many months
+# (stated on the artisan's page), then deleted by `flask --app wsgi cards purge-checks` (daily timer).
+CARD_CHECK_RETENTION_MONTHS = 12

@@ -1,5 +1,5 @@
-"""The access matrix: every route of the administration, the partner portal and the partner API,
-for every kind of caller, answers as the table below says. Routes are read from the app's URL map,
+"""The access matrix: every route of the administration, the partner portal, the partner API and the
+artisan's card pages, for every kind of caller, answers as the table below says. Routes are read from the app's URL map,
 so a new route is checked the day it is added (and an API route nobody classified fails)."""
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def _table(allowed: set[str], anonymous: str) -> dict[str, str]:
 # The expectation table, once: who each kind of route lets in, and what an anonymous caller gets.
 EXPECTED = {
     "admin page": _table({ADMIN}, LOGIN),
+    "artisan page": _table({ARTISAN}, LOGIN),
     "partner page": _table({MANAGER, AGENT}, LOGIN),
     "partner manager page": _table({MANAGER}, LOGIN),
     "partner api": _table({MANAGER, AGENT, SYSTEM}, UNAUTHORIZED),
@@ -69,7 +70,7 @@ CARD_ROUTES = {
     "card.card_api": "artisan api",
     "card.binding_api": "public api",
 }
-BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card")
+BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card", "card_account")
 
 
 def kind_of_route(app: Flask, endpoint: str) -> str:
@@ -77,6 +78,8 @@ def kind_of_route(app: Flask, endpoint: str) -> str:
     blueprint = endpoint.split(".", 1)[0]
     if blueprint == "admin":
         return "admin page"
+    if blueprint == "card_account":
+        return "artisan page"
     if blueprint == "partner":
         # Manager-only views carry the roles `roles_required` gave them.
         required = getattr(app.view_functions[endpoint], "required_roles", None)
@@ -132,6 +135,7 @@ def world(app, session, make_organisation, make_user, make_offer, make_card, mak
         "key_id": key.api_key.id,
         "api_key_id": key.api_key.id,
         "prefix": key.api_key.prefix,
+        "check_id": 1,
     }
     return {"people": people, "key": key.plaintext, "values": values}
 
@@ -163,8 +167,8 @@ def outcome(response: TestResponse) -> str:
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_route_answers_each_caller_as_the_table_says(app, world, caller):
     """Admin pages for admins, portal pages for partner staff (some for managers only), the partner
-    API for partner staff and systems: everyone else 403, anonymous people to the login page and
-    anonymous programs 401."""
+    API for partner staff and systems, the card pages for artisans: everyone else 403, anonymous
+    people to the login page and anonymous programs 401."""
     client, headers, token = client_for(app, caller, world)
     checked, wrong = 0, []
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}

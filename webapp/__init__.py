@@ -14,6 +14,7 @@ from webapp import (
     backoffice,
     card,
     card_photo,
+    card_account,
     cli,
     db,
     errors,
@@ -63,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(scan.blueprint)
     app.register_blueprint(card.blueprint)
     app.register_blueprint(card_photo.blueprint)
+    app.register_blueprint(card_account.blueprint)
 
     cli.init_app(app)
     return app

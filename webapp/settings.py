@@ -83,6 +83,8 @@ class Settings:
     ACTIVATION_CLIENT_LOCK_AFTER_FAILURES: int
     ACTIVATION_LOCK_MINUTES: int
     SMS_GATEWAY: str
+    # Who checked a card (config/defaults.py, "Who checked a card").
+    CARD_CHECK_RETENTION_MONTHS: int
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -154,6 +156,10 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(f"REGISTER_IMPORT_MAX_BYTES must be at least 1024, not {settings.REGISTER_IMPORT_MAX_BYTES}")
     validate_timeouts(settings)
     validate_activation(settings)
+    if not 1 <= settings.CARD_CHECK_RETENTION_MONTHS <= 120:
+        raise ConfigError(
+            f"CARD_CHECK_RETENTION_MONTHS must be from 1 to 120, not {settings.CARD_CHECK_RETENTION_MONTHS}"
+        )
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:

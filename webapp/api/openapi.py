@@ -134,7 +134,8 @@ def _paths() -> dict[str, Any]:
                     ),
                     "400": _json_body(
                         MalformedRequest,
-                        "The body is not a JSON object with a string `qr`: the verdict is `malformed`.",
+                        "The body is not a JSON object with a string `qr` (or its `place` is not acceptable): "
+                        "the verdict is `malformed`.",
                         VERDICT_HEADERS,
                     ),
                     "401": _error_response(
@@ -246,8 +247,10 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "200": _json_body(EligibilityResult, "The card's state and your offers.", VERDICT_HEADERS),
                     "400": _error_response(
-                        "`card` is missing or is not a card number (10 characters with a valid check character).",
-                        "BadCardNumber",
+                        "`card` is missing or is not a card number (10 characters with a valid check character): "
+                        "`bad_card_number`; `place` is longer than 120 characters or holds control characters: "
+                        "`bad_place`.",
+                        "BadEligibilityQuery",
                     ),
                     "401": _ref("responses", "Unauthorized"),
                     "403": _ref("responses", "Forbidden"),

@@ -59,6 +59,9 @@ _RFC3339 = re.compile(RFC3339)
 UTC_SECOND = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 MAX_CARD_TEXT = 4096
+# Where a partner checks a card ("Agence Fès Batha"), shown to the card's holder: printable text.
+MAX_PLACE_LENGTH = 120
+PLACE = r"^[^\x00-\x1f\x7f]*$"
 
 
 class Refusal(Exception):
@@ -148,11 +151,20 @@ class VerifyRequest(Request):
         # The answer's text is the `malformed` verdict's message.
         "": ("invalid_json", ""),
         "qr": ("missing_qr", ""),
+        "place": ("bad_place", ""),
     }
 
     qr: StrictStr = Field(
         description="The scanned text, as read from the QR code: the URL with the token in its fragment, the bare "
         "digits, or the bare token (docs/card-token.md, section 3).",
+    )
+    place: Annotated[StrictStr, Field(max_length=MAX_PLACE_LENGTH, pattern=PLACE)] | None = Field(
+        default=None,
+        description="Partner callers: where the card is checked (a branch, a fair, a town), at most 120 characters "
+        "of text. The card's holder sees it with your organisation's name in their list of checks; blank or absent "
+        "when you do not say. Ignored for anyone else.",
+        examples=["Agence Fès Batha"],
+        json_schema_extra=_no_default,
     )
 
 
@@ -212,6 +224,7 @@ class EligibilityQuery(Request):
 
     REFUSALS: ClassVar[dict[str, tuple[str, Any]]] = {
         "": ("bad_card_number", _l("Give a card number: ?card= followed by the 10 characters on the card.")),
+        "place": ("bad_place", _l("The place is text of at most 120 characters.")),
     }
 
     card: StrictStr = Field(
@@ -219,6 +232,13 @@ class EligibilityQuery(Request):
         description="The card number as printed: 10 characters, the last a check character (spaces and dashes are "
         "ignored, and so is case; O, I and L read as 0, 1 and 1). A wrong check character is refused too (400).",
         examples=["K7M2Q9XH4V"],
+    )
+    place: Annotated[StrictStr, Field(max_length=MAX_PLACE_LENGTH, pattern=PLACE)] | None = Field(
+        default=None,
+        description="Where the card is checked (a branch, a town), at most 120 characters of text: the card's holder "
+        "sees it with your organisation's name in their list of checks.",
+        examples=["Agence Fès Batha"],
+        json_schema_extra=_no_default,
     )
 
 
@@ -371,8 +391,9 @@ class MalformedRequest(Answer):
 
     verdict: Literal[Verdict.MALFORMED]
     reason: str
-    error: Literal["invalid_json", "missing_qr"] = Field(
-        description="`invalid_json`: the body is not a JSON object; `missing_qr`: it has no string `qr`."
+    error: Literal["invalid_json", "missing_qr", "bad_place"] = Field(
+        description="`invalid_json`: the body is not a JSON object; `missing_qr`: it has no string `qr`; "
+        "`bad_place`: `place` is not a string of at most 120 characters without control characters."
     )
     checked_at: CheckedAt
 
@@ -510,7 +531,7 @@ ERRORS: dict[str, type[Error]] = {
         error_body("RateLimited", "rate_limited"),
         error_body("NotFound", "not_found"),
         error_body("NoSigningKey", "no_signing_key"),
-        error_body("BadCardNumber", "bad_card_number"),
+        error_body("BadEligibilityQuery", "bad_card_number", "bad_place"),
         error_body(
             "BadRedemptionRequest",
             *[code for code, _message in RedemptionRequestBody.REFUSALS.values()],

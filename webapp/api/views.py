@@ -12,12 +12,14 @@ from werkzeug.wrappers import Response
 
 from webapp.access import PARTNER_SYSTEM, check_api_scope, is_partner_caller, partner_access, public, roles_required
 from webapp.api.schemas import EligibilityQuery, RedemptionRequestBody, Refusal, VerifyRequest, parse, reads_json
+from webapp.card_checks import note_partner_check
 from webapp.db import get_database, get_session
 from webapp.extensions import csrf, hot_path_limit
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import Organisation, utcnow
 from webapp.services.audit import Actor
+from webapp.services.cards.checks import note_check
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.cards.tokens import TokenRejected
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
@@ -58,32 +60,37 @@ def _verify_limit() -> str:
 def verify() -> tuple[Response, int]:
     checked_at = utcnow()
     try:
-        scanned = parse(VerifyRequest, request.get_json(force=True, silent=True)).qr
+        body = parse(VerifyRequest, request.get_json(force=True, silent=True))
     except Refusal as refusal:
         return _answer(VerificationResult(Verdict.MALFORMED), checked_at, error=refusal.code), 400
-    # Read-only: a pooled connection, no ORM session or transaction to commit.
+    partner = is_partner_caller()
+    if partner:
+        check_api_scope(SCOPE_VERIFY)
+    # A pooled connection, no ORM session: the verdict is read-only. An anonymous check adds one to the
+    # card's count for the month, one statement committed on its own; a partner's is recorded in the
+    # request's transaction below. A failure to record is logged, never answered
+    # (webapp/services/cards/checks.py).
     with get_database().engine.connect() as connection:
         result = verify_scanned_text(
             connection,
-            scanned,
+            body.qr,
             public_base_url=current_settings().PUBLIC_BASE_URL,
             verifying_keys=current_keyring().verifying_keys,
             now=checked_at,
         )
         # Rule A3: the date of the change that made the card revoked or suspended, only when the card at
-        # the token's index is the token's own (under rule L4 it is another card's: not shown).
-        changed_on = (
-            status_changed_on(connection, result.claims.number, result.verdict)
-            if result.claims and result.own_index
-            else None
-        )
+        # the token's index is the token's own (under rule L4 it is another card's: not shown, and the
+        # check is nobody's to record).
+        own_card = result.claims is not None and result.own_index
+        changed_on = status_changed_on(connection, result.claims.number, result.verdict) if own_card else None
+        if own_card and not partner:
+            note_check(connection, result.claims.number, None, checked_at)
     answer = _answer(result, checked_at, status_since=changed_on)
-    if is_partner_caller():
-        check_api_scope(SCOPE_VERIFY)
+    if partner:
+        if own_card:
+            note_partner_check(result.claims.number, "scan", body.place, checked_at)
         # Rule A4: a valid card's standing; under rule L4 (its index holds another card) neither card's.
-        valid_number = (
-            result.claims.number if result.verdict == Verdict.VALID and result.claims and result.own_index else None
-        )
+        valid_number = result.claims.number if result.verdict == Verdict.VALID and own_card else None
         standings = offers_for_card(get_session(), current_user.organisation_id, valid_number, checked_at)
         answer = _with_json(answer, offers=[offer_json(standing) for standing in standings])
     return answer, 200
@@ -206,7 +213,8 @@ def _recorder() -> Recorder:
 def eligibility() -> Response:
     """For lenders' systems: is this card valid, and which of our offers may its holder use?"""
     try:
-        canonical = normalize_card_number(parse(EligibilityQuery, request.args.to_dict()).card)
+        query = parse(EligibilityQuery, request.args.to_dict())
+        canonical = normalize_card_number(query.card)
     except Refusal as refusal:
         return _refusal(refusal.code, refusal.message)
     if canonical is None:  # the check character is wrong
@@ -214,6 +222,8 @@ def eligibility() -> Response:
         return _refusal(code, str(message))
     now = utcnow()
     standing = card_standing(get_session(), current_user.organisation_id, canonical, now)
+    if standing.card is not None:
+        note_partner_check(canonical, "number", query.place, now)
     response = jsonify(
         card={"number": canonical, "valid": standing.state == "active", "state": standing.state},
         offers=[offer_json(offer) for offer in standing.offers],

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from webapp.cli.operations import cli_actor, operation, refusals_in_one_line
 from webapp.db import get_database
-from webapp.models import Card, RevocationReason
+from webapp.models import Card, RevocationReason, utcnow
 from webapp.services.audit import chain as audit_chain
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
+from webapp.services.cards.checks import purge_check_batch
 from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
 from webapp.services.cards.rollout import reissue_cards_signed_by, roll_out
@@ -302,3 +303,23 @@ def cards_activation_code(card_number: str) -> None:
         code = issue_activation_code(session, card, cli_actor(), policy)
         click.echo(f"{card.number}: activation code valid {policy.validity_days} days; earlier codes no longer work.")
         click.echo(code)
+
+
+@cards_cli.command("purge-checks")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=5_000, show_default=True)
+def cards_purge_checks(batch_size: int) -> None:
+    """Delete the card checks (and anonymous monthly counts) older than CARD_CHECK_RETENTION_MONTHS.
+
+    One short transaction per batch, so verifications that record checks meanwhile never wait long;
+    run daily (deploy/systemd/carte-purge-checks.timer). Prints how many rows went.
+    """
+    months = current_settings().CARD_CHECK_RETENTION_MONTHS
+    now = utcnow()  # one cut-off for the whole run
+    total = 0
+    while True:
+        with operation() as session:
+            deleted = purge_check_batch(session, now, months, batch_size)
+        total += deleted
+        if deleted == 0:
+            break
+    click.echo(f"{total} card check rows older than {months} months deleted.")

@@ -13,6 +13,7 @@ from webapp.models.card import (
     StatusListState,
 )
 from webapp.models.device import CardDevice
+from webapp.models.card_check import AnonymousCheckCount, CardCheck, CheckKind
 from webapp.models.offer import (
     EligibilityListState,
     IdempotencyRecord,
@@ -32,6 +33,7 @@ from webapp.models.user import PARTNER_ROLES, Role, User
 __all__ = [
     "PARTNER_ROLES",
     "ActivationCode",
+    "AnonymousCheckCount",
     "ApiKey",
     "Artisan",
     "ArtisanPhoto",
@@ -41,7 +43,9 @@ __all__ = [
     "Base",
     "Card",
     "CardDevice",
+    "CardCheck",
     "CardStatus",
+    "CheckKind",
     "CnssStatus",
     "EligibilityListState",
     "Gender",

@@ -8,6 +8,7 @@ from flask import abort, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from webapp.card_checks import note_partner_check
 from webapp.db import get_session
 from webapp.models import utcnow
 from webapp.partner.views import blueprint
@@ -32,7 +33,9 @@ def check_card() -> tuple[str, int]:
             context["problem"] = "unknown"
             status = 404
         else:
-            found = card_verdict(get_session(), standing.card, utcnow())  # the card standing read
+            now = utcnow()
+            note_partner_check(standing.card.number, "number", request.args.get("place"), now)
+            found = card_verdict(get_session(), standing.card, now)  # the card standing read
             context |= {
                 "card": standing.card,
                 "verdict": found.verdict.value,

@@ -1,0 +1,49 @@
+"""/office/reported-checks: the checks holders reported as "this was not me", for the officers of the
+holders' region (administrators: all), with the count."""
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import TEST_ACTOR
+from webapp.models import CardCheck, CheckKind, Role, utcnow
+from webapp.services.cards.checks import Checker, note_check, report_check
+
+
+@pytest.fixture
+def reported(app, session, make_card, make_artisan, make_organisation, make_user):
+    """One reported check of a Fès-Meknès holder (03), one of a Rabat holder (04)."""
+    organisation = make_organisation(name="Souk Expo")
+    cards = {
+        region: make_card(make_artisan(region_code=region, last_name_latin=f"Holder{region}"))
+        for region in ("03", "04")
+    }
+    with app.extensions["database"].engine.connect() as connection:
+        for card in cards.values():
+            note_check(
+                connection, card.number, Checker(organisation.id, CheckKind.STAFF_SCAN, f"Stand {card.id}"), utcnow()
+            )
+    for card in cards.values():
+        check = session.scalars(select(CardCheck).where(CardCheck.card_id == card.id)).one()
+        holder = make_user(Role.ARTISAN, artisan=card.artisan)
+        report_check(session, card.artisan_id, check.id, holder.id, TEST_ACTOR)
+    session.commit()
+    return cards
+
+
+@pytest.mark.parametrize(
+    ("region", "shown", "hidden"), [("03", "Holder03", "Holder04"), ("04", "Holder04", "Holder03")]
+)
+def test_officers_see_their_regions_reports_only(client, auth, make_user, reported, region, shown, hidden):
+    """An officer sees the reports of their region's holders, with partner and place; not another region's."""
+    auth.login(make_user(Role.OFFICER, region=region))
+    page = client.get("/office/reported-checks?lang=fr").get_data(as_text=True)
+    assert shown in page and hidden not in page
+    assert "Souk Expo" in page and f"Stand {reported[region].id}" in page
+    assert "1 vérification signalée en tout." in page
+
+
+def test_administrators_see_every_region(client, auth, make_user, reported):
+    """A national administrator sees both."""
+    auth.login(make_user(Role.ADMIN))
+    page = client.get("/office/reported-checks?lang=en").get_data(as_text=True)
+    assert "Holder03" in page and "Holder04" in page and "2 reported checks in all." in page
