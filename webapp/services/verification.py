@@ -64,7 +64,8 @@ class VerificationResult:
     # What only the register knows (a server verdict, never an offline one): the holder's name in
     # Arabic (the token carries the Latin name only, DESIGN decision 2).
     name_ar: str | None = None
-    # "live" (a live code from the holder's phone) or "printed" (a plain token), once the token verified.
+    # With the card's details: "live" (a live code from the holder's phone) or "printed" (a plain token).
+    # Never with `replayed`: a copy is not shown live.
     presentation: str | None = None
     # Only for `replayed`: why (REPLAY_WINDOW or REPLAY_DEVICE_REPLACED).
     replay: str | None = None
@@ -176,9 +177,9 @@ def verdict_for_scan(scan: ScannedCard, status: int, device_status: int | None, 
     presentation = scan.presentation
     if result.verdict == Verdict.VALID and scan.claims.holder_bound:
         if scan.window is None or abs(scan.window - window_of(now)) > WINDOW_TOLERANCE:
-            return VerificationResult(Verdict.REPLAYED, presentation=presentation, replay=REPLAY_WINDOW)
+            return VerificationResult(Verdict.REPLAYED, replay=REPLAY_WINDOW)
         if device_status == REVOKED:
-            return VerificationResult(Verdict.REPLAYED, presentation=presentation, replay=REPLAY_DEVICE_REPLACED)
+            return VerificationResult(Verdict.REPLAYED, replay=REPLAY_DEVICE_REPLACED)
         if device_status != VALID:
             return VerificationResult(Verdict.NOT_A_CARD)  # UNASSIGNED, or past the end of the list
     if result.claims is None:
