@@ -147,6 +147,8 @@ def test_an_unknown_sms_gateway_is_refused(app_config, gateway):
     """SMS_GATEWAY names one of the gateways built (console only today): anything else stops start-up."""
     with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of console"):
         create_app({**app_config, "SMS_GATEWAY": gateway})
+
+
 @pytest.mark.parametrize("months", [0, -1, 121])
 def test_a_card_check_retention_that_cannot_work_is_refused(app_config, months):
     """No retention (0, negative) or one of more than ten years: start-up refuses, naming the setting."""

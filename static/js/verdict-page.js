@@ -4,10 +4,11 @@
 // card that passes steps 1-6 the page then asks the verify API, whose answer (the register, now)
 // is authoritative and replaces the page's own (docs/card-token.md section 12).
 import { REGIONS, TRADES, importJwks, readBundle, verifyScan } from "./lib/card-verifier.js";
-import { Formats, VERDICT_ICONS, dateLine } from "./lib/verdict-look.js";
+import { Formats, VERDICT_ICONS, dateLine, presentationKey } from "./lib/verdict-look.js";
 
 const section = document.getElementById("verdict");
 const details = document.getElementById("card-details");
+const presentationLine = document.getElementById("presentation");
 const photo = details.querySelector("[data-holder-photo]");
 const checkedAt = document.getElementById("checked-at");
 // Titles and messages of every verdict, in the page's language (rendered from webapp/verdicts.py).
@@ -34,6 +35,13 @@ function show(verdict, reason) {
   const text = textOf(verdict);
   section.querySelector("[data-verdict-title]").textContent = text.title;
   section.querySelector("[data-verdict-reason]").textContent = reason ?? text.message;
+}
+
+// "Shown live from the holder's phone" (a live code) or "Printed card"; nothing before a token verified.
+function showPresentation(presentation) {
+  const key = presentationKey(presentation);
+  presentationLine.textContent = key ? textOf(key).message : "";
+  presentationLine.hidden = !key;
 }
 
 function fill(container, values) {
@@ -139,6 +147,7 @@ async function localVerdict(fragment) {
 
 function showLocal(result) {
   show(result.verdict);
+  showPresentation(result.presentation);
   if (result.claims && SHOWS_THE_CARD.has(result.verdict)) {
     const { name, number, trade, region, expiryDate } = result.claims;
     showCard(result.verdict, {
@@ -172,6 +181,7 @@ async function check() {
   // Never leave a previous card's details (or its holder's photo) beside a new verdict.
   details.hidden = true;
   checkedAt.hidden = true;
+  showPresentation(null);
   showPhoto(null, null);
   keepFragmentInLanguageLinks();
   // Digits, or a shared plain token.
@@ -196,6 +206,7 @@ async function check() {
   // Online, the server is authoritative: the register now, not the bundle's list.
   details.hidden = true;
   show(answer.verdict, answer.reason);
+  showPresentation(answer.presentation);
   if (answer.card) {
     const card = answer.card;
     showCard(answer.verdict, {

@@ -341,3 +341,41 @@ def test_signed_in_partner_staff_see_the_holders_photo(
     expect(photo).to_be_visible()
     assert photo.evaluate("image => image.naturalWidth") == 240
     assert_no_page_problems(page, page_problems)
+
+
+@pytest.mark.parametrize("server", ["online", "verify-api-unreachable"])
+def test_a_live_code_shows_live_and_a_screenshot_replayed(
+    app: Flask,
+    live_server: str,
+    page: Any,
+    page_problems: PageProblems,
+    make_card: Any,
+    bind_phone: Any,
+    server: str,
+) -> None:
+    """A fresh live code opened as its QR URL: valid and "shown live from the holder's phone" (the
+    printed card says "printed card"); a live code five minutes old: replayed, no card. Online from the
+    verify API; with the API unreachable, from the page's own check (the bundle, the server's clock)."""
+    from datetime import timedelta
+
+    card = make_card()
+    holder_phone, _device, token = bind_phone(card)
+    base = app.config["PUBLIC_BASE_URL"]
+    if server != "online":
+        page.route("**/api/v1/verify", lambda route: route.abort())
+
+    section = open_verdict(page, qr_text(base, holder_phone.live_code(token, utcnow() + timedelta(seconds=30))))
+    expect_verdict(section, "valid", "Valide")
+    expect(page.locator("#presentation")).to_have_text("Présentée en direct depuis le téléphone du titulaire")
+    expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
+
+    # Only the fragment changes: the page checks the new one (hashchange), as after a new scan.
+    page.goto(qr_text(base, holder_phone.live_code(token, utcnow() - timedelta(minutes=5))))
+    expect_verdict(section, "replayed", "Écran copié")
+    expect(page.locator("#presentation")).to_be_hidden()
+    expect(page.locator("#card-details")).to_be_hidden()
+
+    page.goto(qr_url(app, card))
+    expect_verdict(section, "valid", "Valide")
+    expect(page.locator("#presentation")).to_have_text("Carte imprimée")
+    assert page_problems.page_errors == []

@@ -190,6 +190,8 @@ def test_the_photo_upload_takes_the_apps_photo_limit_on_its_route_only():
     assert re.search(pattern, "/office/artisans/12/photo")
     for other in ("/office/artisans/12/photo.jpg", "/office/artisans/12/photo/remove", "/office/artisans/x/photo"):
         assert not re.search(pattern, other)
+
+
 def test_card_checks_are_purged_daily_by_a_timer():
     """The retention of card checks is enforced by a daily timer starting the purge command."""
     timer, service = _unit("carte-purge-checks.timer"), _unit("carte-purge-checks.service")

@@ -260,11 +260,11 @@ describe("the live code (section 13)", () => {
   const byName = new Map(V.vectors.map((vector) => [vector.name, vector]));
 
   for (const [name, expected] of Object.entries(L.details)) {
-    test(`${name}: presentation ${expected.presentation}${expected.replay ? `, replay ${expected.replay}` : ""}`, async () => {
+    test(`${name}: presentation ${expected.presentation}, replay ${expected.replay}`, async () => {
       const vector = byName.get(name);
       const result = await verifyScan(vector.text, { publicBaseUrl: BASE, keys, statusList: list, now: NOW });
       assert.equal(result.verdict, vector.verdict);
-      assert.equal(result.presentation, expected.presentation);
+      assert.equal(result.presentation, expected.presentation ?? undefined);
       assert.equal(result.replay, expected.replay);
     });
   }

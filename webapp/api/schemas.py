@@ -366,7 +366,7 @@ class VerifyResult(Answer):
     card: Card | None = Field(default=None, json_schema_extra=_optional_member)
     presentation: Literal["live", "printed"] | None = Field(
         default=None,
-        description="How the card was shown, once its token verified: `live`, a live code signed by the "
+        description="With `card` (and only with it): how the card was shown, `live`, a live code signed by the "
         "holder's phone (docs/card-token.md section 13), or `printed`, a plain token (the printed card).",
         json_schema_extra=_optional_member,
     )

@@ -12,8 +12,8 @@ from webapp.models.card import (
     SigningKeyState,
     StatusListState,
 )
-from webapp.models.device import CardDevice
 from webapp.models.card_check import AnonymousCheckCount, CardCheck, CheckKind
+from webapp.models.device import CardDevice
 from webapp.models.offer import (
     EligibilityListState,
     IdempotencyRecord,
@@ -42,8 +42,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Card",
-    "CardDevice",
     "CardCheck",
+    "CardDevice",
     "CardStatus",
     "CheckKind",
     "CnssStatus",

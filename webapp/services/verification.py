@@ -67,7 +67,8 @@ class VerificationResult:
     # Whether the register's card at the token's index is the token's own card (rule L4: when it is
     # another card, the verdict follows the index but nothing else of that card is shown).
     own_index: bool = False
-    # "live" (a live code from the holder's phone) or "printed" (a plain token), once the token verified.
+    # With the card's details: "live" (a live code from the holder's phone) or "printed" (a plain token).
+    # Never with `replayed`: a copy is not shown live.
     presentation: str | None = None
     # Only for `replayed`: why (REPLAY_WINDOW or REPLAY_DEVICE_REPLACED).
     replay: str | None = None
@@ -180,9 +181,9 @@ def verdict_for_scan(scan: ScannedCard, status: int, device_status: int | None, 
     presentation = scan.presentation
     if result.verdict == Verdict.VALID and scan.claims.holder_bound:
         if scan.window is None or abs(scan.window - window_of(now)) > WINDOW_TOLERANCE:
-            return VerificationResult(Verdict.REPLAYED, presentation=presentation, replay=REPLAY_WINDOW)
+            return VerificationResult(Verdict.REPLAYED, replay=REPLAY_WINDOW)
         if device_status == REVOKED:
-            return VerificationResult(Verdict.REPLAYED, presentation=presentation, replay=REPLAY_DEVICE_REPLACED)
+            return VerificationResult(Verdict.REPLAYED, replay=REPLAY_DEVICE_REPLACED)
         if device_status != VALID:
             return VerificationResult(Verdict.NOT_A_CARD)  # UNASSIGNED, or past the end of the list
     if result.claims is None:

@@ -32,7 +32,7 @@
 //
 // Added for the live QR (issue 15, docs/card-token.md section 13):
 //   extractToken/verifyScan also take a live code, token.window.signature (five parts, V1-V7);
-//   verifyScan's result has `presentation` ("live" | "printed") once the token verified, and, for
+//   verifyScan's result has `presentation` ("live" | "printed") with the claims, and, for
 //   the verdict "replayed", `replay` ("window" | "device_replaced"); claims of a holder-bound token
 //   carry `deviceKey` and `deviceIndex`. `now` is the verifier's clock: the server's time online,
 //   the bundle-corrected clock offline (a live code's window is read against it).
@@ -671,11 +671,11 @@ export async function verifyScan(text, { publicBaseUrl, keys, statusList, offers
     // V5-V7, after the card's own verdicts: a copy of a revoked card's screen is revoked.
     const distance = window === null ? null : window - BigInt(windowOf(Math.floor(now)));
     if (distance === null || distance > WINDOW_TOLERANCE || distance < -WINDOW_TOLERANCE) {
-      return { verdict: "replayed", replay: "window", presentation, offers: notEligible() }; // V5, V6
+      return { verdict: "replayed", replay: "window", offers: notEligible() }; // V5, V6
     }
     const deviceStatus = statusAt(statusList, claims.deviceIndex);
     if (deviceStatus === REVOKED) {
-      return { verdict: "replayed", replay: "device_replaced", presentation, offers: notEligible() }; // V7
+      return { verdict: "replayed", replay: "device_replaced", offers: notEligible() }; // V7
     }
     if (deviceStatus !== VALID) return { verdict: "not_a_card", offers: notEligible() }; // V7, as L2/L3
   }

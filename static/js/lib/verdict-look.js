@@ -14,7 +14,13 @@ export const VERDICT_ICONS = {
   not_a_card: "icon-question",
   malformed: "icon-refresh",
   cannot_confirm: "icon-warn",
+  replayed: "icon-warn",
 };
+
+// How the card was shown (docs/card-token.md section 13): the key of its words in the verdict texts.
+export function presentationKey(presentation) {
+  return { live: "shown_live", printed: "shown_printed" }[presentation] ?? null;
+}
 
 // Which date a card shows beside its verdict, and under which label: a revoked or suspended card is
 // not "valid until" anything, so it shows the day of that change when the register gave it.

@@ -222,6 +222,7 @@ async function verifyOnPhone(scanned) {
   return {
     verdict: outcome.verdict,
     card: cardFromClaims(outcome.claims),
+    presentation: outcome.presentation,
     source: "phone",
     checkedAt: now,
     dataAge: trust.age(),
@@ -279,6 +280,7 @@ async function verifyOnServer(scanned) {
       verdict: body.verdict,
       reason: body.reason,
       card,
+      presentation: body.presentation,
       source: "server",
       checkedAt: Date.parse(body.checked_at) / 1000 || trust.now(),
       scanned,

@@ -1,7 +1,7 @@
 // Drawing the app's screens: one verdict screen per verdict (colour, icon and words, never colour
 // alone), the card's details, the partner's offers, the redemption form and the outbox list.
 
-import { VERDICT_ICONS, dateLine } from "../lib/verdict-look.js";
+import { VERDICT_ICONS, dateLine, presentationKey } from "../lib/verdict-look.js";
 
 export function make(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -35,6 +35,7 @@ export class VerdictScreen {
   /**
    * result: { verdict, reason?, card?: {number, name, nameAr?, trade, region, tradeName?, regionName?,
    *                                    expiryDate, statusSince?},
+   *           presentation?: "live" | "printed" (a scanned QR code whose token verified),
    *           source: "server" | "phone" | "number", checkedAt (s), dataAge (s)?,
    *           offers: [{ id, name, benefit, eligible, failed: [], remaining, recordable }] }
    */
@@ -47,6 +48,7 @@ export class VerdictScreen {
     this.part("verdict-icon").setAttribute("href", `#${VERDICT_ICONS[verdict] ?? "icon-question"}`);
     this.part("verdict-title").textContent = words.title;
     this.part("verdict-reason").textContent = result.reason || words.message;
+    this.showPresentation(result.presentation);
     this.showCard(verdict, result.card, result.source);
     this.showSource(result);
     // Offers belong to a card: a foreign or damaged code gets none (a list of "not eligible" is noise).
@@ -55,6 +57,14 @@ export class VerdictScreen {
     this.part("redemption-result").hidden = true;
     this.root.hidden = false;
     this.root.focus();
+  }
+
+  // "Shown live from the holder's phone" or "Printed card" (a live code, or the printed QR code).
+  showPresentation(presentation) {
+    const line = this.part("presentation");
+    const key = presentationKey(presentation);
+    line.textContent = key ? this.verdictText(key).message : "";
+    line.hidden = !key;
   }
 
   showCard(verdict, card, source) {
