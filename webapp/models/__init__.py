@@ -12,6 +12,7 @@ from webapp.models.card import (
     SigningKeyState,
     StatusListState,
 )
+from webapp.models.card_request import CardRequest, RequestKind, RequestState
 from webapp.models.offer import (
     EligibilityListState,
     IdempotencyRecord,
@@ -37,6 +38,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Card",
+    "CardRequest",
     "CardStatus",
     "CnssStatus",
     "EligibilityListState",
@@ -56,6 +58,8 @@ __all__ = [
     "Redemption",
     "Region",
     "RegisterState",
+    "RequestKind",
+    "RequestState",
     "RevocationReason",
     "Role",
     "Sector",
