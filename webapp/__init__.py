@@ -12,6 +12,7 @@ from webapp import (
     api,
     auth,
     backoffice,
+    card_requests,
     cli,
     db,
     errors,
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(backoffice.blueprint)
     app.register_blueprint(scan.blueprint)
+    app.register_blueprint(card_requests.blueprint)
 
     cli.init_app(app)
     return app
