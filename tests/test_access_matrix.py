@@ -41,6 +41,7 @@ def _table(allowed: set[str], anonymous: str) -> dict[str, str]:
 # The expectation table, once: who each kind of route lets in, and what an anonymous caller gets.
 EXPECTED = {
     "admin page": _table({ADMIN}, LOGIN),
+    "artisan page": _table({ARTISAN}, LOGIN),
     "partner page": _table({MANAGER, AGENT}, LOGIN),
     "partner manager page": _table({MANAGER}, LOGIN),
     "partner api": _table({MANAGER, AGENT, SYSTEM}, UNAUTHORIZED),
@@ -56,7 +57,7 @@ API_ROUTES = {
     "api.eligibility": "partner api",
     "offer_lists.eligibility_list": "partner api",
 }
-BLUEPRINTS = ("admin", "partner", "api", "offer_lists")
+BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card_requests")
 
 
 def kind_of_route(app: Flask, endpoint: str) -> str:
@@ -64,6 +65,8 @@ def kind_of_route(app: Flask, endpoint: str) -> str:
     blueprint = endpoint.split(".", 1)[0]
     if blueprint == "admin":
         return "admin page"
+    if blueprint == "card_requests":
+        return "artisan page"
     if blueprint == "partner":
         # Manager-only views carry the roles `roles_required` gave them.
         required = getattr(app.view_functions[endpoint], "required_roles", None)
@@ -146,9 +149,9 @@ def outcome(response: TestResponse) -> str:
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_route_answers_each_caller_as_the_table_says(app, world, caller):
-    """Admin pages for admins, portal pages for partner staff (some for managers only), the partner
-    API for partner staff and systems: everyone else 403, anonymous people to the login page and
-    anonymous programs 401."""
+    """Admin pages for admins, the artisan's request pages for artisans, portal pages for partner
+    staff (some for managers only), the partner API for partner staff and systems: everyone else
+    403, anonymous people to the login page and anonymous programs 401."""
     client, headers, token = client_for(app, caller, world)
     checked, wrong = 0, []
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
