@@ -176,3 +176,21 @@ def test_an_artisan_sees_only_their_own_requests(holder, session, make_card):
     )
     session.commit()
     assert "someone else's words" not in text_of(holder.get(PAGE))
+
+
+def test_a_pending_request_is_not_offered_again(holder, session, card):
+    """Renewal asked: its button goes, the others stay. Lost reported then the card made valid again
+    by an officer: "lost" is offered again (it suspends the card)."""
+    holder.ask("renewal")
+    page = text_of(holder.get(PAGE))
+    assert 'href="/card/requests/new/renewal"' not in page and 'href="/card/requests/new/lost"' in page
+    holder.ask("lost")
+    assert 'href="/card/requests/new/lost"' not in text_of(holder.get(PAGE))
+    session.refresh(card)
+    lifecycle.reinstate_card(session, card, TEST_ACTOR)
+    session.commit()
+    assert 'href="/card/requests/new/lost"' in text_of(holder.get(PAGE))
+    response = holder.ask("lost")
+    assert response.status_code == 302 and "de nouveau suspendue" in text_of(holder.get(PAGE))
+    session.refresh(card)
+    assert card.status == CardStatus.SUSPENDED and count_requests(session) == 2

@@ -16,7 +16,7 @@ from webapp.access import current_actor, restrict_blueprint
 from webapp.card_requests.forms import RequestForm
 from webapp.db import get_session
 from webapp.errors import translated_message
-from webapp.models import Artisan, RequestKind, Role
+from webapp.models import Artisan, Card, CardRequest, CardStatus, RequestKind, Role
 from webapp.services.cards import lifecycle
 from webapp.services.cards import requests as card_requests
 from webapp.services.cards.numbers import format_card_number
@@ -72,13 +72,24 @@ def index() -> str:
     session = get_session()
     artisan = _artisan()
     card = card_requests.card_in_force(session, artisan.id)
+    requests = card_requests.artisan_requests(session, artisan.id)
     return render_template(
         "card/requests.html",
         card=card,
         state=lifecycle.card_state(card) if card else None,
         lost_reported=card is not None and card.status_reason == lifecycle.LOST_REPORTED,
-        requests=card_requests.artisan_requests(session, artisan.id),
+        requests=requests,
+        pending_kinds=_not_offered(card, requests),
     )
+
+
+def _not_offered(card: Card | None, requests: list[CardRequest]) -> set[str]:
+    """A request already pending is not offered again (its state shows in the list); but "lost"
+    stays offered while the card is valid (made valid again meanwhile): it suspends the card."""
+    pending = {item.kind.value for item in requests if item.state in card_requests.PENDING_STATES}
+    if card is not None and card.status == CardStatus.ACTIVE:
+        pending.discard(RequestKind.LOST.value)
+    return pending
 
 
 @blueprint.route(f"/new/<any({KINDS}):kind>", methods=["GET", "POST"])
