@@ -4,6 +4,8 @@ nothing written, a duplicate answered with the first request."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -86,7 +88,8 @@ def test_a_second_request_of_a_kind_gets_a_clear_answer(holder, session):
     """A renewal asked twice: the second answer is 409 naming the first request; one task."""
     assert holder.ask("renewal").status_code == 302
     again = holder.ask("renewal")
-    assert again.status_code == 409 and "Vous l’avez déjà demandé" in text_of(again)
+    assert again.status_code == 409 and "Vous l’avez déjà demandé (renouvellement) le " in text_of(again)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text_of(again))  # the date as French readers write it
     assert count_requests(session) == 1
 
 

@@ -114,7 +114,9 @@ def new_request(kind: str) -> Response | tuple[str, int]:
         except (ReasonRequired, ReasonTooLong) as error:
             form.detail.errors = [*form.detail.errors, translated_message(error)]
             status = FORM_REFUSED
-        except (card_requests.DuplicateRequest, card_requests.NoCardInForce) as error:
+        except card_requests.DuplicateRequest as error:
+            refusal, status = _duplicate_message(error), error.http_status
+        except card_requests.NoCardInForce as error:
             refusal, status = translated_message(error), error.http_status
         else:
             flash(_done_message(submitted), "success")
@@ -123,6 +125,13 @@ def new_request(kind: str) -> Response | tuple[str, int]:
         status = FORM_REFUSED
     page = render_template("card/request_form.html", form=form, kind=kind, card=card, refusal=refusal)
     return page, status
+
+
+def _duplicate_message(error: card_requests.DuplicateRequest) -> str:
+    """The service's message, with the first request's date as the reader writes dates."""
+    existing = error.existing
+    kind = _(card_requests.KIND_WORDS[existing.kind])
+    return _(error.message, kind=kind, date=format_date(existing.created_at, "long"))
 
 
 def _done_message(submitted: card_requests.Submitted) -> str:
