@@ -70,7 +70,7 @@ CARD_ROUTES = {
     "card.card_api": "artisan api",
     "card.binding_api": "public api",
 }
-BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card", "card_account")
+BLUEPRINTS = ("admin", "partner", "api", "offer_lists", "card", "card_account", "card_requests")
 
 
 def kind_of_route(app: Flask, endpoint: str) -> str:
@@ -78,7 +78,7 @@ def kind_of_route(app: Flask, endpoint: str) -> str:
     blueprint = endpoint.split(".", 1)[0]
     if blueprint == "admin":
         return "admin page"
-    if blueprint == "card_account":
+    if blueprint in ("card_account", "card_requests"):
         return "artisan page"
     if blueprint == "partner":
         # Manager-only views carry the roles `roles_required` gave them.
@@ -167,8 +167,8 @@ def outcome(response: TestResponse) -> str:
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_route_answers_each_caller_as_the_table_says(app, world, caller):
     """Admin pages for admins, portal pages for partner staff (some for managers only), the partner
-    API for partner staff and systems, the card pages for artisans: everyone else 403, anonymous
-    people to the login page and anonymous programs 401."""
+    API for partner staff and systems, the card pages (offers, checks, requests) for artisans:
+    everyone else 403, anonymous people to the login page and anonymous programs 401."""
     client, headers, token = client_for(app, caller, world)
     checked, wrong = 0, []
     rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}

@@ -15,6 +15,7 @@ from webapp import (
     card,
     card_account,
     card_photo,
+    card_requests,
     cli,
     db,
     errors,
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(card.blueprint)
     app.register_blueprint(card_photo.blueprint)
     app.register_blueprint(card_account.blueprint)
+    app.register_blueprint(card_requests.blueprint)
 
     cli.init_app(app)
     return app

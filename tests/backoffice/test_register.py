@@ -454,15 +454,22 @@ def test_a_change_elsewhere_leaves_the_card_up_to_date(as_officer, card):
 # Card actions ---------------------------------------------------------------------------------
 
 
+ACTIVATION_CODE = re.compile(r"data-activation-code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})<")
+
+
 def test_issuing_a_card(as_officer, session, fes, signer):
-    """The confirmation page says until when; confirmed, the card is issued and the page shows it."""
+    """The confirmation page says until when; confirmed, the card is issued and the answer shows it
+    with its activation code, once (not cached, not on the artisan's page afterwards)."""
     page = html_of(as_officer.get(artisan_url(fes, "/cards/issue")))
     assert "Émettre une carte valable jusqu’au" in page
     response = as_officer.post(artisan_url(fes, "/cards/issue"), {})
-    assert response.status_code == 302 and response.headers["Location"] == artisan_url(fes)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     card = card_of(session, fes)
     assert card is not None and card.status == CardStatus.ACTIVE
-    assert f"La carte {card.number[:5]}\u00a0{card.number[5:]} est émise." in html_of(as_officer.get(artisan_url(fes)))
+    answer = html_of(response)
+    assert f"La carte {card.number[:5]}\u00a0{card.number[5:]} est émise." in answer
+    assert ACTIVATION_CODE.search(answer) and "Earlier codes" not in answer
+    assert not ACTIVATION_CODE.search(html_of(as_officer.get(artisan_url(fes))))
 
 
 def test_a_second_card_is_refused_while_one_is_in_force(as_officer, session, card):
@@ -487,7 +494,7 @@ def test_a_card_after_a_revocation_for_cause_needs_a_reason(as_officer, session,
     refused = as_officer.post(url, {"reason": "  "})
     assert refused.status_code == 422 and "Un motif est obligatoire" in field_errors(html_of(refused), "reason")
     assert card_of(session, fes) is None
-    assert as_officer.post(url, {"reason": "Fraud cleared by the court"}).status_code == 302
+    assert as_officer.post(url, {"reason": "Fraud cleared by the court"}).status_code == 200  # the code page
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "card.issue").order_by(AuditEvent.id.desc()))
     assert event.reason == "Fraud cleared by the court" and event.after["overrides_revocation"]["reason"] == "fraud"
 
@@ -554,7 +561,8 @@ def test_replacing_needs_a_replacement_reason(as_officer, session, card, choice)
 
 def test_replacing_revokes_and_issues(as_officer, session, card):
     """The old card is revoked (lost), a new one in force replaces it."""
-    assert as_officer.post(card_url(card, "replace"), {"replacement_reason": "lost"}).status_code == 302
+    response = as_officer.post(card_url(card, "replace"), {"replacement_reason": "lost"})
+    assert response.status_code == 200 and ACTIVATION_CODE.search(html_of(response))  # the new card's code
     new_card = card_of(session, card.artisan)
     assert new_card.id != card.id and new_card.replaces_id == card.id
     assert card.status == CardStatus.REVOKED and card.revocation_reason == RevocationReason.LOST

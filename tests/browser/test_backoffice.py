@@ -1,10 +1,12 @@
 """The register's back office in a real browser, on a 360 px phone, in French and in Arabic: an
-officer signs in, registers an artisan, issues their card, revokes it, and the verify API then says
-"revoked" for the card's QR text. Screenshots of each step go to tests/artifacts/ (git-ignored)."""
+officer signs in, registers an artisan, issues their card (its activation code shown), revokes it,
+and the verify API then says "revoked" for the card's QR text. Screenshots of each step go to
+tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ TEXTS = {
         "revoked": "est révoquée.",
         "no_card": "Aucune carte en vigueur.",
         "revoked_badge": "Révoquée",
+        "back": "Retour à l’artisan",
     },
     "ar": {
         "direction": "rtl",
@@ -44,6 +47,7 @@ TEXTS = {
         "revoked": "تم إلغاء البطاقة",
         "no_card": "لا توجد بطاقة سارية.",
         "revoked_badge": "ملغاة",
+        "back": "العودة إلى الصانع",
     },
 }
 ARTISAN = {
@@ -125,6 +129,10 @@ def test_an_officer_registers_issues_and_revokes_on_a_phone(
     steps.shot("issue-confirm")
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".flash-success")).to_contain_text(words["issued"])
+    # The new card's activation code, shown once on the answer, grouped for reading aloud.
+    expect(page.locator("[data-activation-code]")).to_have_text(re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$"))
+    steps.shot("activation-code")
+    page.get_by_role("link", name=words["back"]).click()
     expect(page.locator(".card-face-qr")).to_be_visible()
     assert page.locator(".card-face-qr").evaluate("image => image.naturalWidth") > 0  # the QR image loaded
     steps.shot("card-issued")

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from webapp.access import current_actor, current_scope
+from webapp.backoffice import activation as backoffice_activation
 from webapp.backoffice.register_forms import (
     CARD_STATE_WORDS,
     CNSS_WORDS,
@@ -56,6 +57,7 @@ from webapp.models import (
 )
 from webapp.models.artisan import CnssStatus, Gender
 from webapp.services.cards import lifecycle as card_service
+from webapp.services.cards import requests as card_requests
 from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.qr import card_qr_svg
 from webapp.services.cards.tokens import qr_text
@@ -89,6 +91,13 @@ ACTION_WORDS = {
     "card.reissue": _l("Card re-signed with a new key"),
     "offer.withdraw_from_card": _l("An offer withdrawn from the card"),
     "offer.lift_withdrawal": _l("An offer given back to the card"),
+    "card.request": _l("A request from the holder"),
+    "card.request_take": _l("The holder's request taken by an officer"),
+    "card.request_close": _l("The holder's request closed"),
+    "card.activation_code_issue": _l("Activation code issued"),
+    "card.activation_code_use": _l("Card activated on a phone"),
+    "card.activation_failed": _l("Failed activation attempt"),
+    "card.activation_locked": _l("Activation paused after failed attempts"),
 }
 # What is out of date on a card whose holder's record changed.
 OUT_OF_DATE_WORDS = {"name": _l("the Latin name"), "trade": _l("the trade"), "region": _l("the region")}
@@ -149,6 +158,8 @@ def _card_reason(reason: str | None) -> str:
     words, the replacement's note translated; an officer's own words as they wrote them."""
     if not reason:
         return ""
+    if reason in card_service.SUSPENSION_WORDS:
+        return _(card_service.SUSPENSION_WORDS[reason])
     code, _colon, note = reason.partition(": ")
     if code in REVOCATION_WORDS:
         note = _("replaced by a new card") if note == card_service.REPLACEMENT_NOTE else note
@@ -282,6 +293,7 @@ def artisan(artisan_id: int) -> str:
             "qr_url": url_for("backoffice.card_qr", artisan_id=found.id, number=card.number, v=_token_version(card)),
             "verify_url": qr_text(current_settings().PUBLIC_BASE_URL, card.token),
         }
+    context["pending_requests"] = card_requests.pending_requests_of(session, found.id)
     trail = register.artisan_trail(session, found)
     context["trail"] = [(entry, _changes(session, entry.event)) for entry in trail]
     return render_template("backoffice/register/artisan.html", **context)
@@ -468,8 +480,20 @@ def card_action(artisan_id: int, number: str, action: str) -> Response | tuple[s
     found = register.get_artisan(session, artisan_id, current_scope())
     card = _card_of(session, found, number)
     form = CardActionForm()
-    done, refusal = _confirm(form, lambda: _change_card(session, card, action, form), found)
+    issued: dict[str, Any] = {}
+
+    def change() -> str:
+        done = _change_card(session, card, action, form)
+        if action == "replace" and card.replaced_by is not None:
+            # The new card's activation code, shown once on the answer (the old card's codes died with it).
+            issued["card"] = card.replaced_by
+            issued["code"] = backoffice_activation.issue_code(session, card.replaced_by)
+        return done
+
+    done, refusal = _confirm(form, change, found)
     if done is not None:
+        if issued:
+            return backoffice_activation.code_page(found, issued["card"], *issued["code"], new_card=True)
         return done
     if refusal is None and action not in card_service.allowed_actions(card):
         refusal = translated_message(card_service.IllegalTransition(card, action))
@@ -492,6 +516,7 @@ def issue_card(artisan_id: int) -> Response | tuple[str, int]:
     found = register.get_artisan(session, artisan_id, current_scope())
     barred = card_service.last_revocation_for_cause(session, found.id)
     form = CardActionForm()
+    issued: dict[str, Any] = {}
 
     def issue() -> str:
         card = card_service.issue_card(
@@ -502,11 +527,13 @@ def issue_card(artisan_id: int) -> Response | tuple[str, int]:
             validity_years=_validity_years(),
             override_reason=(form.reason.data or "") if barred else None,
         )
+        # Its activation code, shown once on the answer to this confirmation.
+        issued["card"], issued["code"] = card, backoffice_activation.issue_code(session, card)
         return _("Card %(number)s is issued.", number=_isolated(_card_number(card.number)))
 
     done, refusal = _confirm(form, issue, found)
     if done is not None:
-        return done
+        return backoffice_activation.code_page(found, issued["card"], *issued["code"], new_card=True)
     in_force = _card_in_force(register.artisan_cards(session, found))
     if refusal is None and in_force is not None:
         refusal = translated_message(card_service.ArtisanAlreadyHasCard(found, in_force.number))

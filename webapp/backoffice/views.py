@@ -13,6 +13,7 @@ from webapp.access import current_scope, restrict_blueprint
 from webapp.db import get_session
 from webapp.i18n import current_language
 from webapp.models import Role, utcnow
+from webapp.services.cards.requests import count_pending_requests
 from webapp.services.register.dashboard import CARD_STATES, register_overview
 from webapp.services.register.reference_data import region_name, trade_name
 
@@ -52,4 +53,7 @@ def home() -> str:
     }
     scope = current_scope()
     region = region_name(scope.region_code, language) if scope.region_code else None
-    return render_template("backoffice/home.html", overview=overview, charts=charts, region=region)
+    pending = count_pending_requests(get_session(), scope)
+    return render_template(
+        "backoffice/home.html", overview=overview, charts=charts, region=region, pending_requests=pending
+    )

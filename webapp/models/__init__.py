@@ -13,6 +13,7 @@ from webapp.models.card import (
     StatusListState,
 )
 from webapp.models.card_check import AnonymousCheckCount, CardCheck, CheckKind
+from webapp.models.card_request import CardRequest, RequestKind, RequestState
 from webapp.models.device import CardDevice
 from webapp.models.offer import (
     EligibilityListState,
@@ -44,6 +45,7 @@ __all__ = [
     "Card",
     "CardCheck",
     "CardDevice",
+    "CardRequest",
     "CardStatus",
     "CheckKind",
     "CnssStatus",
@@ -64,6 +66,8 @@ __all__ = [
     "Redemption",
     "Region",
     "RegisterState",
+    "RequestKind",
+    "RequestState",
     "RevocationReason",
     "Role",
     "Sector",

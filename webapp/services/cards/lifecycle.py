@@ -372,6 +372,12 @@ def _transition(
     return card
 
 
+# Suspension reasons are free text (an officer's words, at most 200 characters); those the product
+# sets itself are codes that screens translate (webapp/backoffice/register.py `_card_reason`).
+LOST_REPORTED = "lost_reported"  # the holder reported the card lost (webapp/services/cards/requests.py)
+SUSPENSION_WORDS = {LOST_REPORTED: N_("reported lost by the holder")}
+
+
 def suspend_card(session: Session, card: Card, reason: str, actor: Actor) -> Card:
     reason = required_reason(reason)
     return _transition(session, card, actor, "suspend", ACTIONS_FROM["suspend"], CardStatus.SUSPENDED, reason)
