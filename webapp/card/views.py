@@ -86,9 +86,9 @@ FONTS_FOLDER = "vendor/@fontsource/"
 # Where the artisan's other screens will be (other slices of issue 15 add them under /card/): the
 # app's menu lists those that exist, so a new screen appears once its route is registered.
 MORE_SCREENS = (
-    ("card.offers", N_("My offers")),
-    ("card.checks", N_("Who checked my card")),
-    ("card.requests", N_("Lost card, renewal, corrections")),
+    ("card_account.offers", N_("My offers")),
+    ("card_account.checks", N_("Who checked my card")),
+    ("card_requests.index", N_("Lost card, renewal, corrections")),
 )
 
 
