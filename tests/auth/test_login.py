@@ -102,3 +102,13 @@ class TestLoginRateLimit:
         codes = [login(client, "officer@chambre.test", "wrong").status_code for _ in range(3)]
         assert codes == [401, 401, 401]
         assert login(client, "officer@chambre.test", PASSWORD).status_code == 429
+
+
+def test_an_artisan_signs_in_with_a_card_number_and_lands_on_the_card_app(client, make_user, make_card):
+    """The login form takes an artisan's card number (they have no address) and opens the card app."""
+    card = make_card()
+    make_user(Role.ARTISAN, artisan=card.artisan)
+    response = login(client, card.number.lower(), PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/card/"
+    page = client.get("/login?lang=ar").get_data(as_text=True)
+    assert 'type="text"' in page and "/card/activate" in page

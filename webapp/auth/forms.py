@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from webapp.services.accounts.passwords import MAX_PASSWORD_LENGTH
@@ -10,7 +10,12 @@ from webapp.services.accounts.passwords import MAX_PASSWORD_LENGTH
 
 class LoginForm(FlaskForm):
     # No format check here: a malformed address simply matches no account ("incorrect email or password").
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    # Text, not an email field: an artisan signs in with a card number (they have no address).
+    email = StringField(
+        _l("Email, or card number for artisans"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 

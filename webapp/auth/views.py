@@ -17,7 +17,7 @@ from webapp.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from webapp.db import get_session, keep_despite_refusal
 from webapp.errors import translated_message
 from webapp.extensions import attempt_counters, limiter
-from webapp.models import User
+from webapp.models import Role, User
 from webapp.services.accounts.passwords import PasswordRefused
 from webapp.services.accounts.sign_in import (
     Attempt,
@@ -80,7 +80,9 @@ def login() -> Response | str | tuple[str, int]:
             response.headers["Retry-After"] = str(lock_rules().seconds)
         return response
     login_user(user)
-    target = safe_next(request.args.get("next"))
+    # An artisan's home is their card app, not the staff's account page.
+    default = url_for("card.app_page") if user.role == Role.ARTISAN else None
+    target = safe_next(request.args.get("next") or default)
     if user.must_change_password:
         return redirect(url_for("auth.change_password", next=target))
     return redirect(target)

@@ -79,6 +79,36 @@ def test_the_artisan_signs_in_with_the_placeholder_address_and_the_chosen_passwo
     assert sign_in(session, counters, rules, attempt).id == account.id
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda number: number,
+        lambda number: number.lower(),
+        lambda number: f"{number[:5]} {number[5:]}",
+        lambda number: number.translate(ARABIC_DIGITS),
+    ],
+    ids=["as printed", "lower case", "grouped", "arabic digits"],
+)
+def test_the_artisan_signs_in_with_the_card_number(session, counters, make_card, typed):
+    """An artisan has no email address: the card number, however typed, names their account."""
+    card = make_card()
+    account = activate(session, counters, card, issue(session, card))
+    session.commit()
+    rules = LockRules(account_failures=5, client_failures=20, minutes=15)
+    attempt = Attempt(email=typed(card.number), password=PASSWORD, client=CLIENT)
+    assert sign_in(session, counters, rules, attempt).id == account.id
+
+
+def test_a_card_number_without_an_account_is_an_unknown_name(session, counters, make_card):
+    """A card whose holder never activated gets the answer of an unknown address, not a crash."""
+    from webapp.services.accounts.sign_in import BadCredentials
+
+    card = make_card()
+    rules = LockRules(account_failures=5, client_failures=20, minutes=15)
+    with pytest.raises(BadCredentials):
+        sign_in(session, counters, rules, Attempt(email=card.number, password=PASSWORD, client=CLIENT))
+
+
 def test_reactivation_moves_the_card_to_the_new_phone_and_sets_the_new_password(session, counters, make_card):
     """A new code on a new phone: same account, new password, the old phone's binding ends."""
     card = make_card()

@@ -28,10 +28,12 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import User, utcnow
+from webapp.models import Card, User, utcnow
 from webapp.services.accounts.new_accounts import MAX_EMAIL_LENGTH, is_email_address, normalise_email
 from webapp.services.accounts.passwords import check_new_password
+from webapp.services.accounts.sms import latin_digits
 from webapp.services.audit import Actor, record_event
+from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
 
 # Why a sign-in failed, as the audit trail's `reason` says it.
@@ -153,7 +155,7 @@ def sign_in(
     refuses (the failure counts and their audit events are the point).
     """
     now = now or utcnow()
-    email = normalise_email(attempt.email)[: MAX_EMAIL_LENGTH + 1]
+    email = _account_email(session, attempt.email)
     if counters.get(_client_lock_key(attempt.client)) > 0:
         _record_failure(session, attempt, CLIENT_LOCKED, email=email)
         raise ClientLocked(rules.minutes)
@@ -178,6 +180,22 @@ def sign_in(
     if client_locked:
         raise ClientLocked(rules.minutes)
     raise BadCredentials()
+
+
+def _account_email(session: Session, typed: str) -> str:
+    """The email of the account meant by what was typed: an email address, or for an artisan (who has
+    no address: their account's is made up, webapp/services/cards/card_app.py) the number of one of
+    their cards, in any digits and case. A number that is no artisan's counts as typed."""
+    email = normalise_email(typed)[: MAX_EMAIL_LENGTH + 1]
+    if "@" in email:
+        return email
+    number = normalize_card_number(latin_digits(typed))
+    if number is None:
+        return email
+    artisan_email = session.scalar(
+        select(User.email).join(Card, Card.artisan_id == User.artisan_id).where(Card.number == number)
+    )
+    return artisan_email.lower() if artisan_email is not None else number.lower()
 
 
 def _refuse_unknown_email(
