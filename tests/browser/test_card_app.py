@@ -194,6 +194,33 @@ def test_the_verifier_app_accepts_the_live_qr_online_and_offline(
     expect(verdict.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
 
 
+def test_a_screenshot_of_the_live_qr_is_replayed_once_its_window_has_passed(
+    app: Flask,
+    live_server: str,
+    page: Any,
+    session: Session,
+    make_card: Any,
+    phone_filming: Any,  # noqa: F811 (the verifier app tests' fixture, imported above)
+) -> None:
+    """A partner's phone films a screenshot of the card app's QR: valid now; two minutes later, on
+    the phone with the network cut (its clock moved on), the same picture is a copy: replayed."""
+    card = make_card()
+    activate(page, live_server, card, activation_code(app, session, card))
+    wait_until(page, QR_DRAWN)
+    screenshot = page.locator("[data-qr]").screenshot()
+    verifier = phone_filming(screenshot)
+    verifier.page.clock.install()  # the phone's clock, time flowing, which the test can move on
+    verifier.page.goto(f"{live_server}/scan/")
+    expect(verdict_of(verifier.page)).to_have_attribute("data-verdict", "valid")
+    expect(verifier.page.locator("#scan-app")).to_have_attribute("data-trust", "ready")
+    verifier.context.set_offline(True)
+    verifier.page.clock.fast_forward("02:00")
+    verifier.page.click('[data-action="scan-again"]')
+    verdict = verdict_of(verifier.page)
+    expect(verdict).to_have_attribute("data-verdict", "replayed")
+    expect(verdict.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)
+
+
 def test_a_suspended_card_shows_what_to_do_and_no_qr(
     app: Flask, live_server: str, page: Any, session: Session, make_card: Any
 ) -> None:
