@@ -29,6 +29,7 @@ from webapp.extensions import attempt_counters, limiter
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import Card, Role, utcnow
+from webapp.pwa import THEME_COLOUR, manifest_response
 from webapp.security import content_security_policy
 from webapp.services.accounts.passwords import PasswordRefused
 from webapp.services.accounts.sms import PhoneInvalid, sms_gateway
@@ -54,8 +55,6 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("card", __name__, url_prefix="/card")
 restrict_blueprint(blueprint, Role.ARTISAN)
 
-THEME_COLOUR = "#0b5c4a"  # --accent in static/css/app.css, as the verifier app
-BACKGROUND_COLOUR = "#fbf8f3"
 
 # The service worker and the manifest are same-origin; nothing else beyond the strict policy.
 CARD_PAGE_CSP = content_security_policy({"worker-src": ["'self'"], "manifest-src": ["'self'"]})
@@ -231,35 +230,13 @@ def offline_page() -> Response:
 @blueprint.get("/manifest.webmanifest")
 @public
 def manifest() -> Response:
-    language = current_language()
-    icon = "icons/card/{}".format
-    document: dict[str, Any] = {
-        "id": url_for("card.app_page"),
-        "name": _("Carte Artisan — my card"),
-        "short_name": _("My card"),
-        "description": _("Your artisan card on your phone, with a live QR code, also without network."),
-        "lang": language,
-        "dir": "rtl" if language == "ar" else "ltr",
-        "start_url": url_for("card.app_page"),
-        "scope": url_for("card.app_page"),
-        "display": "standalone",
-        "orientation": "portrait",
-        "theme_color": THEME_COLOUR,
-        "background_color": BACKGROUND_COLOUR,
-        "icons": [
-            {"src": url_for("static", filename=icon("icon-192.png")), "sizes": "192x192", "type": "image/png"},
-            {"src": url_for("static", filename=icon("icon-512.png")), "sizes": "512x512", "type": "image/png"},
-            {
-                "src": url_for("static", filename=icon("maskable-512.png")),
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
-        ],
-    }
-    response = Response(json.dumps(document, ensure_ascii=False), mimetype="application/manifest+json")
-    response.cache_control.no_cache = True
-    return response
+    return manifest_response(
+        "card.app_page",
+        "card",
+        name=_("Carte Artisan — my card"),
+        short_name=_("My card"),
+        description=_("Your artisan card on your phone, with a live QR code, also without network."),
+    )
 
 
 @blueprint.get("/sw.js")

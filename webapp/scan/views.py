@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from webapp.access import PARTNER_SYSTEM, public
 from webapp.i18n import current_language
 from webapp.models import PARTNER_ROLES
+from webapp.pwa import THEME_COLOUR, manifest_response
 from webapp.security import content_security_policy
 from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES, region_name, trade_name
 from webapp.settings import PROJECT_ROOT, current_settings
@@ -26,8 +27,6 @@ from webapp.verdicts import texts_in_every_language
 blueprint = Blueprint("scan", __name__, url_prefix="/scan")
 
 # The theme colour of the manifest and the page: --accent in static/css/app.css.
-THEME_COLOUR = "#0b5c4a"
-BACKGROUND_COLOUR = "#fbf8f3"  # --paper
 
 # What the app page needs beyond the strict policy, and nothing more: the QR decoder's WebAssembly
 # (the ponyfill compiles it), its service worker, and its manifest (same origin).
@@ -135,35 +134,13 @@ def offline_page() -> Response:
 @public
 def manifest() -> Response:
     """The web app manifest, named in the page's language (the page links it with ?lang=)."""
-    language = current_language()
-    icon = "icons/scan/{}".format
-    document: dict[str, Any] = {
-        "id": url_for("scan.app_page"),
-        "name": _("Carte Artisan — card verifier"),
-        "short_name": _("Verify card"),
-        "description": _("Scan an artisan's card and see whether it is valid, also without network."),
-        "lang": language,
-        "dir": "rtl" if language == "ar" else "ltr",
-        "start_url": url_for("scan.app_page"),
-        "scope": url_for("scan.app_page"),
-        "display": "standalone",
-        "orientation": "portrait",
-        "theme_color": THEME_COLOUR,
-        "background_color": BACKGROUND_COLOUR,
-        "icons": [
-            {"src": url_for("static", filename=icon("icon-192.png")), "sizes": "192x192", "type": "image/png"},
-            {"src": url_for("static", filename=icon("icon-512.png")), "sizes": "512x512", "type": "image/png"},
-            {
-                "src": url_for("static", filename=icon("maskable-512.png")),
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
-        ],
-    }
-    response = Response(json.dumps(document, ensure_ascii=False), mimetype="application/manifest+json")
-    response.cache_control.no_cache = True
-    return response
+    return manifest_response(
+        "scan.app_page",
+        "scan",
+        name=_("Carte Artisan — card verifier"),
+        short_name=_("Verify card"),
+        description=_("Scan an artisan's card and see whether it is valid, also without network."),
+    )
 
 
 @blueprint.get("/sw.js")
