@@ -67,6 +67,8 @@ CARD_ROUTES = {
     "card.manifest": "public page",
     "card.service_worker": "public page",
     "card.activate": "public page",
+    "card.request_code": "public page",
+    "card.enter_code": "public page",
     "card.card_api": "artisan api",
     "card.binding_api": "public api",
 }

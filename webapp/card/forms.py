@@ -31,3 +31,15 @@ class ActivationForm(FlaskForm):
             ),
         ]
     )
+
+
+class CodeRequestForm(FlaskForm):
+    """The card number whose holder's phone gets a sign-in code (any case, grouping or digits)."""
+
+    card_number = StringField(_l("Card number"), validators=[DataRequired(), Length(max=30)])
+
+
+class CodeSignInForm(FlaskForm):
+    """The 6-digit code received by SMS (Arabic digits and spaces accepted: the service reads them)."""
+
+    code = StringField(_l("Code received by SMS"), validators=[DataRequired(), Length(max=20)])

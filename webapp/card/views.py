@@ -16,13 +16,14 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from webapp.access import public, restrict_blueprint
-from webapp.card.forms import DEVICE_KEY_PATTERN, ActivationForm
+from webapp.card.forms import DEVICE_KEY_PATTERN, ActivationForm, CodeRequestForm, CodeSignInForm
 from webapp.db import get_session, keep_despite_refusal
 from webapp.errors import translated_message
 from webapp.extensions import attempt_counters, limiter
@@ -33,6 +34,14 @@ from webapp.pwa import THEME_COLOUR, manifest_response
 from webapp.security import content_security_policy
 from webapp.services.accounts.passwords import PasswordRefused
 from webapp.services.accounts.sms import PhoneInvalid, sms_gateway
+from webapp.services.accounts.sms_codes import (
+    SmsCodeNotSent,
+    SmsCodePolicy,
+    SmsCodeRefused,
+    SmsCodeSendCapped,
+    send_sign_in_code,
+    sign_in_with_code,
+)
 from webapp.services.cards.activation import ActivationPolicy, ActivationRefused
 from webapp.services.cards.card_app import (
     ActivationRequest,
@@ -195,6 +204,94 @@ def _activate(form: ActivationForm) -> tuple[int, str | None]:
         except Exception:  # the card is activated; a lost confirmation text must not undo it
             log.exception("activation SMS not sent")
     return 303, None
+
+
+# The card number typed on the code request page, kept for the code page (the session cookie is
+# signed; a card number is printed on the card, no secret).
+CODE_CARD_KEY = "sms_code_card"
+
+
+def sms_code_policy() -> SmsCodePolicy:
+    return SmsCodePolicy.from_settings(current_settings())
+
+
+def _sms_text(code: str) -> str:
+    """The text message, in the language of the page the artisan asked from."""
+    return _(
+        "Carte Artisan: your sign-in code is %(code)s. It is valid for 10 minutes. Never give it to anyone.", code=code
+    )
+
+
+@blueprint.route("/sign-in-code", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])  # per client, on top of the service's cap per card
+def request_code() -> Response | tuple[Response, int]:
+    """Ask for a sign-in code by SMS: the card number. The same answer whether or not the card's
+    holder has an account with a phone (the code page says so)."""
+    form = CodeRequestForm()
+    refused: str | None = None
+    status = 400 if form.is_submitted() and not form.validate() else 200
+    if form.is_submitted() and status == 200:
+        card_number = form.card_number.data or ""
+        try:
+            send_sign_in_code(
+                get_session(),
+                card_number,
+                get_remote_address(),
+                gateway=sms_gateway(current_settings().SMS_GATEWAY),
+                compose=_sms_text,
+                counters=attempt_counters(),
+                policy=sms_code_policy(),
+            )
+        except SmsCodeSendCapped as refusal:
+            keep_despite_refusal()  # the refusal's audit event stays
+            status, refused = refusal.http_status, translated_message(refusal)
+        except SmsCodeNotSent as refusal:  # nothing kept: the code was not sent
+            log.exception("sign-in code SMS not sent")
+            status, refused = refusal.http_status, translated_message(refusal)
+        else:
+            cookie_session[CODE_CARD_KEY] = card_number[:30]
+            return redirect(url_for("card.enter_code"), 303)
+    page = make_response(render_template("card/request_code.html", form=form, refused=refused), status)
+    if status == 429:
+        page.headers["Retry-After"] = "3600"
+    return _with_card_csp(page), status
+
+
+@blueprint.route("/sign-in-code/enter", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])  # per client, on top of the service's lock per account
+def enter_code() -> Response | tuple[Response, int]:
+    """Type the code received by SMS; signed in, the artisan lands on the card app."""
+    card_number = cookie_session.get(CODE_CARD_KEY)
+    if not isinstance(card_number, str):
+        return redirect(url_for("card.request_code"), 303)
+    form = CodeSignInForm()
+    refused: str | None = None
+    status = 400 if form.is_submitted() and not form.validate() else 200
+    if form.is_submitted() and status == 200:
+        try:
+            account = sign_in_with_code(
+                get_session(),
+                card_number,
+                form.code.data or "",
+                get_remote_address(),
+                counters=attempt_counters(),
+                policy=sms_code_policy(),
+            )
+        except SmsCodeRefused as refusal:
+            keep_despite_refusal()  # the failure count and its audit events stay
+            status, refused = refusal.http_status, translated_message(refusal)
+        else:
+            cookie_session.pop(CODE_CARD_KEY, None)
+            login_user(account, remember=True)  # as after activation: a phone app stays signed in
+            return redirect(url_for("card.app_page"), 303)
+    page = make_response(
+        render_template("card/enter_code.html", form=form, refused=refused, card_number=card_number), status
+    )
+    if status == 429:
+        page.headers["Retry-After"] = str(sms_code_policy().lock_minutes * 60)
+    return _with_card_csp(page), status
 
 
 @blueprint.get("/")

@@ -62,6 +62,10 @@ class User(UserMixin, Base):
     # An artisan's mobile number for sign-in codes by SMS, E.164 (+212612345678), given at card
     # activation (webapp/services/cards/card_app.py); never shown to anyone else.
     phone: Mapped[str | None] = mapped_column(String(16))
+    # The live sign-in code sent to that phone, if any: only its keyed hash, and when it ends. One per
+    # account by construction (a new one replaces it); cleared when used (webapp/services/accounts/sms_codes.py).
+    sign_in_code_hash: Mapped[str | None] = mapped_column(String(64))
+    sign_in_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     region: Mapped[Region | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
