@@ -1,11 +1,10 @@
 """Checking a card by number in the portal: its verdict and only this partner's offers."""
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
 from tests.fixtures.factories import CNSS_REGISTERED
-from sqlalchemy import select
-
 from webapp.models import CardCheck, CnssStatus, RevocationReason, Role
 from webapp.services.cards import lifecycle as card_service
 
@@ -67,9 +66,7 @@ def test_only_partner_staff_check_cards_here(client, auth, make_user, role):
     assert client.get("/partner/check").status_code == 403
 
 
-@pytest.mark.parametrize(
-    ("language", "label"), [("fr", "Où je vérifie (facultatif)"), ("ar", "أين أتحقق (اختياري)")]
-)
+@pytest.mark.parametrize(("language", "label"), [("fr", "Où je vérifie (facultatif)"), ("ar", "أين أتحقق (اختياري)")])
 def test_the_form_has_an_optional_place_kept_for_the_next_card(
     client, auth, session, agent, make_card, language, label
 ):

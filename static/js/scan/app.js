@@ -532,7 +532,8 @@ function renderPlace() {
   // The setting is for partner staff: a public check records no place.
   $("[data-place-setting]").hidden = !who.partner;
   $("[data-place-input]").value = place;
-  $("[data-place-current]").textContent = place ? text("place_current", { place }) : text("place_none");
+  // The place isolated in a <bdi>: a Latin place in Arabic text keeps its own direction.
+  $("[data-place-current]").replaceChildren(...(place ? textWithNames("place_current", { place }) : [text("place_none")]));
 }
 
 async function savePlace(raw) {
