@@ -271,3 +271,13 @@ def test_the_shell_lists_every_module_its_scripts_import():
     """Every app module imported by another (the IndexedDB helper in static/js/lib/ too) is precached."""
     assert "js/lib/idb.js" in SHELL_STATIC_FILES
     assert missing_static_imports(PROJECT_ROOT / "static", SHELL_STATIC_FILES) == set()
+
+
+def test_the_worker_shares_the_shell_code_under_its_own_cache_prefix(client):
+    """The card app's worker renders the shared shell part (templates/_pwa/sw_shell.js) with its own
+    cache names and its own never-cached paths, with no template syntax left."""
+    body = client.get("/card/sw.js").get_data(as_text=True)
+    assert 'const CACHE_PREFIX = "carte-card-shell-";' in body
+    assert body.count("const NEVER_CACHED = [") == 1 and "/^\\/card\\/api\\//" in body
+    assert body.count('self.addEventListener("fetch"') == 1
+    assert "{{" not in body and "{%" not in body and "{#" not in body
