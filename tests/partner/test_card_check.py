@@ -74,7 +74,7 @@ def test_the_form_has_an_optional_place_kept_for_the_next_card(
     card = make_card()
     auth.login(agent)
     empty = client.get(f"/partner/check?lang={language}").get_data(as_text=True)
-    assert label in empty and 'name="place" value=""' in empty
+    assert label in empty and 'name="place" value="" dir="auto"' in empty
     query = {"card": card.number, "place": "  Stand\t12,  Salon de Fès ", "lang": language}
     page = client.get("/partner/check", query_string=query).get_data(as_text=True)
     assert 'name="place" value="Stand 12, Salon de Fès"' in page
