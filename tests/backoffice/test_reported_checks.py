@@ -47,3 +47,22 @@ def test_administrators_see_every_region(client, auth, make_user, reported):
     auth.login(make_user(Role.ADMIN))
     page = client.get("/office/reported-checks?lang=en").get_data(as_text=True)
     assert "Holder03" in page and "Holder04" in page and "2 reported checks in all." in page
+
+
+@pytest.mark.parametrize(
+    ("role", "region", "count", "language", "label"),
+    [
+        (Role.OFFICER, "03", 1, "fr", "vérifications signalées par les titulaires"),
+        (Role.OFFICER, "05", 0, "ar", "عمليات تحقق أبلغ عنها أصحاب البطاقات"),
+        (Role.ADMIN, None, 2, "en", "checks reported by card holders"),
+    ],
+)
+def test_the_dashboard_counts_the_reports_of_the_readers_region(
+    client, auth, make_user, reported, role, region, count, language, label
+):
+    """The dashboard's tile gives the number of reported checks in the reader's scope and links to them."""
+    auth.login(make_user(role, region=region))
+    home = client.get(f"/office/?lang={language}").get_data(as_text=True)
+    tiles = home.split("summary-tiles tile-links", 1)[1].split("</ul>", 1)[0]
+    tile = tiles.split('href="/office/reported-checks"', 1)[1].split("</a>", 1)[0]
+    assert f"<strong>{count}</strong>" in tile and label in tile

@@ -27,7 +27,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, RECORD_CSP_VI
 from tests.browser.fake_camera import png_to_y4m
 from tests.conftest import TEST_ACTOR, TEST_PASSWORD
 from tests.fixtures.factories import CNSS_REGISTERED
-from webapp.models import Card, CnssStatus, Redemption, RevocationReason, Role, utcnow
+from webapp.models import Card, CardCheck, CheckKind, CnssStatus, Redemption, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card
 from webapp.services.cards.qr import QUIET_ZONE_MODULES, card_qr_png
 from webapp.services.trust.signing_keys import Signer
@@ -560,4 +560,51 @@ def test_every_screen_speaks_the_readers_language_and_fits_a_phone(
     expect(page.locator('[data-line="freshness"]')).to_have_class(re.compile("status-warning"))
     assert_fits(page)
     shoot(page, "cannot-confirm", language)
+    assert_clean(phone)
+
+
+@pytest.mark.parametrize(
+    ("language", "saved"), [("fr", "Enregistré sur ce téléphone."), ("ar", "تم الحفظ على هذا الهاتف.")]
+)
+def test_partner_staff_set_where_they_check_and_it_goes_with_their_checks(
+    live_server: str,
+    session: Session,
+    make_card: Any,
+    make_user: Any,
+    phone_filming: Any,
+    runner: FlaskCliRunner,
+    tmp_path: Path,
+    language: str,
+    saved: str,
+) -> None:
+    """Hidden from the public; signed in as partner staff, the place is saved on the phone (still there
+    after a reload) and sent with a check: the card's check row carries it. Fits 360 px in fr and ar."""
+    card = make_card()
+    png = tmp_path / "card.png"
+    card_png(runner, card, png)
+    phone = phone_filming(blank_png(), locale=f"{language}-MA")
+    page = phone.page
+    page.goto(f"{live_server}/scan/")
+    expect(page.locator("[data-scan-message]")).to_have_text(ui_text(page, "aim"))
+    expect(page.locator("[data-place-setting]")).to_be_hidden()
+
+    sign_in(page, live_server, make_user(Role.PARTNER_AGENT).email)
+    setting = page.locator("[data-place-setting]")
+    expect(setting).to_be_visible()
+    expect(setting.locator("[data-place-current]")).to_have_text(ui_text(page, "place_none"))
+    setting.locator("summary").click()
+    page.fill("[data-place-input]", "  Stand 12,\t salon de Fès ")
+    setting.locator("button[type=submit]").click()
+    expect(setting.locator("[data-place-saved]")).to_have_text(saved)
+    setting.scroll_into_view_if_needed()
+    expect(setting.locator("[data-place-current]")).to_contain_text("Stand 12, salon de Fès")
+    assert_fits(page)
+    shoot(page, "place", language)
+
+    page.reload()
+    expect(page.locator("[data-place-input]")).to_have_value("Stand 12, salon de Fès")
+    page.set_input_files("[data-photo-input]", str(png))
+    expect(verdict_of(page)).to_have_attribute("data-verdict", "valid")
+    check = session.scalars(select(CardCheck).where(CardCheck.card_id == card.id)).one()
+    assert (check.kind, check.place) == (CheckKind.STAFF_SCAN, "Stand 12, salon de Fès")
     assert_clean(phone)

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from tests.conftest import TEST_ACTOR
 from tests.fixtures.auth import AuthActions
 from tests.fixtures.live import Phone
-from tests.fixtures.support import csrf_token_from
+from tests.fixtures.support import csrf_token_from, missing_static_imports
 from webapp.card.views import SHELL_STATIC_FILES
 from webapp.models import ActivationCode, AuditEvent, CardDevice, Role, User, utcnow
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
-from webapp.settings import current_settings
+from webapp.settings import PROJECT_ROOT, current_settings
 
 BIRTH = "17/05/1980"  # the factory's birth date
 PASSWORD = "tajine bleu de fes"
@@ -265,3 +265,19 @@ def test_activation_signs_in_with_a_lasting_cookie_that_follows_the_session_cook
     cookie = next(header for header in response.headers.getlist("Set-Cookie") if header.startswith("remember_token="))
     assert "HttpOnly" in cookie and f"SameSite={app.config['SESSION_COOKIE_SAMESITE']}" in cookie
     assert ("Secure" in cookie) == app.config["SESSION_COOKIE_SECURE"]
+
+
+def test_the_shell_lists_every_module_its_scripts_import():
+    """Every app module imported by another (the IndexedDB helper in static/js/lib/ too) is precached."""
+    assert "js/lib/idb.js" in SHELL_STATIC_FILES
+    assert missing_static_imports(PROJECT_ROOT / "static", SHELL_STATIC_FILES) == set()
+
+
+def test_the_worker_shares_the_shell_code_under_its_own_cache_prefix(client):
+    """The card app's worker renders the shared shell part (templates/_pwa/sw_shell.js) with its own
+    cache names and its own never-cached paths, with no template syntax left."""
+    body = client.get("/card/sw.js").get_data(as_text=True)
+    assert 'const CACHE_PREFIX = "carte-card-shell-";' in body
+    assert body.count("const NEVER_CACHED = [") == 1 and "/^\\/card\\/api\\//" in body
+    assert body.count('self.addEventListener("fetch"') == 1
+    assert "{{" not in body and "{%" not in body and "{#" not in body

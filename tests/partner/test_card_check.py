@@ -1,10 +1,11 @@
 """Checking a card by number in the portal: its verdict and only this partner's offers."""
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
 from tests.fixtures.factories import CNSS_REGISTERED
-from webapp.models import CnssStatus, RevocationReason, Role
+from webapp.models import CardCheck, CnssStatus, RevocationReason, Role
 from webapp.services.cards import lifecycle as card_service
 
 
@@ -63,3 +64,24 @@ def test_only_partner_staff_check_cards_here(client, auth, make_user, role):
     assert client.get("/partner/check").status_code == 302
     auth.login(make_user(role))
     assert client.get("/partner/check").status_code == 403
+
+
+@pytest.mark.parametrize(("language", "label"), [("fr", "Où je vérifie (facultatif)"), ("ar", "أين أتحقق (اختياري)")])
+def test_the_form_has_an_optional_place_kept_for_the_next_card(
+    client, auth, session, agent, make_card, language, label
+):
+    """The place field is offered (never required), recorded cleaned with the check and kept filled in."""
+    card = make_card()
+    auth.login(agent)
+    empty = client.get(f"/partner/check?lang={language}").get_data(as_text=True)
+    assert label in empty and 'name="place" value="" dir="auto"' in empty
+    query = {"card": card.number, "place": "  Stand\t12,  Salon de Fès ", "lang": language}
+    page = client.get("/partner/check", query_string=query).get_data(as_text=True)
+    assert 'name="place" value="Stand 12, Salon de Fès"' in page
+    check = session.scalars(select(CardCheck)).one()
+    assert check.place == "Stand 12, Salon de Fès"
+
+
+def test_the_public_number_form_has_no_place(client):
+    """Only partner staff record where they check: the public form offers no place."""
+    assert 'name="place"' not in client.get("/check").get_data(as_text=True)

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.fixtures.auth import AuthActions
+from tests.fixtures.support import missing_static_imports
 from webapp.models import Role
 from webapp.scan.views import SHELL_STATIC_FILES, THEME_COLOUR
 from webapp.security import CONTENT_SECURITY_POLICY
@@ -227,3 +228,9 @@ def test_the_offline_page_links_back_to_the_app(client: FlaskClient) -> None:
     body = client.get("/scan/offline?lang=fr").get_data(as_text=True)
 
     assert "Pas de réseau" in body and 'href="/scan/"' in body
+
+
+def test_the_shell_lists_every_module_its_scripts_import() -> None:
+    """Every app module imported by another (the IndexedDB helper in static/js/lib/ too) is precached."""
+    assert "js/lib/idb.js" in SHELL_STATIC_FILES
+    assert missing_static_imports(PROJECT_ROOT / "static", SHELL_STATIC_FILES) == set()

@@ -75,6 +75,7 @@ SHELL_STATIC_FILES = (
     "js/card/app.js",
     "js/card/store.js",
     "js/card/live-qr.js",
+    "js/lib/idb.js",
     "vendor/lean-qr/index.mjs",
     "vendor/@fontsource/noto-sans/noto-sans-latin-400-normal.woff2",
     "vendor/@fontsource/noto-sans/noto-sans-latin-700-normal.woff2",

@@ -12,6 +12,7 @@ from webapp.card_checks import note_partner_check
 from webapp.db import get_session
 from webapp.models import utcnow
 from webapp.partner.views import blueprint
+from webapp.services.cards.checks import clean_place
 from webapp.services.cards.holders import card_verdict, holder_photo
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.partners.eligibility import card_standing
@@ -21,7 +22,10 @@ from webapp.verdicts import VERDICT_TEXTS, card_face
 @blueprint.get("/check")
 def check_card() -> tuple[str, int]:
     typed = request.args.get("card", "").strip()[:40]
-    context: dict[str, object] = {"typed": typed}
+    # Where the agent says they are (optional): kept in the form for the next card, recorded with
+    # the check as clean_place stores it (the holder sees it in "Who checked my card").
+    place = clean_place(request.args.get("place")) or ""
+    context: dict[str, object] = {"typed": typed, "place": place}
     status = 200
     if typed:
         number = normalize_card_number(typed)
@@ -34,7 +38,7 @@ def check_card() -> tuple[str, int]:
             status = 404
         else:
             now = utcnow()
-            note_partner_check(standing.card.number, "number", request.args.get("place"), now)
+            note_partner_check(standing.card.number, "number", place or None, now)
             found = card_verdict(get_session(), standing.card, now)  # the card standing read
             context |= {
                 "card": standing.card,

@@ -50,6 +50,7 @@ SHELL_STATIC_FILES = (
     "js/lib/card-verifier.js",
     "js/lib/verdict-look.js",
     "js/lib/qr-decoder.js",
+    "js/lib/idb.js",
     "vendor/barcode-detector/ponyfill.js",
     "vendor/barcode-detector/zxing-exported.js",
     "vendor/zxing-wasm/zxing_reader.wasm",

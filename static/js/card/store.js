@@ -5,57 +5,26 @@
 //             keeps it and signs with it, and no script can read it out;
 //   "pending" a key pair made by the activation page, not yet known bound (it becomes "device" once
 //             the card's answer names it).
-// CryptoKey objects are structured-cloneable, so IndexedDB stores them as they are.
+// CryptoKey objects are structured-cloneable, so IndexedDB stores them as they are. The IndexedDB
+// plumbing is static/js/lib/idb.js, shared with the verifier app.
+
+import { database, promised } from "../lib/idb.js";
 
 const DB_NAME = "carte-card";
-const DB_VERSION = 1;
 const STATE = "state";
 
-let opened = null;
+const db = database(DB_NAME, 1, (opened) => {
+  if (!opened.objectStoreNames.contains(STATE)) opened.createObjectStore(STATE);
+});
 
-function promised(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-export function openDatabase() {
-  if (!opened) {
-    const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains(STATE)) db.createObjectStore(STATE);
-    };
-    opened = promised(request).catch((error) => {
-      opened = null;
-      throw error;
-    });
-  }
-  return opened;
-}
-
-async function run(mode, operation) {
-  const db = await openDatabase();
-  const transaction = db.transaction(STATE, mode);
-  const committed = new Promise((resolve, reject) => {
-    transaction.oncomplete = resolve;
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error);
-  });
-  const result = await promised(operation(transaction.objectStore(STATE)));
-  await committed;
-  return result;
-}
-
-export const getItem = (key) => run("readonly", (store) => store.get(key));
-export const setItem = (key, value) => run("readwrite", (store) => store.put(value, key));
-export const removeItem = (key) => run("readwrite", (store) => store.delete(key));
+export const openDatabase = db.open;
+export const getItem = (key) => db.run(STATE, "readonly", (store) => store.get(key));
+export const setItem = (key, value) => db.run(STATE, "readwrite", (store) => store.put(value, key));
+export const removeItem = (key) => db.run(STATE, "readwrite", (store) => store.delete(key));
 
 /** Everything at once (the app's first paint reads the card and the key in one transaction). */
 export async function getItems(keys) {
-  const db = await openDatabase();
-  const store = db.transaction(STATE, "readonly").objectStore(STATE);
+  const store = (await db.open()).transaction(STATE, "readonly").objectStore(STATE);
   return Object.fromEntries(await Promise.all(keys.map(async (key) => [key, await promised(store.get(key))])));
 }
 
@@ -80,8 +49,7 @@ export async function newDeviceKey() {
 
 /** Forget the card: the database goes (key, card, token), then the app's caches. */
 export async function forgetEverything() {
-  if (opened) (await opened).close();
-  opened = null;
+  await db.close();
   await new Promise((resolve, reject) => {
     const request = indexedDB.deleteDatabase(DB_NAME);
     request.onsuccess = resolve;

@@ -33,6 +33,12 @@ let verdictTexts = {};
 let who = { signed_in: false, partner: false };
 let shown = null; // the result on screen
 let view = "scanning";
+// Where partner staff say they check cards ("Stand 12, Salon de Fès"): kept on this phone, sent with
+// each check to the server (the holder sees it in "Who checked my card"). Redemptions have no place
+// of their own in the register, so it goes with verifications only.
+let place = "";
+const PLACE_KEY = "place";
+const MAX_PLACE_LENGTH = 120;
 
 function text(key, values = {}) {
   const node = uiTexts.querySelector(`[data-key="${key}"]`);
@@ -159,6 +165,7 @@ async function refreshOnline() {
     if (response.ok && body) {
       who = body;
       await putRecord(TRUST, who, "whoami");
+      renderPlace();
     }
   } catch {
     // offline after all: keep the last known identity
@@ -262,7 +269,7 @@ async function verifyOnServer(scanned) {
     const { response, body } = await fetchJson(config.verifyUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept-Language": language },
-      body: JSON.stringify({ qr: scanned }),
+      body: JSON.stringify(place ? { qr: scanned, place } : { qr: scanned }),
     });
     if (!body?.verdict || response.status >= 500 || response.status === 429) return null;
     const card = body.card && {
@@ -356,7 +363,8 @@ async function checkNumber(typed) {
   }
   camera.pause();
   try {
-    const url = `${config.eligibilityUrl}?card=${encodeURIComponent(number)}`;
+    const where = place ? `&place=${encodeURIComponent(place)}` : "";
+    const url = `${config.eligibilityUrl}?card=${encodeURIComponent(number)}${where}`;
     const { response, body } = await fetchJson(url, { headers: { "Accept-Language": language } });
     if (response.status === 400) {
       help.textContent = body?.message || text("number_bad");
@@ -511,6 +519,30 @@ async function readPhoto(file) {
   say("photo_unread", { problem: true });
 }
 
+/** A place as the server accepts it: no control characters, spaces made one, at most 120 characters. */
+function cleanPlace(raw) {
+  return String(raw ?? "")
+    .replace(/[\u0000-\u001f\u007f]/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, MAX_PLACE_LENGTH);
+}
+
+function renderPlace() {
+  // The setting is for partner staff: a public check records no place.
+  $("[data-place-setting]").hidden = !who.partner;
+  $("[data-place-input]").value = place;
+  // The place isolated in a <bdi>: a Latin place in Arabic text keeps its own direction.
+  $("[data-place-current]").replaceChildren(...(place ? textWithNames("place_current", { place }) : [text("place_none")]));
+}
+
+async function savePlace(raw) {
+  place = cleanPlace(raw);
+  await putRecord(TRUST, place, PLACE_KEY).catch(() => {});
+  renderPlace();
+  $("[data-place-saved]").textContent = text("place_saved");
+}
+
 function bindEvents() {
   const scanAgain = () => {
     photoAnswerShown = false;
@@ -526,6 +558,10 @@ function bindEvents() {
     await renderStatus();
   });
   $("[data-redemption-form]").addEventListener("submit", submitRedemption);
+  $("[data-place-form]").addEventListener("submit", (event) => {
+    event.preventDefault();
+    savePlace(event.target.elements.place.value);
+  });
   const torch = $('[data-action="torch"]');
   torch.addEventListener("click", async () => {
     const on = torch.getAttribute("aria-pressed") !== "true";
@@ -590,6 +626,8 @@ async function main() {
   registerWorker();
   await Promise.all([loadVerdictTexts(), trust.load().catch(() => {})]);
   who = (await getRecord(TRUST, "whoami").catch(() => null)) ?? who;
+  place = cleanPlace(await getRecord(TRUST, PLACE_KEY).catch(() => ""));
+  renderPlace();
   await renderStatus();
   startScanning();
   await refreshOnline();
