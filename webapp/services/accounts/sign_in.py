@@ -155,7 +155,7 @@ def sign_in(
     refuses (the failure counts and their audit events are the point).
     """
     now = now or utcnow()
-    email = _account_email(session, attempt.email)
+    email = account_email_for(session, attempt.email)
     if counters.get(_client_lock_key(attempt.client)) > 0:
         _record_failure(session, attempt, CLIENT_LOCKED, email=email)
         raise ClientLocked(rules.minutes)
@@ -182,7 +182,7 @@ def sign_in(
     raise BadCredentials()
 
 
-def _account_email(session: Session, typed: str) -> str:
+def account_email_for(session: Session, typed: str) -> str:
     """The email of the account meant by what was typed: an email address, or for an artisan (who has
     no address: their account's is made up, webapp/services/cards/card_app.py) the number of one of
     their cards, in any digits and case. A number that is no artisan's counts as typed."""

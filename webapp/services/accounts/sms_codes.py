@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Role, User, utcnow
-from webapp.services.accounts.sign_in import AttemptCounters, _account_email, client_actor, person_actor
+from webapp.services.accounts.sign_in import AttemptCounters, account_email_for, client_actor, person_actor
 from webapp.services.accounts.sms import SmsGateway, latin_digits
 from webapp.services.audit import record_event
 from webapp.services.errors import N_, DomainError
@@ -112,7 +112,7 @@ def _hash(policy: SmsCodePolicy, account_id: int, code: str) -> str:
 def _artisan_account(session: Session, card_number: str) -> tuple[str, User | None]:
     """What names the account in the counters (the resolved address, or the typed number), and the
     artisan's account if the card number is one of theirs."""
-    name = _account_email(session, card_number)
+    name = account_email_for(session, card_number)
     account = session.scalar(
         select(User).where(func.lower(User.email) == name, User.role == Role.ARTISAN).with_for_update()
     )
