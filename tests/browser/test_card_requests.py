@@ -105,8 +105,8 @@ def test_a_lost_card_is_suspended_and_the_officer_handles_the_task(
     assert answer.status == 200 and answer.json()["verdict"] == "suspended"
 
     sign_in(page, live_server, officer, language, "/office/")
-    expect(page.locator(".tile-links .tile strong")).to_have_text("1")
-    page.locator(".tile-links a.tile").click()
+    expect(page.locator('.tile-links a[href$="/office/requests"] strong')).to_have_text("1")
+    page.locator('.tile-links a[href$="/office/requests"]').click()
     shots.take("tasks")
     page.get_by_role("link", name=words["task"]).click()
     shots.take("task")
