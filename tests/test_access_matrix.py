@@ -138,6 +138,7 @@ def world(app, session, make_organisation, make_user, make_offer, make_card, mak
         "api_key_id": key.api_key.id,
         "prefix": key.api_key.prefix,
         "check_id": 1,
+        "redemption_id": 1,
     }
     return {"people": people, "key": key.plaintext, "values": values}
 
@@ -197,3 +198,6 @@ def test_the_table_covers_the_routes_under_test(app):
     assert set(API_ROUTES) <= endpoints
     assert any(kind_of_route(app, endpoint) == "partner manager page" for endpoint in endpoints)
     assert any(kind_of_route(app, endpoint) == "partner page" for endpoint in endpoints)
+    # The holder's "this was not me" reports are artisan pages like the rest of card_account.
+    reports = {"card_account.report", "card_account.report_redemption_view"}
+    assert reports <= endpoints and {kind_of_route(app, endpoint) for endpoint in reports} == {"artisan page"}

@@ -318,3 +318,31 @@ def test_0014_moves_photos_out_of_the_artisan_row_and_keeps_the_search_index(emp
         (3, None),
     ]
     assert "artisan_photo" not in tables
+
+
+def test_0017_adds_the_redemption_report_and_its_downgrade_removes_it(empty_database_url):
+    """Revision 0017 adds the report columns to redemption (keeping its existing check, on SQLite
+    too, where the table is copied) and its downgrade takes them away again."""
+    from alembic import command
+
+    from webapp.migrations import alembic_config
+
+    def redemption_schema() -> tuple[set[str], set[str]]:
+        engine = create_engine(empty_database_url)
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            columns = {column["name"] for column in inspector.get_columns("redemption")}
+            checks = {check["name"] for check in inspector.get_check_constraints("redemption")}
+        engine.dispose()
+        return columns, checks
+
+    upgrade_database(empty_database_url)
+    columns, checks = redemption_schema()
+    assert {"reported_at", "reported_by_user_id"} <= columns
+    assert {"ck_redemption_recorded_by_someone", "ck_redemption_report_complete"} <= checks
+    command.downgrade(alembic_config(empty_database_url), "0016")
+    columns, checks = redemption_schema()
+    assert not {"reported_at", "reported_by_user_id"} & columns
+    assert "ck_redemption_recorded_by_someone" in checks and "ck_redemption_report_complete" not in checks
+    upgrade_database(empty_database_url)
+    assert {"reported_at", "reported_by_user_id"} <= redemption_schema()[0]

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
-from webapp.models import CardCheck, CheckKind, Role, utcnow
-from webapp.services.cards.checks import Checker, note_check, report_check
+from webapp.models import CardCheck, CheckKind, Redemption, Role, User, utcnow
+from webapp.services.cards.checks import Checker, note_check, report_check, report_redemption
 
 
 @pytest.fixture
@@ -66,3 +66,45 @@ def test_the_dashboard_counts_the_reports_of_the_readers_region(
     tiles = home.split("summary-tiles tile-links", 1)[1].split("</ul>", 1)[0]
     tile = tiles.split('href="/office/reported-checks"', 1)[1].split("</a>", 1)[0]
     assert f"<strong>{count}</strong>" in tile and label in tile
+
+
+@pytest.fixture
+def reported_redemption(session, reported, make_offer, make_organisation, make_user):
+    """A reported (synced offline) redemption of the Fès-Meknès holder's card at Dar Tourisme."""
+    organisation = make_organisation(name="Dar Tourisme")
+    card = reported["03"]
+    redemption = Redemption(
+        offer_id=make_offer(organisation).id,
+        card_id=card.id,
+        made_at=utcnow(),
+        fields={},
+        made_offline=True,
+        recorded_by_user_id=make_user(Role.PARTNER_AGENT, organisation=organisation).id,
+    )
+    session.add(redemption)
+    session.flush()
+    holder = session.scalars(select(User).where(User.artisan_id == card.artisan_id)).one()
+    report_redemption(session, card.artisan_id, redemption.id, holder.id, TEST_ACTOR)
+    session.commit()
+    return redemption
+
+
+@pytest.mark.parametrize(
+    ("region", "listed", "count", "language", "total"),
+    [
+        ("03", True, 2, "fr", "1 utilisation signalée en tout."),
+        ("04", False, 1, "ar", "لا يوجد استعمال لعرض مُبلغ عنه."),
+    ],
+)
+def test_reported_redemptions_are_listed_and_counted_for_their_region(
+    client, auth, make_user, reported_redemption, region, listed, count, language, total
+):
+    """The reported redemption is in its own section for the holder's region only, and the dashboard's
+    count adds it to the region's reported checks."""
+    auth.login(make_user(Role.OFFICER, region=region))
+    page = client.get(f"/office/reported-checks?lang={language}").get_data(as_text=True)
+    section = page.split('id="reported-redemptions"', 1)[1]
+    assert ("Dar Tourisme" in section) == listed and total in section
+    tiles = client.get("/office/").get_data(as_text=True).split("summary-tiles tile-links", 1)[1].split("</ul>", 1)[0]
+    tile = tiles.split('href="/office/reported-checks"', 1)[1].split("</a>", 1)[0]
+    assert f"<strong>{count}</strong>" in tile

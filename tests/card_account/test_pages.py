@@ -1,5 +1,5 @@
 """The artisan's pages /card/offers and /card/checks: only for the signed-in artisan, about their own
-card only; "this was not me" on a listed check (CSRF, audited)."""
+card only; "this was not me" on a listed check or redemption (CSRF, audited)."""
 
 from datetime import timedelta
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token_from
 from tests.fixtures.factories import CNSS_REGISTERED
-from webapp.models import AuditEvent, CardCheck, CheckKind, CnssStatus, Role, utcnow
+from webapp.models import AuditEvent, CardCheck, CheckKind, CnssStatus, Redemption, Role, utcnow
 from webapp.services.cards.checks import Checker, note_check
 
 PAGES = ["/card/offers", "/card/checks"]
@@ -133,3 +133,82 @@ def test_an_artisan_without_a_card_sees_an_explanation(client, auth, make_user, 
     auth.login(make_user(Role.ARTISAN))
     response = client.get(page + "?lang=en")
     assert response.status_code == 200 and "You have no card yet" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def redemption(session, holder, make_offer, make_organisation, make_user):
+    """A redemption of the holder's card made offline at Souk Expo and since synced."""
+    organisation = make_organisation(name="Souk Expo")
+    agent = make_user(Role.PARTNER_AGENT, organisation=organisation)
+    redemption = Redemption(
+        offer_id=make_offer(organisation).id,
+        card_id=holder[1].id,
+        made_at=utcnow() - timedelta(days=1),
+        fields={},
+        made_offline=True,
+        recorded_by_user_id=agent.id,
+    )
+    session.add(redemption)
+    session.commit()
+    return redemption
+
+
+@pytest.mark.parametrize(
+    ("language", "flash", "shown"),
+    [
+        ("fr", "l’utilisation de votre carte est signalée", "Vous avez signalé cette utilisation de votre carte le"),
+        ("ar", "تم الإبلاغ عن استعمال بطاقتك", "أبلغت عن استعمال بطاقتك هذا في"),
+    ],
+)
+def test_this_was_not_me_reports_a_redemption(client, auth, session, holder, redemption, language, flash, shown):
+    """The POST marks the synced redemption reported by the artisan, audits it, and the page says so
+    in the artisan's language, with no second report button."""
+    user, _card = holder
+    auth.login(user)
+    url = f"/card/redemptions/{redemption.id}/report"
+    page = client.get(f"/card/checks?lang={language}").get_data(as_text=True)
+    assert url in page and shown not in page
+    response = client.post(url, data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/card/checks")
+    session.refresh(redemption)
+    assert redemption.reported_by_user_id == user.id and redemption.reported_at is not None
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "redemption.report_not_me")).one()
+    after = client.get("/card/checks").get_data(as_text=True)
+    assert flash in after and shown in after and url not in after
+
+
+@pytest.mark.parametrize(
+    ("which", "csrf", "status"),
+    [
+        ("mine", False, 400),  # no CSRF token
+        ("another card's", True, 404),
+        ("missing", True, 404),
+        ("huge", True, 404),
+        ("reported", True, 409),
+    ],
+)
+def test_bad_redemption_reports_are_refused_and_change_nothing(
+    client, auth, session, holder, redemption, make_card, which, csrf, status
+):
+    """No token, another card's redemption, an id of no redemption, one already reported: refused."""
+    user, _card = holder
+    theirs = Redemption(
+        offer_id=redemption.offer_id,
+        card_id=make_card().id,
+        made_at=utcnow(),
+        fields={},
+        recorded_by_user_id=redemption.recorded_by_user_id,
+    )
+    session.add(theirs)
+    session.commit()
+    auth.login(user)
+    token = csrf_token_from(client.get("/card/checks").get_data(as_text=True))
+    if which == "reported":
+        client.post(f"/card/redemptions/{redemption.id}/report", data={"csrf_token": token})
+    target = {"mine": redemption.id, "another card's": theirs.id, "missing": 999_999, "huge": 2**40}
+    redemption_id = target.get(which, redemption.id)
+    response = client.post(f"/card/redemptions/{redemption_id}/report", data={"csrf_token": token} if csrf else {})
+    assert response.status_code == status
+    session.expire_all()
+    assert session.get(Redemption, theirs.id).reported_at is None
+    assert (session.get(Redemption, redemption.id).reported_at is not None) == (which == "reported")

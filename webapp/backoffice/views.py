@@ -13,7 +13,7 @@ from webapp.access import current_scope, restrict_blueprint
 from webapp.db import get_session
 from webapp.i18n import current_language
 from webapp.models import Role, utcnow
-from webapp.services.cards.checks import count_reported_checks
+from webapp.services.cards.checks import count_reports
 from webapp.services.cards.requests import count_pending_requests
 from webapp.services.register.dashboard import CARD_STATES, register_overview
 from webapp.services.register.reference_data import region_name, trade_name
@@ -39,7 +39,7 @@ TRADES_SHOWN = 10
 @blueprint.get("/")
 def home() -> str:
     """The dashboard: artisans and cards by region, trade, state, gender and CNSS-AMO, cards per month;
-    the artisans' requests to handle and the checks holders reported, in the reader's scope."""
+    the artisans' requests to handle and the checks and redemptions holders reported, in the reader's scope."""
     overview = register_overview(get_session(), current_scope(), utcnow())
     language = current_language()
     charts = {
@@ -56,7 +56,7 @@ def home() -> str:
     scope = current_scope()
     region = region_name(scope.region_code, language) if scope.region_code else None
     pending = count_pending_requests(get_session(), scope)
-    reported = count_reported_checks(get_session(), scope)
+    reported = count_reports(get_session(), scope)
     return render_template(
         "backoffice/home.html",
         overview=overview,

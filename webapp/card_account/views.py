@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from webapp.access import current_actor, restrict_blueprint
 from webapp.db import get_session
 from webapp.models import Role, utcnow
-from webapp.services.cards.checks import check_history, report_check
+from webapp.services.cards.checks import check_history, report_check, report_redemption
 from webapp.services.partners.holder_offers import holder_card, offers_for_holder
 from webapp.settings import current_settings
 
@@ -25,7 +25,7 @@ restrict_blueprint(blueprint, Role.ARTISAN)
 
 
 class ReportForm(FlaskForm):
-    """ "This was not me": only the CSRF token (the check is in the URL)."""
+    """ "This was not me": only the CSRF token (the check or redemption is in the URL)."""
 
 
 def _month_name(month: str) -> str:
@@ -68,4 +68,16 @@ def report(check_id: int) -> Response:
         return redirect(url_for("card_account.checks"))
     report_check(get_session(), current_user.artisan_id, check_id, current_user.id, current_actor())
     flash(_("Thank you: the check is reported. Your chamber of handicraft will look into it."), "success")
+    return redirect(url_for("card_account.checks"))
+
+
+@blueprint.post("/redemptions/<int:redemption_id>/report")
+def report_redemption_view(redemption_id: int) -> Response:
+    """Mark one use of an offer with the card "this was not me" (audited); the chamber follows it up."""
+    form = ReportForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired: please try again."), "error")
+        return redirect(url_for("card_account.checks"))
+    report_redemption(get_session(), current_user.artisan_id, redemption_id, current_user.id, current_actor())
+    flash(_("Thank you: the use of your card is reported. Your chamber of handicraft will look into it."), "success")
     return redirect(url_for("card_account.checks"))

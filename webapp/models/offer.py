@@ -143,6 +143,7 @@ class Redemption(Base):
     __tablename__ = "redemption"
     __table_args__ = (
         CheckConstraint("recorded_by_user_id IS NOT NULL OR api_key_id IS NOT NULL", name="recorded_by_someone"),
+        CheckConstraint("(reported_at IS NULL) = (reported_by_user_id IS NULL)", name="report_complete"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -160,6 +161,9 @@ class Redemption(Base):
     made_offline: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    # "This was not me": the holder reported the use of their card (audited too).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     offer: Mapped[Offer] = relationship()
     card: Mapped[Card] = relationship()

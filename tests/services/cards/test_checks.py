@@ -1,5 +1,5 @@
 """Who checked a card: recording (one statement, never failing the caller), the holder's history,
-"this was not me", the officers' list and the retention purge."""
+"this was not me" (checks and redemptions), the officers' list and the retention purge."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,21 +7,27 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
-from webapp.models import AnonymousCheckCount, AuditEvent, CardCheck, CheckKind, Role
+from webapp.models import AnonymousCheckCount, AuditEvent, CardCheck, CheckKind, Redemption, Role
 from webapp.services.audit import Actor
 from webapp.services.cards.checks import (
     CheckAlreadyReported,
     Checker,
     CheckNotFound,
+    RedemptionAlreadyReported,
+    RedemptionNotFound,
     check_history,
     clean_place,
     count_reported_checks,
+    count_reported_redemptions,
+    count_reports,
     month_of,
     note_check,
     note_check_in,
     purge_check_batch,
     report_check,
+    report_redemption,
     reported_checks,
+    reported_redemptions,
     retention_start,
 )
 from webapp.services.partners.redemptions import Recorder, RedemptionRequest, record_redemption
@@ -237,3 +243,91 @@ def test_purge_deletes_what_is_older_than_the_retention_in_batches(engine, sessi
     assert purge_check_batch(session, NOW, 12, batch_size=3) == 0
     assert session.scalars(select(CardCheck.checked_at)).all() == [NOW - timedelta(days=10)]
     assert session.scalars(select(AnonymousCheckCount.month)).all() == [month_of(NOW)]
+
+
+def _redemption(session, card, offer, agent):
+    """A redemption of the card as it is stored once a partner's phone has synced it (offline)."""
+    redemption = Redemption(
+        offer_id=offer.id,
+        card_id=card.id,
+        made_at=NOW - timedelta(hours=2),
+        fields={"weight_kg": 2},
+        made_offline=True,
+        recorded_by_user_id=agent.id,
+    )
+    session.add(redemption)
+    session.commit()
+    return redemption
+
+
+@pytest.fixture
+def redeem(session, make_offer, make_organisation, make_user):
+    """Makes a synced offline redemption of a card at one partner's offer."""
+    organisation = make_organisation(name="Souk Expo")
+    offer = make_offer(organisation)
+    agent = make_user(Role.PARTNER_AGENT, organisation=organisation)
+    return lambda card: _redemption(session, card, offer, agent)
+
+
+def test_report_marks_the_holders_redemption_and_audits_ids_only(session, make_card, make_user, redeem):
+    """ "This was not me" on a redemption marks it reported by the artisan and audits it on the card
+    with ids (not the redemption's fields); a second report is refused with 409."""
+    card = make_card()
+    user = make_user(Role.ARTISAN, artisan=card.artisan)
+    redemption = redeem(card)
+    report_redemption(session, card.artisan_id, redemption.id, user.id, Actor(f"user:{user.id}", user.id))
+    session.commit()
+    session.refresh(redemption)
+    assert redemption.reported_by_user_id == user.id and redemption.reported_at is not None
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "redemption.report_not_me")).one()
+    assert (event.card_id, event.artisan_id) == (card.id, card.artisan_id)
+    assert event.organisation_id == redemption.offer.organisation_id
+    assert event.after["redemption"] == redemption.id and event.after["made_offline"] is True
+    assert "fields" not in event.after and "weight_kg" not in str(event.after)
+    [view] = check_history(session, card.artisan_id, NOW, 12).redemptions
+    assert (view.id, view.reported_at) == (redemption.id, redemption.reported_at)
+    with pytest.raises(RedemptionAlreadyReported) as refused:
+        report_redemption(session, card.artisan_id, redemption.id, user.id, TEST_ACTOR)
+    assert refused.value.http_status == 409
+
+
+@pytest.mark.parametrize("which", ["another holder's", "missing", "zero", "negative", "too large"])
+def test_report_refuses_redemptions_not_the_holders(session, make_card, redeem, which):
+    """Another holder's redemption, or an id of no redemption, is not found (404, nothing disclosed)."""
+    card, other = make_card(), make_card()
+    theirs = redeem(other)
+    redemption_id = {
+        "another holder's": theirs.id,
+        "missing": theirs.id + 1000,
+        "zero": 0,
+        "negative": -1,
+        "too large": 2**63,
+    }[which]
+    with pytest.raises(RedemptionNotFound) as refused:
+        report_redemption(session, card.artisan_id, redemption_id, 1, TEST_ACTOR)
+    assert refused.value.http_status == 404
+    session.rollback()
+    assert session.get(Redemption, theirs.id).reported_at is None
+
+
+def test_officers_see_the_reported_redemptions_of_their_region(
+    engine, session, make_card, make_artisan, make_user, make_organisation, redeem
+):
+    """Reported redemptions are listed and counted for the holder's region (and nationally), not
+    elsewhere; the dashboard's count adds them to the reported checks."""
+    fes, rabat = make_card(make_artisan(region_code="03")), make_card(make_artisan(region_code="04"))
+    reported = redeem(fes)
+    redeem(rabat)  # not reported
+    holder = make_user(Role.ARTISAN, artisan=fes.artisan)
+    report_redemption(session, fes.artisan_id, reported.id, holder.id, TEST_ACTOR)
+    check = _one_check(engine, session, fes, make_organisation())
+    report_check(session, fes.artisan_id, check.id, holder.id, TEST_ACTOR)
+    session.commit()
+    [item] = reported_redemptions(session, Scope(region_code="03"))
+    assert (item.card_number, item.redemption.id, item.organisation) == (fes.number, reported.id, "Souk Expo")
+    assert [item.redemption.id for item in reported_redemptions(session, NATIONAL)] == [reported.id]
+    assert reported_redemptions(session, Scope(region_code="04")) == []
+    assert count_reported_redemptions(session, Scope(region_code="03")) == 1
+    assert count_reported_redemptions(session, Scope(region_code="04")) == 0
+    assert count_reports(session, Scope(region_code="03")) == 2
+    assert count_reports(session, Scope(region_code="04")) == 0

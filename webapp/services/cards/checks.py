@@ -9,8 +9,9 @@ failure is logged and swallowed: a verdict never waits long for, nor fails becau
 Reading: the holder sees the partners' checks (organisation, time, place), the redemptions of
 their card (from the redemption table), and the monthly anonymous counts, over the retention
 period; they may report a check as "this was not me" (audited); the officers of the holder's region
-can list the reported checks. Rows older than the retention period are deleted in batches
-(`flask --app wsgi cards purge-checks`, daily).
+can list the reported checks. A redemption may be reported the same way (report_redemption). Rows
+older than the retention period are deleted in batches (`flask --app wsgi cards purge-checks`,
+daily); redemptions are not.
 """
 
 from __future__ import annotations
@@ -234,10 +235,12 @@ class CheckView:
 class RedemptionView:
     """One use of an offer with the holder's card, as the holder sees it."""
 
+    id: int
     organisation: str
     offer: Offer
     made_at: datetime
     offline: bool
+    reported_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -282,7 +285,9 @@ def check_history(
             for check, name in checks
         ],
         redemptions=[
-            RedemptionView(name, offer, redemption.made_at, redemption.made_offline)
+            RedemptionView(
+                redemption.id, name, offer, redemption.made_at, redemption.made_offline, redemption.reported_at
+            )
             for redemption, offer, name in redemptions
         ],
         anonymous=[(month, int(total)) for month, total in anonymous],
@@ -385,6 +390,114 @@ def count_reported_checks(session: Session, scope: Scope) -> int:
         .where(CardCheck.reported_at.is_not(None))
     )
     return session.scalar(scope.filter_region(statement, Artisan.region_code)) or 0
+
+
+class RedemptionNotFound(DomainError):
+    """No redemption with this id with the holder's cards (another holder's is not disclosed)."""
+
+    code = "redemption_not_found"
+    http_status = 404
+    message = N_("No such use of your card.")
+
+
+class RedemptionAlreadyReported(DomainError):
+    code = "redemption_already_reported"
+    http_status = 409
+    message = N_("You have already reported this use of your card.")
+
+
+def report_redemption(session: Session, artisan_id: int, redemption_id: int, user_id: int, actor: Actor) -> Redemption:
+    """ "This was not me" for a use of an offer with the holder's card (an offline one shows up only
+    when the partner's phone syncs): marked reported (who, when) and audited with ids only (the
+    redemption's fields may hold personal data), for the officers of the holder's region."""
+    if not 0 < redemption_id <= MAX_CHECK_ID:
+        raise RedemptionNotFound()
+    redemption = session.scalar(
+        select(Redemption)
+        .join(Card, Card.id == Redemption.card_id)
+        .where(Redemption.id == redemption_id, Card.artisan_id == artisan_id)
+        .with_for_update()
+    )
+    if redemption is None:
+        raise RedemptionNotFound()
+    if redemption.reported_at is not None:
+        raise RedemptionAlreadyReported()
+    redemption.reported_at = utcnow()
+    redemption.reported_by_user_id = user_id
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "redemption.report_not_me",
+        card=redemption.card,
+        organisation_id=redemption.offer.organisation_id,
+        before={"reported": False},
+        after={
+            "redemption": redemption.id,
+            "offer": redemption.offer_id,
+            "made_at": redemption.made_at.isoformat(),
+            "made_offline": redemption.made_offline,
+            "user_id": redemption.recorded_by_user_id,
+            "api_key_id": redemption.api_key_id,
+            "reported": True,
+        },
+    )
+    return redemption
+
+
+@dataclass(frozen=True)
+class ReportedRedemption:
+    """A use of an offer a holder said was not them, for the officers of the holder's region."""
+
+    redemption: Redemption
+    card_number: str
+    artisan_id: int
+    holder: str
+    organisation: str
+    offer: Offer
+
+
+def _reported_redemptions(scope: Scope) -> Any:
+    statement = (
+        select(Redemption, Card.number, Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin)
+        .join(Card, Card.id == Redemption.card_id)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .where(Redemption.reported_at.is_not(None))
+    )
+    return scope.filter_region(statement, Artisan.region_code)
+
+
+def reported_redemptions(session: Session, scope: Scope, limit: int = 100) -> list[ReportedRedemption]:
+    """The reported redemptions of the scope's region (every region for a national scope), newest report first."""
+    statement = (
+        _reported_redemptions(scope)
+        .add_columns(Offer, Organisation.name)
+        .join(Offer, Offer.id == Redemption.offer_id)
+        .join(Organisation, Organisation.id == Offer.organisation_id)
+        .order_by(Redemption.reported_at.desc(), Redemption.id.desc())
+        .limit(limit)
+    )
+    return [
+        ReportedRedemption(redemption, number, artisan_id, f"{first} {last}", organisation, offer)
+        for redemption, number, artisan_id, first, last, offer, organisation in session.execute(statement)
+    ]
+
+
+def count_reported_redemptions(session: Session, scope: Scope) -> int:
+    """How many reported redemptions the scope's region has."""
+    statement = (
+        select(func.count())
+        .select_from(Redemption)
+        .join(Card, Card.id == Redemption.card_id)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .where(Redemption.reported_at.is_not(None))
+    )
+    return session.scalar(scope.filter_region(statement, Artisan.region_code)) or 0
+
+
+def count_reports(session: Session, scope: Scope) -> int:
+    """Everything holders reported in the scope's region, checks and redemptions (the dashboard's count)."""
+    return count_reported_checks(session, scope) + count_reported_redemptions(session, scope)
 
 
 # --- Retention ---
