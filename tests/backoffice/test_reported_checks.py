@@ -52,9 +52,9 @@ def test_administrators_see_every_region(client, auth, make_user, reported):
 @pytest.mark.parametrize(
     ("role", "region", "count", "language", "label"),
     [
-        (Role.OFFICER, "03", 1, "fr", "vérifications signalées par les titulaires"),
-        (Role.OFFICER, "05", 0, "ar", "عمليات تحقق أبلغ عنها أصحاب البطاقات"),
-        (Role.ADMIN, None, 2, "en", "checks reported by card holders"),
+        (Role.OFFICER, "03", 1, "fr", "vérifications et utilisations signalées par les titulaires"),
+        (Role.OFFICER, "05", 0, "ar", "عمليات تحقق واستعمالات أبلغ عنها أصحاب البطاقات"),
+        (Role.ADMIN, None, 2, "en", "checks and uses reported by card holders"),
     ],
 )
 def test_the_dashboard_counts_the_reports_of_the_readers_region(
