@@ -87,6 +87,7 @@ class Recipe:
     api_key: str
     card_number: str
     qr_text: str
+    activation: tuple[str, str, str]  # the demo artisan's card number, activation code, birth date
     logs: dict[str, Path] = field(default_factory=dict)
     gunicorns: list[Gunicorn] = field(default_factory=list)
 
@@ -183,6 +184,14 @@ def _demo_card(seed_output: str) -> tuple[str, str]:
     raise AssertionError(f"no active card in the demo summary:\n{seed_output}")
 
 
+def _demo_activation(seed_output: str) -> tuple[str, str, str]:
+    """The card number, activation code and birth date that `demo seed` printed for the card app."""
+    found = re.search(r"card number (\S+)\s+activation code (\S+)\s+birth date (\S+)", seed_output)
+    assert found is not None, f"no activation code in the demo summary:\n{seed_output}"
+    number, code, birth_date = found.groups()
+    return number, code, birth_date
+
+
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
     if not (TEST_DATABASE_URL or "").startswith("postgresql"):
@@ -218,7 +227,8 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
         run_command(environment, "db", "upgrade")
         run_command(environment, "keys", "generate")
         development = {**environment, "CARTE_ENV": "development", "RATELIMIT_STORAGE_URI": "memory://"}
-        number, qr = _demo_card(run_command(development, "demo", "seed", "--artisans", "24"))
+        seed_output = run_command(development, "demo", "seed", "--artisans", "24")
+        number, qr = _demo_card(seed_output)
         api_key = run_command(environment, "partners", "api-key", "create", "barid-colis").strip().splitlines()[-1]
 
         logs: dict[str, Path] = {}
@@ -269,6 +279,7 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
             api_key=api_key,
             card_number=number,
             qr_text=qr,
+            activation=_demo_activation(seed_output),
             logs=logs,
             gunicorns=[process for process in started if isinstance(process, Gunicorn)],
         )
@@ -378,6 +389,37 @@ def test_a_card_verifies_on_the_public_page_and_the_api(recipe: Recipe, https_pa
     status, _headers, body = fetch(f"{recipe.base_url}/api/v1/verify", method="POST", body={"qr": recipe.qr_text})
     assert status == 200
     assert json.loads(body)["verdict"] == "valid"
+
+
+def test_an_artisan_activates_the_card_app_and_its_live_qr_verifies_through_nginx(
+    recipe: Recipe, https_page: Any
+) -> None:
+    """Chromium through nginx over HTTPS: the demo artisan activates with the printed code (the phone
+    key made by WebCrypto, which needs a secure context), the card app draws a live QR, and that QR,
+    read from the screen, verifies valid and live."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    number, code, birth_date = recipe.activation
+    page = https_page
+    page.goto(f"{recipe.base_url}/card/activate")
+    page.fill("input[name=card_number]", number)
+    page.fill("input[name=code]", code)
+    page.fill("input[name=birth_date]", birth_date)
+    page.fill("input[name=password]", "tajine bleu de fes")
+    page.click("main button[type=submit]")
+    expect(page).to_have_url(f"{recipe.base_url}/card/")
+    expect(page.locator("[data-qr]")).to_be_visible()
+    page.locator("#card-app[data-window]").wait_for(state="attached")  # a window's QR signed and drawn
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("[data-qr]").screenshot())))
+    assert len(results) == 1, "no QR code read from the card app's screen"
+    assert results[0].text.startswith(f"{recipe.base_url}/v#")
+
+    status, _headers, body = fetch(f"{recipe.base_url}/api/v1/verify", method="POST", body={"qr": results[0].text})
+    answer = json.loads(body)
+    assert (status, answer["verdict"], answer.get("presentation")) == (200, "valid", "live"), answer
 
 
 def test_a_redemption_recorded_on_one_instance_is_read_on_the_other(recipe: Recipe) -> None:
