@@ -88,11 +88,15 @@ def run(app):
         *,
         progress: Any = None,
         on_problem: Any = None,
+        on_change: Any = None,
+        checkpoint: Any = None,
         **options: Any,
     ):
         request = ImportRequest(path, path.name, TEST_ACTOR, scope, mode, max_bytes=MAX_BYTES, today=TODAY, **options)
         session_scope = app.extensions["database"].session_scope
-        return import_register(session_scope, request, progress=progress, on_problem=on_problem)
+        return import_register(
+            session_scope, request, progress=progress, on_problem=on_problem, on_change=on_change, checkpoint=checkpoint
+        )
 
     return run_import
 
@@ -488,6 +492,48 @@ def test_a_dry_run_writes_nothing_and_says_what_would_change(run, session, make_
     assert (report.created, report.updated, report.unchanged, report.refused) == (1, 1, 1, 1)
     assert not report.written and count_artisans(session) == 2
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+@pytest.mark.parametrize("mode", [ImportMode.DRY_RUN, ImportMode.IMPORT, ImportMode.STRICT])
+def test_each_update_says_which_fields_change_from_what_to_what(run, session, tmp_path, mode):
+    """Every updated artisan is told once, with its changed fields' values before and after (in
+    the template's order, programmes as sorted codes); the report keeps the first ones only."""
+    run(write_csv(tmp_path / "first.csv", [person(serial, programmes="WOMEN") for serial in range(1, 5)]))
+    rows = [
+        person(1, phone="0700000000", programmes="EXPORT;WOMEN", gender="male"),
+        person(2, programmes="WOMEN"),
+        person(3, birth_date="1981-06-18", programmes="WOMEN"),
+        person(4, first_name_ar="زينب", programmes="WOMEN"),
+    ]
+    told = []
+    report = run(write_csv(tmp_path / "second.csv", rows), mode, batch_size=2, max_changes=2, on_change=told.append)
+    assert (report.updated, report.unchanged) == (3, 1) and [change.line for change in told] == [2, 4, 5]
+    assert report.changes == told[:2]
+    first = told[0]
+    assert (first.rna_number, first.name) == ("RNA-03-0000001", "Khadija Bennani")
+    assert first.fields == {
+        "gender": ("female", "male"),
+        "phone": ("+212612345678", "+212700000000"),
+        "programmes": (["WOMEN"], ["EXPORT", "WOMEN"]),
+    }
+    assert told[1].fields == {"birth_date": ("1980-05-17", "1981-06-18")}
+    assert told[2].fields == {"first_name_ar": ("خديجة", "زينب")}
+
+
+def test_a_checkpoint_is_written_with_each_batch(run, session, tmp_path, make_user):
+    """The checkpoint runs in each written batch's transaction with the figures so far and the
+    batch's last line; a dry run has none."""
+    seen = []
+
+    def checkpoint(batch_session, report, last_line):
+        assert batch_session.in_transaction()
+        seen.append((report.rows, report.created, report.refused, last_line))
+
+    rows = [person(1), person(2, cin=""), person(3), person(4), person(5)]
+    run(write_csv(tmp_path / "register.csv", rows), ImportMode.DRY_RUN, batch_size=2, checkpoint=checkpoint)
+    assert seen == []
+    run(write_csv(tmp_path / "register.csv", rows), batch_size=2, checkpoint=checkpoint)
+    assert seen == [(2, 1, 1, 3), (4, 3, 1, 5), (5, 4, 1, 6)]
 
 
 def test_an_officer_imports_only_their_regions_rows(run, session, make_artisan, tmp_path):

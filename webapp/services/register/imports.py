@@ -60,6 +60,7 @@ from webapp.services.spreadsheets import unneutralised
 
 BATCH_SIZE = 2_000
 MAX_PROBLEMS_KEPT = 1_000
+MAX_CHANGES_KEPT = 1_000
 # Columns an export adds after the register's fields: an exported file, edited, imports again
 # (these columns are read-only: the import ignores them).
 CARD_COLUMNS = ("card_number", "card_status", "card_expires_at")
@@ -83,6 +84,7 @@ _ROWS_PER_INSERT = 1_000
 
 ProgressCallback = Callable[[int, int | None], None]
 ProblemSink = Callable[["RowProblem"], None]
+ChangeSink = Callable[["RowChange"], None]
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
@@ -201,6 +203,19 @@ class RowProblem:
         return self.message % self.params if self.params else self.message
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """What a row changes on an artisan already in the register: for each field that differs,
+    (before, after) as the audit trail keeps values (ISO dates, enum values, a sorted list of
+    programme codes). `rna_number` and `name` say who, as the register had them before."""
+
+    line: int
+    artisan_id: int
+    rna_number: str
+    name: str
+    fields: dict[str, tuple[Any, Any]]
+
+
 @dataclass
 class ImportReport:
     """What an import did, or a dry run would do. Every problem is counted; the first ones are kept."""
@@ -213,6 +228,8 @@ class ImportReport:
     refused: int = 0  # rows with at least one problem
     problem_count: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    # The first updates with what they change (every one goes to the on_change sink).
+    changes: list[RowChange] = field(default_factory=list)
     written: bool = False  # whether anything was written to the register
     # The line where reading stopped, when the file could not be read to its end.
     stopped_at: int | None = None
@@ -421,8 +438,13 @@ class _Importer:
         today: date,
         max_problems: int,
         on_problem: ProblemSink | None,
+        max_changes: int = MAX_CHANGES_KEPT,
+        on_change: ChangeSink | None = None,
     ) -> None:
         self.report = report
+        self.max_changes = max_changes
+        self.on_change = on_change
+        self.pending_changes: list[RowChange] = []
         self.reference = reference
         self.scope = scope
         self.today = today
@@ -443,6 +465,7 @@ class _Importer:
         self.pending.append(RowProblem(line, column, message, params or {}))
 
     def flush_problems(self) -> None:
+        """Hand the batch's problems and changes on (called once the batch is committed)."""
         self.pending.sort(key=_in_file_order)
         for found in self.pending:
             self.report.problem_count += 1
@@ -451,6 +474,12 @@ class _Importer:
             if self.on_problem is not None:
                 self.on_problem(found)
         self.pending.clear()
+        for change in self.pending_changes:
+            if len(self.report.changes) < self.max_changes:
+                self.report.changes.append(change)
+            if self.on_change is not None:
+                self.on_change(change)
+        self.pending_changes.clear()
 
     # Reading and checking rows, on their own ------------------------------------------------------
 
@@ -560,6 +589,7 @@ class _Importer:
                 continue
             self.report.updated += 1
             plan.updates.append(change)
+            self.pending_changes.append(_row_change(existing, change, programmes.get(owner, set())))
             for name, owners in (("rna_number", self.rna_owner), ("cin", self.cin_owner)):
                 if name in change.changes:
                     owners[getattr(existing, name)] = None  # free for a later row
@@ -649,6 +679,26 @@ class _Importer:
             self.report.written = True
 
 
+def _row_change(existing: Any, change: _Update, programmes: set[str]) -> RowChange:
+    """An update as people read it: each changed field's value before and after."""
+    fields = {name: (_jsonable(getattr(existing, name)), _jsonable(value)) for name, value in change.changes.items()}
+    if change.added_programmes or change.removed_programmes:
+        after = (programmes - set(change.removed_programmes)) | set(change.added_programmes)
+        fields["programmes"] = (sorted(programmes), sorted(after))
+    ordered = {name: fields[name] for name in FIELDS if name in fields}
+    name = f"{existing.first_name_latin} {existing.last_name_latin}"
+    return RowChange(change.line, change.artisan_id, existing.rna_number, name, ordered)
+
+
+def _jsonable(value: Any) -> Any:
+    """A column's value as the audit trail keeps it (artisans.artisan_snapshot)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 _COLUMN_ORDER = {name: position for position, name in enumerate(FIELDS)}
 
 
@@ -683,6 +733,19 @@ class ImportRequest:
     today: date | None = None
     batch_size: int = BATCH_SIZE
     max_problems: int = MAX_PROBLEMS_KEPT
+    max_changes: int = MAX_CHANGES_KEPT
+
+
+Checkpoint = Callable[[Session, "ImportReport", int], None]
+
+
+@dataclass(frozen=True)
+class _Sinks:
+    """Where a pass hands what it finds: problems, changes, and (when writing) its checkpoints."""
+
+    on_problem: ProblemSink | None = None
+    on_change: ChangeSink | None = None
+    checkpoint: Checkpoint | None = None
 
 
 def import_register(
@@ -691,13 +754,18 @@ def import_register(
     *,
     progress: ProgressCallback | None = None,
     on_problem: ProblemSink | None = None,
+    on_change: ChangeSink | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ImportReport:
     """Run an import (or its dry run) of `request.path`; ImportRefused when the file is refused whole.
 
     `session_scope()` opens a session that commits when its block ends (a transaction per batch
     of an import, one for the whole write of a strict import). `progress(done, total)` is called
     after each batch (rows done, an estimate of the total or None); `on_problem` receives every
-    problem as it is found (the report keeps only the first ones).
+    problem and `on_change` every update with what it changes, once their batch is committed (the
+    report keeps only the first ones). `checkpoint(session, report, last_line)` is called in each
+    written batch's own transaction, after its writes: what it records there is committed with
+    the rows, or not at all (a worker killed mid-way leaves exactly what was written on record).
     """
     kind = check_file(request.path, request.max_bytes)
     today = request.today or datetime.now(MOROCCO).date()
@@ -712,12 +780,15 @@ def import_register(
         if progress is not None:
             progress(done, total * passes if total is not None else None)
 
+    sinks = _Sinks(on_problem, on_change, checkpoint)
     if request.mode == ImportMode.STRICT:
-        report = _run_pass(session_scope, request, kind, reference, today, write=False, step=step, sink=on_problem)
+        # The check pass tells its problems; its changes are told by the write pass (once).
+        check = _Sinks(on_problem=on_problem)
+        report = _run_pass(session_scope, request, kind, reference, today, write=False, step=step, sinks=check)
         if _complete(report):
             with session_scope() as session:
                 report = _run_pass(
-                    lambda: _Reuse(session), request, kind, reference, today, write=True, step=step, sink=on_problem
+                    lambda: _Reuse(session), request, kind, reference, today, write=True, step=step, sinks=sinks
                 )
                 if not _complete(report):
                     # The register changed since the check (another import, an edit): keep nothing.
@@ -727,7 +798,7 @@ def import_register(
             _audit(session, request, report)
         return report
     write = request.mode == ImportMode.IMPORT
-    report = _run_pass(session_scope, request, kind, reference, today, write=write, step=step, sink=on_problem)
+    report = _run_pass(session_scope, request, kind, reference, today, write=write, step=step, sinks=sinks)
     if write:
         with session_scope() as session:
             _audit(session, request, report)
@@ -761,10 +832,19 @@ def _run_pass(
     *,
     write: bool,
     step: Callable[[int, int | None], None],
-    sink: ProblemSink | None,
+    sinks: _Sinks,
 ) -> ImportReport:
     report = ImportReport(request.mode)
-    importer = _Importer(report, reference, request.scope, today, request.max_problems, sink)
+    importer = _Importer(
+        report,
+        reference,
+        request.scope,
+        today,
+        request.max_problems,
+        sinks.on_problem,
+        max_changes=request.max_changes,
+        on_change=sinks.on_change,
+    )
     table = _open(request.path, kind, request.max_bytes)
     try:
         positions, width = _header_positions(table.header)
@@ -773,6 +853,8 @@ def _run_pass(
                 plan = importer.plan(session, importer.records(batch, positions, width))
                 if write:
                     importer.write(session, plan)
+                    if sinks.checkpoint is not None:
+                        sinks.checkpoint(session, report, batch[-1][0])
             importer.flush_problems()
             step(len(batch), table.total)
         if table.stopped_at is not None:
