@@ -1,5 +1,8 @@
-"""The back office's import screens: upload, the dry run's report, confirmation (strict or not),
-progress as JSON, the full problem report, templates and exports; who may use them."""
+"""The back office's import screens: upload, the dry run's report (with each update's changes),
+confirmation (strict or not), progress as JSON (from the job), cancel, an interrupted import said
+honestly and started again, the full problem and change reports, templates and exports; who may use
+them. Jobs run in immediate mode: a check or an import has run when the request that submitted it
+answers."""
 
 from __future__ import annotations
 
@@ -13,17 +16,11 @@ from sqlalchemy import func, select
 
 from tests.fixtures.support import csrf_token_from
 from tests.services.register.test_imports import person, write_csv, write_xlsx
-from webapp.models import Artisan, ImportFileKind, ImportRun, ImportStatus, Role, utcnow
+from webapp.models import Artisan, ImportFileKind, ImportRun, ImportStatus, Job, JobState, Role, utcnow
 from webapp.services.register import import_runs
 from webapp.services.register.artisan_fields import FIELDS
 from webapp.services.register.exports import EXPORT_COLUMNS
 from webapp.services.scope import Scope
-
-
-@pytest.fixture
-def app_config(app_config, tmp_path):
-    """Uploaded files go to the test's own folder."""
-    return app_config | {"REGISTER_IMPORT_DIR": str(tmp_path / "imports")}
 
 
 @pytest.fixture
@@ -38,8 +35,9 @@ def signed_in(client, auth, officer):
     return client
 
 
-def wait_for_jobs(app) -> None:
-    app.extensions["register_import_jobs"].wait(timeout=120)
+def uploads(tmp_path: Path) -> list[Path]:
+    """The files kept in the job storage's imports/ (JOB_FILES_DIR is the test's files/)."""
+    return sorted((tmp_path / "files" / "imports").glob("*"))
 
 
 def upload(client, path: Path, name: str | None = None, lang: str = "en"):
@@ -73,16 +71,15 @@ def test_upload_check_confirm_import(app, signed_in, session, tmp_path):
     the uploaded file is deleted once imported."""
     path = write_csv(tmp_path / "fes.csv", [person(1), person(2)], delimiter=";", encoding="utf-8-sig")
     run_id = run_of(upload(signed_in, path))
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "Check report" in page and "Import 2 artisans" in page and "new artisans to register" in page
     assert count_artisans(session) == 0
     assert run_of(confirm(signed_in, run_id)) == run_id
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "The import is done." in page and "artisans registered" in page
     assert count_artisans(session) == 2
-    assert list((tmp_path / "imports").glob("*.csv")) == [tmp_path / "imports" / f"run-{run_id}-problems.csv"]
+    folder = tmp_path / "files" / "imports"
+    assert uploads(tmp_path) == [folder / f"run-{run_id}-changes.csv", folder / f"run-{run_id}-problems.csv"]
     run = session.get(ImportRun, run_id)
     assert (run.status, run.created, run.stored_name) == (ImportStatus.IMPORTED, 2, None)
 
@@ -92,7 +89,6 @@ def test_the_report_names_each_refused_row_in_the_readers_language(app, signed_i
     lists every problem, translated too."""
     rows = [person(1), person(2, cin="12"), person(1, cin="ZZ1")]
     run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", rows), lang="fr"))
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=fr").get_data(as_text=True)
     assert "Lignes refusées" in page
     assert '<code class="column-name">cin</code>' in page
@@ -108,9 +104,7 @@ def test_a_strict_import_writes_nothing_when_a_row_is_refused(app, signed_in, se
     """Confirming strictly a file with a refused row writes nothing, and the report says so."""
     rows = [person(1), person(2, birth_date="soon")]
     run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", rows)))
-    wait_for_jobs(app)
     confirm(signed_in, run_id, strict=True)
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "Strict import: a row was refused, so nothing at all was written." in page
     assert count_artisans(session) == 0
@@ -122,7 +116,6 @@ def test_an_xlsx_with_a_formula_is_reported_on_its_cell(app, signed_in, tmp_path
     bad[FIELDS.index("province")] = "=1+1"
     path = write_xlsx(tmp_path / "fes.xlsx", [[person(1)[name] for name in FIELDS], bad])
     run_id = run_of(upload(signed_in, path))
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "A formula is not accepted: type the value itself." in page
 
@@ -143,7 +136,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_form(signed_in, sess
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(ImportRun)) == 0
-    assert list((tmp_path / "imports").glob("*")) == []
+    assert uploads(tmp_path) == []
 
 
 def test_wrong_columns_end_the_check_with_one_problem(app, signed_in, tmp_path):
@@ -151,7 +144,6 @@ def test_wrong_columns_end_the_check_with_one_problem(app, signed_in, tmp_path):
     path = tmp_path / "fes.csv"
     path.write_text("nom;prénom\nKhadija;Bennani\n", encoding="utf-8")
     run_id = run_of(upload(signed_in, path))
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "The file was refused before any row was read." in page
     assert "missing columns rna_number, cin" in page and "unknown columns nom, prénom" in page
@@ -177,19 +169,40 @@ def test_an_oversized_upload_is_refused_with_the_limit(make_app, app_config, off
     assert response.status_code == 422 and "The file is larger than" in response.get_data(as_text=True)
 
 
-def test_progress_is_json_while_the_work_runs(signed_in, session, officer):
-    """The status route answers the run's state, rows done and total, and a text for people."""
+def waiting_run(session, officer, **job_values) -> ImportRun:
+    """A run being checked, its job running with the given values (no file: nothing runs)."""
     run = import_runs.start_run(
         session,
         officer,
         Scope(region_code="03"),
         file_name="fes.csv",
-        stored_name="x.csv",
+        stored_name=f"{len(job_values)}-{utcnow().timestamp()}.csv",
         kind=ImportFileKind.CSV,
         size=10,
     )
-    run.rows_done, run.rows_total = 4000, 622000
+    job = Job(
+        kind=import_runs.KIND,
+        state=JobState.RUNNING,
+        actor_label=f"user:{officer.id}",
+        user_id=officer.id,
+        region_code="03",
+        params={"run_id": run.id, "mode": "dry_run"},
+        started_at=utcnow(),
+        heartbeat_at=utcnow(),
+    )
+    for name, value in job_values.items():
+        setattr(job, name, value)
+    session.add(job)
+    session.flush()
+    run.job_id = job.id
     session.commit()
+    return run
+
+
+def test_progress_is_json_while_the_work_runs(signed_in, session, officer):
+    """The status route answers the run's state, rows done and total (read from its job), and a
+    text for people."""
+    run = waiting_run(session, officer, done=4000, total=622000)
     response = signed_in.get(f"/office/imports/{run.id}/status?lang=en")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert response.get_json() == {
@@ -203,31 +216,68 @@ def test_progress_is_json_while_the_work_runs(signed_in, session, officer):
     }
     page = signed_in.get(f"/office/imports/{run.id}").get_data(as_text=True)
     assert 'src="/static/js/backoffice/import-progress.js"' in page and "<script>" not in page
+    assert f'action="/office/imports/{run.id}/cancel"' in page
+
+
+def test_a_queued_run_says_it_waits_for_a_worker(signed_in, session, officer):
+    """A job no worker has taken yet: the progress text says so."""
+    run = waiting_run(session, officer, state=JobState.QUEUED, started_at=None, heartbeat_at=None)
+    state = signed_in.get(f"/office/imports/{run.id}/status?lang=en").get_json()
+    assert state["finished"] is False and state["text"] == "Waiting for a job worker to start the work…"
 
 
 def test_a_run_whose_worker_ended_is_marked_interrupted(signed_in, session, officer):
-    """A run in progress whose state has not moved for minutes was interrupted: it says so."""
-    run = import_runs.start_run(
-        session,
-        officer,
-        Scope(region_code="03"),
-        file_name="fes.csv",
-        stored_name="y.csv",
-        kind=ImportFileKind.CSV,
-        size=10,
-    )
-    run.updated_at = utcnow() - timedelta(minutes=10)
-    session.commit()
+    """A run whose job's heartbeat has not moved for minutes was interrupted: it says so, and that
+    nothing was written (it was checking)."""
+    run = waiting_run(session, officer, heartbeat_at=utcnow() - timedelta(minutes=10))
     state = signed_in.get(f"/office/imports/{run.id}/status").get_json()
-    assert state["finished"] is True and state["status"] == "failed"
-    assert "stopped before its end" in signed_in.get(f"/office/imports/{run.id}?lang=en").get_data(as_text=True)
+    assert state["finished"] is True and state["status"] == "interrupted"
+    page = signed_in.get(f"/office/imports/{run.id}?lang=en").get_data(as_text=True)
+    assert "stopped before its end" in page and "Nothing was written to the register." in page
+    session.expire_all()
+    assert session.get(Job, run.job_id).state == JobState.INTERRUPTED
+
+
+def test_a_running_check_can_be_stopped(signed_in, session, officer):
+    """Stopping a check in progress asks its job to cancel (it stops at its next batch)."""
+    run = waiting_run(session, officer, done=2000, total=10000)
+    token = csrf_token_from(signed_in.get(f"/office/imports/{run.id}").get_data(as_text=True))
+    response = signed_in.post(f"/office/imports/{run.id}/cancel", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == f"/office/imports/{run.id}"
+    session.expire_all()
+    assert session.get(Job, run.job_id).cancel_requested is True
+
+
+def test_the_check_shows_what_each_update_changes(app, signed_in, session, tmp_path):
+    """The check's report lists each artisan it would update with each field's value before and
+    after (labels and values in the reader's language); every change is in the CSV download."""
+    first = [person(1), person(2), person(3)]
+    run_of(upload(signed_in, write_csv(tmp_path / "first.csv", first)))
+    confirm(signed_in, session.scalar(select(func.max(ImportRun.id))))
+    changed = [person(1, phone="0700000000", gender="male"), person(2), person(3, programmes="EXPORT")]
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "second.csv", changed), lang="fr"))
+    page = signed_in.get(f"/office/imports/{run_id}?lang=fr").get_data(as_text=True)
+    assert "Ce qui change" in page and "RNA-03-0000001" in page and "RNA-03-0000003" in page
+    assert "RNA-03-0000002" not in page
+    assert "<del><bdi>Femme</bdi></del>" in page and "<ins><bdi>Homme</bdi></ins>" in page
+    assert "<del><bdi>+212612345678</bdi></del>" in page and "<ins><bdi>+212700000000</bdi></ins>" in page
+    report = signed_in.get(f"/office/imports/{run_id}/changes.csv?lang=fr")
+    assert report.status_code == 200 and report.mimetype == "text/csv"
+    lines = list(csv.reader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
+    assert lines[0] == ["Ligne", "Numéro RNA", "Nom", "Colonne", "Avant", "Après"]
+    assert lines[1:] == [
+        ["2", "RNA-03-0000001", "Khadija Bennani", "gender", "female", "male"],
+        ["2", "RNA-03-0000001", "Khadija Bennani", "phone", "+212612345678", "+212700000000"],
+        ["4", "RNA-03-0000003", "Khadija Bennani", "programmes", "EXCELLENCE;WOMEN", "EXPORT"],
+    ]
+    arabic = signed_in.get(f"/office/imports/{run_id}?lang=ar").get_data(as_text=True)
+    assert "<span aria-hidden=\"true\">←</span>" in arabic
 
 
 def test_cancel_deletes_the_file(app, signed_in, session, tmp_path):
     """Cancelling a checked file deletes it; it can no longer be confirmed."""
     run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1)])))
-    wait_for_jobs(app)
-    stored = tmp_path / "imports" / session.get(ImportRun, run_id).stored_name
+    stored = tmp_path / "files" / "imports" / session.get(ImportRun, run_id).stored_name
     assert stored.exists()
     token = csrf_token_from(signed_in.get(f"/office/imports/{run_id}").get_data(as_text=True))
     assert signed_in.post(f"/office/imports/{run_id}/cancel", data={"csrf_token": token}).status_code == 302
@@ -242,7 +292,6 @@ def test_an_officer_sees_only_their_regions_runs(app, client, auth, signed_in, m
     """Another region's officer gets 404 on every route of a run (its existence is not disclosed);
     an administrator sees it."""
     run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1)])))
-    wait_for_jobs(app)
     auth.logout()
     auth.login(make_user(Role.OFFICER, region="05"))
     token = csrf_token_from(client.get("/office/imports").get_data(as_text=True))
@@ -261,7 +310,6 @@ def test_an_officer_sees_only_their_regions_runs(app, client, auth, signed_in, m
 def test_an_officer_import_refuses_another_regions_rows(app, signed_in, tmp_path):
     """Rows of another region are refused in an officer's check, with their region named."""
     run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1), person(2, region_code="06")])))
-    wait_for_jobs(app)
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "You may import only artisans of your region (03)." in page
 

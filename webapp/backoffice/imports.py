@@ -1,21 +1,22 @@
 """Bulk import of the register in the back office, and exports of it.
 
-Upload a CSV or XLSX file -> its dry run (a report: counts, and every refused row with its line,
-column and reason) -> confirm (strict or not) -> the import. The work on a national file outlasts
-a web request, so it runs in a background thread of this worker (services/register/import_runs.py);
-the run's state is in the database, and the progress page polls it as JSON
-(static/js/backoffice/import-progress.js). Officers import and export their own region only.
+Upload a CSV or XLSX file -> its dry run (a report: counts, every refused row with its line, column
+and reason, and each updated artisan's changes) -> confirm (strict or not) -> the import. The work
+on a national file outlasts a web request: the check and the import run as jobs on the job workers
+(services/register/import_runs.py, services/jobs/register_import.py); the progress page polls the
+job's progress as JSON (static/js/backoffice/import-progress.js). Officers import and export their
+own region only.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-from collections.abc import Callable, Iterator
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask import stream_with_context as stream_with_request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -27,16 +28,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms import BooleanField
 
-from webapp.access import current_scope
+from webapp.access import current_actor, current_scope
 from webapp.backoffice import register as register_views
 from webapp.backoffice.register_forms import FIELD_LABELS, ArtisanFilterForm
 from webapp.backoffice.views import blueprint
-from webapp.db import get_database, get_session
+from webapp.db import get_session
 from webapp.errors import handle_http_error, translated_message
 from webapp.faults import long_request
-from webapp.models import ImportRun, ImportStatus
+from webapp.jobs import get_queue, get_storage
+from webapp.models import ImportRun, ImportStatus, Job, JobState
 from webapp.security import accepts_upload
 from webapp.services.errors import DomainError
+from webapp.services.jobs.jobs import progress_of
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.register import import_runs
 from webapp.services.register.artisan_fields import FIELDS
@@ -49,7 +52,6 @@ from webapp.settings import current_settings
 MAX_ID = 2**31 - 1  # ids are SQL integers: a larger number names nothing (404)
 NO_STORE = {"Cache-Control": "no-store"}
 PROBLEMS_ON_PAGE = import_runs.PROBLEMS_SHOWN
-JOBS = "register_import_jobs"
 # A download is made within one request, which the server ends after 30 s (gunicorn's timeout).
 # bench/import_register.py measured ~12,000 rows/s as CSV and ~1,500-4,000 rows/s as XLSX on
 # 2 shared cores: larger exports are for `flask --app wsgi register export`.
@@ -62,6 +64,7 @@ STATUS_LABELS = {
     ImportStatus.IMPORTED: _l("Imported"),
     ImportStatus.FAILED: _l("Not imported"),
     ImportStatus.CANCELLED: _l("Cancelled"),
+    ImportStatus.INTERRUPTED: _l("Interrupted"),
 }
 STATUS_BADGES = {
     ImportStatus.CHECKING: "warn",
@@ -70,38 +73,14 @@ STATUS_BADGES = {
     ImportStatus.IMPORTED: "valid",
     ImportStatus.FAILED: "bad",
     ImportStatus.CANCELLED: "disabled",
+    ImportStatus.INTERRUPTED: "bad",
 }
 FAILURES = {
-    "interrupted": _l("The work stopped before its end (the server restarted). Upload the file again."),
+    "interrupted": _l("The work stopped before its end: its worker ended (a restart, a crash)."),
     "error": _l("The work stopped on an unexpected error. Upload the file again, or ask an administrator."),
     "nothing_to_import": _l("Nothing to import: no row would create or change an artisan."),
     "refused_file": _l("The file was refused before any row was read."),
 }
-
-
-class ImportJobs:
-    """This worker's background threads running imports; tests wait for them to end."""
-
-    def __init__(self) -> None:
-        self.threads: list[threading.Thread] = []
-        self.lock = threading.Lock()
-
-    def start(self, target: Callable[..., None], *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, name="register-import", daemon=True)
-        with self.lock:
-            self.threads = [alive for alive in self.threads if alive.is_alive()]
-            self.threads.append(thread)
-        thread.start()
-
-    def wait(self, timeout: float | None = None) -> None:
-        for thread in list(self.threads):
-            thread.join(timeout)
-
-
-@blueprint.record_once
-def _attach_jobs(state: Any) -> None:
-    app: Flask = state.app
-    app.extensions.setdefault(JOBS, ImportJobs())
 
 
 class UploadForm(FlaskForm):
@@ -136,12 +115,6 @@ class ActionForm(FlaskForm):
 
 def _max_bytes() -> int:
     return int(current_settings().REGISTER_IMPORT_MAX_BYTES)
-
-
-def _import_dir() -> Path:
-    path = Path(current_settings().REGISTER_IMPORT_DIR)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
 
 
 def _export_form() -> ArtisanFilterForm:
@@ -180,19 +153,22 @@ def upload_import() -> Response | tuple[str, int]:
     form = UploadForm(max_bytes=max_bytes)
     if not form.validate_on_submit():
         return _index_page(form, 422)
-    import_dir = _import_dir()
     upload = form.file.data
-    incoming = import_dir / f"incoming-{secrets.token_hex(16)}"
-    upload.save(incoming)
+    handle, temporary = tempfile.mkstemp(prefix="carte-upload-")
+    os.close(handle)
+    incoming = Path(temporary)
     try:
+        upload.save(incoming)
         # The content decides, never the name: a zip signature for XLSX, text for CSV.
         kind = check_file(incoming, max_bytes)
+        stored_name = import_runs.stored_name_for(kind)
+        size = incoming.stat().st_size
+        get_storage().put_file(import_runs.upload_key(stored_name), incoming)
     except ImportRefused as refusal:
-        incoming.unlink(missing_ok=True)
         form.file.errors = [translated_message(refusal)]
         return _index_page(form, 422)
-    stored_name = import_runs.stored_name_for(kind)
-    incoming.rename(import_dir / stored_name)
+    finally:
+        incoming.unlink(missing_ok=True)
     session = get_session()
     run = import_runs.start_run(
         session,
@@ -201,18 +177,11 @@ def upload_import() -> Response | tuple[str, int]:
         file_name=Path(upload.filename or "register").name,
         stored_name=stored_name,
         kind=kind,
-        size=(import_dir / stored_name).stat().st_size,
+        size=size,
     )
-    _start(session, run)
+    # The check goes on the job queue when this request's transaction commits.
+    import_runs.submit_work(session, run, current_actor())
     return redirect(url_for("backoffice.import_run", run_id=run.id))
-
-
-def _start(session: Any, run: ImportRun) -> None:
-    """Start the run's work in a background thread. The run is committed first: the thread reads it
-    in a session of its own (the one place where a view commits before it returns)."""
-    session.commit()
-    settings = import_runs.JobSettings(import_dir=_import_dir(), max_bytes=_max_bytes())
-    current_app.extensions[JOBS].start(import_runs.run_job, get_database().session_scope, run.id, settings)
 
 
 @blueprint.errorhandler(RequestEntityTooLarge)
@@ -227,7 +196,14 @@ def _upload_too_large(error: RequestEntityTooLarge) -> tuple[Response | str, int
 
 
 def _run(run_id: int) -> ImportRun:
-    return import_runs.get_run(get_session(), run_id, current_scope())
+    queue = get_queue()
+    return import_runs.get_run(
+        get_session(), run_id, current_scope(), storage=queue.storage, stale_after=queue.stale_after
+    )
+
+
+def _job(run: ImportRun) -> Job | None:
+    return get_session().get(Job, run.job_id) if run.job_id is not None else None
 
 
 @blueprint.get(f"/imports/<int(max={MAX_ID}):run_id>")
@@ -235,7 +211,9 @@ def import_run(run_id: int) -> str:
     """The run's progress while it works, its report once it is done."""
     run = _run(run_id)
     if run.status in import_runs.IN_PROGRESS:
-        return render_template("backoffice/imports/progress.html", run=run, progress=_progress(run))
+        return render_template(
+            "backoffice/imports/progress.html", run=run, progress=_progress(run), action_form=ActionForm()
+        )
     problems = (run.problems or {}).get("rows", [])
     file_problem = (run.problems or {}).get("file")
     return render_template(
@@ -245,6 +223,9 @@ def import_run(run_id: int) -> str:
         file_problem=_(file_problem[0], **file_problem[1]) if file_problem else None,
         stopped_at=(run.problems or {}).get("stopped_at"),
         failure=FAILURES.get(run.failure or ""),
+        stopped=_stopped(run),
+        can_start_again=import_runs.can_start_again(run),
+        changes=_changes(run),
         confirm_form=ConfirmForm(),
         action_form=ActionForm(),
         field_labels=FIELD_LABELS,
@@ -253,9 +234,61 @@ def import_run(run_id: int) -> str:
     )
 
 
+def _stopped(run: ImportRun) -> str | None:
+    """What an import stopped mid-way (interrupted, cancelled, failed) had written, in words."""
+    if run.status not in (ImportStatus.INTERRUPTED, ImportStatus.CANCELLED, ImportStatus.FAILED):
+        return None
+    if run.status == ImportStatus.FAILED and run.failure != "error":
+        return None
+    if not run.last_line:
+        if run.status == ImportStatus.INTERRUPTED:
+            return _("Nothing was written to the register.")
+        return None
+    return _(
+        "Stopped after %(rows)s rows of the file (lines %(first)s to %(last)s): %(created)s artisans "
+        "registered and %(updated)s updated are written (%(unchanged)s already up to date, %(refused)s "
+        "refused). The rows after line %(last)s were not imported.",
+        rows=format_decimal(run.rows),
+        first=format_decimal(import_runs.FIRST_LINE),
+        last=format_decimal(run.last_line),
+        created=format_decimal(run.created),
+        updated=format_decimal(run.updated),
+        unchanged=format_decimal(run.unchanged),
+        refused=format_decimal(run.refused),
+    )
+
+
+def _changes(run: ImportRun) -> list[dict[str, Any]]:
+    """The run's first updates, each field's value before and after in the reader's language."""
+    session = get_session()
+    return [
+        {
+            "line": line,
+            "rna_number": rna_number,
+            "name": name,
+            "fields": [
+                (
+                    str(FIELD_LABELS.get(field, field)),
+                    register_views.display_value(session, field, before),
+                    register_views.display_value(session, field, after),
+                )
+                for field, (before, after) in fields.items()
+            ],
+        }
+        for line, _artisan_id, rna_number, name, fields in run.changes or []
+    ]
+
+
 def _progress(run: ImportRun) -> dict[str, Any]:
-    done, total = run.rows_done, run.rows_total
-    if total:
+    """How far the run's job is (the job row is the one place progress is kept)."""
+    job = _job(run)
+    done, total = 0, None
+    if job is not None:
+        progress = progress_of(get_session(), job)
+        done, total = progress.done, progress.total
+    if job is not None and job.state == JobState.QUEUED:
+        text = _("Waiting for a job worker to start the work…")
+    elif total:
         text = _(
             "%(done)s of about %(total)s rows",
             done=format_decimal(min(done, total)),
@@ -291,27 +324,43 @@ def confirm_import(run_id: int) -> Response:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    session = get_session()
     run = _run(run_id)
     try:
-        import_runs.confirm_run(session, run, strict=bool(form.strict.data))
+        import_runs.confirm_run(get_session(), run, current_actor(), strict=bool(form.strict.data))
     except DomainError as refusal:
         flash(translated_message(refusal), "error")
-        return redirect(url_for("backoffice.import_run", run_id=run_id))
-    _start(session, run)
-    return redirect(url_for("backoffice.import_run", run_id=run.id))
+    return redirect(url_for("backoffice.import_run", run_id=run_id))
 
 
-@blueprint.post(f"/imports/<int(max={MAX_ID}):run_id>/cancel")
-def cancel_import(run_id: int) -> Response:
-    """Do not import the checked file: it is deleted."""
+@blueprint.post(f"/imports/<int(max={MAX_ID}):run_id>/again")
+def import_again(run_id: int) -> Response:
+    """Run an interrupted check or import again on the kept file (rows already written are found
+    unchanged: nothing is written twice)."""
     if not ActionForm().validate_on_submit():
         abort(400)
     run = _run(run_id)
     try:
-        import_runs.cancel_run(get_session(), run, _import_dir())
+        import_runs.start_again(get_session(), run, current_actor())
     except DomainError as refusal:
         flash(translated_message(refusal), "error")
+    return redirect(url_for("backoffice.import_run", run_id=run_id))
+
+
+@blueprint.post(f"/imports/<int(max={MAX_ID}):run_id>/cancel")
+def cancel_import(run_id: int) -> Response:
+    """Do not import the checked file (it is deleted), or stop the check or import in progress
+    at its next batch."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    run = _run(run_id)
+    working = run.status in import_runs.IN_PROGRESS
+    try:
+        import_runs.cancel_run(get_session(), run, get_storage(), current_actor())
+    except DomainError as refusal:
+        flash(translated_message(refusal), "error")
+        return redirect(url_for("backoffice.import_run", run_id=run_id))
+    if working:
+        flash(_("The work stops at its next batch; the report says what was written."), "success")
         return redirect(url_for("backoffice.import_run", run_id=run_id))
     flash(_("The file was not imported, and it was deleted."), "success")
     return redirect(url_for("backoffice.imports"))
@@ -322,10 +371,35 @@ def cancel_import(run_id: int) -> Response:
 def import_problems(run_id: int) -> Response:
     """Every problem of the run's last check or import, in the reader's language."""
     run = _run(run_id)
-    lines = import_runs.read_problems(_import_dir(), run.id)
+    lines = import_runs.read_problems(get_storage(), run.id)
     header = [_("Line"), _("Column"), _("Problem")]
     rows = ([problem.line, problem.column or "", _(problem.message, **problem.params)] for problem in lines)
-    filename = f"import-{run.id}-problems.csv"
+    return _csv_download(header, rows, f"import-{run.id}-problems.csv")
+
+
+@blueprint.get(f"/imports/<int(max={MAX_ID}):run_id>/changes.csv")
+@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
+def import_changes(run_id: int) -> Response:
+    """Every field the run's last check or import changes on an artisan already registered: one
+    line per field, values as the import file writes them."""
+    run = _run(run_id)
+    lines = import_runs.read_changes(get_storage(), run.id)
+    header = [_("Line"), _("RNA number"), _("Name"), _("Column"), _("Before"), _("After")]
+    rows = (
+        [change.line, change.rna_number, change.name, change.field, _cell(change.before), _cell(change.after)]
+        for change in lines
+    )
+    return _csv_download(header, rows, f"import-{run.id}-changes.csv")
+
+
+def _cell(value: Any) -> Any:
+    """A value as the import file writes it (programmes joined by semicolons)."""
+    if value is None:
+        return ""
+    return ";".join(value) if isinstance(value, list) else value
+
+
+def _csv_download(header: list[str], rows: Iterator[list[Any]], filename: str) -> Response:
     return Response(
         stream_with_request(csv_chunks(header, rows)),
         mimetype="text/csv",

@@ -134,7 +134,7 @@ def _programmes(session: Session) -> list[SelectChoice]:
     return [SelectChoice(programme.code, _name(programme)) for programme in programmes]
 
 
-def _display(session: Session, field: str, value: Any) -> str:
+def display_value(session: Session, field: str, value: Any) -> str:
     """A register value of the audit trail as the reader reads it (names, not codes)."""
     if value is None or value == "" or value == []:
         return "—"
@@ -175,8 +175,8 @@ def _changes(session: Session, event: AuditEvent) -> list[tuple[str, str, str]]:
     return [
         (
             str(FIELD_LABELS.get(field, field)),
-            _display(session, field, before.get(field)),
-            _display(session, field, value),
+            display_value(session, field, before.get(field)),
+            display_value(session, field, value),
         )
         for field, value in event.after.items()
     ]

@@ -1,5 +1,5 @@
 """The register's own bookkeeping: a counter of changes to artisans' attributes, and the bulk
-imports run from the back office (their state, shared by every worker)."""
+imports run from the back office (their file and report; their work runs as a job)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.artisan import enum_column
@@ -40,30 +40,36 @@ class ImportStatus(enum.StrEnum):
     CHECKED = "checked"  # the dry run's report is ready; the file waits for confirmation
     IMPORTING = "importing"
     IMPORTED = "imported"
-    FAILED = "failed"  # the file was refused, or the work stopped (see `failure`)
+    FAILED = "failed"  # the file was refused, or the work stopped on an error (see `failure`)
     CANCELLED = "cancelled"
+    # Its worker stopped mid-way (killed, lost): the counts and `last_line` say exactly what was
+    # written, and the file is kept so that it can be imported again (an upsert: safe to rerun).
+    INTERRUPTED = "interrupted"
 
 
 class ImportRun(Base):
-    """A file uploaded in the back office, its dry run and its import. The work runs in a
-    background thread of one worker; this row is how every worker (and the progress page) sees it."""
+    """A file uploaded in the back office, its dry run and its import: the import's own record
+    (file, report, counts). The work runs as a job (kind register_import) on a job worker; its
+    progress is on the job row (`job_id`: the run's latest job)."""
 
     __tablename__ = "import_run"
-    __table_args__ = (CheckConstraint("rows_done >= 0", name="rows_done_non_negative"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     # The region the run may write (the officer's); None for an administrator's national import.
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
     file_name: Mapped[str] = mapped_column(String(255))
-    # The file's name under the import folder (random), while it is kept.
+    # The file's name under `imports/` in the job storage (random), while it is kept.
     stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
     file_kind: Mapped[ImportFileKind] = mapped_column(enum_column(ImportFileKind, length=8))
     file_size: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus, length=16), index=True)
     strict: Mapped[bool] = mapped_column(Boolean, default=False)
-    rows_total: Mapped[int | None] = mapped_column(Integer)
-    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    # The latest job of the run (its check, its import, an import started again): its progress.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    # Rows read and the counts: the last pass's report. During an import they are written in each
+    # batch's own transaction (with `last_line`, the file's last line of that batch), so that an
+    # interrupted import's run says exactly what is in the register.
     rows: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -73,12 +79,14 @@ class ImportRun(Base):
     # The first problems, for the report page: {"file": [message, params] | null,
     # "rows": [[line, column, message, params], ...]} (messages untranslated: shown in the reader's language).
     problems: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The first updates with what they change, for the report page: [[line, artisan_id, rna_number,
+    # name, {field: [before, after]}], ...] (all of them in the run's changes file).
+    changes: Mapped[list[Any] | None] = mapped_column(JSON)
+    last_line: Mapped[int | None] = mapped_column(Integer)
     written: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Why the work stopped, when it failed ("interrupted", "error").
+    # Why the work stopped, when it failed or was interrupted ("error", "interrupted", "cancelled").
     failure: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Touched as the work goes: a run that stops being touched was interrupted (its worker ended).
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -1,6 +1,6 @@
 // The import progress page: asks the server for the run's state every few seconds, moves the
 // progress bar, and opens the report when the work is done. The state lives in the database
-// (the work runs in a background thread of one server worker), so any worker can answer.
+// (the work runs on a job worker; its progress is on the job's row), so any server can answer.
 const POLL_MS = 1500;
 
 const panel = document.querySelector("[data-import-status]");

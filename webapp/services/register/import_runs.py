@@ -1,58 +1,59 @@
 """Imports started from the back office: a file is uploaded, checked by a dry run, then imported
 once a person confirms (or cancelled).
 
-The work on a national file takes longer than a web request may (a minute or more), so it runs
-in a background thread of the worker that received the file; its state lives in the import_run
-table, where every worker (and the progress page) reads it. The file waits in the import folder
-until it is imported or cancelled, then is deleted; every problem found goes to a report file
-next to it (run-<id>-problems.csv), downloadable in full, while the run keeps the first ones.
+The work on a national file takes longer than a web request may (a minute or more): the check and
+the import run as jobs on the job workers (kind `register_import`,
+webapp/services/jobs/register_import.py). The run (import_run) stays the import's own record: its
+file, its report (counts, first problems, first changes); its latest job (`job_id`) holds the
+progress that the progress page reads, and the cancel request.
 
-A worker that ends (restart, crash) takes its thread with it: a run whose state has not moved for
-STALE_AFTER is marked interrupted when someone looks at it.
+Files go through the job storage: the upload waits under `imports/<token>.<ext>` until it is imported
+or cancelled (after an interruption it is kept, so that it can be imported again); every problem
+and every change found goes to the run's report files (`imports/run-<id>-problems.csv`,
+`imports/run-<id>-changes.csv`), downloadable in full, while the run keeps the first ones.
+
+A worker killed mid-import: the import commits a batch at a time and writes its counts and the
+batch's last line to the run in that same transaction, so the run holds exactly what was written.
+When the job's heartbeat stops, the job is marked interrupted (jobs.sweep_stale, or get_job on the
+way) and the kind's on_interrupted turns the run to "interrupted" with those figures.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import logging
 import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import ImportFileKind, ImportRun, ImportStatus, User, utcnow
+from webapp.models import ImportFileKind, ImportRun, ImportStatus, Job, JobState, User, utcnow
 from webapp.services.audit import Actor
 from webapp.services.errors import N_, DomainError
-from webapp.services.register.imports import (
-    ImportMode,
-    ImportRefused,
-    ImportReport,
-    ImportRequest,
-    RowProblem,
-    SessionScope,
-    import_register,
-)
+from webapp.services.jobs.jobs import get_job, request_cancel, submit_job
+from webapp.services.jobs.storage import Storage
+from webapp.services.register.imports import ImportMode, ImportReport, RowChange, RowProblem
 from webapp.services.scope import RecordNotFound, Scope
 
-log = logging.getLogger(__name__)
-
-# Problems a run keeps for its report page (the whole list is in its report file).
+KIND = "register_import"
+# Problems and changes a run keeps for its report page (the whole lists are in its report files).
 PROBLEMS_SHOWN = 100
-# Progress is written to the run at most this often (each write is a small transaction).
-PROGRESS_EVERY_SECONDS = 1.0
-# A run in progress whose state has not moved for this long was interrupted (its worker ended):
-# a batch takes well under a second, a slow one a few seconds.
-STALE_AFTER = timedelta(minutes=2)
+CHANGES_SHOWN = 50
 RECENT_RUNS = 10
 IN_PROGRESS = (ImportStatus.CHECKING, ImportStatus.IMPORTING)
-FINISHED = (ImportStatus.IMPORTED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+FINISHED = (
+    ImportStatus.IMPORTED,
+    ImportStatus.FAILED,
+    ImportStatus.CANCELLED,
+    ImportStatus.INTERRUPTED,
+)
+# The first line of data in a file (line 1 is the header row).
+FIRST_LINE = 2
 
 
 class RunNotWaiting(DomainError):
@@ -69,19 +70,36 @@ class NothingToImport(DomainError):
     message = N_("No row of this file can be imported.")
 
 
+class RunNotInterrupted(DomainError):
+    """Only an interrupted run whose file is kept can be run again."""
+
+    code = "import_not_interrupted"
+    http_status = 409
+    message = N_("This import can no longer be started again: upload the file again.")
+
+
 def stored_name_for(kind: ImportFileKind) -> str:
-    """A fresh, unguessable name for an uploaded file in the import folder."""
+    """A fresh, unguessable name for an uploaded file."""
     return f"{secrets.token_hex(16)}.{kind.value}"
 
 
-def problems_path(import_dir: Path, run_id: int) -> Path:
-    return import_dir / f"run-{run_id}-problems.csv"
+def upload_key(stored_name: str) -> str:
+    """The storage key of an uploaded file waiting in `imports/`."""
+    return f"imports/{stored_name}"
+
+
+def problems_key(run_id: int) -> str:
+    return f"imports/run-{run_id}-problems.csv"
+
+
+def changes_key(run_id: int) -> str:
+    return f"imports/run-{run_id}-changes.csv"
 
 
 def start_run(
     session: Session, user: User, scope: Scope, *, file_name: str, stored_name: str, kind: ImportFileKind, size: int
 ) -> ImportRun:
-    """A run for a file just stored in the import folder, waiting for its dry run."""
+    """A run for a file just stored under `imports/`, waiting for its dry run (see submit_work)."""
     run = ImportRun(
         user_id=user.id,
         region_code=scope.region_code,
@@ -91,7 +109,6 @@ def start_run(
         file_size=size,
         status=ImportStatus.CHECKING,
         strict=False,
-        rows_done=0,
         rows=0,
         created=0,
         updated=0,
@@ -105,17 +122,68 @@ def start_run(
     return run
 
 
-def get_run(session: Session, run_id: int, scope: Scope, now: datetime | None = None) -> ImportRun:
+def mode_of(run: ImportRun) -> ImportMode:
+    """What the run's work does now: its check, or its import (strict or not)."""
+    if run.status == ImportStatus.CHECKING:
+        return ImportMode.DRY_RUN
+    return ImportMode.STRICT if run.strict else ImportMode.IMPORT
+
+
+def submit_work(session: Session, run: ImportRun, actor: Actor) -> Job:
+    """Put the run's check or import on the job queue (it starts once the session commits)."""
+    assert run.status in IN_PROGRESS
+    job = submit_job(
+        session,
+        KIND,
+        actor=actor,
+        region_code=run.region_code,
+        params={"run_id": run.id, "mode": mode_of(run).value},
+        dedupe_key=f"import_run:{run.id}",
+    )
+    run.job_id = job.id
+    session.flush()
+    return job
+
+
+def get_run(session: Session, run_id: int, scope: Scope, *, storage: Storage, stale_after: timedelta) -> ImportRun:
     """The run if the scope covers it (an officer: their region's runs; an administrator: all);
-    RecordNotFound otherwise. A run whose worker ended is marked interrupted on the way."""
+    RecordNotFound otherwise. A run whose job ended without saying so (its worker killed, the job
+    cancelled before it started) is brought up to date on the way."""
     statement = select(ImportRun).where(ImportRun.id == run_id)
     if scope.region_code is not None:
         statement = statement.where(ImportRun.region_code == scope.region_code)
     run = session.scalar(statement)
     if run is None:
         raise RecordNotFound()
-    _mark_if_interrupted(session, run, now or utcnow())
+    job = job_of(session, run, storage=storage, stale_after=stale_after)
+    if run.status in IN_PROGRESS and job is not None and job.is_finished:
+        _follow_finished_job(session, run, job, storage)
     return run
+
+
+def job_of(session: Session, run: ImportRun, *, storage: Storage, stale_after: timedelta) -> Job | None:
+    """The run's latest job (marked interrupted on the way if its heartbeat stopped)."""
+    if run.job_id is None:
+        return None
+    try:
+        return get_job(
+            session, run.job_id, Scope(region_code=run.region_code), storage=storage, stale_after=stale_after
+        )
+    except RecordNotFound:
+        return None
+
+
+def _follow_finished_job(session: Session, run: ImportRun, job: Job, storage: Storage) -> None:
+    """The job ended and the run was not told (the kind records its own ends): say how."""
+    if job.state == JobState.INTERRUPTED:
+        record_interruption(session, run)
+    elif job.state == JobState.CANCELLED:
+        record_cancel(session, run, storage)
+    elif job.state == JobState.FAILED or job.state == JobState.DONE:
+        run.status, run.failure, run.finished_at = ImportStatus.FAILED, "error", utcnow()
+        if not run.written:
+            delete_upload(run, storage)
+    session.flush()
 
 
 def recent_runs(session: Session, scope: Scope, limit: int = RECENT_RUNS) -> list[ImportRun]:
@@ -125,15 +193,13 @@ def recent_runs(session: Session, scope: Scope, limit: int = RECENT_RUNS) -> lis
     return list(session.scalars(statement))
 
 
-def _mark_if_interrupted(session: Session, run: ImportRun, now: datetime) -> None:
-    if run.status in IN_PROGRESS and now - run.updated_at > STALE_AFTER:
-        run.status = ImportStatus.FAILED
-        run.failure = "interrupted"
-        run.finished_at = now
-        session.flush()
+def _reset_counts(run: ImportRun) -> None:
+    """An import's figures start from nothing: its batches write them as they commit."""
+    run.rows = run.created = run.updated = run.unchanged = run.refused = 0
+    run.last_line, run.written, run.failure, run.finished_at = None, False, None, None
 
 
-def confirm_run(session: Session, run: ImportRun, *, strict: bool) -> ImportRun:
+def confirm_run(session: Session, run: ImportRun, actor: Actor, *, strict: bool) -> Job:
     """The checked file is to be imported now (strict: nothing at all if any row is refused)."""
     if run.status != ImportStatus.CHECKED or run.stored_name is None:
         raise RunNotWaiting()
@@ -142,135 +208,111 @@ def confirm_run(session: Session, run: ImportRun, *, strict: bool) -> ImportRun:
     claimed = session.execute(
         update(ImportRun)
         .where(ImportRun.id == run.id, ImportRun.status == ImportStatus.CHECKED)
-        .values(status=ImportStatus.IMPORTING, strict=strict, rows_done=0, updated_at=utcnow())
+        .values(status=ImportStatus.IMPORTING, strict=strict)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:  # confirmed twice at once (a double click): one import only
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # confirmed twice at once (a double click)
         raise RunNotWaiting()
     session.refresh(run)
-    return run
+    _reset_counts(run)
+    return submit_work(session, run, actor)
 
 
-def cancel_run(session: Session, run: ImportRun, import_dir: Path) -> None:
-    """The checked file is not imported: it is deleted."""
+def can_start_again(run: ImportRun) -> bool:
+    """An interrupted run, or an import stopped by an error after writing rows, with its file kept."""
+    stopped = run.status == ImportStatus.INTERRUPTED or (run.status == ImportStatus.FAILED and run.failure == "error")
+    return stopped and run.stored_name is not None
+
+
+def start_again(session: Session, run: ImportRun, actor: Actor) -> Job:
+    """Run an interrupted check or import again, on the file that was kept. Safe: the import
+    matches each row by RNA number or CIN, so the rows already written are found unchanged."""
+    if not can_start_again(run):
+        raise RunNotInterrupted()
+    job = session.get(Job, run.job_id) if run.job_id is not None else None
+    was_check = job is not None and (job.params or {}).get("mode") == ImportMode.DRY_RUN.value
+    run.status = ImportStatus.CHECKING if was_check else ImportStatus.IMPORTING
+    _reset_counts(run)
+    return submit_work(session, run, actor)
+
+
+def cancel_run(session: Session, run: ImportRun, storage: Storage, actor: Actor) -> None:
+    """Do not go on with this file: a checked file waiting for confirmation (or an interrupted
+    run's kept file) is deleted; a check or an import in progress stops at its next batch."""
+    if run.status in IN_PROGRESS and run.job_id is not None:
+        job = session.get(Job, run.job_id)
+        if job is not None and not job.is_finished:
+            request_cancel(session, job, actor)
+            if job.state == JobState.CANCELLED:  # it had not started: nothing was written
+                record_cancel(session, run, storage)
+            return
+    if can_start_again(run):
+        delete_upload(run, storage)
+        session.flush()
+        return
     if run.status != ImportStatus.CHECKED:
         raise RunNotWaiting()
-    _delete_upload(run, import_dir)
+    delete_upload(run, storage)
     run.status = ImportStatus.CANCELLED
     run.finished_at = utcnow()
     session.flush()
 
 
-def _delete_upload(run: ImportRun, import_dir: Path) -> None:
+def record_cancel(session: Session, run: ImportRun, storage: Storage) -> None:
+    """A check or an import stopped on request: what its committed batches wrote stays on record,
+    and the file is deleted (the person chose to stop)."""
+    run.status, run.failure, run.finished_at = ImportStatus.CANCELLED, "cancelled", utcnow()
+    delete_upload(run, storage)
+    session.flush()
+
+
+def record_interruption(session: Session, run: ImportRun) -> dict[str, Any]:
+    """The run's worker stopped mid-way: its counts and last line (written with each committed
+    batch) are what is in the register; the file is kept so that it can be imported again."""
+    checking = run.status == ImportStatus.CHECKING
+    run.status, run.failure, run.finished_at = ImportStatus.INTERRUPTED, "interrupted", utcnow()
+    session.flush()
+    if checking:
+        return {"run_id": run.id, "mode": ImportMode.DRY_RUN.value, "rows_written": 0}
+    return {
+        "run_id": run.id,
+        "mode": mode_of(run).value,
+        "rows_written": run.rows if run.written or run.last_line else 0,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "refused": run.refused,
+        "first_line": FIRST_LINE if run.last_line else None,
+        "last_line": run.last_line,
+    }
+
+
+def delete_upload(run: ImportRun, storage: Storage) -> None:
     if run.stored_name is not None:
-        (import_dir / run.stored_name).unlink(missing_ok=True)
+        storage.delete(upload_key(run.stored_name))
         run.stored_name = None
 
 
-@dataclass(frozen=True)
-class JobSettings:
-    import_dir: Path
-    max_bytes: int
-
-
-def run_job(session_scope: SessionScope, run_id: int, settings: JobSettings) -> None:
-    """The background work of a run: its dry run (CHECKING) or its import (IMPORTING). Meant for a
-    thread: it opens its own sessions, and any failure ends in the run's state, never silently."""
-    with session_scope() as session:
-        run = session.get(ImportRun, run_id)
-        if run is None or run.status not in IN_PROGRESS or run.stored_name is None:
-            return
-        user_label, user_id = f"user:{run.user_id}", run.user_id
-        mode = ImportMode.DRY_RUN
-        if run.status == ImportStatus.IMPORTING:
-            mode = ImportMode.STRICT if run.strict else ImportMode.IMPORT
-        request = ImportRequest(
-            path=settings.import_dir / run.stored_name,
-            file_name=run.file_name,
-            actor=Actor(user_label, user_id),
-            scope=Scope(region_code=run.region_code),
-            mode=mode,
-            max_bytes=settings.max_bytes,
+def checkpoint(session: Session, run_id: int, report: ImportReport, last_line: int) -> None:
+    """In a written batch's own transaction: the run's figures so far, committed with the rows."""
+    session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run_id)
+        .values(
+            rows=report.rows,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            refused=report.refused,
+            written=report.created + report.updated > 0,
+            last_line=last_line,
         )
-    progress = _ProgressWriter(session_scope, run_id)
-    report_path = problems_path(settings.import_dir, run_id)
-    try:
-        with report_path.open("w", encoding="utf-8", newline="") as report_file:
-            writer = csv.writer(report_file)
-
-            def keep(problem: RowProblem) -> None:
-                writer.writerow([problem.line, problem.column or "", problem.message, json.dumps(problem.params)])
-
-            report = import_register(session_scope, request, progress=progress, on_problem=keep)
-    except ImportRefused as refusal:
-        _finish(session_scope, run_id, settings, failure="refused_file", file_problem=[refusal.message, refusal.params])
-        return
-    except Exception:  # a bug, the database gone: the run must not stay "in progress" forever
-        log.exception("import run %s failed", run_id)
-        _finish(session_scope, run_id, settings, failure="error", rows_done=progress.done)
-        return
-    _finish(session_scope, run_id, settings, report=report)
+    )
 
 
-class _ProgressWriter:
-    """Writes a run's progress (rows done, total) at most once a second, in its own transaction."""
-
-    def __init__(self, session_scope: SessionScope, run_id: int) -> None:
-        self.session_scope = session_scope
-        self.run_id = run_id
-        self.done = 0
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        self.done = done
-        if time.monotonic() - self.last < PROGRESS_EVERY_SECONDS:
-            return
-        self.last = time.monotonic()
-        with self.session_scope() as session:
-            session.execute(
-                update(ImportRun)
-                .where(ImportRun.id == self.run_id)
-                .values(rows_done=done, rows_total=total, updated_at=utcnow())
-            )
-
-
-def _finish(
-    session_scope: SessionScope,
-    run_id: int,
-    settings: JobSettings,
-    *,
-    report: ImportReport | None = None,
-    file_problem: list[Any] | None = None,
-    failure: str | None = None,
-    rows_done: int = 0,
-) -> None:
-    """Record how the work ended. A dry run with rows to write waits for confirmation (CHECKED,
-    the file kept); anything else is final and the file is deleted."""
-    with session_scope() as session:
-        run = session.get(ImportRun, run_id)
-        if run is None:
-            return
-        now = utcnow()
-        run.updated_at = now
-        if report is not None:
-            _record_report(run, report)
-            if run.status == ImportStatus.IMPORTING:
-                run.status = ImportStatus.IMPORTED
-            elif report.created + report.updated > 0:
-                run.status = ImportStatus.CHECKED
-                return
-            else:
-                run.status, run.failure = ImportStatus.FAILED, "nothing_to_import"
-        else:
-            run.status, run.failure, run.rows_done = ImportStatus.FAILED, failure or "refused_file", rows_done
-            if file_problem is not None:
-                run.problems = {"file": file_problem, "stopped_at": None, "rows": []}
-        run.finished_at = now
-        _delete_upload(run, settings.import_dir)
-
-
-def _record_report(run: ImportRun, report: ImportReport) -> None:
-    run.rows = run.rows_done = run.rows_total = report.rows
+def record_report(run: ImportRun, report: ImportReport) -> None:
+    """The last pass's report on the run: counts, the first problems and changes."""
+    run.rows = report.rows
     run.created, run.updated, run.unchanged = report.created, report.updated, report.unchanged
     run.refused, run.problem_count, run.written = report.refused, report.problem_count, report.written
     run.problems = {
@@ -278,6 +320,34 @@ def _record_report(run: ImportRun, report: ImportReport) -> None:
         "stopped_at": report.stopped_at,
         "rows": [[p.line, p.column, p.message, p.params] for p in report.problems[:PROBLEMS_SHOWN]],
     }
+    run.changes = [change_row(change) for change in report.changes[:CHANGES_SHOWN]]
+
+
+def change_row(change: RowChange) -> list[Any]:
+    """A change as the run keeps it (JSON)."""
+    fields = {name: [before, after] for name, (before, after) in change.fields.items()}
+    return [change.line, change.artisan_id, change.rna_number, change.name, fields]
+
+
+# --- the report files ------------------------------------------------------------------------------
+
+
+def problem_line(problem: RowProblem) -> list[str]:
+    return [str(problem.line), problem.column or "", problem.message, json.dumps(problem.params)]
+
+
+def change_lines(change: RowChange) -> Iterator[list[str]]:
+    """One line per changed field: line, RNA number, artisan id, name, field, before, after (JSON)."""
+    for name, (before, after) in change.fields.items():
+        yield [
+            str(change.line),
+            change.rna_number,
+            str(change.artisan_id),
+            change.name,
+            name,
+            json.dumps(before, ensure_ascii=False),
+            json.dumps(after, ensure_ascii=False),
+        ]
 
 
 @dataclass(frozen=True)
@@ -288,11 +358,31 @@ class ReportLine:
     params: dict[str, Any]
 
 
-def read_problems(import_dir: Path, run_id: int) -> Iterator[ReportLine]:
-    """Every problem of a run's last pass, from its report file (none if the file is gone)."""
-    path = problems_path(import_dir, run_id)
-    if not path.exists():
+def _read_lines(storage: Storage, key: str) -> Iterator[list[str]]:
+    if not storage.exists(key):
         return
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line, column, message, params in csv.reader(handle):
-            yield ReportLine(int(line), column or None, message, json.loads(params))
+    with storage.open(key) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
+        yield from csv.reader(handle)
+
+
+def read_problems(storage: Storage, run_id: int) -> Iterator[ReportLine]:
+    """Every problem of a run's last pass, from its report file (none if the file is gone)."""
+    for line, column, message, params in _read_lines(storage, problems_key(run_id)):
+        yield ReportLine(int(line), column or None, message, json.loads(params))
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    line: int
+    rna_number: str
+    artisan_id: int
+    name: str
+    field: str
+    before: Any
+    after: Any
+
+
+def read_changes(storage: Storage, run_id: int) -> Iterator[ChangeLine]:
+    """Every field changed by a run's last pass, from its changes file (none if it is gone)."""
+    for line, rna, artisan_id, name, field, before, after in _read_lines(storage, changes_key(run_id)):
+        yield ChangeLine(int(line), rna, int(artisan_id), name, field, json.loads(before), json.loads(after))
