@@ -787,8 +787,18 @@ def import_register(
         report = _run_pass(session_scope, request, kind, reference, today, write=False, step=step, sinks=check)
         if _complete(report):
             with session_scope() as session:
+                # On SQLite this one transaction holds the database's only write lock until it
+                # ends: a progress report written in a transaction of its own would wait for it.
+                quiet = session.get_bind().dialect.name == "sqlite"
                 report = _run_pass(
-                    lambda: _Reuse(session), request, kind, reference, today, write=True, step=step, sinks=sinks
+                    lambda: _Reuse(session),
+                    request,
+                    kind,
+                    reference,
+                    today,
+                    write=True,
+                    step=_no_step if quiet else step,
+                    sinks=sinks,
                 )
                 if not _complete(report):
                     # The register changed since the check (another import, an edit): keep nothing.
@@ -803,6 +813,10 @@ def import_register(
         with session_scope() as session:
             _audit(session, request, report)
     return report
+
+
+def _no_step(_rows: int, _total: int | None) -> None:
+    return None
 
 
 def _complete(report: ImportReport) -> bool:
