@@ -786,9 +786,11 @@ def import_register(
         check = _Sinks(on_problem=on_problem)
         report = _run_pass(session_scope, request, kind, reference, today, write=False, step=step, sinks=check)
         if _complete(report):
+            held = _HeldSteps()
             with session_scope() as session:
                 # On SQLite this one transaction holds the database's only write lock until it
-                # ends: a progress report written in a transaction of its own would wait for it.
+                # ends: a progress report written in a transaction of its own would wait for it,
+                # so the pass's progress is told once the transaction has ended.
                 quiet = session.get_bind().dialect.name == "sqlite"
                 report = _run_pass(
                     lambda: _Reuse(session),
@@ -797,13 +799,15 @@ def import_register(
                     reference,
                     today,
                     write=True,
-                    step=_no_step if quiet else step,
+                    step=held if quiet else step,
                     sinks=sinks,
                 )
                 if not _complete(report):
                     # The register changed since the check (another import, an edit): keep nothing.
                     session.rollback()
                     report.written = False
+            if held.rows:
+                step(held.rows, held.total)
         with session_scope() as session:
             _audit(session, request, report)
         return report
@@ -815,8 +819,16 @@ def import_register(
     return report
 
 
-def _no_step(_rows: int, _total: int | None) -> None:
-    return None
+@dataclass
+class _HeldSteps:
+    """Progress kept back until a transaction ends."""
+
+    rows: int = 0
+    total: int | None = None
+
+    def __call__(self, rows: int, total: int | None) -> None:
+        self.rows += rows
+        self.total = total
 
 
 def _complete(report: ImportReport) -> bool:
