@@ -271,7 +271,7 @@ def test_the_check_shows_what_each_update_changes(app, signed_in, session, tmp_p
         ["4", "RNA-03-0000003", "Khadija Bennani", "programmes", "EXCELLENCE;WOMEN", "EXPORT"],
     ]
     arabic = signed_in.get(f"/office/imports/{run_id}?lang=ar").get_data(as_text=True)
-    assert "<span aria-hidden=\"true\">←</span>" in arabic
+    assert '<span aria-hidden="true">←</span>' in arabic
 
 
 def test_cancel_deletes_the_file(app, signed_in, session, tmp_path):
@@ -299,9 +299,11 @@ def test_an_officer_sees_only_their_regions_runs(app, client, auth, signed_in, m
         f"/office/imports/{run_id}",
         f"/office/imports/{run_id}/status",
         f"/office/imports/{run_id}/problems.csv",
+        f"/office/imports/{run_id}/changes.csv",
     ):
         assert client.get(url).status_code == 404
-    assert client.post(f"/office/imports/{run_id}/confirm", data={"csrf_token": token}).status_code == 404
+    for action in ("confirm", "again", "cancel"):
+        assert client.post(f"/office/imports/{run_id}/{action}", data={"csrf_token": token}).status_code == 404
     auth.logout()
     auth.login(make_user(Role.ADMIN))
     assert client.get(f"/office/imports/{run_id}").status_code == 200
@@ -383,3 +385,52 @@ def test_an_export_too_large_for_one_request_is_refused_with_a_way_out(signed_in
     assert "3 artisans are too many for a download here (at most 2 as CSV)" in page
     assert signed_in.get("/office/exports/artisans.csv?card=none").status_code == 302
     assert signed_in.get("/office/exports/artisans.xlsx?trade=POT").status_code == 200  # none chosen
+
+
+def test_an_interrupted_import_says_what_it_wrote_and_imports_again(app, signed_in, session, officer, tmp_path):
+    """A worker killed mid-import: once its job is found stale, the report says how many rows were
+    written (which lines, created, updated) and offers to import the kept file again; doing so
+    completes the register with no duplicate."""
+    from tests.services.jobs.test_register_import import WorkerKilled, die_after, many
+    from webapp.services.audit import Actor
+
+    # Through the storage, not the upload form: the test client spools a large form to a file it
+    # never closes.
+    path = write_csv(tmp_path / "fes.csv", many())
+    stored = import_runs.stored_name_for(ImportFileKind.CSV)
+    app.extensions["jobs"].storage.put_file(import_runs.upload_key(stored), path)
+    run = import_runs.start_run(
+        session,
+        officer,
+        Scope(region_code="03"),
+        file_name="fes.csv",
+        stored_name=stored,
+        kind=ImportFileKind.CSV,
+        size=1,
+    )
+    import_runs.submit_work(session, run, Actor(f"user:{officer.id}", officer.id))
+    session.commit()
+    session.refresh(run)
+    run_id = run.id
+    with pytest.MonkeyPatch.context() as patch:
+        die_after(patch, 4_000)
+        with pytest.raises(WorkerKilled):
+            import_runs.confirm_run(session, run, Actor(f"user:{officer.id}", officer.id), strict=False)
+            session.commit()
+    session.close()
+    job = session.get(Job, session.get(ImportRun, run_id).job_id)
+    job.heartbeat_at = utcnow() - timedelta(minutes=10)
+    session.commit()
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "Interrupted" in page and "stopped before its end" in page
+    assert (
+        "Stopped after 4,000 rows of the file (lines 2 to 4,001): 4,000 artisans registered and 0 updated "
+        "are written (0 already up to date, 0 refused). The rows after line 4,001 were not imported."
+    ) in page
+    assert f'action="/office/imports/{run_id}/again"' in page
+    token = csrf_token_from(page)
+    assert signed_in.post(f"/office/imports/{run_id}/again", data={"csrf_token": token}).status_code == 302
+    page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
+    assert "The import is done." in page
+    assert count_artisans(session) == 5_000
+    assert session.scalar(select(func.count(func.distinct(Artisan.rna_number)))) == 5_000

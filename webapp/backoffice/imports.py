@@ -168,6 +168,7 @@ def upload_import() -> Response | tuple[str, int]:
         form.file.errors = [translated_message(refusal)]
         return _index_page(form, 422)
     finally:
+        upload.close()  # a large upload is spooled to a temporary file: let it go now
         incoming.unlink(missing_ok=True)
     session = get_session()
     run = import_runs.start_run(
