@@ -85,11 +85,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
 
 # Bulk import of the register (back office and `flask --app wsgi register import`): the largest
-# file accepted (bytes; the national register of 622,000 artisans is about 90 MB as CSV), and
-# where uploaded files wait for their dry run and confirmation (deleted once imported or
-# cancelled). With several servers, this folder must be shared by all of them (a shared volume).
+# file accepted (bytes; the national register of 622,000 artisans is about 90 MB as CSV). Uploaded
+# files wait for their check and confirmation in the job storage (JOB_FILES_DIR, under imports/).
 REGISTER_IMPORT_MAX_BYTES = 200 * 1024 * 1024
-REGISTER_IMPORT_DIR = "instance/imports"
 
 # --- Faults and timeouts (docs/operations.md, "Faults and timeouts") ---
 # Every call to the database or Redis has a deadline, so that a store that is down, hung or slow

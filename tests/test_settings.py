@@ -157,3 +157,13 @@ def test_a_card_check_retention_that_cannot_work_is_refused(app_config, months):
     """No retention (0, negative) or one of more than ten years: start-up refuses, naming the setting."""
     with pytest.raises(ConfigError, match="CARD_CHECK_RETENTION_MONTHS must be from 1 to 120"):
         create_app({**app_config, "CARD_CHECK_RETENTION_MONTHS": months})
+
+
+def test_a_retired_setting_in_the_environment_stops_start_up(app_config, monkeypatch):
+    """REGISTER_IMPORT_DIR is gone (uploads wait in the job storage): an environment that still sets
+    it is told where its files go now, rather than leaving them where nothing reads them."""
+    monkeypatch.setenv("REGISTER_IMPORT_DIR", "/srv/carte/imports")
+    with pytest.raises(
+        ConfigError, match=r"REGISTER_IMPORT_DIR is no longer a setting: .*JOB_FILES_DIR, under imports/"
+    ):
+        build_settings(app_config)

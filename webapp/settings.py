@@ -28,6 +28,15 @@ SHARED_RATELIMIT_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis
 SMS_GATEWAYS = ("console",)
 JOB_QUEUE_REDIS_SCHEMES = ("redis://", "rediss://")
 
+# Settings that are gone, and what replaces them: refused when the environment still sets one, so
+# that an upgrade does not silently leave files where nothing reads them.
+RETIRED_SETTINGS = {
+    "REGISTER_IMPORT_DIR": (
+        "uploaded register files now wait in JOB_FILES_DIR, under imports/ (move the files of the old "
+        "folder there, see docs/operations.md, 'Bulk import of the register'), then remove it"
+    ),
+}
+
 
 class ConfigError(RuntimeError):
     """The configuration cannot run: the message is the one-line reason shown to the operator."""
@@ -63,7 +72,6 @@ class Settings:
     SESSION_COOKIE_SAMESITE: str
     SESSION_COOKIE_SECURE: bool
     REGISTER_IMPORT_MAX_BYTES: int
-    REGISTER_IMPORT_DIR: str
     # Faults and timeouts (config/defaults.py says what each one bounds).
     DATABASE_CONNECT_TIMEOUT_SECONDS: int
     DATABASE_STATEMENT_TIMEOUT_SECONDS: int
@@ -110,12 +118,14 @@ def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
         for name, value in runpy.run_path(str(PROJECT_ROOT / "config" / "defaults.py")).items()
         if name in SETTING_NAMES
     }
+    for name, replacement in RETIRED_SETTINGS.items():
+        if name in os.environ:
+            raise ConfigError(f"{name} is no longer a setting: {replacement}")
     for name in SETTING_NAMES:
         if name in os.environ:
             values[name] = _parse(name, os.environ[name])
     values.update({name: value for name, value in (overrides or {}).items() if name in SETTING_NAMES})
     values["KEYS_DIR"] = str(_from_root(values["KEYS_DIR"]))
-    values["REGISTER_IMPORT_DIR"] = str(_from_root(values["REGISTER_IMPORT_DIR"]))
     values["JOB_FILES_DIR"] = str(_from_root(values["JOB_FILES_DIR"]))
     values["JOB_QUEUE_URL"] = _absolute_sqlite_url(values["JOB_QUEUE_URL"])
     values["DATABASE_URL"] = _absolute_sqlite_url(values["DATABASE_URL"])

@@ -1,9 +1,11 @@
 """The register import in a real browser at 360 px, in French and in Arabic: a file uploaded and
-checked, the report read, and the progress page moved on by its ES module when the work ends
-(strict CSP, nothing from another origin). Screenshots go to tests/artifacts/."""
+checked (the job runs in immediate mode), the report read with each update's changes, the progress
+page moved on by its ES module as the job moves and when the work ends, and an interrupted import's
+report (strict CSP, nothing from another origin). Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PageProblems
 from tests.fixtures.support import TEST_PASSWORD
 from tests.services.register.test_imports import person, write_csv
-from webapp.models import ImportFileKind, ImportStatus, Role
+from webapp.models import ImportFileKind, ImportStatus, JobState, Role, utcnow
 from webapp.services.register import import_runs
 from webapp.services.scope import Scope
 from webapp.settings import PROJECT_ROOT
@@ -20,14 +22,21 @@ from webapp.settings import PROJECT_ROOT
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 PHONE_WIDTH = 360
 TEXTS = {
-    "fr": {"report": "Rapport de vérification", "refused": "Lignes refusées", "dir": "ltr"},
-    "ar": {"report": "تقرير التحقق", "refused": "الأسطر المرفوضة", "dir": "rtl"},
+    "fr": {
+        "report": "Rapport de vérification",
+        "refused": "Lignes refusées",
+        "changes": "Ce qui change",
+        "again": "Importer à nouveau",
+        "dir": "ltr",
+    },
+    "ar": {
+        "report": "تقرير التحقق",
+        "refused": "الأسطر المرفوضة",
+        "changes": "ما سيتغيّر",
+        "again": "الاستيراد من جديد",
+        "dir": "rtl",
+    },
 }
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
-    return app_config | {"REGISTER_IMPORT_DIR": str(tmp_path / "imports")}
 
 
 def sign_in(page: Any, live_server: str, email: str, language: str) -> None:
@@ -47,11 +56,12 @@ def test_upload_then_progress_then_report(
     foreign_requests: list[str],
     session: Any,
     make_user: Any,
+    make_job: Any,
     tmp_path: Any,
     language: str,
 ) -> None:
     """An officer uploads a file and reads its check report; a run in progress shows a progress bar
-    that the page's script replaces by the report once the run is checked."""
+    (its job's) that the page's script moves, then replaces by the report once the run is checked."""
     texts = TEXTS[language]
     officer = make_user(Role.OFFICER, region="03")
     sign_in(page, live_server, officer.email, language)
@@ -76,17 +86,93 @@ def test_upload_then_progress_then_report(
         kind=ImportFileKind.CSV,
         size=10,
     )
-    run.rows_done, run.rows_total = 1_000, 4_000
+    job = make_job(session, import_runs.KIND, region_code="03", params={"run_id": run.id}, done=1_000, total=4_000)
+    run.job_id = job.id
     session.commit()
     page.goto(f"{live_server}/office/imports/{run.id}?lang={language}")
     expect(page.locator("progress")).to_have_attribute("value", "1000")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
     page.screenshot(path=str(ARTIFACTS / f"import-progress-{language}.png"), full_page=True)
-    run.rows_done = 3_000
+    job.done, job.heartbeat_at = 3_000, utcnow()
     session.commit()
     expect(page.locator("progress")).to_have_attribute("value", "3000")  # moved by the script
     run.status, run.rows, run.created = ImportStatus.CHECKED, 4_000, 4_000
+    job.state = JobState.DONE
     session.commit()
     expect(page.locator("h1")).to_have_text(texts["report"])  # the script opened the report
+    assert foreign_requests == []
+    assert page.evaluate("window.__cspViolations") == []
+    assert page_problems.page_errors == [] and page_problems.console_errors == []
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_changes_and_an_interrupted_import_at_360_px(
+    app: Any,
+    live_server: str,
+    page: Any,
+    page_problems: PageProblems,
+    foreign_requests: list[str],
+    session: Any,
+    make_user: Any,
+    make_job: Any,
+    tmp_path: Any,
+    language: str,
+) -> None:
+    """The check of a file that changes registered artisans lists each one's fields, old and new,
+    stacked on a phone; an interrupted import says what it wrote and offers to import again."""
+    texts = TEXTS[language]
+    officer = make_user(Role.OFFICER, region="03")
+    sign_in(page, live_server, officer.email, language)
+    first = [person(1), person(2), person(3, first_name_latin="Mohammed-Amine Abderrahmane")]
+    path = write_csv(tmp_path / "first.csv", first)
+    page.goto(f"{live_server}/office/imports?lang={language}")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("form[enctype] button[type=submit]")
+    expect(page.locator("h1")).to_have_text(texts["report"], timeout=30_000)
+    page.click("form[action$='/confirm'] button[type=submit]")
+    changed = [
+        person(1, phone="0700000000", gender="male", province="Meknès"),
+        person(2, first_name_ar="زينب", programmes="EXPORT"),
+        person(3, first_name_latin="Mohammed-Amine Abderrahmane", cnss_status="pre_registered", legal_status="company"),
+    ]
+    page.goto(f"{live_server}/office/imports?lang={language}")
+    page.set_input_files("input[type=file]", str(write_csv(tmp_path / "second.csv", changed)))
+    page.click("form[enctype] button[type=submit]")
+    expect(page.locator("#changes-title")).to_have_text(texts["changes"], timeout=30_000)
+    expect(page.locator(".import-changes > li")).to_have_count(3)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"import-changes-{language}.png"), full_page=True)
+
+    storage = app.extensions["jobs"].storage
+    stored = import_runs.stored_name_for(ImportFileKind.CSV)
+    storage.put_file(import_runs.upload_key(stored), path)
+    run = import_runs.start_run(
+        session,
+        officer,
+        Scope(region_code="03"),
+        file_name="registre-fes.csv",
+        stored_name=stored,
+        kind=ImportFileKind.CSV,
+        size=1,
+    )
+    job = make_job(
+        session,
+        import_runs.KIND,
+        region_code="03",
+        params={"run_id": run.id, "mode": "import"},
+        done=44_000,
+        total=100_000,
+        heartbeat_at=utcnow() - timedelta(minutes=10),
+    )
+    run.job_id, run.status = job.id, ImportStatus.IMPORTING
+    run.rows, run.created, run.updated, run.unchanged, run.last_line, run.written = 44_000, 43_120, 880, 0, 44_001, True
+    session.commit()
+    page.goto(f"{live_server}/office/imports/{run.id}?lang={language}")
+    expect(page.locator("[data-stopped]")).to_contain_text("44")
+    expect(page.locator("form[action$='/again'] button")).to_have_text(texts["again"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    page.screenshot(path=str(ARTIFACTS / f"import-interrupted-{language}.png"), full_page=True)
     assert foreign_requests == []
     assert page.evaluate("window.__cspViolations") == []
     assert page_problems.page_errors == [] and page_problems.console_errors == []

@@ -76,7 +76,7 @@ STATUS_BADGES = {
     ImportStatus.INTERRUPTED: "bad",
 }
 FAILURES = {
-    "interrupted": _l("The work stopped before its end: its worker ended (a restart, a crash)."),
+    "interrupted": _l("The work stopped before its end: its job worker stopped (a restart, a crash)."),
     "error": _l("The work stopped on an unexpected error. Upload the file again, or ask an administrator."),
     "nothing_to_import": _l("Nothing to import: no row would create or change an artisan."),
     "refused_file": _l("The file was refused before any row was read."),
