@@ -90,6 +90,9 @@ SESSION_COOKIE_SECURE = False
 # cancelled). With several servers, this folder must be shared by all of them (a shared volume).
 REGISTER_IMPORT_MAX_BYTES = 200 * 1024 * 1024
 REGISTER_IMPORT_DIR = "instance/imports"
+# Exports of the register are jobs (any size): their file, in the job storage (JOB_FILES_DIR), is
+# offered for download this many days, then deleted by `flask --app wsgi jobs purge-files`.
+EXPORT_RETENTION_DAYS = 7
 
 # --- Faults and timeouts (docs/operations.md, "Faults and timeouts") ---
 # Every call to the database or Redis has a deadline, so that a store that is down, hung or slow

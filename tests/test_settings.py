@@ -154,3 +154,10 @@ def test_a_card_check_retention_that_cannot_work_is_refused(app_config, months):
     """No retention (0, negative) or one of more than ten years: start-up refuses, naming the setting."""
     with pytest.raises(ConfigError, match="CARD_CHECK_RETENTION_MONTHS must be from 1 to 120"):
         create_app({**app_config, "CARD_CHECK_RETENTION_MONTHS": months})
+
+
+@pytest.mark.parametrize("days", [0, -1, 366])
+def test_an_export_retention_that_cannot_work_is_refused(app_config, days):
+    """Export files kept no day at all, or more than a year: start-up refuses, naming the setting."""
+    with pytest.raises(ConfigError, match="EXPORT_RETENTION_DAYS must be from 1 to 365"):
+        create_app({**app_config, "EXPORT_RETENTION_DAYS": days})
