@@ -53,7 +53,6 @@ def child(extension: str, database_url: str, workdir: str, keys_dir: str) -> Non
     from webapp.services.audit import Actor
     from webapp.services.jobs import exports as export_jobs
     from webapp.services.jobs.jobs import submit_job
-    from webapp.services.jobs.storage import storage_for
 
     app = create_app(
         {
@@ -77,7 +76,7 @@ def child(extension: str, database_url: str, workdir: str, keys_dir: str) -> Non
     seconds = time.perf_counter() - started
     with database.session_scope() as session:
         job = session.get(Job, job_id)
-        storage = storage_for(app.extensions["settings"])
+        storage = app.extensions["jobs"].storage
         size = storage.size(job.result_file) if job.result_file else 0
         figures = {
             "state": job.state.value,

@@ -27,7 +27,6 @@ from werkzeug.test import TestResponse
 
 from tests.backoffice.test_register import GOOD_FORM
 from tests.fixtures.auth import AuthActions
-from tests.fixtures.jobs import make_job
 from tests.fixtures.photos import drawn_image
 from tests.fixtures.support import TEST_ACTOR, csrf_token_from
 from webapp.models import (
@@ -46,8 +45,8 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.cards import lifecycle as card_service
-from webapp.services.jobs.storage import Storage, storage_for
 from webapp.services.cards import requests as card_requests
+from webapp.services.jobs.storage import Storage
 from webapp.services.register import import_runs
 from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.scope import Scope
@@ -128,10 +127,15 @@ class Records:
     """Fresh records of region 03 for each URL: an artisan, with a card in the state a route needs."""
 
     def __init__(
-        self, session: Any, make_artisan: Callable[..., Artisan], make_card: Callable[..., Card], storage: Storage
+        self,
+        session: Any,
+        make_artisan: Callable[..., Artisan],
+        make_card: Callable[..., Card],
+        storage: Storage,
+        make_job: Callable[..., Job],
     ) -> None:
         self.session, self.make_artisan, self.make_card = session, make_artisan, make_card
-        self.storage = storage
+        self.storage, self.make_job = storage, make_job
 
     def values(self, rule: Rule, action: str | None) -> dict[str, Any]:
         names = set(rule.arguments) - set(ANY_ARGUMENTS)
@@ -168,7 +172,7 @@ class Records:
     def job(self) -> Job:
         """An export of region 03, running, with a result file already there: every job route
         answers (the page, its status, the download, the stop button)."""
-        job = make_job(self.session, kind="register_export", state=JobState.RUNNING, region_code=RECORD_REGION)
+        job = self.make_job(self.session, kind="register_export", state=JobState.RUNNING, region_code=RECORD_REGION)
         key = f"jobs/{job.id}/register-03.csv"
         with self.storage.writer(key) as target:
             target.write(b"rna_number\r\n")
@@ -278,11 +282,11 @@ def callers(app, make_user, make_organisation) -> dict[str, Any]:
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_backoffice_route_answers_each_caller_as_the_matrix_says(
-    app, session, callers, make_artisan, make_card, signer, caller
+    app, session, callers, make_artisan, make_card, make_job, signer, caller
 ):
     """Every route and method of the back office, for one kind of caller, on fresh records."""
     client, token = callers["client_for"](caller)
-    records = Records(session, make_artisan, make_card, storage_for(app.extensions["settings"]))
+    records = Records(session, make_artisan, make_card, app.extensions["jobs"].storage, make_job)
     checked, wrong = 0, []
     for method, rule in routes(app):
         for url, action, values in urls_of(rule, records):
@@ -295,6 +299,7 @@ def test_every_backoffice_route_answers_each_caller_as_the_matrix_says(
             checked += 1
             if outcome(response, expectation) != expectation:
                 wrong.append(f"{method} {url}: expected {expectation}, got {response.status_code}")
+            response.close()  # a streamed file (a job's download) is closed with its response
     assert wrong == []
     assert checked >= 20  # the map was read: the register's pages, forms and card actions are there
 

@@ -303,6 +303,7 @@ def test_the_export_keeps_an_officer_to_their_region(signed_in, session, make_ar
     response = signed_in.get(f"/office/jobs/{job_id}/download")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     text = response.get_data().decode("utf-8")
+    response.close()  # the job's file, sent by send_file: the client closes it
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == list(EXPORT_COLUMNS) and [row[0] for row in rows[1:]] == [mine.rna_number]
@@ -311,6 +312,7 @@ def test_the_export_keeps_an_officer_to_their_region(signed_in, session, make_ar
     assert export(signed_in, "csv", data={"region": "05"}).status_code == 400  # nor in the import page's form
     xlsx = signed_in.get(f"/office/jobs/{export_job(signed_in, 'xlsx', '?card=none')}/download")
     assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK\x03\x04")
+    xlsx.close()
 
 
 def test_an_export_is_asked_with_a_post_and_its_csrf_token(signed_in, session):
@@ -362,3 +364,37 @@ def test_exports_have_no_cap_any_more(signed_in, session, make_artisan):
     assert job.params == {"format": "csv", "filters": {"card": "none", "trade": "ZEL"}}
     nothing = session.get(Job, export_job(signed_in, "xlsx", "?trade=POT"))  # none chosen: a header only
     assert nothing.state == JobState.DONE and nothing.total == 0
+
+
+def test_a_double_click_on_export_makes_one_job(signed_in, session, officer, make_job):
+    """The same export asked again while the first is still queued (a double click) leads to that
+    job; another format is another job."""
+    from webapp.services.jobs import exports as export_jobs
+
+    params = export_jobs.export_params("csv", {"trade": "ZEL"})
+    first = make_job(
+        session,
+        kind=export_jobs.NAME,
+        state=JobState.QUEUED,
+        region_code="03",
+        user_id=officer.id,
+        params=params,
+        dedupe_key=export_jobs.export_dedupe_key(officer.id, "03", params),
+    )
+    session.commit()
+    assert export_job(signed_in, "csv", "?trade=ZEL") == first.id
+    assert export_job(signed_in, "csv", data={"trade": "ZEL"}) == first.id
+    other = export_job(signed_in, "xlsx", "?trade=ZEL")
+    assert other != first.id
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Job)) == 2
+
+
+def test_the_list_offers_its_export_as_a_form_with_its_filters(signed_in, session, make_artisan):
+    """The artisans list's export buttons post (CSRF) to the export with the list's filters."""
+    make_artisan(region_code="03")
+    session.commit()
+    page = signed_in.get("/office/artisans?trade=ZEL&lang=en").get_data(as_text=True)
+    assert 'formaction="/office/exports/artisans.csv?trade=ZEL"' in page
+    assert 'formaction="/office/exports/artisans.xlsx?trade=ZEL"' in page
+    assert 'name="csrf_token"' in page

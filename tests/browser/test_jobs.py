@@ -13,9 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageProblems
 from tests.browser.test_imports import sign_in
-from tests.fixtures.jobs import make_job
 from webapp.models import JobState, Role, utcnow
-from webapp.services.jobs.storage import storage_for
 from webapp.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
@@ -41,13 +39,14 @@ def test_job_screens_at_phone_width(
     foreign_requests: list[str],
     session: Any,
     make_user: Any,
+    make_job: Any,
     language: str,
 ) -> None:
     """The list, a running export moved on by the script until its file is offered, an expired
     file and a failure, each readable at 360 px."""
     texts = TEXTS[language]
     officer = make_user(Role.OFFICER, region="03", display_name="Samira Bennani")
-    storage = storage_for(app.extensions["settings"])
+    storage = app.extensions["jobs"].storage
     mine = {"kind": "register_export", "region_code": "03", "user_id": officer.id, "actor_label": f"user:{officer.id}"}
     finished = utcnow() - timedelta(days=8)
     expired = make_job(

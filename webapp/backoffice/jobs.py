@@ -25,11 +25,11 @@ from webapp.access import current_actor, current_scope
 from webapp.backoffice.views import blueprint
 from webapp.db import get_session
 from webapp.errors import translated_message
-from webapp.jobs import get_storage
+from webapp.jobs import get_queue, get_storage
 from webapp.models import Job, JobState, User, utcnow
 from webapp.services.errors import DomainError
 from webapp.services.jobs.jobs import JobProgress, get_job, progress_of, recent_jobs, request_cancel
-from webapp.services.jobs.kinds import JOB_KINDS
+from webapp.services.jobs.kinds import job_kinds
 from webapp.services.jobs.storage import Storage
 
 MAX_ID = 2**31 - 1  # ids are SQL integers: a larger number names nothing (404)
@@ -71,7 +71,7 @@ class ActionForm(FlaskForm):
 
 def kind_label(kind: str) -> str:
     """The kind of job in the reader's language ("Register export")."""
-    known = JOB_KINDS.get(kind)
+    known = job_kinds().get(kind)
     return _(known.label) if known else kind
 
 
@@ -186,7 +186,10 @@ def _people(jobs: list[Job]) -> dict[int, User]:
 
 
 def _job(job_id: int) -> Job:
-    return get_job(get_session(), job_id, current_scope())
+    """The job if the reader's scope covers it (404 otherwise); one whose worker died is marked
+    interrupted on the way."""
+    queue = get_queue()
+    return get_job(get_session(), job_id, current_scope(), stale_after=queue.stale_after, storage=queue.storage)
 
 
 @blueprint.get("/jobs")
