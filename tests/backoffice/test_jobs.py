@@ -138,7 +138,7 @@ def test_a_done_job_offers_its_file_with_size_and_retention(a_job, as_officer, s
     job = with_file(session, storage, a_job(officer), content)
     page = as_officer.get(f"/office/jobs/{job.id}", language="en").get_data(as_text=True)
     assert f"/office/jobs/{job.id}/download" in page and "register-03-2026-12-07.csv" in page
-    assert "2 KB" in page and "Kept until" in page and "Done" in page
+    assert "2 KB" in page and "Kept until" in page and "Finished" in page
     response = as_officer.get(f"/office/jobs/{job.id}/download")
     assert response.status_code == 200 and response.get_data() == content
     assert response.headers["Content-Type"].startswith("text/csv")

@@ -40,6 +40,7 @@ def test_job_screens_at_phone_width(
     session: Any,
     make_user: Any,
     make_job: Any,
+    make_artisan: Any,
     language: str,
 ) -> None:
     """The list, a running export moved on by the script until its file is offered, an expired
@@ -55,6 +56,8 @@ def test_job_screens_at_phone_width(
         state=JobState.DONE,
         done=622_000,
         total=622_000,
+        started_at=finished - timedelta(minutes=4),
+        created_at=finished - timedelta(minutes=4),
         finished_at=finished,
         result_file="jobs/expired/register-03-2026-11-29.xlsx",
         result_name="register-03-2026-11-29.xlsx",
@@ -104,6 +107,17 @@ def test_job_screens_at_phone_width(
     page.goto(f"{live_server}/office/jobs/{failed.id}?lang={language}")
     expect(page.locator(".flash-error")).to_be_visible()
     shoot(page, f"jobs-failed-{language}")
+
+    # An export asked from the artisans list: the job runs at once (the tests' queue), and its page
+    # offers the file.
+    make_artisan(region_code="03")
+    session.commit()
+    page.goto(f"{live_server}/office/artisans?lang={language}")
+    shoot(page, f"jobs-export-buttons-{language}")
+    page.click("form.export-actions button >> nth=1")  # Excel
+    page.wait_for_url(lambda url: "/office/jobs/" in url)
+    expect(page.locator("a.button[download]")).to_have_text(texts["download"])
+    expect(page.locator(".job-result")).to_contain_text(".xlsx")
 
     assert foreign_requests == []
     assert page.evaluate("window.__cspViolations") == []

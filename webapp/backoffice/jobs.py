@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
-from flask_babel import format_datetime, format_decimal, ngettext
+from flask_babel import format_datetime, format_decimal, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -40,9 +40,9 @@ STATE_LABELS = {
     JobState.QUEUED: _l("Waiting for a worker"),
     JobState.RUNNING: _l("Running"),
     JobState.WAITING: _l("Running in parts"),
-    JobState.DONE: _l("Done"),
+    JobState.DONE: _l("Finished"),
     JobState.FAILED: _l("Failed"),
-    JobState.CANCELLED: _l("Cancelled"),
+    JobState.CANCELLED: lazy_pgettext("job", "Cancelled"),
     JobState.INTERRUPTED: _l("Interrupted"),
 }
 STATE_BADGES = {
