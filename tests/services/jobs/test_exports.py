@@ -176,3 +176,63 @@ def test_the_dedupe_key_names_the_person_the_scope_and_the_export():
     assert key != export_jobs.export_dedupe_key(7, "03", export_jobs.export_params("xlsx", {"trade": "ZEL"}))
     assert key != export_jobs.export_dedupe_key(8, "03", params)
     assert key != export_jobs.export_dedupe_key(7, None, params)
+
+
+def test_an_export_cancelled_midway_leaves_no_file(app, session, make_artisan, storage, monkeypatch):
+    """Cancel asked while rows are being written: the job ends cancelled at its next progress step,
+    with no file under its key and no half file in its folder (the storage's writer is atomic)."""
+    from webapp.services.jobs.context import JobContext
+
+    for _ in range(5):
+        make_artisan(region_code="03")
+    session.commit()
+    monkeypatch.setattr(export_jobs, "PROGRESS_EVERY", 2)
+    report = JobContext.progress
+    monkeypatch.setattr(
+        JobContext, "progress", lambda self, done, total=None, force=False: report(self, done, total, force=True)
+    )
+    original = export_jobs.write_export_to
+
+    def cancelled_after_two_rows(*args: Any, progress: Any, **kwargs: Any) -> int:
+        def cancel_then_report(rows: int) -> None:
+            with app.extensions["database"].session_scope() as other:
+                other.get(Job, job_ids[0]).cancel_requested = True
+            progress(rows)
+
+        return original(*args, progress=cancel_then_report, **kwargs)
+
+    job_ids: list[int] = []
+    monkeypatch.setattr(export_jobs, "write_export_to", cancelled_after_two_rows)
+    database = app.extensions["database"]
+    with database.session_scope() as submitting:
+        job = submit_job(
+            submitting,
+            export_jobs.NAME,
+            actor=TEST_ACTOR,
+            region_code="03",
+            params=export_jobs.export_params("csv", {}),
+        )
+        job_ids.append(job.id)
+    session.expire_all()
+    job = session.get(Job, job_ids[0])
+    assert job.state == JobState.CANCELLED and job.done == 2 and job.result_file is None
+    folder = storage.local_path(f"jobs/{job.id}")
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_an_interrupted_export_deletes_its_partial_file(app, session, make_job, storage):
+    """A worker killed mid-export leaves a partial file: the sweep's report of the interruption
+    deletes it and says how many rows had been written."""
+    from webapp.services.jobs.jobs import sweep_stale
+
+    job = make_job(
+        session, kind=export_jobs.NAME, region_code="03", done=4_000, heartbeat_at=utcnow() - timedelta(hours=1)
+    )
+    session.commit()
+    partial = storage.local_path(f"jobs/{job.id}/.register-03-2026-12-07.xlsx.0a1b2c.partial")
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"PK\x03\x04")
+    assert sweep_stale(session, storage, stale_after=timedelta(minutes=2)) == 1
+    session.commit()
+    assert job.state == JobState.INTERRUPTED and not partial.exists()
+    assert job.summary["rows_written"] == 4_000 and job.summary["partial_files_deleted"] == 1

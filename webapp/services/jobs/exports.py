@@ -19,9 +19,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from webapp.models import Job
 from webapp.services.errors import N_
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.kinds import JobKind
+from webapp.services.jobs.storage import Storage
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.register.artisans import ArtisanQuery, artisan_ids
 from webapp.services.register.exports import count_selected, write_export_to
@@ -82,4 +86,11 @@ def run(ctx: JobContext) -> None:
     )
 
 
-KIND = JobKind(name=NAME, label=N_("Register export"), run=run)
+def on_interrupted(session: Session, job: Job, storage: Storage) -> dict[str, Any]:
+    """A worker killed mid-export wrote at most a partial file (never under its key): it is
+    deleted, and the rows counted until then are reported. Nothing is resumed: export again."""
+    deleted = storage.delete_prefix(f"jobs/{job.id}")
+    return {"rows_written": job.done, "partial_files_deleted": deleted}
+
+
+KIND = JobKind(name=NAME, label=N_("Register export"), run=run, on_interrupted=on_interrupted)
