@@ -56,9 +56,7 @@ STATE_BADGES = {
 }
 # When a job failed with no message of its own (error_code only).
 FAILURES = {
-    "interrupted": _l(
-        "The work stopped before its end (its worker stopped). What it had written is kept; it is safe to run it again."
-    ),
+    "interrupted": _l("The work stopped before its end (its worker stopped). It is safe to run it again."),
     "error": _l("The work stopped on an unexpected error. Try again, or ask an administrator."),
 }
 # Who asked, when no person did.

@@ -236,3 +236,37 @@ def test_an_interrupted_export_deletes_its_partial_file(app, session, make_job, 
     session.commit()
     assert job.state == JobState.INTERRUPTED and not partial.exists()
     assert job.summary["rows_written"] == 4_000 and job.summary["partial_files_deleted"] == 1
+
+
+def test_an_export_runs_on_a_real_worker(make_app, worker_process, session, make_artisan, tmp_path):
+    """Submitted by the web app, the export runs on a real `flask --app wsgi jobs worker` process and
+    its file lands in the storage the web app reads."""
+    from tests.fixtures.jobs import wait_for, worker_config
+
+    wanted = make_artisan(region_code="03").rna_number
+    make_artisan(region_code="05")
+    session.commit()
+    web = make_app(**worker_config(tmp_path))
+    worker = worker_process()
+    database = web.extensions["database"]
+    with database.session_scope() as submitting:
+        job_id = submit_job(
+            submitting,
+            export_jobs.NAME,
+            actor=TEST_ACTOR,
+            region_code="03",
+            params=export_jobs.export_params("csv", {}),
+        ).id
+
+    def ended() -> Job | None:
+        with database.session_scope() as reading:
+            job = reading.get(Job, job_id)
+            if job.is_finished:
+                reading.expunge(job)
+                return job
+        return None
+
+    job = wait_for(ended, seconds=90, what="the export job on the worker")
+    assert job.state == JobState.DONE, (job.error, worker.output()[-2000:])
+    rows = csv_rows(web.extensions["jobs"].storage, job)
+    assert [row[0] for row in rows[1:]] == [wanted]
