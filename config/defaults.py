@@ -88,6 +88,9 @@ SESSION_COOKIE_SECURE = False
 # file accepted (bytes; the national register of 622,000 artisans is about 90 MB as CSV). Uploaded
 # files wait for their check and confirmation in the job storage (JOB_FILES_DIR, under imports/).
 REGISTER_IMPORT_MAX_BYTES = 200 * 1024 * 1024
+# Exports of the register are jobs (any size): their file, in the job storage (JOB_FILES_DIR), is
+# offered for download this many days, then deleted by `flask --app wsgi jobs purge-files`.
+EXPORT_RETENTION_DAYS = 7
 
 # --- Faults and timeouts (docs/operations.md, "Faults and timeouts") ---
 # Every call to the database or Redis has a deadline, so that a store that is down, hung or slow

@@ -193,7 +193,6 @@ def test_a_request_past_its_deadline_is_stopped_and_answered_503(make_app, where
     "endpoint",
     [
         "backoffice.upload_import",
-        "backoffice.export_artisans",
         "backoffice.import_problems",
         "partner.redemptions_csv",
         "partner.redemptions_xlsx",

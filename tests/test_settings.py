@@ -167,3 +167,10 @@ def test_a_retired_setting_in_the_environment_stops_start_up(app_config, monkeyp
         ConfigError, match=r"REGISTER_IMPORT_DIR is no longer a setting: .*JOB_FILES_DIR, under imports/"
     ):
         build_settings(app_config)
+
+
+@pytest.mark.parametrize("days", [0, -1, 366])
+def test_an_export_retention_that_cannot_work_is_refused(app_config, days):
+    """Export files kept no day at all, or more than a year: start-up refuses, naming the setting."""
+    with pytest.raises(ConfigError, match="EXPORT_RETENTION_DAYS must be from 1 to 365"):
+        create_app({**app_config, "EXPORT_RETENTION_DAYS": days})

@@ -72,6 +72,7 @@ class Settings:
     SESSION_COOKIE_SAMESITE: str
     SESSION_COOKIE_SECURE: bool
     REGISTER_IMPORT_MAX_BYTES: int
+    EXPORT_RETENTION_DAYS: int
     # Faults and timeouts (config/defaults.py says what each one bounds).
     DATABASE_CONNECT_TIMEOUT_SECONDS: int
     DATABASE_STATEMENT_TIMEOUT_SECONDS: int
@@ -173,6 +174,8 @@ def validate_settings(settings: Settings) -> None:
         )
     if settings.REGISTER_IMPORT_MAX_BYTES < 1024:
         raise ConfigError(f"REGISTER_IMPORT_MAX_BYTES must be at least 1024, not {settings.REGISTER_IMPORT_MAX_BYTES}")
+    if not 1 <= settings.EXPORT_RETENTION_DAYS <= 365:
+        raise ConfigError(f"EXPORT_RETENTION_DAYS must be from 1 to 365, not {settings.EXPORT_RETENTION_DAYS}")
     validate_timeouts(settings)
     validate_activation(settings)
     if not 1 <= settings.CARD_CHECK_RETENTION_MONTHS <= 120:

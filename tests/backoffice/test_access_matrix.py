@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable
+from datetime import timedelta
 from itertools import product
 from typing import Any
 
@@ -36,12 +37,16 @@ from webapp.models import (
     ImportFileKind,
     ImportRun,
     ImportStatus,
+    Job,
+    JobState,
     RequestKind,
     Role,
     User,
+    utcnow,
 )
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards import requests as card_requests
+from webapp.services.jobs.storage import Storage
 from webapp.services.register import import_runs
 from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.scope import Scope
@@ -91,6 +96,14 @@ KNOWN_ROUTES = {
     "backoffice.task": {"GET": OK},
     "backoffice.take_task": {"POST": DONE},
     "backoffice.close_task": {"POST": DONE},
+    # Jobs (webapp/backoffice/jobs.py): a done export of region 03 with its file; an export asked
+    # leads to its job's page (the tests' queue runs it at once).
+    "backoffice.jobs": {"GET": OK},
+    "backoffice.job": {"GET": OK},
+    "backoffice.job_status": {"GET": OK},
+    "backoffice.job_download": {"GET": OK},
+    "backoffice.cancel_job": {"POST": DONE},
+    "backoffice.export_artisans": {"POST": DONE},
 }
 # Routes about an artisan's stored photo: the record gets one first.
 PHOTO_ROUTES = ("backoffice.artisan_photo_image", "backoffice.remove_artisan_photo")
@@ -113,12 +126,20 @@ def routes(app: Flask) -> list[tuple[str, Rule]]:
 class Records:
     """Fresh records of region 03 for each URL: an artisan, with a card in the state a route needs."""
 
-    def __init__(self, session: Any, make_artisan: Callable[..., Artisan], make_card: Callable[..., Card]) -> None:
+    def __init__(
+        self,
+        session: Any,
+        make_artisan: Callable[..., Artisan],
+        make_card: Callable[..., Card],
+        storage: Storage,
+        make_job: Callable[..., Job],
+    ) -> None:
         self.session, self.make_artisan, self.make_card = session, make_artisan, make_card
+        self.storage, self.make_job = storage, make_job
 
     def values(self, rule: Rule, action: str | None) -> dict[str, Any]:
         names = set(rule.arguments) - set(ANY_ARGUMENTS)
-        unknown = names - {"artisan_id", "number", "run_id", "request_id"}
+        unknown = names - {"artisan_id", "number", "run_id", "request_id", "job_id"}
         assert not unknown, f"{rule.rule}: give the access matrix a value for {sorted(unknown)}"
         if not names:
             return {}
@@ -126,6 +147,8 @@ class Records:
             return {"run_id": self.import_run().id}
         if names == {"request_id"}:
             return {"request_id": self.card_request().id}
+        if names == {"job_id"}:
+            return {"job_id": self.job().id}
         artisan = self.make_artisan(region_code=RECORD_REGION)
         if rule.endpoint == "backoffice.issue_card":
             self.session.commit()
@@ -145,6 +168,18 @@ class Records:
         submitted = card_requests.submit_request(self.session, card.artisan, RequestKind.RENEWAL, TEST_ACTOR)
         self.session.commit()
         return submitted.request
+
+    def job(self) -> Job:
+        """An export of region 03, running, with a result file already there: every job route
+        answers (the page, its status, the download, the stop button)."""
+        job = self.make_job(self.session, kind="register_export", state=JobState.RUNNING, region_code=RECORD_REGION)
+        key = f"jobs/{job.id}/register-03.csv"
+        with self.storage.writer(key) as target:
+            target.write(b"rna_number\r\n")
+        job.result_file, job.result_name = key, "register-03.csv"
+        job.result_expires_at = utcnow() + timedelta(days=7)
+        self.session.commit()
+        return job
 
     def import_run(self) -> ImportRun:
         """An import of region 03, cancelled (its file gone): every run route answers, none starts work."""
@@ -213,7 +248,9 @@ def outcome(response: TestResponse, expectation: str) -> str:
     assert status < 500, response.get_data(as_text=True)[:500]
     if status == 302 and response.headers["Location"].startswith("/login"):
         return LOGIN
-    if status == 302 and response.headers["Location"].startswith(("/office/artisans/", "/office/requests")):
+    if status == 302 and response.headers["Location"].startswith(
+        ("/office/artisans/", "/office/requests", "/office/jobs/")
+    ):
         return DONE
     if expectation == LET_IN and status not in (401, 403):
         return LET_IN
@@ -245,11 +282,11 @@ def callers(app, make_user, make_organisation) -> dict[str, Any]:
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_backoffice_route_answers_each_caller_as_the_matrix_says(
-    app, session, callers, make_artisan, make_card, signer, caller
+    app, session, callers, make_artisan, make_card, make_job, signer, caller
 ):
     """Every route and method of the back office, for one kind of caller, on fresh records."""
     client, token = callers["client_for"](caller)
-    records = Records(session, make_artisan, make_card)
+    records = Records(session, make_artisan, make_card, app.extensions["jobs"].storage, make_job)
     checked, wrong = 0, []
     for method, rule in routes(app):
         for url, action, values in urls_of(rule, records):
@@ -262,6 +299,7 @@ def test_every_backoffice_route_answers_each_caller_as_the_matrix_says(
             checked += 1
             if outcome(response, expectation) != expectation:
                 wrong.append(f"{method} {url}: expected {expectation}, got {response.status_code}")
+            response.close()  # a streamed file (a job's download) is closed with its response
     assert wrong == []
     assert checked >= 20  # the map was read: the register's pages, forms and card actions are there
 

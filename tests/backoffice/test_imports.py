@@ -328,22 +328,49 @@ def test_templates_download(signed_in, extension):
         assert data.startswith(b"PK\x03\x04")
 
 
+def export(client, extension: str, query: str = "", data: dict | None = None):
+    """Ask for an export as the list's buttons do: a POST (CSRF) with the filters in the URL."""
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    return client.post(f"/office/exports/artisans.{extension}{query}", data={"csrf_token": token, **(data or {})})
+
+
+def export_job(client, extension: str, query: str = "", data: dict | None = None) -> int:
+    """The job an export request started (it ran at once: the tests' queue is immediate)."""
+    response = export(client, extension, query, data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    location = response.headers["Location"]
+    assert location.startswith("/office/jobs/"), location
+    return int(location.rsplit("/", 1)[1])
+
+
 def test_the_export_keeps_an_officer_to_their_region(signed_in, session, make_artisan):
     """An officer's export lists their region's artisans only, even when asking for another region;
     Arabic reaches Excel intact (BOM) and formula cells are neutralised."""
     mine = make_artisan(region_code="03", first_name_ar="زينب", province="=HYPERLINK(1)")
     make_artisan(region_code="05")
     session.commit()
-    response = signed_in.get("/office/exports/artisans.csv")
+    job_id = export_job(signed_in, "csv")
+    response = signed_in.get(f"/office/jobs/{job_id}/download")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     text = response.get_data().decode("utf-8")
+    response.close()  # the job's file, sent by send_file: the client closes it
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == list(EXPORT_COLUMNS) and [row[0] for row in rows[1:]] == [mine.rna_number]
     assert "زينب" in rows[1] and "'=HYPERLINK(1)" in rows[1]
-    assert signed_in.get("/office/exports/artisans.csv?region=05").status_code == 400  # not a choice for them
-    xlsx = signed_in.get("/office/exports/artisans.xlsx?card=none")
+    assert export(signed_in, "csv", "?region=05").status_code == 400  # not a choice for them
+    assert export(signed_in, "csv", data={"region": "05"}).status_code == 400  # nor in the import page's form
+    xlsx = signed_in.get(f"/office/jobs/{export_job(signed_in, 'xlsx', '?card=none')}/download")
     assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK\x03\x04")
+    xlsx.close()
+
+
+def test_an_export_is_asked_with_a_post_and_its_csrf_token(signed_in, session):
+    """Asking for an export starts work: a bare POST is refused, and so is a GET (the old link)."""
+    assert signed_in.post("/office/exports/artisans.csv").status_code == 400
+    assert signed_in.get("/office/exports/artisans.csv").status_code == 405
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Job)) == 0
 
 
 def test_an_upload_without_its_csrf_token_is_refused(signed_in, tmp_path):
@@ -360,8 +387,9 @@ def test_an_upload_without_its_csrf_token_is_refused(signed_in, tmp_path):
 def test_people_outside_the_chambers_are_turned_away(client, auth, make_user, role):
     """Partner staff and artisans get 403 on the import and export routes."""
     auth.login(make_user(role))
-    for url in ("/office/imports", "/office/imports/template.csv", "/office/exports/artisans.csv"):
+    for url in ("/office/imports", "/office/imports/template.csv"):
         assert client.get(url).status_code == 403
+    assert export(client, "csv").status_code == 403
 
 
 def test_anonymous_people_are_sent_to_sign_in(client):
@@ -370,21 +398,56 @@ def test_anonymous_people_are_sent_to_sign_in(client):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_an_export_too_large_for_one_request_is_refused_with_a_way_out(signed_in, session, make_artisan, monkeypatch):
-    """A download must end within the server's request timeout: above the format's limit, the page
-    says how many, the limit, and how to narrow the export down (no half-written file)."""
+def test_exports_have_no_cap_any_more(signed_in, session, make_artisan):
+    """Exports are jobs: the per-format caps of a download made within one request are gone, and a
+    list chosen by its filters is exported whole (the import page's form posts its filters)."""
     from webapp.backoffice import imports as views
 
-    monkeypatch.setattr(views, "WEB_EXPORT_LIMITS", {"csv": 2, "xlsx": 1})
+    assert not hasattr(views, "WEB_EXPORT_LIMITS")
     for _ in range(3):
         make_artisan(region_code="03")
     session.commit()
-    response = signed_in.get("/office/exports/artisans.csv?trade=ZEL&lang=en", follow_redirects=True)
-    page = response.get_data(as_text=True)
-    assert response.request.path == "/office/artisans"
-    assert "3 artisans are too many for a download here (at most 2 as CSV)" in page
-    assert signed_in.get("/office/exports/artisans.csv?card=none").status_code == 302
-    assert signed_in.get("/office/exports/artisans.xlsx?trade=POT").status_code == 200  # none chosen
+    job_id = export_job(signed_in, "csv", data={"trade": "ZEL", "card": "none"})
+    session.expire_all()
+    job = session.get(Job, job_id)
+    assert job.state == JobState.DONE and job.done == job.total == 3
+    assert job.params == {"format": "csv", "filters": {"card": "none", "trade": "ZEL"}}
+    nothing = session.get(Job, export_job(signed_in, "xlsx", "?trade=POT"))  # none chosen: a header only
+    assert nothing.state == JobState.DONE and nothing.total == 0
+
+
+def test_a_double_click_on_export_makes_one_job(signed_in, session, officer, make_job):
+    """The same export asked again while the first is still queued (a double click) leads to that
+    job; another format is another job."""
+    from webapp.services.jobs import exports as export_jobs
+
+    params = export_jobs.export_params("csv", {"trade": "ZEL"})
+    first = make_job(
+        session,
+        kind=export_jobs.NAME,
+        state=JobState.QUEUED,
+        region_code="03",
+        user_id=officer.id,
+        params=params,
+        dedupe_key=export_jobs.export_dedupe_key(officer.id, "03", params),
+    )
+    session.commit()
+    assert export_job(signed_in, "csv", "?trade=ZEL") == first.id
+    assert export_job(signed_in, "csv", data={"trade": "ZEL"}) == first.id
+    other = export_job(signed_in, "xlsx", "?trade=ZEL")
+    assert other != first.id
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Job)) == 2
+
+
+def test_the_list_offers_its_export_as_a_form_with_its_filters(signed_in, session, make_artisan):
+    """The artisans list's export buttons post (CSRF) to the export with the list's filters."""
+    make_artisan(region_code="03")
+    session.commit()
+    page = signed_in.get("/office/artisans?trade=ZEL&lang=en").get_data(as_text=True)
+    assert 'formaction="/office/exports/artisans.csv?trade=ZEL"' in page
+    assert 'formaction="/office/exports/artisans.xlsx?trade=ZEL"' in page
+    assert 'name="csrf_token"' in page
 
 
 def test_an_interrupted_import_says_what_it_wrote_and_imports_again(app, signed_in, session, officer, tmp_path):

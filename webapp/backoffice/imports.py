@@ -1,11 +1,11 @@
-"""Bulk import of the register in the back office, and exports of it.
+"""Bulk import of the register in the back office (its exports are jobs: backoffice/exports.py).
 
 Upload a CSV or XLSX file -> its dry run (a report: counts, every refused row with its line, column
 and reason, and each updated artisan's changes) -> confirm (strict or not) -> the import. The work
 on a national file outlasts a web request: the check and the import run as jobs on the job workers
 (services/register/import_runs.py, services/jobs/register_import.py); the progress page polls the
-job's progress as JSON (static/js/backoffice/import-progress.js). Officers import and export their
-own region only.
+job's progress as JSON (static/js/backoffice/import-progress.js). Officers import their own
+region only.
 """
 
 from __future__ import annotations
@@ -40,11 +40,9 @@ from webapp.models import ImportRun, ImportStatus, Job, JobState
 from webapp.security import accepts_upload
 from webapp.services.errors import DomainError
 from webapp.services.jobs.jobs import progress_of
-from webapp.services.partners.rules import moroccan_today
 from webapp.services.register import import_runs
 from webapp.services.register.artisan_fields import FIELDS
-from webapp.services.register.artisans import artisan_ids
-from webapp.services.register.exports import EXPORT_COLUMNS, SHEET_TITLE, count_selected, export_rows
+from webapp.services.register.exports import SHEET_TITLE
 from webapp.services.register.imports import FileTooLarge, ImportRefused, check_file, megabytes, template_rows
 from webapp.services.spreadsheets import XLSX_MIME_TYPE, csv_chunks, file_chunks, xlsx_spool
 from webapp.settings import current_settings
@@ -52,10 +50,6 @@ from webapp.settings import current_settings
 MAX_ID = 2**31 - 1  # ids are SQL integers: a larger number names nothing (404)
 NO_STORE = {"Cache-Control": "no-store"}
 PROBLEMS_ON_PAGE = import_runs.PROBLEMS_SHOWN
-# A download is made within one request, which the server ends after 30 s (gunicorn's timeout).
-# bench/import_register.py measured ~12,000 rows/s as CSV and ~1,500-4,000 rows/s as XLSX on
-# 2 shared cores: larger exports are for `flask --app wsgi register export`.
-WEB_EXPORT_LIMITS = {"csv": 200_000, "xlsx": 20_000}
 
 STATUS_LABELS = {
     ImportStatus.CHECKING: _l("Checking"),
@@ -419,48 +413,3 @@ def import_template(extension: str) -> Response:
             file_chunks(xlsx_spool(header, rows, SHEET_TITLE)), mimetype=XLSX_MIME_TYPE, headers=disposition
         )
     return Response("".join(csv_chunks(header, rows)), mimetype="text/csv", headers=disposition)
-
-
-@blueprint.get("/exports/artisans.<any(csv, xlsx):extension>")
-@long_request  # REQUEST_LONG_DEADLINE_SECONDS: a whole region's rows, or a large upload
-def export_artisans(extension: str) -> Response:
-    """The register as the list's search and filters choose it (the query string of /office/artisans),
-    within the reader's scope: CSV streamed row by row, or XLSX."""
-    form = _export_form()
-    if not form.validate():
-        abort(400)
-    filters, query = register_views.chosen_query(form)
-    scope = current_scope()
-    session = get_session()
-    selection = artisan_ids(scope, query)
-    count = count_selected(session, selection)
-    if count > WEB_EXPORT_LIMITS[extension]:
-        flash(
-            _(
-                "%(count)s artisans are too many for a download here (at most %(limit)s as %(format)s): "
-                "choose a region, a trade or a card status, or export with the command line.",
-                count=format_decimal(count),
-                limit=format_decimal(WEB_EXPORT_LIMITS[extension]),
-                format=extension.upper(),
-            ),
-            "error",
-        )
-        return redirect(url_for("backoffice.artisans", **filters))
-    rows = export_rows(session, selection)
-    part = query.region_code or scope.region_code or "national"
-    filename = f"register-{part}-{moroccan_today().isoformat()}.{extension}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE}
-    if extension == "xlsx":
-        return Response(
-            file_chunks(xlsx_spool(EXPORT_COLUMNS, rows, SHEET_TITLE)), mimetype=XLSX_MIME_TYPE, headers=headers
-        )
-
-    def lines() -> Iterator[str]:
-        try:
-            yield from csv_chunks(EXPORT_COLUMNS, rows)
-        finally:
-            # The rows are read after the request's teardown closed its session: this generator
-            # ends the transaction they were read in.
-            session.close()
-
-    return Response(stream_with_request(lines()), mimetype="text/csv", headers=headers)

@@ -55,7 +55,6 @@ from webapp.models import (
     Trade,
     utcnow,
 )
-from webapp.models.artisan import CnssStatus, Gender
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards import requests as card_requests
 from webapp.services.cards.numbers import format_card_number
@@ -201,9 +200,10 @@ def register_vocabulary() -> dict[str, object]:
 # The list -------------------------------------------------------------------------------------
 
 
-def filter_form(session: Session, scope: Scope) -> ArtisanFilterForm:
-    """The list's search and filters from the query string (the export of the list reads them too)."""
-    form = ArtisanFilterForm(formdata=request.args)
+def filter_form(session: Session, scope: Scope, formdata: Any = None) -> ArtisanFilterForm:
+    """The list's search and filters from the query string, or from `formdata` (the export form
+    posts them)."""
+    form = ArtisanFilterForm(formdata=request.args if formdata is None else formdata)
     form.region.choices = [SelectChoice("", _("All regions")), *_regions(session, scope)]
     form.trade.choices = [SelectChoice("", _("All trades")), *_trades(session)]
     form.programme.choices = [SelectChoice("", _("All programmes")), *_programmes(session)]
@@ -216,16 +216,7 @@ FILTER_NAMES = ("q", "region", "trade", "card", "cnss", "gender", "programme")
 def chosen_query(form: ArtisanFilterForm) -> tuple[dict[str, str], register.ArtisanQuery]:
     """The filters chosen in a validated form (as query arguments) and the query they make."""
     filters = {name: form[name].data.strip() for name in FILTER_NAMES if (form[name].data or "").strip()}
-    query = register.ArtisanQuery(
-        text=filters.get("q", ""),
-        region_code=filters.get("region"),
-        trade_code=filters.get("trade"),
-        card_status=filters.get("card"),
-        cnss_status=CnssStatus(filters["cnss"]) if "cnss" in filters else None,
-        gender=Gender(filters["gender"]) if "gender" in filters else None,
-        programme_code=filters.get("programme"),
-    )
-    return filters, query
+    return filters, register.ArtisanQuery.from_filters(filters)
 
 
 @blueprint.get("/artisans")

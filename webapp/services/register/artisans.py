@@ -129,6 +129,21 @@ class ArtisanQuery:
     gender: Gender | None = None
     programme_code: str | None = None
 
+    @classmethod
+    def from_filters(cls, filters: dict[str, str]) -> ArtisanQuery:
+        """The query of a list's filters as its URL names them (q, region, trade, card, cnss, gender,
+        programme; absent or empty: any): what the list's page and an export job both read."""
+        chosen = {name: value.strip() for name, value in filters.items() if (value or "").strip()}
+        return cls(
+            text=chosen.get("q", ""),
+            region_code=chosen.get("region"),
+            trade_code=chosen.get("trade"),
+            card_status=chosen.get("card"),
+            cnss_status=CnssStatus(chosen["cnss"]) if "cnss" in chosen else None,
+            gender=Gender(chosen["gender"]) if "gender" in chosen else None,
+            programme_code=chosen.get("programme"),
+        )
+
 
 @dataclass(frozen=True)
 class ArtisanPage:

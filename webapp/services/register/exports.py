@@ -13,10 +13,10 @@ a page at a time by id, so the national register (622,000 artisans) never sits i
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -112,18 +112,35 @@ def _cell(value: Any) -> Any:
 def write_export(session: Session, artisans: Select[Any] | Iterable[int], path: Path) -> int:
     """An export written to a file: XLSX when its name ends in .xlsx, CSV (UTF-8 with BOM)
     otherwise. Returns the number of artisans written."""
+    with path.open("wb") as target:
+        return write_export_to(session, artisans, target, xlsx=path.suffix.lower() == ".xlsx")
+
+
+def write_export_to(
+    session: Session,
+    artisans: Select[Any] | Iterable[int],
+    target: IO[bytes],
+    *,
+    xlsx: bool,
+    progress: Callable[[int], None] | None = None,
+    every: int = PAGE_SIZE,
+) -> int:
+    """An export written into a binary file: XLSX (openpyxl's write-only mode: flat memory at any
+    size) or CSV (UTF-8 with BOM). `progress(rows written)` is called every `every` rows (a job's
+    progress and cancellation point). Returns the number of artisans written."""
     written = 0
 
     def counted() -> Iterator[list[Any]]:
         nonlocal written
         for row in export_rows(session, artisans):
             written += 1
+            if progress is not None and written % every == 0:
+                progress(written)
             yield row
 
-    if path.suffix.lower() == ".xlsx":
-        with path.open("wb") as target:
-            write_xlsx(EXPORT_COLUMNS, counted(), SHEET_TITLE, target)
+    if xlsx:
+        write_xlsx(EXPORT_COLUMNS, counted(), SHEET_TITLE, target)
     else:
-        with path.open("w", encoding="utf-8", newline="") as target:
-            target.writelines(csv_chunks(EXPORT_COLUMNS, counted()))
+        for chunk in csv_chunks(EXPORT_COLUMNS, counted()):
+            target.write(chunk.encode("utf-8"))
     return written
