@@ -11,19 +11,19 @@ signs. One audit event per card, in the name of whoever asked for the job.
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-
-from webapp.models import Job
-from webapp.services.audit import Actor
-from webapp.services.errors import N_
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.jobs import submit_job
 from webapp.services.jobs.kinds import JobKind
+
+from webapp.models import Job
+from webapp.services.audit import Actor
 from webapp.services.cards.rollout import (
     SIGNING_PROCESS_FROM,
     count_holders_without_card,
     reissue_cards_signed_by,
     roll_out,
 )
+from webapp.services.errors import N_
 from webapp.services.trust.signing_keys import Signer, cards_to_reissue, load_keyring
 
 ISSUE_ALL = "cards_issue_all"
@@ -38,7 +38,12 @@ def _signer(ctx: JobContext) -> Signer:
 
 
 def submit_issue_all(
-    session: Session, actor: Actor, *, region_code: str | None = None, chunk_size: int = ISSUE_CHUNK
+    session: Session,
+    actor: Actor,
+    *,
+    region_code: str | None = None,
+    chunk_size: int = ISSUE_CHUNK,
+    enqueue: bool = True,
 ) -> Job:
     """Ask for cards for the artisans without one, of a region (an officer's) or of the whole
     country; the roll-out already queued or running for that scope if there is one."""
@@ -51,6 +56,7 @@ def submit_issue_all(
         params={"chunk_size": chunk_size},
         total=total,
         dedupe_key=f"{ISSUE_ALL}:{region_code or 'all'}",
+        enqueue=enqueue,
     )
 
 
@@ -77,7 +83,9 @@ def run_issue_all(ctx: JobContext) -> None:
     )
 
 
-def submit_reissue(session: Session, actor: Actor, signer: Signer, kid: str, *, chunk_size: int = REISSUE_CHUNK) -> Job:
+def submit_reissue(
+    session: Session, actor: Actor, signer: Signer, kid: str, *, chunk_size: int = REISSUE_CHUNK, enqueue: bool = True
+) -> Job:
     """Ask for the cards in force signed by `kid` to be re-signed by the signing key (refused at
     once for an unknown key or the signing key itself)."""
     total = cards_to_reissue(session, kid, signer)
@@ -88,6 +96,7 @@ def submit_reissue(session: Session, actor: Actor, signer: Signer, kid: str, *, 
         params={"kid": kid, "chunk_size": chunk_size},
         total=total,
         dedupe_key=f"{REISSUE}:{kid}",
+        enqueue=enqueue,
     )
 
 
