@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.browser.conftest import CHROMIUM
+from tests.fixtures.jobs import WorkerProcess, wait_for
 from tests.fixtures.production import (
     Gunicorn,
     free_port,
@@ -59,6 +60,7 @@ REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "
 DEMO_PASSWORD = "demo-artisan-2026"  # webapp/services/demo.py: the demo logins' published password
 OFFICER = "officer.fes@demo.carte-artisan.ma"  # region 03
 WORKERS_PER_INSTANCE = 2
+JOB_WORKERS = 2
 # Hang detection, not a timing assertion: a request that has not answered in this long is stuck.
 HANG_SECONDS = 20
 TLS = ssl._create_unverified_context()  # our own self-signed certificate
@@ -157,6 +159,16 @@ class Nginx:
         self.log.close()
 
 
+def wait_until_answering_in_log(log: Path, line: str, worker: WorkerProcess) -> None:
+    """A job worker has started once its log says so; one that exits says why."""
+
+    def started() -> bool:
+        assert worker.process.poll() is None, f"the job worker exited:\n{log.read_text(errors='replace')[-3000:]}"
+        return line in log.read_text(errors="replace")
+
+    wait_for(started, seconds=60, what=f"{log.name}: {line}")
+
+
 def _create_database() -> tuple[str, Any]:
     """A fresh database on the test server; (its URL, the admin engine that drops it)."""
     assert TEST_DATABASE_URL is not None
@@ -246,6 +258,13 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
             started.append(instance)
         for instance, port in zip(started, instance_ports, strict=True):
             instance.wait_until_ready(f"http://127.0.0.1:{port}/healthz")
+        # Two job workers (deploy/systemd/carte-worker@.service) on the same database and Redis.
+        for index in range(JOB_WORKERS):
+            logs[f"worker-{index}"] = work / f"worker-{index}.log"
+            worker = WorkerProcess(environment, logs[f"worker-{index}"])
+            started.append(worker)
+        for index in range(JOB_WORKERS):
+            wait_until_answering_in_log(logs[f"worker-{index}"], "Job worker on", started[-JOB_WORKERS + index])
 
         cert, key = self_signed_certificate(work / "tls")
         prefix = work / "nginx"
