@@ -19,6 +19,7 @@ from tests.fixtures.factories import CNSS_REGISTERED
 from webapp.models import EligibilityListState, Job, JobState, OfferState, RevocationReason, utcnow
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.jobs.eligibility import submit_stale_rebuilds
+from webapp.services.jobs.jobs import submit_job
 from webapp.services.partners import eligibility
 from webapp.services.partners.list_rebuilds import KIND, ask_rebuild, rebuild_key
 from webapp.services.partners.offers import withdraw_offer_from_card
@@ -278,3 +279,16 @@ def test_a_second_run_finds_nothing_to_do(app, session, lender, make_offer, make
     session.commit()
     last = rebuild_jobs(session)[-1]
     assert last.state == JobState.DONE and last.summary["rebuilt"] == 0
+
+
+def test_a_job_submitted_before_a_savepoint_runs_after_the_real_commit(app, session, job_kind):
+    """Releasing a savepoint is not the commit (SQLAlchemy calls after_commit for both): the job goes
+    on the queue, and runs in immediate mode, only once its row is committed."""
+    seen: list[int] = []
+    job_kind("test_seen", lambda ctx: seen.append(ctx.job_id))
+    job = submit_job(session, "test_seen", actor=TEST_ACTOR)
+    with session.begin_nested():
+        pass
+    assert seen == []
+    session.commit()
+    assert seen == [job.id]

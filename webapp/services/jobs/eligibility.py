@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from webapp.services.jobs.context import JobContext
-from webapp.services.jobs.kinds import JobKind
 
 from webapp.models import EligibilityListState, Offer, OfferState, utcnow
 from webapp.services.errors import N_
+from webapp.services.jobs.context import JobContext
+from webapp.services.jobs.kinds import JobKind
 from webapp.services.partners.eligibility import (
     current_eligibility_list,
     list_is_fresh,

@@ -36,7 +36,9 @@ class JobKind:
 def _all_kinds() -> dict[str, JobKind]:
     # One line per kind module (imported here, on first use, so that importing the package does
     # no work and the kinds may import any service).
-    kinds: list[JobKind] = []
+    from webapp.services.jobs import eligibility, rollout
+
+    kinds: list[JobKind] = [eligibility.KIND, *rollout.KINDS]
     return {kind.name: kind for kind in kinds}
 
 

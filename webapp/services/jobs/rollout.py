@@ -11,9 +11,6 @@ signs. One audit event per card, in the name of whoever asked for the job.
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from webapp.services.jobs.context import JobContext
-from webapp.services.jobs.jobs import submit_job
-from webapp.services.jobs.kinds import JobKind
 
 from webapp.models import Job
 from webapp.services.audit import Actor
@@ -24,6 +21,9 @@ from webapp.services.cards.rollout import (
     roll_out,
 )
 from webapp.services.errors import N_
+from webapp.services.jobs.context import JobContext
+from webapp.services.jobs.jobs import submit_job
+from webapp.services.jobs.kinds import JobKind
 from webapp.services.trust.signing_keys import Signer, cards_to_reissue, load_keyring
 
 ISSUE_ALL = "cards_issue_all"
