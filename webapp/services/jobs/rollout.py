@@ -74,7 +74,7 @@ def run_issue_all(ctx: JobContext) -> None:
         region_code=ctx.region_code,
         signing_process=total >= SIGNING_PROCESS_FROM,
         # After each committed chunk: the heartbeat, and where a cancel stops the roll-out.
-        progress=lambda issued: ctx.progress(issued, max(total, issued)),
+        progress=lambda issued: ctx.progress(issued, max(total, issued), force=True),
     )
     ctx.progress(summary.issued, max(total, summary.issued), force=True)
     ctx.add_summary(
@@ -111,7 +111,7 @@ def run_reissue(ctx: JobContext) -> None:
     def chunk_done(count: int) -> None:
         nonlocal done
         done += count
-        ctx.progress(done, max(total, done))
+        ctx.progress(done, max(total, done), force=True)
 
     reissued = reissue_cards_signed_by(
         ctx.session_scope,
