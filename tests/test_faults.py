@@ -196,10 +196,10 @@ def test_a_request_past_its_deadline_is_stopped_and_answered_503(make_app, where
         "backoffice.import_problems",
         "partner.redemptions_csv",
         "partner.redemptions_xlsx",
-        # Trust material signed again when stale, inside the request until issue 16's jobs.
+        # Trust material signed again when stale, inside the request (the status list; offers'
+        # eligibility lists are built by jobs, never in a request).
         "public.status_list",
         "api.bundle",
-        "offer_lists.eligibility_list",
     ],
 )
 def test_exports_and_uploads_get_the_long_deadline(app, endpoint):

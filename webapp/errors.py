@@ -3,7 +3,7 @@ trust endpoints), a page elsewhere; HTTP errors and the services' refusals (Doma
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
@@ -64,8 +64,11 @@ def handle_domain_error(error: DomainError) -> tuple[Response | str, int]:
         # `reason` is what the verify API has always sent; `message` is the same text under the
         # name the partner API documents.
         answer = {"error": error.code, "reason": message, "message": message}
-        return jsonify(answer | error.details(current_language(), _)), error.http_status
-    return render_template("errors/error.html", status=error.http_status, message=message), error.http_status
+        response = jsonify(answer | error.details(current_language(), _))
+    else:
+        response = make_response(render_template("errors/error.html", status=error.http_status, message=message))
+    response.headers.update(error.headers())
+    return response, error.http_status
 
 
 def handle_http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from webapp.db import get_database
 from webapp.services.jobs import runner
+from webapp.services.jobs.eligibility import submit_stale_rebuilds
 from webapp.services.jobs.jobs import TO_ENQUEUE, purge_expired_files, requeue_forgotten, schedule, sweep_stale
 from webapp.services.jobs.storage import FolderStorage, folder_storage
 from webapp.settings import Settings, current_settings
@@ -64,6 +65,9 @@ class JobQueue:
         self.run_job_task = self.huey.task(name="carte.run_job")(self._run_on_worker)
         self.huey.periodic_task(crontab(minute="*"), name="carte.sweep_jobs")(self._sweep)
         self.huey.periodic_task(crontab(minute="17"), name="carte.purge_job_files")(self._purge)
+        # Offers' eligibility lists re-signed soon after midnight in Morocco (rules may read today)
+        # and before half their validity; also any rebuild a change asked for and no job did.
+        self.huey.periodic_task(crontab(minute="*/5"), name="carte.eligibility_lists")(self._eligibility_lists)
 
     @property
     def stale_after(self) -> timedelta:
@@ -93,6 +97,10 @@ class JobQueue:
                     "jobs: %d interrupted (heartbeat stopped), %d put on the queue again", marked, len(requeued)
                 )
 
+    def _eligibility_lists(self) -> None:
+        with self.app.app_context(), get_database().session_scope() as session:
+            submit_stale_rebuilds(session, self.settings)
+
     def _purge(self) -> None:
         with self.app.app_context(), get_database().session_scope() as session:
             purge_expired_files(session, self.storage)
@@ -116,6 +124,10 @@ def init_app(app: Flask) -> None:
 
     @event.listens_for(factory, "after_commit")
     def _enqueue_committed(session: Session) -> None:
+        # SQLAlchemy also calls after_commit when a savepoint (begin_nested) is released: the real
+        # commit is still to come, and a worker would not find the job's row yet.
+        if session.in_nested_transaction():
+            return
         for job_id in session.info.pop(TO_ENQUEUE, []):
             queue.enqueue(job_id)
 

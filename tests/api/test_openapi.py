@@ -20,13 +20,23 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.test import TestResponse
 
 from tests.conftest import TEST_ACTOR, TEST_DATABASE_URL
 from tests.fixtures.factories import CNSS_REGISTERED
 from webapp.api.openapi import JSON, OPENAPI_VERSION, SESSION_COOKIE
-from webapp.models import Card, CnssStatus, Offer, OfferState, Organisation, Redemption, RevocationReason, Role
+from webapp.models import (
+    Card,
+    CnssStatus,
+    EligibilityListState,
+    Offer,
+    OfferState,
+    Organisation,
+    Redemption,
+    RevocationReason,
+    Role,
+)
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.numbers import new_card_number
 from webapp.services.cards.tokens import qr_text
@@ -541,12 +551,14 @@ def get_list(request, offer_id: int | str, headers: dict[str, str] | None = None
 
 
 def offer_list_by_a_key(request):
+    fixture(request, "signer")  # before the offer: its list is signed by a job when it is approved
     organisation = fixture(request, "make_organisation")()
     offer = fixture(request, "make_offer")(organisation)
     return get_list(request, offer.id, api_key_headers(request, organisation, scopes=[SCOPE_VERIFY]))
 
 
 def offer_list_as_an_agent(request):
+    fixture(request, "signer")  # before the offer: its list is signed by a job when it is approved
     organisation = fixture(request, "make_organisation")()
     offer = fixture(request, "make_offer")(organisation)
     fresh_card(request)
@@ -555,6 +567,7 @@ def offer_list_as_an_agent(request):
 
 
 def offer_list_not_modified(request):
+    fixture(request, "signer")  # before the offer: its list is signed by a job when it is approved
     organisation = fixture(request, "make_organisation")()
     offer = fixture(request, "make_offer")(organisation)
     headers = api_key_headers(request, organisation)
@@ -562,6 +575,18 @@ def offer_list_not_modified(request):
     response = get_list(request, offer.id, headers | {"If-None-Match": first.headers["ETag"]})
     assert response.headers["ETag"] == first.headers["ETag"]
     return response
+
+
+def offer_list_not_built_yet(request):
+    """A newly approved offer whose list no job has built yet (the worker is behind)."""
+    organisation = fixture(request, "make_organisation")()
+    offer = fixture(request, "make_offer")(organisation)
+    session = fixture(request, "session")
+    session.execute(delete(EligibilityListState).where(EligibilityListState.offer_id == offer.id))
+    session.commit()
+    response = get_list(request, offer.id, api_key_headers(request, organisation, scopes=[SCOPE_VERIFY]))
+    assert response.headers["Retry-After"].isdigit()
+    return refused(response, "eligibility_list_pending")
 
 
 def offer_list_anonymously(request):
@@ -795,7 +820,7 @@ EXAMPLES: dict[tuple[str, str, str], list[Example]] = {
     ("post", VERIFY, "503"): [DATABASE_DOWN[VERIFY]],
     ("post", REDEMPTIONS, "503"): [DATABASE_DOWN[REDEMPTIONS]],
     ("get", ELIGIBILITY, "503"): [DATABASE_DOWN[ELIGIBILITY]],
-    ("get", OFFER_LIST, "503"): [DATABASE_DOWN[OFFER_LIST]],
+    ("get", OFFER_LIST, "503"): [offer_list_not_built_yet, DATABASE_DOWN[OFFER_LIST]],
     ("get", ME, "503"): [DATABASE_DOWN[ME]],
 }
 

@@ -2,6 +2,7 @@
 
 A Token Status List of 1 bit per card (1 = eligible), indexed like the card status list
 (docs/offers.md, "Eligibility lists"). Another partner's offer answers 404, like a missing one.
+A list not built yet (a new offer) answers 503 `eligibility_list_pending` with Retry-After.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from werkzeug.wrappers import Response
 
 from webapp.access import current_scope, partner_access
 from webapp.db import get_session
-from webapp.faults import long_request
-from webapp.keyring import current_keyring
 from webapp.models import utcnow
 from webapp.services.partners.api_keys import SCOPE_VERIFY
-from webapp.services.partners.eligibility import current_eligibility_list
+from webapp.services.partners.eligibility import EligibilityListPending, served_eligibility_list
+from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.partners.offers import MAX_OFFER_ID, get_offer, offer_applies
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.scope import RecordNotFound
@@ -29,7 +29,6 @@ blueprint = Blueprint("offer_lists", __name__, url_prefix="/offers")
 
 
 @blueprint.get(f"/<int(max={MAX_OFFER_ID}):offer_id>/eligibility")  # a larger number is no offer: 404
-@long_request  # signed again when stale: 622,000 cards outlast the short deadline (a job in issue 16)
 # Rule A5 of docs/card-token.md: the verify scope, not eligibility. The list is offline verification
 # material, the same token the trust bundle carries (GET /api/v1/bundle, verify scope): asking for
 # another scope here would refuse a key what it already gets in its bundle. The eligibility scope is
@@ -43,15 +42,22 @@ def eligibility_list(offer_id: int) -> Response:
     if not offer_applies(offer, moroccan_today(now)):
         raise RecordNotFound()  # a draft, paused or out-of-window offer has no list to publish
     settings = current_settings()
-    state = current_eligibility_list(
+    # Never built here (8-10 s at 622,000 cards): the last signed list, even if the register changed
+    # since; a stale one is rebuilt by the eligibility_lists job, asked for when this request commits.
+    stale: list[int] = []
+    state = served_eligibility_list(
         session,
         offer,
-        current_keyring().require_signer,  # asked only if the list must be signed again
-        public_base_url=settings.PUBLIC_BASE_URL,
         validity=timedelta(seconds=settings.STATUS_LIST_VALIDITY_SECONDS),
-        ttl_seconds=settings.STATUS_LIST_MAX_AGE_SECONDS,
         now=now,
+        ask_rebuild=stale.append,
     )
+    if state is None:
+        # Its rebuild was asked for when the offer was approved, and the periodic check asks again
+        # for any list missing (a 503 rolls this request back: it could not keep an ask of its own).
+        raise EligibilityListPending()
+    if stale:
+        ask_rebuild(session, offer.id)
     response = Response(state.signed_token, mimetype=f"application/{TOKEN_TYPE}")
     response.set_etag(hashlib.sha256(state.signed_token.encode("ascii")).hexdigest()[:32])
     response.last_modified = state.signed_at

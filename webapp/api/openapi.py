@@ -267,7 +267,9 @@ def _paths() -> dict[str, Any]:
                 "draft-ietf-oauth-status-list) of 1 bit per card, indexed by the card's status-list index (the "
                 "`status.status_list.idx` of its token), 1 when the holder may use the offer today. Signed with the "
                 "keys of `/.well-known/jwks.json`, like `/statuslists/1`; its `sub` is this URL. Only the offer's own "
-                "partner may read it. Fetch it again when its `ttl` has passed; `If-None-Match` makes that cheap.",
+                "partner may read it. Fetch it again when its `ttl` has passed; `If-None-Match` makes that cheap. "
+                "The list is rebuilt by the server after the register or the offer changes: until the new one is "
+                "signed, the last one is served.",
                 "security": _partner_security(SCOPE_VERIFY),
                 "parameters": [
                     {
@@ -313,7 +315,21 @@ def _paths() -> dict[str, Any]:
                         "draft, a paused one, or one outside its window: the answer does not say which).",
                         "NotFound",
                     ),
-                    "503": UNAVAILABLE,
+                    "503": {
+                        "description": "The offer's list is not built yet (a newly approved offer) or its last "
+                        "one has expired: it is being built (`eligibility_list_pending`), ask again after "
+                        "`Retry-After`; or the database cannot be reached now (`database_unavailable`).",
+                        "headers": {
+                            "Retry-After": {
+                                "description": "Seconds to wait before asking again.",
+                                "required": True,
+                                "schema": {"type": "string", "pattern": r"^\d+$"},
+                            }
+                        },
+                        "content": {
+                            JSON: {"schema": {"anyOf": [_schema("EligibilityListPending"), _schema("AnyError")]}}
+                        },
+                    },
                 },
             }
         },
@@ -326,7 +342,8 @@ def _paths() -> dict[str, Any]:
                 "of type `bundle+jwt` signed with the keys of `/.well-known/jwks.json` (docs/card-token.md section "
                 "12): the JWKS, the status list token, the maximum age the app may rely on it (`max_age`, also its "
                 "`exp`), and, for partner staff and systems, their offers that apply today with each offer's "
-                "eligibility list token. Anyone may fetch the public bundle (no offers, 7 days). Send "
+                "eligibility list token (an offer whose list is not built yet is left out until it is). Anyone may "
+                "fetch the public bundle (no offers, 7 days). Send "
                 "`If-None-Match` with the `ETag` you hold: 304 while nothing in it changed.",
                 "security": [{}, *_partner_security(SCOPE_VERIFY)],
                 "parameters": [

@@ -531,6 +531,7 @@ ERRORS: dict[str, type[Error]] = {
         error_body("RateLimited", "rate_limited"),
         error_body("NotFound", "not_found"),
         error_body("NoSigningKey", "no_signing_key"),
+        error_body("EligibilityListPending", "eligibility_list_pending"),
         error_body("BadEligibilityQuery", "bad_card_number", "bad_place"),
         error_body(
             "BadRedemptionRequest",

@@ -14,6 +14,7 @@ from webapp.backoffice import (  # noqa: F401 (each registers its routes on the 
     photos,
     register,
     requests,
+    rollout,
 )
 from webapp.backoffice.views import blueprint
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,18 +10,18 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from webapp.cli.operations import cli_actor, operation, refusals_in_one_line
-from webapp.db import get_database
-from webapp.models import Card, RevocationReason, utcnow
+from webapp.cli.jobs import follow
+from webapp.cli.operations import cli_actor, flask_command, operation
+from webapp.models import Card, Job, Region, RevocationReason, utcnow
 from webapp.services.audit import chain as audit_chain
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
 from webapp.services.cards.checks import purge_check_batch
 from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
-from webapp.services.cards.rollout import reissue_cards_signed_by, roll_out
 from webapp.services.cards.tokens import qr_text
-from webapp.services.trust.signing_keys import STATE_LABELS, Signer, cards_to_reissue, load_keyring
+from webapp.services.jobs.rollout import submit_issue_all, submit_reissue
+from webapp.services.trust.signing_keys import STATE_LABELS, Signer, load_keyring
 from webapp.settings import current_settings
 
 cards_cli = AppGroup(
@@ -153,51 +152,70 @@ def cards_replace(card_number: str, reason: str) -> None:
         click.echo(f"{card.number} revoked ({code.value}), replaced by {new_card.number}")
 
 
+NO_WAIT = click.option("--no-wait", is_flag=True, help="Submit the job, print its id and return (`jobs show ID`).")
+IN_PROCESS = click.option("--in-process", is_flag=True, help="Run the job in this process (a machine with no worker).")
+
+
+def _submitted(job: Job, no_wait: bool, in_process: bool) -> Job | None:
+    """Follow a submitted job to its end (or run it here); None with --no-wait."""
+    if no_wait:
+        click.echo(f"job {job.id} submitted: `{flask_command()} jobs show {job.id}` tells how far it is")
+        return None
+    return follow(job.id, in_process=in_process)
+
+
 @cards_cli.command("issue-all")
 @click.option("--chunk-size", type=click.IntRange(100, 100_000), default=20_000, show_default=True)
-def cards_issue_all(chunk_size: int) -> None:
-    """Issue a card to every registered artisan who has none in force (national roll-out).
+@click.option("--region", "region_code", metavar="CODE", help="Only the artisans of this region (e.g. 03).")
+@NO_WAIT
+@IN_PROCESS
+def cards_issue_all(chunk_size: int, region_code: str | None, no_wait: bool, in_process: bool) -> None:
+    """Issue a card to every registered artisan who has none in force (national roll-out), as a job.
 
     Artisans whose last card was revoked for deceased, fraud or left_trade are skipped and counted.
+    The job runs on a worker (`jobs worker`), or here with --in-process; it can be cancelled
+    (`jobs cancel ID`) between chunks, and running it again issues only the cards still missing.
     """
     with operation() as session:
-        signer = _signer(session)
-    summary = roll_out(
-        get_database().session_scope,
-        signer,
-        cli_actor(),
-        validity_years=_validity_years(),
-        chunk_size=chunk_size,
-        progress=lambda count: click.echo(f"{count} cards issued", err=True),
-    )
-    click.echo(f"{summary.issued} cards issued")
-    if summary.skipped:
-        by_reason = ", ".join(f"{reason.value} {count}" for reason, count in sorted(summary.skipped.items()))
+        if region_code is not None and session.get(Region, region_code) is None:
+            raise click.BadParameter(f"no region {region_code!r}", param_hint="--region")
+        _signer(session)  # refused now, not on the worker, when there is no signing key
+        job = submit_issue_all(
+            session, cli_actor(), region_code=region_code, chunk_size=chunk_size, enqueue=not in_process
+        )
+    finished = _submitted(job, no_wait, in_process)
+    if finished is None:
+        return
+    summary = finished.summary or {}
+    click.echo(f"{summary.get('issued', 0)} cards issued")
+    skipped = summary.get("skipped") or {}
+    if skipped:
+        by_reason = ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items()))
         click.echo(
-            f"{summary.skipped.total()} artisans skipped, their last card was revoked: {by_reason} "
+            f"{sum(skipped.values())} artisans skipped, their last card was revoked: {by_reason} "
             '(a new card for one of them: `cards issue RNA --override-revocation --reason "..."`)'
         )
 
 
 @cards_cli.command("reissue")
-@click.option("--key", "kid", required=True, help="Re-sign the cards in force signed by this key.")
+@click.option("--key", "--kid", "kid", required=True, help="Re-sign the cards in force signed by this key.")
 @click.option("--chunk-size", type=click.IntRange(1, 100_000), default=1_000, show_default=True)
-def cards_reissue(kid: str, chunk_size: int) -> None:
-    """Re-sign every card in force signed by KEY under the signing key (same numbers, indices, expiries).
+@NO_WAIT
+@IN_PROCESS
+def cards_reissue(kid: str, chunk_size: int, no_wait: bool, in_process: bool) -> None:
+    """Re-sign every card in force signed by KEY under the signing key (same numbers, indices, expiries),
+    as a job.
 
-    One transaction per chunk: safe to interrupt and run again. Then `keys retire KEY`.
+    One transaction per chunk: safe to cancel (`jobs cancel ID`) and run again. Then `keys retire KEY`.
     """
     with operation() as session:
         signer = _signer(session)
-        total = cards_to_reissue(session, kid, signer)
-    with (
-        refusals_in_one_line(),
-        click.progressbar(length=total, label=f"re-signing {kid}", file=sys.stderr) as bar,
-    ):
-        done = reissue_cards_signed_by(
-            get_database().session_scope, kid, signer, cli_actor(), chunk_size=chunk_size, progress=bar.update
-        )
-    click.echo(f"{done} cards re-signed with key {signer.kid}")
+        job = submit_reissue(session, cli_actor(), signer, kid, chunk_size=chunk_size, enqueue=not in_process)
+        total = job.total or 0
+    click.echo(f"re-signing {kid} with {signer.kid}: {total} cards (job {job.id})", err=True)
+    finished = _submitted(job, no_wait, in_process)
+    if finished is not None:
+        click.echo(f"{(finished.summary or {}).get('reissued', 0)} cards re-signed with key {signer.kid}")
 
 
 def _printable_card(session: Session, card_number: str, force: bool) -> Card:

@@ -31,6 +31,10 @@ class DomainError(Exception):
         self.params = params
         super().__init__(self.message % params if params else self.message)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries (Retry-After on a refusal that passes with time)."""
+        return {}
+
     def details(self, language: str, translate: Callable[..., str]) -> dict[str, Any]:
         """Extra members of the JSON answer (which fields were wrong, which conditions failed), in
         `language`; `translate(message, **params)` translates a message marked with N_."""

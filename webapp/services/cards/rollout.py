@@ -158,35 +158,57 @@ def _last_revoked_for_cause(card: type[Card] | AliasedClass[Card]) -> ColumnElem
     )
 
 
-def holders_without_card(session: Session, limit: int, after_id: int = 0) -> list[_HolderRow]:
+def _blocking_card() -> ColumnElement[bool]:
+    """The artisan has a card in force, or their last card was revoked for cause."""
+    return exists().where(
+        Card.artisan_id == Artisan.id, (Card.status != CardStatus.REVOKED) | _last_revoked_for_cause(Card)
+    )
+
+
+def holders_without_card(
+    session: Session, limit: int, after_id: int = 0, region_code: str | None = None
+) -> list[_HolderRow]:
     """Registered artisans with no card in force, by id, after `after_id` (keyset pagination:
-    each page costs the same however many cards exist). Artisans whose last card was revoked for
-    cause (deceased, fraud, left_trade) are left out: a new card for them is a deliberate act.
+    each page costs the same however many cards exist), of one region or all. Artisans whose last
+    card was revoked for cause (deceased, fraud, left_trade) are left out: a new card for them is a
+    deliberate act.
 
     One NOT EXISTS probe of card(artisan_id) per artisan, as cheap as the check for a card in force alone.
     """
-    blocking = exists().where(
-        Card.artisan_id == Artisan.id, (Card.status != CardStatus.REVOKED) | _last_revoked_for_cause(Card)
-    )
-    rows = session.execute(
+    statement = (
         select(Artisan.id, Artisan.first_name_latin, Artisan.last_name_latin, Artisan.trade_code, Artisan.region_code)
-        .where(Artisan.id > after_id, ~blocking)
+        .where(Artisan.id > after_id, ~_blocking_card())
         .order_by(Artisan.id)
         .limit(limit)
     )
+    if region_code is not None:
+        statement = statement.where(Artisan.region_code == region_code)
+    rows = session.execute(statement)
     return [_HolderRow(id_, f"{first} {last}", trade, region) for id_, first, last, trade, region in rows]
 
 
-def holders_revoked_for_cause(session: Session, after_id: int, up_to_id: int | None) -> Counter[RevocationReason]:
+def count_holders_without_card(session: Session, region_code: str | None = None) -> int:
+    """How many artisans (of one region, or all) the roll-out would give a card now."""
+    statement = select(func.count()).select_from(Artisan).where(~_blocking_card())
+    if region_code is not None:
+        statement = statement.where(Artisan.region_code == region_code)
+    return session.scalar(statement) or 0
+
+
+def holders_revoked_for_cause(
+    session: Session, after_id: int, up_to_id: int | None, region_code: str | None = None
+) -> Counter[RevocationReason]:
     """How many artisans with ids in (after_id, up_to_id] the roll-out leaves out, by the revocation
     reason of their last card (the keyset range of a page of holders_without_card: same cost per page)."""
     in_range = [Card.artisan_id > after_id] + ([Card.artisan_id <= up_to_id] if up_to_id is not None else [])
-    rows = session.execute(
+    statement = (
         select(Card.revocation_reason, func.count())
         .where(*in_range, _last_revoked_for_cause(Card))
         .group_by(Card.revocation_reason)
     )
-    return Counter({RevocationReason(reason): count for reason, count in rows})
+    if region_code is not None:
+        statement = statement.join(Artisan, Artisan.id == Card.artisan_id).where(Artisan.region_code == region_code)
+    return Counter({RevocationReason(reason): count for reason, count in session.execute(statement)})
 
 
 @dataclass(frozen=True)
@@ -197,6 +219,25 @@ class RolloutSummary:
     skipped: Counter[RevocationReason]
 
 
+# Below this many cards, signing in this process costs less than starting a signing process.
+SIGNING_PROCESS_FROM = 2_000
+
+
+class _InProcess:
+    """The signing pool's interface, signing at once in this process (a small roll-out)."""
+
+    def submit(self, function: Callable[..., list[str]], *args: object) -> Future[list[str]]:
+        future: Future[list[str]] = Future()
+        future.set_result(function(*args))
+        return future
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
 def roll_out(
     session_scope: Callable[[], AbstractContextManager[Session]],
     signer: Signer,
@@ -205,31 +246,41 @@ def roll_out(
     validity_years: int,
     chunk_size: int = 20_000,
     progress: Callable[[int], None] | None = None,
+    region_code: str | None = None,
+    signing_process: bool = True,
 ) -> RolloutSummary:
-    """National roll-out: a card for every registered artisan without one, one transaction per chunk;
-    artisans whose last card was revoked for cause are skipped and counted.
+    """Roll-out: a card for every registered artisan without one (of one region, or all), one
+    transaction per chunk; artisans whose last card was revoked for cause are skipped and counted.
 
     Signing is pure computation on plain data: a worker process signs the next chunk while this one
     writes the current chunk. (Two signing workers were slower on the 2-core machines: the main
-    process then competes with both.) A failed chunk rolls back alone (its status indices stay
-    burnt, never reused); running again continues with the artisans still without a card.
+    process then competes with both.) `signing_process=False` signs here instead (a few cards: no
+    process to start). A failed chunk rolls back alone (its status indices stay burnt, never
+    reused); running again continues with the artisans still without a card. `progress(issued)`
+    runs after each chunk is committed: an exception it raises (a cancelled job) stops the roll-out
+    there, with every committed chunk kept.
     """
     private_key_pem = signer.private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     issued = 0
     skipped: Counter[RevocationReason] = Counter()
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool: ProcessPoolExecutor | _InProcess = (
+        ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        if signing_process
+        else _InProcess()
+    )
+    with pool:
         pool.submit(sign_card_tokens, private_key_pem, signer.kid, [])  # start the worker while we plan
         pending: tuple[BulkPlan, Future[list[str]]] | None = None
         after_id = 0
         size = max(1, chunk_size // 10)  # a small first chunk fills the pipeline sooner
         while True:
             with session_scope() as session:
-                holders = holders_without_card(session, size, after_id)
+                holders = holders_without_card(session, size, after_id, region_code)
                 # A full page ends at its last holder; a short one was the last page: count to the end.
                 page_end = holders[-1].id if len(holders) == size else None
-                skipped += holders_revoked_for_cause(session, after_id, page_end)
+                skipped += holders_revoked_for_cause(session, after_id, page_end, region_code)
                 size = chunk_size
                 plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
             if holders:

@@ -40,6 +40,7 @@ from webapp.models import (
 )
 from webapp.services.cards.lifecycle import state_of
 from webapp.services.cards.tokens import MOROCCO
+from webapp.services.errors import N_, DomainError
 from webapp.services.partners.offers import applicable_offers, offer_applies, withdrawal_in_force
 from webapp.services.partners.quotas import quota_period_key
 from webapp.services.partners.rules import Rule, moroccan_today, parse_rule
@@ -51,6 +52,7 @@ from webapp.services.trust.status_list import (
     sign_list,
     signed_or_last,
     signer_from,
+    still_valid,
 )
 
 ELIGIBLE = 1
@@ -257,6 +259,27 @@ def eligibility_subject(public_base_url: str, offer_id: int) -> str:
     return f"{public_base_url.rstrip('/')}/offers/{offer_id}/eligibility"
 
 
+def list_is_fresh(
+    state: EligibilityListState | None,
+    offer: Offer,
+    versions: tuple[int, int],
+    *,
+    validity: timedelta,
+    now: datetime,
+    min_remaining: timedelta = timedelta(0),
+) -> bool:
+    """Whether a signed list still says what a rebuild would: built from this offer version and
+    these register versions, today in Morocco (rules may read `today`, cards expire at the end of a
+    Moroccan day), and signed less than half its validity ago (with at least `min_remaining` left)."""
+    return (
+        state is not None
+        and state.offer_version == offer.version
+        and (state.register_version, state.artisans_version) == versions
+        and now - state.signed_at < min(validity / 2, validity - min_remaining)
+        and _morocco_date(state.signed_at) == _morocco_date(now)
+    )
+
+
 def current_eligibility_list(
     session: Session,
     offer: Offer,
@@ -268,19 +291,17 @@ def current_eligibility_list(
     now: datetime | None = None,
     min_remaining: timedelta = timedelta(0),
 ) -> EligibilityListState:
-    """The offer's signed eligibility list, rebuilt when the offer, a card's status or an artisan's
-    attributes changed, when half its validity has passed (or less than `min_remaining` is left),
-    or on a new day (eligibility may depend on `today`)."""
+    """The offer's signed eligibility list, rebuilt when it is not fresh (list_is_fresh).
+
+    Reads the whole register (8-10 s at 622,000 cards): only the eligibility_lists job calls it
+    (webapp/services/jobs/eligibility.py); a request serves the last signed list
+    (served_eligibility_list) and never builds one.
+    """
     now = now or utcnow()
     version, attributes_version = register_versions(session)
     state = session.get(EligibilityListState, offer.id)
-    fresh = (
-        state is not None
-        and state.offer_version == offer.version
-        and state.register_version == version
-        and state.artisans_version == attributes_version
-        and now - state.signed_at < min(validity / 2, validity - min_remaining)
-        and _morocco_date(state.signed_at) == _morocco_date(now)
+    fresh = list_is_fresh(
+        state, offer, (version, attributes_version), validity=validity, now=now, min_remaining=min_remaining
     )
     if fresh:
         assert state is not None
@@ -315,6 +336,50 @@ def current_eligibility_list(
     state.signed_at = now
     state.eligible_count = len(indices)
     session.flush()
+    return state
+
+
+def list_margin(offer: Offer, validity: timedelta) -> timedelta:
+    """How long a list of this offer must stay valid after it is served: its partner's trust bundle
+    may be relied on that long (rule B4: the lists inside outlive the bundle)."""
+    return min(timedelta(hours=offer.organisation.kind.max_bundle_age_hours), validity)
+
+
+class EligibilityListPending(DomainError):
+    """The offer's list has not been built yet (a new offer), or its last one has expired: a job
+    is building it. A verifier tries again after Retry-After."""
+
+    code = "eligibility_list_pending"
+    http_status = 503
+    message = N_("This offer's eligibility list is being prepared. Please try again in a few minutes.")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(PENDING_RETRY_SECONDS)}
+
+
+# What a verifier is told to wait before asking again for a list being built (a rebuild at
+# 622,000 cards takes about 10 s; a queue may hold a few before it).
+PENDING_RETRY_SECONDS = 60
+
+
+def served_eligibility_list(
+    session: Session,
+    offer: Offer,
+    *,
+    validity: timedelta,
+    now: datetime,
+    ask_rebuild: Callable[[int], None],
+) -> EligibilityListState | None:
+    """The list a request serves: the last one signed, even when the register or the offer changed
+    since (its rebuild is asked for with `ask_rebuild(offer.id)`); None while none is usable (never
+    built, or expired). Never builds a list: that is the eligibility_lists job's work."""
+    state = session.get(EligibilityListState, offer.id)
+    if not list_is_fresh(
+        state, offer, register_versions(session), validity=validity, now=now, min_remaining=list_margin(offer, validity)
+    ):
+        ask_rebuild(offer.id)
+    if state is None or not still_valid(state.signed_token, now):
+        return None
     return state
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Card, Offer, OfferState, OfferWithdrawal, Organisation, QuotaPeriod, utcnow
 from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError, optional_reason, required_reason
+from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.partners.offer_fields import LANGUAGES, parse_field_specs
 from webapp.services.partners.rules import parse_rule
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
@@ -168,15 +169,18 @@ def update_offer(session: Session, offer: Offer, draft: OfferDraft, actor: Actor
     before = offer_snapshot(offer)
     for column, value in _checked(draft).items():
         setattr(offer, column, value)
-    _bump(offer)
+    _bump(session, offer)
     session.flush()
     _audit(session, offer, actor, "offer.update", before)
     return offer
 
 
-def _bump(offer: Offer) -> None:
+def _bump(session: Session, offer: Offer) -> None:
+    """A new version of the offer: its eligibility list is stale, rebuilt by a job once this commits."""
     offer.version += 1
     offer.updated_at = utcnow()
+    session.flush()
+    ask_rebuild(session, offer.id)
 
 
 # action -> (states it may start from, state it leads to, past participle for messages)
@@ -230,7 +234,7 @@ def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor
     reason = required_reason(reason) if action in REASON_REQUIRED else optional_reason(reason)
     before = offer_snapshot(offer)
     offer.state = target
-    _bump(offer)
+    _bump(session, offer)
     session.flush()
     _audit(session, offer, actor, f"offer.{action}", before, reason=reason)
     return offer
@@ -307,7 +311,7 @@ def withdraw_offer_from_card(session: Session, offer: Offer, card: Card, reason:
             session.flush()
     except IntegrityError:  # a concurrent withdrawal of the same offer from the same card won
         raise AlreadyWithdrawn(card.number) from None
-    _bump(offer)
+    _bump(session, offer)
     record_event(
         session,
         actor,
@@ -328,7 +332,7 @@ def lift_withdrawal(session: Session, offer: Offer, card: Card, actor: Actor, re
         raise NotWithdrawn(card.number)
     reason = optional_reason(reason)
     withdrawal.lifted_at = utcnow()
-    _bump(offer)
+    _bump(session, offer)
     session.flush()
     record_event(
         session,

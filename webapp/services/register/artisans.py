@@ -37,6 +37,7 @@ from webapp.models.artisan import CnssStatus, Gender
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
+from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.register.artisan_fields import (
     FIELDS,
     ArtisanRecord,
@@ -405,8 +406,8 @@ def update_artisan(
 
 def artisans_written(session: Session, ids: Collection[int]) -> None:
     """Call after creating artisans or changing their attributes (forms, imports), in the same
-    transaction: the register's artisans version moves on, so that every offer's eligibility list
-    is rebuilt on its next request (eligibility reads trade, region, CNSS status, programmes...)."""
+    transaction: the register's artisans version moves on, and every offer's eligibility list is
+    rebuilt by a job once it commits (eligibility reads trade, region, CNSS status, programmes...)."""
     if not ids:
         return
     # Atomic on both databases: the row is created once, then the counter moves under its row lock.
@@ -416,6 +417,7 @@ def artisans_written(session: Session, ids: Collection[int]) -> None:
         .where(RegisterState.id == REGISTER_STATE_ID)
         .values(artisans_version=RegisterState.artisans_version + 1)
     )
+    ask_rebuild(session)
 
 
 def artisans_version(session: Session) -> int:

@@ -22,7 +22,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Offer, Organisation, QuotaPeriod, utcnow
 from webapp.services.cards.tokens import CardClaims, TokenRejected
 from webapp.services.errors import N_, DomainError
-from webapp.services.partners.eligibility import ELIGIBILITY_BITS, current_eligibility_list, eligibility_subject
+from webapp.services.partners.eligibility import ELIGIBILITY_BITS, eligibility_subject, served_eligibility_list
 from webapp.services.partners.offers import applicable_offers
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.trust.jws import read_signed_payload
@@ -45,6 +45,7 @@ from webapp.services.trust.status_list import (
     StatusList,
     StatusListUnusable,
     current_status_list,
+    expires_at,
     read_status_list_token,
 )
 
@@ -90,27 +91,46 @@ def _offer_entry(offer: Offer, eligibility_token: str) -> dict[str, Any]:
     }
 
 
+# A bundle shorter than this is not worth carrying an offer's list: the offer waits for its rebuild.
+_MIN_LIST_LIFE = timedelta(hours=1)
+
+
 def current_bundle(
     session: Session,
     keyring: Keyring,
     settings: BundleSettings,
     organisation: Organisation | None,
     now: datetime | None = None,
+    *,
+    ask_rebuild: Callable[[int], None] = lambda _offer_id: None,
 ) -> SignedBundle:
-    """The bundle for the public (organisation None) or for one partner organisation's staff."""
+    """The bundle for the public (organisation None) or for one partner organisation's staff.
+
+    Offers' eligibility lists are the last ones signed (a request never builds one: a stale list is
+    served while the `eligibility_lists` job rebuilds it, asked for with `ask_rebuild(offer_id)`).
+    An offer whose list is not built yet, or has less than an hour left, is left out until it is;
+    the bundle's `max_age` never outlasts a list it carries (rule B4).
+    """
     now = now or utcnow()
     max_age = settings.public_max_age
     if organisation is not None:
         max_age = timedelta(hours=organisation.kind.max_bundle_age_hours)
     # The lists inside must outlive the bundle: no list may expire while the app still relies on it.
     max_age = min(max_age, settings.list_validity)
-    lists = {
-        "public_base_url": settings.public_base_url,
-        "validity": settings.list_validity,
-        "ttl_seconds": settings.list_ttl_seconds,
-        "now": now,
-        "min_remaining": max_age,
-    }
+    offers: list[dict[str, Any]] = []
+    if organisation is not None:
+        for offer in applicable_offers(session, organisation.id, moroccan_today(now)):
+            eligibility = served_eligibility_list(
+                session, offer, validity=settings.list_validity, now=now, ask_rebuild=ask_rebuild
+            )
+            expires = expires_at(eligibility.signed_token) if eligibility is not None else None
+            if eligibility is None or expires is None or expires - now < _MIN_LIST_LIFE:
+                ask_rebuild(offer.id)
+                continue
+            if expires - now < max_age:
+                # Whole hours: the content tag (the ETag) stays the same from one request to the next.
+                max_age = timedelta(hours=(expires - now) // timedelta(hours=1))
+            offers.append(_offer_entry(offer, eligibility.signed_token))
     status_list = current_status_list(
         session,
         keyring.require_signer,  # asked only if the list must be signed again
@@ -120,11 +140,6 @@ def current_bundle(
         now=now,
         min_remaining=max_age,
     )
-    offers: list[dict[str, Any]] = []
-    if organisation is not None:
-        for offer in applicable_offers(session, organisation.id, moroccan_today(now)):
-            eligibility = current_eligibility_list(session, offer, keyring.require_signer, **lists)
-            offers.append(_offer_entry(offer, eligibility.signed_token))
     content = {
         "iss": settings.public_base_url,
         "aud": audience_of(organisation),

@@ -1,7 +1,8 @@
 """The signed status list (IETF OAuth Token Status List, 2 bits per card).
 
 Every card owns a fixed index, allocated under a row lock and never reused. A status change (and
-a new index) bumps the list's version; the signed list is rebuilt lazily, on the first request
+a new index) bumps the list's version and asks for the offers' eligibility lists to be rebuilt
+(by a job: services/partners/list_rebuilds.py); the signed status list is rebuilt lazily, on the first request
 that finds it stale, and cached in the database so every worker serves the same bytes.
 
 Reading a list (read_status_list_token, StatusList.status) follows docs/card-token.md section 7,
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Card, CardDevice, CardStatus, StatusListState, utcnow
 from webapp.services.errors import N_, DomainError
+from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.trust.jws import read_signed_payload
 from webapp.services.trust.signing_keys import Signer, SigningKeyError
 
@@ -79,6 +81,7 @@ def allocate_indices(session: Session, count: int = 1) -> range:
     state.next_index = start + count
     state.version = state.version + 1  # the list grows: sign it again, so offline verifiers see the new cards
     session.flush()
+    ask_rebuild(session)  # offers' eligibility lists are indexed like this list
     return range(start, start + count)
 
 
@@ -87,6 +90,7 @@ def mark_changed(session: Session) -> None:
     session.execute(
         update(StatusListState).where(StatusListState.id == LIST_ID).values(version=StatusListState.version + 1)
     )
+    ask_rebuild(session)  # a card no longer valid is eligible for nothing (and back again)
 
 
 def pack_statuses(size: int, statuses: Iterable[tuple[int, int]], bits: int = BITS) -> bytes:
@@ -130,6 +134,12 @@ class SignedStatusList:
 
 def signer_from(source: SignerSource) -> Signer:
     return source if isinstance(source, Signer) else source()
+
+
+def expires_at(token: str) -> datetime | None:
+    """The `exp` of a token we signed ourselves."""
+    expires = _payload(token).get("exp")
+    return datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None
 
 
 def still_valid(token: str | None, now: datetime, min_remaining: timedelta = timedelta(0)) -> bool:
