@@ -27,10 +27,6 @@ class FileGone(DomainError):
     message = N_("This file is no longer kept: it was deleted after its retention period.")
 
 
-class BadStorageKey(ValueError):
-    """A key that is not a plain relative path (a bug in the caller, never a user's input)."""
-
-
 class Storage(Protocol):
     def writer(self, key: str) -> Iterator[BinaryIO]: ...
     def open(self, key: str) -> BinaryIO: ...
@@ -43,10 +39,11 @@ class Storage(Protocol):
 
 
 def checked_key(key: str) -> PurePosixPath:
-    """A key as a relative path inside the storage: no absolute path, no `..`, no empty part."""
+    """A key as a relative path inside the storage: no absolute path, no `..`, no empty part. Keys
+    are made by the code, never typed by a person: another key is a bug (ValueError)."""
     path = PurePosixPath(key)
     if not key or path.is_absolute() or any(part in ("", ".", "..") for part in key.split("/")):
-        raise BadStorageKey(key)
+        raise ValueError(f"not a storage key: {key!r}")
     return path
 
 
