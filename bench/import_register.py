@@ -216,13 +216,15 @@ def import_via_worker(bench: BenchDatabase, file: Path, workdir: Path) -> dict[s
             run_id = run.id
             import_runs.submit_work(session, run, BENCH_ACTOR)
         submitted = time.perf_counter()
-        peak_kb, cpu, waited = 0, 0.0, 0.0
-        at_start: tuple[float, float] | None = None  # the worker's CPU and wait when the job started
+        peak_kb, cpu = 0, 0.0
+        waits: dict[str, tuple[int, int]] = {}
+        # The worker's CPU time and its threads' waits when the job was first seen started.
+        at_start: tuple[float, dict[str, tuple[int, int]]] | None = None
         while True:
             with database.session_scope() as session:
                 found = session.get(ImportRun, run_id)
                 if at_start is None and session.get(Job, found.job_id).started_at is not None:
-                    at_start = (_proc_cpu_seconds(worker.pid), _proc_waited_seconds(worker.pid))
+                    at_start = (_proc_cpu_seconds(worker.pid), _proc_thread_waits(worker.pid))
                 if found.status not in import_runs.IN_PROGRESS:
                     job = session.get(Job, found.job_id)
                     outcome = {
@@ -235,10 +237,10 @@ def import_via_worker(bench: BenchDatabase, file: Path, workdir: Path) -> dict[s
                     }
                     break
             peak_kb, cpu = max(peak_kb, _proc_peak_kb(worker.pid)), _proc_cpu_seconds(worker.pid) or cpu
-            waited = _proc_waited_seconds(worker.pid) or waited
+            waits = _proc_thread_waits(worker.pid) or waits
             time.sleep(0.2)
         peak_kb, cpu = max(peak_kb, _proc_peak_kb(worker.pid)), _proc_cpu_seconds(worker.pid) or cpu
-        waited = _proc_waited_seconds(worker.pid) or waited
+        waits = _proc_thread_waits(worker.pid) or waits
     finally:
         worker.terminate()
         try:
@@ -249,10 +251,10 @@ def import_via_worker(bench: BenchDatabase, file: Path, workdir: Path) -> dict[s
         log.close()
         database.engine.dispose()
     # From the first look that saw the job started (every 0.2 s): the worker's start-up left out.
-    cpu_start, waited_start = at_start or (0.0, 0.0)
+    cpu_start, waits_start = at_start or (0.0, {})
     return outcome | {
         "cpu_seconds": cpu - cpu_start,
-        "waited_seconds": waited - waited_start,
+        "waited_seconds": _job_thread_wait(waits_start, waits),
         "peak_mb": peak_kb / 1024,
     }
 
@@ -268,15 +270,24 @@ def _proc_peak_kb(pid: int) -> int:
     return 0
 
 
-def _proc_waited_seconds(pid: int) -> float:
-    """Seconds a process's threads (the worker runs jobs in a thread) were ready to run but waited
-    for a core (Linux schedstat); 0 when it cannot be read."""
+def _proc_thread_waits(pid: int) -> dict[str, tuple[int, int]]:
+    """Each thread's time on a core and time waiting for one (ns, Linux schedstat); {} if unreadable."""
     try:
-        return (
-            sum(int((task / "schedstat").read_text().split()[1]) for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
-        )
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        stats = {task.name: (task / "schedstat").read_text().split() for task in tasks}
+        return {name: (int(values[0]), int(values[1])) for name, values in stats.items()}
     except (OSError, IndexError, ValueError):
+        return {}
+
+
+def _job_thread_wait(start: dict[str, tuple[int, int]], end: dict[str, tuple[int, int]]) -> float:
+    """Seconds the thread that ran the job (the one that used the most CPU in between: the worker
+    runs jobs in a thread beside its scheduler's) waited for a core."""
+    if not end:
         return 0.0
+    used = {name: on_cpu - start.get(name, (0, 0))[0] for name, (on_cpu, _waited) in end.items()}
+    busiest = max(used, key=lambda name: used[name])
+    return (end[busiest][1] - start.get(busiest, (0, 0))[1]) / 1e9
 
 
 def _proc_cpu_seconds(pid: int) -> float:
