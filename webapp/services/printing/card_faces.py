@@ -299,10 +299,9 @@ def _no_photo(canvas: Canvas) -> None:
     canvas.set_fill_color(*PAPER)
     canvas.rect(x, y, w, h, style="F")
     canvas.set_fill_color(205, 208, 204)
-    canvas.circle(x + w / 2, y + h * 0.38, w * 0.22, style="F")
-    canvas.ellipse(x + w * 0.14, y + h * 0.66, w * 0.72, h * 0.5, style="F")
-    canvas.set_fill_color(*PAPER)
-    canvas.rect(x, y + h, w, h * 0.3, style="F")
+    with canvas.rect_clip(x, y, w, h):  # the shoulders end at the frame
+        canvas.circle(x + w / 2, y + h * 0.38, w * 0.22, style="F")
+        canvas.ellipse(x + w * 0.14, y + h * 0.66, w * 0.72, h * 0.5, style="F")
 
 
 # -- back ----------------------------------------------------------------------------------------
