@@ -194,7 +194,16 @@ def test_long_text_stays_in_the_safe_area(field, value):
 
 def test_cards_are_front_back_pairs_in_order():
     """Two cards give four pages: front 1, back 1, front 2, back 2 (duplex order)."""
-    pdf = render(make_face(number="AAAAAAAAAA"), make_face(number="BBBBBBBBBB"))
+    pdf = render(make_face(number="AAAAAAAAAA"), make_face(number="BBBBBBBBBB", name_latin="Khadija Bennani"))
+    # The second card's labels, trade and chamber are replayed from the first's (Canvas.cached).
+    for expected in (
+        "Métier",
+        "Poterie et céramique",
+        "Chambre d'Artisanat de la Région Fès-Meknès",
+        "Khadija Bennani",
+    ):
+        assert expected in pdf_text(pdf, 3) + pdf_text(pdf, 4)
+    assert decoded_qr_texts(page_png(pdf, 4)) == [make_face(name_latin="Khadija Bennani").qr_text]
     assert [("AAAAAAAAAA" in pdf_text(pdf, page), "BBBBBBBBBB" in pdf_text(pdf, page)) for page in (1, 2, 3, 4)] == [
         (True, False),
         (True, False),

@@ -167,7 +167,17 @@ def draw_front(canvas: Canvas, face: CardFace) -> None:
     # The number and the expiry: large, in Latin digits (read aloud on the phone, typed in forms).
     canvas.text_box(LEFT, 49.2, 44.0, 4.8, face.number, size=11, min_size=8, style="B", color=INK, align="L")
     canvas.text_box(
-        RIGHT - 30.0, 49.2, 30.0, 4.8, _date(face.expires_on), size=10, min_size=8, style="B", color=INK, align="R"
+        RIGHT - 30.0,
+        49.2,
+        30.0,
+        4.8,
+        _date(face.expires_on),
+        size=10,
+        min_size=8,
+        style="B",
+        color=INK,
+        align="R",
+        cache=True,
     )
     if face.photo_jpeg is not None:
         _photo(canvas, face.photo_jpeg)

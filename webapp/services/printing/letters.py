@@ -92,8 +92,12 @@ def draw_letter(canvas: Canvas, letter: Letter) -> None:
     )
     if letter.code_valid_until is not None:
         until = letter.code_valid_until.strftime("%d/%m/%Y")
-        canvas.text_box(left + 6, 141.5, column - 6, 5.0, f"Valable jusqu'au {until}", size=8.5, color=MUTED)
-        canvas.text_box(arabic_x, 141.5, column - 6, 5.0, f"صالح إلى غاية {until}", size=9, color=MUTED, align="R")
+        canvas.text_box(
+            left + 6, 141.5, column - 6, 5.0, f"Valable jusqu'au {until}", size=8.5, color=MUTED, cache=True
+        )
+        canvas.text_box(
+            arabic_x, 141.5, column - 6, 5.0, f"صالح إلى غاية {until}", size=9, color=MUTED, align="R", cache=True
+        )
     canvas.text_box(left, 84.0, column, 7.0, f"Madame, Monsieur {letter.name_latin},", size=10, min_size=7.5, color=INK)
     canvas.text_box(
         arabic_x, 84.0, column, 7.0, f"السيدة، السيد {letter.name_ar}،", size=10.5, min_size=8, color=INK, align="R"
