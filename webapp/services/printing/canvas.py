@@ -55,6 +55,7 @@ class Canvas(FPDF):
         # The Arabic font has Arabic-Indic and Latin digits but no Latin letters nor "/": those
         # come from Noto Sans inside the same shaped line, and Arabic inside a Latin line likewise.
         self.set_fallback_fonts([LATIN, ARABIC], exact_match=False)
+        self._fallbacks = list(self._fallback_font_ids)
         self._chunks: dict[Hashable, tuple[bytes, frozenset[object]]] = {}
 
     def write(self, target: BinaryIO) -> int:
@@ -187,8 +188,14 @@ class Canvas(FPDF):
         if arabic:
             if not self.text_shaping:
                 self.set_text_shaping(True)
-        elif self.text_shaping:
+            self._fallback_font_ids = self._fallbacks
+            return
+        if self.text_shaping:
             self.set_text_shaping(False)
+        # fpdf2 takes its fast path (no per-character font lookup) without shaping and without
+        # fallback fonts: drop them when the Latin font has every character of the text.
+        cmap = self.current_font.cmap
+        self._fallback_font_ids = [] if all(ord(char) in cmap for char in text) else self._fallbacks
 
     # -- the cache of drawn operators ---------------------------------------------------------
     def cached(self, key: Hashable, draw: Callable[[], None]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -434,6 +435,10 @@ def qr_module_mm(code: segno.QRCode, box_mm: float = QR_BOX_MM) -> float:
     return box_mm / (code.symbol_size(border=QUIET_ZONE_MODULES)[0])
 
 
+_DARK_RUNS = re.compile(rb"1+")
+_ROW_TEXT = bytes.maketrans(b"\x00\x01", b"01")
+
+
 class QrTooDense(DomainError):
     """A QR code whose modules would print smaller than MIN_MODULE_MM in its box."""
 
@@ -456,20 +461,16 @@ def draw_qr(canvas: Canvas, text: str, x: float, y: float, box_mm: float) -> flo
     step = module * k
     origin_x = x + QUIET_ZONE_MODULES * module
     origin_y = y + QUIET_ZONE_MODULES * module
+    size = len(code.matrix)
+    # Coordinates formatted once per column, row and run length (the same few hundred numbers).
+    lefts = [f"{(origin_x + column * module) * k:.3f}" for column in range(size)]
+    tops = [f"{(canvas.h - (origin_y + (row + 1) * module)) * k:.3f}" for row in range(size)]
+    runs = [f"{length * step:.3f} {step:.3f} re" for length in range(size + 1)]
     for row_index, row in enumerate(code.matrix):
-        top = canvas.h - (origin_y + (row_index + 1) * module)
-        column = 0
-        width = len(row)
-        while column < width:
-            if row[column] & 1:
-                start = column
-                while column < width and row[column] & 1:
-                    column += 1
-                ops.append(
-                    f"{(origin_x + start * module) * k:.3f} {top * k:.3f} {(column - start) * step:.3f} {step:.3f} re"
-                )
-            else:
-                column += 1
+        top = tops[row_index]
+        # Dark runs of the row: "1" blocks of its text, found by a C-coded regex.
+        for run in _DARK_RUNS.finditer(bytes(row).translate(_ROW_TEXT)):
+            ops.append(f"{lefts[run.start()]} {top} {runs[run.end() - run.start()]}")
     ops.append("f Q")
     canvas._out("\n".join(ops))
     return module
