@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.cli.conftest import run
 from tests.services.register.test_imports import person, write_csv, write_xlsx
-from webapp.models import Artisan, AuditEvent
+from webapp.models import Artisan, AuditEvent, Region
 from webapp.services.register.artisan_fields import FIELDS
 from webapp.services.register.exports import EXPORT_COLUMNS
 
@@ -129,3 +129,13 @@ def test_export_refuses_another_file_type(runner, tmp_path):
     """The export's file name says its format: .csv or .xlsx, nothing else."""
     code, output = run(runner, "register", "export", str(Path(tmp_path / "register.pdf")))
     assert code == 2 and ".csv or .xlsx" in output
+
+
+def test_the_chamber_command_changes_an_address(runner, session):
+    """`register chamber 03 --address-fr ...` stores the ministry's address and prints the chamber."""
+    code, output = run(runner, "register", "chamber", "03", "--address-fr", "Avenue des Almohades, 30000 Fès")
+    assert code == 0 and "Avenue des Almohades, 30000 Fès" in output
+    session.expire_all()
+    assert session.get(Region, "03").chamber_address_fr == "Avenue des Almohades, 30000 Fès"
+    code, output = run(runner, "register", "chamber", "99", "--name-fr", "x")
+    assert code == 1 and "There is no region 99." in output
