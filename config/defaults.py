@@ -148,3 +148,11 @@ SMS_GATEWAY = "console"
 # Partners' checks of a card, and the monthly counts of anonymous checks, are kept this many months
 # (stated on the artisan's page), then deleted by `flask --app wsgi cards purge-checks` (daily timer).
 CARD_CHECK_RETENTION_MONTHS = 12
+
+# --- Print batches for the postal printer (docs/operations.md, "Print batches") ---
+# A batch's files (the cards PDF, the letters with their activation codes, the manifest) are kept
+# this many days after they are rendered, then deleted (`flask --app wsgi print purge-files`, daily
+# timer); the batch's rows stay.
+PRINT_BATCH_RETENTION_DAYS = 90
+# Cards per part of a batch's job: the parts render in parallel on the workers.
+PRINT_BATCH_PART_SIZE = 250

@@ -85,6 +85,9 @@ class Settings:
     SMS_GATEWAY: str
     # Who checked a card (config/defaults.py, "Who checked a card").
     CARD_CHECK_RETENTION_MONTHS: int
+    # Print batches (config/defaults.py, "Print batches for the postal printer").
+    PRINT_BATCH_RETENTION_DAYS: int
+    PRINT_BATCH_PART_SIZE: int
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -160,6 +163,10 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             f"CARD_CHECK_RETENTION_MONTHS must be from 1 to 120, not {settings.CARD_CHECK_RETENTION_MONTHS}"
         )
+    if not 1 <= settings.PRINT_BATCH_RETENTION_DAYS <= 3650:
+        raise ConfigError(f"PRINT_BATCH_RETENTION_DAYS must be from 1 to 3650, not {settings.PRINT_BATCH_RETENTION_DAYS}")
+    if not 1 <= settings.PRINT_BATCH_PART_SIZE <= 10_000:
+        raise ConfigError(f"PRINT_BATCH_PART_SIZE must be from 1 to 10000, not {settings.PRINT_BATCH_PART_SIZE}")
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:

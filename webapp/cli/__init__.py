@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo | audit ...`,
+"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo | audit | print ...`,
 one module a group."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from webapp.cli.db import db_cli
 from webapp.cli.demo import demo_cli, setup
 from webapp.cli.keys import keys_cli
 from webapp.cli.partners import partners_cli
+from webapp.cli.printing import print_cli
 from webapp.cli.register import register_cli
 
 
 def init_app(app: Flask) -> None:
-    for group in (keys_cli, cards_cli, register_cli, partners_cli, demo_cli, db_cli, audit_cli):
+    for group in (keys_cli, cards_cli, register_cli, partners_cli, demo_cli, db_cli, audit_cli, print_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup)
