@@ -1,5 +1,6 @@
 # Carte Artisan. Two commands do everything on a fresh machine:
-#   make run    set up (venv, database, dev keys, demo data) and serve on http://127.0.0.1:8000 (PORT=8001 make run)
+#   make run    set up (venv, database, dev keys, demo data) and serve on http://127.0.0.1:8000 with a
+#               job worker (PORT=8001 make run)
 #   make test   set up the test tools and run the whole suite (ruff + pytest + the JS unit tests under node)
 PYTHON ?= python3
 VENV := .venv
@@ -37,9 +38,11 @@ translations: $(VENV)/.runtime
 setup: $(VENV)/.runtime $(SECRET_KEY_FILE) translations
 	$(SERVE_ENV) $(FLASK) setup
 
+# The web server and a job worker (scripts/serve.py): Ctrl-C stops both. JOB_WORKERS=2 make run
+# starts two workers (print batches render in parallel across them).
 run: setup
-	@echo "Carte Artisan on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
-	$(SERVE_ENV) $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+	@echo "Carte Artisan on http://127.0.0.1:$(PORT) with a job worker (Ctrl-C stops both)"
+	$(SERVE_ENV) $(BIN)/python scripts/serve.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

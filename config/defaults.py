@@ -149,6 +149,23 @@ SMS_GATEWAY = "console"
 # (stated on the artisan's page), then deleted by `flask --app wsgi cards purge-checks` (daily timer).
 CARD_CHECK_RETENTION_MONTHS = 12
 
+# --- Job workers (docs/operations.md, "Job workers") ---
+# Long work (imports, exports, eligibility lists, card roll-out and re-issue, print batches) runs on
+# job workers (`flask --app wsgi jobs worker`), never in a web request. Their queue: a SQLite file
+# for one machine (`make run`), Redis in production (required there: several instances and workers
+# share it), "immediate" in tests (a job runs when the transaction that submitted it commits).
+JOB_QUEUE_URL = "sqlite:///instance/jobs.sqlite3"
+# The queue's name in it (Redis keys "huey.redis.<name>"): deployments sharing one Redis differ here.
+JOB_QUEUE_NAME = "carte"
+# Where jobs' files live (uploads waiting to be imported, exports, print batches). With several
+# servers, a volume shared by every web instance and worker.
+JOB_FILES_DIR = "instance/files"
+# A running job reports progress (its heartbeat) at most this often, in seconds...
+JOB_HEARTBEAT_SECONDS = 1
+# ...and one silent for this long is marked interrupted (its worker was killed), with what it had
+# written. Also: a job queued for this long that no worker took is put on the queue again.
+JOB_STALE_SECONDS = 120
+
 # --- Print batches for the postal printer (docs/operations.md, "Print batches") ---
 # A batch's files (the cards PDF, the letters with their activation codes, the manifest) are kept
 # this many days after they are rendered, then deleted (`flask --app wsgi print purge-files`, daily

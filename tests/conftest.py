@@ -9,7 +9,13 @@ import pytest
 
 from tests.fixtures.support import TEST_ACTOR, TEST_DATABASE_URL, TEST_PASSWORD, VALIDITY_YEARS, csrf_token_from
 
-pytest_plugins = ["tests.fixtures.app", "tests.fixtures.factories", "tests.fixtures.auth", "tests.fixtures.audit"]
+pytest_plugins = [
+    "tests.fixtures.app",
+    "tests.fixtures.factories",
+    "tests.fixtures.auth",
+    "tests.fixtures.audit",
+    "tests.fixtures.jobs",
+]
 
 __all__ = ["TEST_ACTOR", "TEST_DATABASE_URL", "TEST_PASSWORD", "VALIDITY_YEARS", "csrf_token_from"]
 

@@ -39,3 +39,18 @@ def test_redis_is_checked_when_it_holds_the_limits(make_app, signer):
         pytest.skip("TEST_REDIS_URL not set: the Redis rate-limit store is tested in CI")
     report = make_app(RATELIMIT_STORAGE_URI=redis_url).test_client().get("/readyz").get_json()
     assert report["ready"] is True and report["checks"]["redis"]["ok"] is True
+
+
+def test_readiness_says_whether_the_job_queue_answers_without_failing_for_it(make_app):
+    """A job queue that is down is said (jobs wait in the table meanwhile); the instance stays ready."""
+    from tests.fixtures.outages import closed_port
+
+    report = make_app(JOB_QUEUE_URL=f"redis://127.0.0.1:{closed_port()}/1").test_client().get("/readyz").get_json()
+    assert report["checks"]["jobs"]["queue_reachable"] is False and "jobs" not in report["failed"]
+    working = make_app().test_client().get("/readyz").get_json()
+    assert working["checks"]["jobs"] == {
+        "ok": True,
+        "queue_reachable": True,
+        "waiting": 0,
+        "seconds": working["checks"]["jobs"]["seconds"],
+    }

@@ -19,6 +19,7 @@ def production(app_config, tmp_path):
         "SECRET_KEY_FILE": str(tmp_path / "absent"),
         "SESSION_COOKIE_SECURE": True,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "JOB_QUEUE_URL": "redis://127.0.0.1:6379/1",
     }
 
 
@@ -31,6 +32,8 @@ def production(app_config, tmp_path):
         ({"CARTE_ENV": "staging"}, "CARTE_ENV must be one of"),
         ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE must be true"),
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI must be a Redis URL"),
+        ({"JOB_QUEUE_URL": "sqlite:///instance/jobs.sqlite3"}, "JOB_QUEUE_URL must be a Redis URL"),
+        ({"JOB_QUEUE_URL": "immediate"}, "JOB_QUEUE_URL must be a Redis URL"),
     ],
 )
 def test_unsafe_settings_are_refused(production, overrides, reason):

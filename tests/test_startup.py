@@ -33,6 +33,7 @@ def production_env(tmp_path):
         PUBLIC_BASE_URL="https://carte.artisanat.ma",
         SESSION_COOKIE_SECURE="true",
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        JOB_QUEUE_URL="redis://127.0.0.1:6379/1",
         DATABASE_URL=f"sqlite:///{tmp_path / 'carte.sqlite3'}",
         KEYS_DIR=str(tmp_path / "keys"),  # empty: no signing key
         GUNICORN_BIND=f"127.0.0.1:{_free_port()}",

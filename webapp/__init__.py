@@ -22,6 +22,7 @@ from webapp import (
     extensions,
     faults,
     i18n,
+    jobs,
     json_provider,
     keyring,
     partner,
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     json_provider.init_app(app)  # before anything reads a request body
     db.init_app(app)
+    jobs.init_app(app)  # after the database: jobs go on the queue when their rows commit
     keyring.init_app(app)
     security.init_app(app)  # first: its body-size check runs before CSRF or anything reads a form
     extensions.init_app(app)

@@ -1,6 +1,7 @@
 """Readiness (/readyz): can this instance serve? The database answers a `SELECT 1`, Redis answers
 when it holds the rate limits, and a key that verifies cards is loaded (whether one can sign is
-said too, without failing readiness: verification and the trust material already signed go on).
+said too, without failing readiness: verification and the trust material already signed go on;
+so is whether the job queue answers).
 
 Each check has its own short deadline, so a hung store makes /readyz answer 503 in a couple of
 seconds with the check that failed, never wait. Liveness (/healthz) touches nothing.
@@ -76,12 +77,24 @@ def _keys() -> dict[str, Any]:
     }
 
 
+def _job_queue() -> dict[str, Any]:
+    """Whether the job queue answers, and how many jobs wait in it. Said, never failing readiness:
+    an instance serves without it, and jobs submitted meanwhile wait in the job table."""
+    queue = current_app.extensions["jobs"]
+    try:
+        waiting = queue.huey.pending_count()
+    except Exception as error:  # Redis down or hung (its socket timeouts answer)
+        return {"ok": True, "queue_reachable": False, "error": type(error).__name__}
+    return {"ok": True, "queue_reachable": True, "waiting": waiting}
+
+
 def readiness() -> tuple[bool, dict[str, Any]]:
     """(ready, what each check found)."""
     disarm_deadline()  # each check has its own, shorter deadline
     checks: dict[str, dict[str, Any]] = {"database": _bounded(_database, CHECK_SECONDS)}
     if current_settings().RATELIMIT_STORAGE_URI.startswith("redis"):
         checks["redis"] = _bounded(_redis, CHECK_SECONDS)
+    checks["jobs"] = _bounded(_job_queue, CHECK_SECONDS)
     if checks["database"]["ok"]:
         checks["keys"] = _bounded(_keys, CHECK_SECONDS)
     else:

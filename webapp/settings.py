@@ -26,6 +26,7 @@ ENVIRONMENTS = ("development", "production")
 SHARED_RATELIMIT_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://", "redis+unix://")
 # How SMS leave (webapp/services/accounts/sms.py): only the console gateway until a provider is chosen.
 SMS_GATEWAYS = ("console",)
+JOB_QUEUE_REDIS_SCHEMES = ("redis://", "rediss://")
 
 
 class ConfigError(RuntimeError):
@@ -85,6 +86,12 @@ class Settings:
     SMS_GATEWAY: str
     # Who checked a card (config/defaults.py, "Who checked a card").
     CARD_CHECK_RETENTION_MONTHS: int
+    # Job workers (config/defaults.py, "Job workers").
+    JOB_QUEUE_URL: str
+    JOB_QUEUE_NAME: str
+    JOB_FILES_DIR: str
+    JOB_HEARTBEAT_SECONDS: int
+    JOB_STALE_SECONDS: int
     # Print batches (config/defaults.py, "Print batches for the postal printer").
     PRINT_BATCH_RETENTION_DAYS: int
     PRINT_BATCH_PART_SIZE: int
@@ -112,6 +119,8 @@ def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
     values.update({name: value for name, value in (overrides or {}).items() if name in SETTING_NAMES})
     values["KEYS_DIR"] = str(_from_root(values["KEYS_DIR"]))
     values["REGISTER_IMPORT_DIR"] = str(_from_root(values["REGISTER_IMPORT_DIR"]))
+    values["JOB_FILES_DIR"] = str(_from_root(values["JOB_FILES_DIR"]))
+    values["JOB_QUEUE_URL"] = _absolute_sqlite_url(values["JOB_QUEUE_URL"])
     values["DATABASE_URL"] = _absolute_sqlite_url(values["DATABASE_URL"])
     values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
     if not values.get("SECRET_KEY"):
@@ -163,6 +172,7 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             f"CARD_CHECK_RETENTION_MONTHS must be from 1 to 120, not {settings.CARD_CHECK_RETENTION_MONTHS}"
         )
+    validate_jobs(settings)
     if not 1 <= settings.PRINT_BATCH_RETENTION_DAYS <= 3650:
         raise ConfigError(f"PRINT_BATCH_RETENTION_DAYS must be from 1 to 3650, not {settings.PRINT_BATCH_RETENTION_DAYS}")
     if not 1 <= settings.PRINT_BATCH_PART_SIZE <= 10_000:
@@ -179,6 +189,22 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(
             "RATELIMIT_STORAGE_URI must be a Redis URL in production (redis://host:6379), shared by every worker"
         )
+    if not settings.JOB_QUEUE_URL.startswith(JOB_QUEUE_REDIS_SCHEMES):
+        raise ConfigError(
+            "JOB_QUEUE_URL must be a Redis URL in production (redis://host:6379/1), shared by every instance and worker"
+        )
+
+
+def validate_jobs(settings: Settings) -> None:
+    """A queue the workers can reach, and a heartbeat well inside the time that declares a job dead."""
+    if settings.JOB_QUEUE_URL != "immediate" and not settings.JOB_QUEUE_URL.startswith(
+        ("sqlite:///", *JOB_QUEUE_REDIS_SCHEMES)
+    ):
+        raise ConfigError(
+            f"JOB_QUEUE_URL must be sqlite:///<file>, redis://host:port/db or immediate, not {settings.JOB_QUEUE_URL!r}"
+        )
+    if settings.JOB_HEARTBEAT_SECONDS < 1 or settings.JOB_STALE_SECONDS < 3 * settings.JOB_HEARTBEAT_SECONDS:
+        raise ConfigError("JOB_HEARTBEAT_SECONDS must be at least 1, and JOB_STALE_SECONDS at least three heartbeats")
 
 
 def validate_activation(settings: Settings) -> None:

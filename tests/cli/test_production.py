@@ -20,6 +20,7 @@ def production_runner(make_app, app_config):
         PUBLIC_BASE_URL="https://carte.artisanat.ma",
         SESSION_COOKIE_SECURE=True,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        JOB_QUEUE_URL="redis://127.0.0.1:6379/1",
     )
     return app.test_cli_runner()
 
@@ -48,11 +49,12 @@ def test_printed_hints_name_the_flask_that_runs(monkeypatch, tmp_path, argv0, cw
 
 
 def test_make_run_on_another_port_serves_and_prints_for_that_port():
-    """`PORT=8001 make run` binds gunicorn to 8001 and prints QR texts for http://127.0.0.1:8001."""
+    """`PORT=8001 make run` binds gunicorn (started by scripts/serve.py) to 8001 and prints QR texts
+    for http://127.0.0.1:8001."""
     dry_run = subprocess.run(
         ["make", "-n", "run", "PORT=8001"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     ).stdout
     setup_line = next(line for line in dry_run.splitlines() if "flask --app wsgi setup" in line)
-    serve_line = next(line for line in dry_run.splitlines() if "gunicorn" in line)
+    serve_line = next(line for line in dry_run.splitlines() if "scripts/serve.py" in line)
     for line in (setup_line, serve_line):
         assert "PUBLIC_BASE_URL=http://127.0.0.1:8001" in line and "GUNICORN_BIND=127.0.0.1:8001" in line

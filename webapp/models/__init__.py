@@ -15,6 +15,7 @@ from webapp.models.card import (
 from webapp.models.card_check import AnonymousCheckCount, CardCheck, CheckKind
 from webapp.models.card_request import CardRequest, RequestKind, RequestState
 from webapp.models.device import CardDevice
+from webapp.models.job import ACTIVE_STATES, FINISHED_STATES, Job, JobState
 from webapp.models.offer import (
     EligibilityListState,
     IdempotencyRecord,
@@ -33,6 +34,8 @@ from webapp.models.register import ImportFileKind, ImportRun, ImportStatus, Regi
 from webapp.models.user import PARTNER_ROLES, Role, User
 
 __all__ = [
+    "ACTIVE_STATES",
+    "FINISHED_STATES",
     "PARTNER_ROLES",
     "ActivationCode",
     "AnonymousCheckCount",
@@ -56,6 +59,8 @@ __all__ = [
     "ImportFileKind",
     "ImportRun",
     "ImportStatus",
+    "Job",
+    "JobState",
     "LegalStatus",
     "Offer",
     "OfferState",
