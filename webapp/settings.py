@@ -174,7 +174,9 @@ def validate_settings(settings: Settings) -> None:
         )
     validate_jobs(settings)
     if not 1 <= settings.PRINT_BATCH_RETENTION_DAYS <= 3650:
-        raise ConfigError(f"PRINT_BATCH_RETENTION_DAYS must be from 1 to 3650, not {settings.PRINT_BATCH_RETENTION_DAYS}")
+        raise ConfigError(
+            f"PRINT_BATCH_RETENTION_DAYS must be from 1 to 3650, not {settings.PRINT_BATCH_RETENTION_DAYS}"
+        )
     if not 1 <= settings.PRINT_BATCH_PART_SIZE <= 10_000:
         raise ConfigError(f"PRINT_BATCH_PART_SIZE must be from 1 to 10000, not {settings.PRINT_BATCH_PART_SIZE}")
     if not settings.is_production:

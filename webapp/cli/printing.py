@@ -6,10 +6,11 @@ import shutil
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from webapp.cli.jobs import follow
 from webapp.cli.operations import cli_actor, operation, refusals_in_one_line
+from webapp.jobs import get_storage
 from webapp.models import PrintBatchState
 from webapp.services.printing import batches
 from webapp.services.scope import NATIONAL, Scope
@@ -67,22 +68,14 @@ def print_batch(
     click.echo(f"batch {batch_id}: {len(plan.card_ids)} cards ({len(plan.reprint_ids)} reprints), job {job_id}")
     if no_wait:
         return
-    from webapp.services.jobs import cli_support
-
-    with refusals_in_one_line():
-        if in_process:
-            cli_support.run_here(current_app, job_id)
-        else:
-            cli_support.follow(job_id)
+    follow(job_id, in_process=in_process)
     assert output is not None
     _copy_files(batch_id, output)
 
 
 def _copy_files(batch_id: int, output: Path) -> None:
-    from webapp.services.jobs.storage import storage_for
-
     settings = current_settings()
-    storage = storage_for(settings)
+    storage = get_storage()
     output.mkdir(parents=True, exist_ok=True)
     with operation() as session:
         batch = batches.get_batch(session, batch_id, NATIONAL)
@@ -122,8 +115,6 @@ def print_mark(batch_id: int, state: str) -> None:
 @print_cli.command("purge-files")
 def print_purge_files() -> None:
     """Delete the files of batches kept past PRINT_BATCH_RETENTION_DAYS (the batches stay)."""
-    from webapp.services.jobs.storage import storage_for
-
     with operation() as session:
-        count = batches.purge_batch_files(session, storage_for(current_settings()))
+        count = batches.purge_batch_files(session, get_storage())
     click.echo(f"files deleted for {count} batches")

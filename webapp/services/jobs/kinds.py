@@ -36,7 +36,10 @@ class JobKind:
 def _all_kinds() -> dict[str, JobKind]:
     # One line per kind module (imported here, on first use, so that importing the package does
     # no work and the kinds may import any service).
+    from webapp.services.jobs import print_batches
+
     kinds: list[JobKind] = []
+    kinds.append(print_batches.KIND)
     return {kind.name: kind for kind in kinds}
 
 

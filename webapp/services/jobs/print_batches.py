@@ -16,45 +16,39 @@ A card revoked, suspended or expired between the batch's preparation and its ren
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import Artisan, Card, PrintBatch, PrintBatchCard, utcnow
-from webapp.services.errors import N_
+from webapp.models import Artisan, Card, CardStatus, PrintBatch, PrintBatchCard, Region, utcnow
 from webapp.services.cards.activation import ActivationPolicy, in_force, new_code, store_activation_codes
+from webapp.services.cards.tokens import MOROCCO
+from webapp.services.errors import N_
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.kinds import JobKind
 from webapp.services.printing import batches
-from webapp.services.printing.card_faces import card_face_for, render_cards_pdf
+from webapp.services.printing.card_faces import CardFace, card_face_for, render_cards_pdf
 from webapp.services.printing.letters import Letter, render_letters_pdf
-from webapp.services.printing.manifest import write_manifest
+from webapp.services.printing.manifest import ManifestRow, write_manifest
+from webapp.services.register.reference_data import chamber_seed
 
 CARDS, LETTERS, MANIFEST = "cards.pdf", "letters.pdf", "manifest.csv"
-MANIFEST_COLUMNS = (
-    "position",
-    "card_number",
-    "name_latin",
-    "name_ar",
-    "delivery_address",
-    "chamber",
-    "card_pages",
-    "letter_page",
-    "reprint",
-)
+# The manifest is read by the printer's staff, in French (with Arabic, the chambers' working language).
+COLLECT_AT_CHAMBER = "À retirer à la chambre"
+_TABLE = PrintBatchCard.__table__
 
 
 def part_key(batch_id: int, part: int, name: str) -> str:
-    return f"{batches.batch_prefix(batch_id)}parts/{part:04d}-{name}"
+    return f"{batches.batch_prefix(batch_id)}/parts/{part:04d}-{name}"
 
 
 def file_key(batch_id: int, name: str) -> str:
-    return f"{batches.batch_prefix(batch_id)}{name}"
+    return f"{batches.batch_prefix(batch_id)}/{name}"
 
 
 def run(ctx: JobContext) -> None:
@@ -62,15 +56,10 @@ def run(ctx: JobContext) -> None:
     batch_id = int(ctx.params["batch_id"])
     size = int(ctx.settings.PRINT_BATCH_PART_SIZE)
     with ctx.session_scope() as session:
-        count = session.scalar(
-            select(PrintBatchCard.position)
-            .where(PrintBatchCard.batch_id == batch_id)
-            .order_by(PrintBatchCard.position.desc())
-            .limit(1)
-        )
-    if count is None:
+        last = session.scalar(select(func.max(PrintBatchCard.position)).where(PrintBatchCard.batch_id == batch_id))
+    if last is None:
         raise batches.EmptyBatch()
-    positions = count + 1
+    positions = last + 1
     parts = [
         {"batch_id": batch_id, "part": index, "first": first, "count": min(size, positions - first)}
         for index, first in enumerate(range(0, positions, size))
@@ -78,11 +67,13 @@ def run(ctx: JobContext) -> None:
     ctx.split(parts, total=positions)
 
 
-def _counted(items: Iterable[Any], ctx: JobContext, total: int, start: int = 0) -> Iterator[Any]:
-    """The items, telling the part's progress as the renderer takes them (letters after the cards)."""
-    for done, item in enumerate(items, start + 1):
+def _counted(items: Iterable[Any], ctx: JobContext, step: int) -> Iterator[Any]:
+    """The items, telling the part's progress in cards as they are taken: a part makes its faces,
+    renders the cards, then the letters (three passes; this is pass `step`)."""
+    count = int(ctx.params["count"])
+    for done, item in enumerate(items, 1):
         yield item
-        ctx.progress(done, total)
+        ctx.progress((step * count + done) // 3)
 
 
 def run_part(ctx: JobContext) -> None:
@@ -91,80 +82,84 @@ def run_part(ctx: JobContext) -> None:
     first, count = int(ctx.params["first"]), int(ctx.params["count"])
     settings = ctx.settings
     base_url = str(settings.PUBLIC_BASE_URL)
+    policy = ActivationPolicy.from_settings(settings)
     now = utcnow()
+    valid_until = (now + timedelta(days=policy.validity_days)).astimezone(MOROCCO).date()
     kept: list[int] = []
     dropped: list[int] = []
     codes: dict[int, str] = {}
     with ctx.session_scope() as session:
         rows = session.execute(
-            select(PrintBatchCard, Card)
+            select(PrintBatchCard.id, Card)
             .join(Card, PrintBatchCard.card_id == Card.id)
             .where(PrintBatchCard.batch_id == batch_id)
             .where(PrintBatchCard.position >= first, PrintBatchCard.position < first + count)
             .order_by(PrintBatchCard.position)
+            .options(
+                joinedload(Card.artisan).joinedload(Artisan.region), joinedload(Card.artisan).joinedload(Artisan.trade)
+            )
         ).all()
         cards: list[Card] = []
-        for row, card in rows:
-            if in_force(card, now) and card.status.value == "active":
+        for row_id, card in rows:
+            if card.status == CardStatus.ACTIVE and in_force(card, now):
                 cards.append(card)
-                kept.append(row.id)
+                kept.append(row_id)
                 codes[card.id] = new_code()
             else:
-                dropped.append(row.id)
-        total = len(cards) * 2
-        faces = (card_face_for(session, card, public_base_url=base_url) for card in cards)
+                dropped.append(row_id)
+        # Faces are made once (their QR codes are the costly part) and serve the letters too.
+        faces = [card_face_for(session, card, public_base_url=base_url) for card in _counted(cards, ctx, 0)]
         with ctx.storage.writer(part_key(batch_id, part, CARDS)) as target:
-            card_pages = render_cards_pdf(_counted(faces, ctx, total), target)
-        letters = (letter_for(card, codes[card.id], base_url) for card in cards)
+            card_pages = render_cards_pdf(_counted(faces, ctx, 1), target)
+        letters = (
+            letter_for(face, codes[card.id], card.artisan, base_url, valid_until)
+            for face, card in zip(faces, cards, strict=True)
+        )
         with ctx.storage.writer(part_key(batch_id, part, LETTERS)) as target:
-            letter_pages = render_letters_pdf(_counted(letters, ctx, total, start=len(cards)), target)
+            letter_pages = render_letters_pdf(_counted(letters, ctx, 2), target)
     if card_pages != 2 * len(cards) or letter_pages != len(cards):
         raise RuntimeError(f"part {part}: {card_pages} card pages and {letter_pages} letter pages for {len(cards)}")
     with ctx.session_scope() as session:
         by_id = {card.id: card for card in session.scalars(select(Card).where(Card.id.in_(list(codes))))}
         store_activation_codes(
-            session,
-            [(by_id[card_id], code) for card_id, code in codes.items()],
-            ctx.actor,
-            ActivationPolicy.from_settings(settings),
-            now,
+            session, [(by_id[card_id], code) for card_id, code in codes.items()], ctx.actor, policy, now
         )
     codes.clear()
     ctx.add_summary(rows=kept, dropped=dropped, card_pages=card_pages, letter_pages=letter_pages)
+    ctx.progress(count, force=True)
 
 
-def letter_for(card: Card, code: str, base_url: str) -> Letter:
-    """The letter of one card: who, where it goes (None: collected at the chamber), its code."""
-    artisan = card.artisan
+def letter_for(face: CardFace, code: str, artisan: Artisan, base_url: str, valid_until: date) -> Letter:
+    """The letter of one card: who, where it goes (None: collected at the chamber), its fresh code."""
     return Letter(
-        card_number=card.number,
-        name_latin=artisan.name_latin,
-        name_ar=artisan.name_ar,
-        address_lines=delivery_address_lines(artisan),
+        card_number=face.number,
+        name_latin=face.name_latin,
+        name_ar=face.name_ar,
+        delivery_address=delivery_address_lines(artisan),
         activation_code=code,
-        card_app_url=f"{base_url}/card/activate",
-        chamber_name=chamber_name(artisan.region_code),
-        chamber_address=chamber_address(artisan.region_code),
+        card_app_url=base_url,
+        chamber_name_fr=face.chamber_name_fr,
+        chamber_name_ar=face.chamber_name_ar,
+        chamber_address_fr=face.chamber_address_fr,
+        chamber_address_ar=face.chamber_address_ar,
+        code_valid_until=valid_until,
     )
 
 
-def delivery_address_lines(artisan: Artisan) -> list[str] | None:
+def delivery_address_lines(artisan: Artisan) -> tuple[str, ...] | None:
     """The postal address as lines, or None when the register has none (collected at the chamber)."""
     if not (artisan.address_line and artisan.city):
         return None
-    return [artisan.name_latin, artisan.address_line, " ".join(filter(None, (artisan.postal_code, artisan.city)))]
+    return (artisan.name_latin, artisan.address_line, " ".join(filter(None, (artisan.postal_code, artisan.city))))
 
 
-def chamber_name(region_code: str) -> str:
-    from webapp.services.printing.letters import chamber_for
-
-    return chamber_for(region_code).name_fr
-
-
-def chamber_address(region_code: str) -> str:
-    from webapp.services.printing.letters import chamber_for
-
-    return chamber_for(region_code).address_fr
+def chamber_of(region: Region) -> tuple[str, str]:
+    """A region's chamber as the manifest names it: its French name and address."""
+    seed = chamber_seed(region.code)
+    return (
+        region.chamber_name_fr or seed["chamber_name_fr"],
+        region.chamber_address_fr or seed["chamber_address_fr"],
+    )
 
 
 def finish(ctx: JobContext) -> None:
@@ -172,33 +167,35 @@ def finish(ctx: JobContext) -> None:
     batch_id = int(ctx.params["batch_id"])
     summaries = ctx.part_summaries()
     storage = ctx.storage
-    pages: dict[int, tuple[int, int]] = {}
+    pages: list[dict[str, int]] = []
     card_offset = letter_offset = 0
     for summary in summaries:
         for index, row_id in enumerate(summary["rows"]):
-            pages[row_id] = (card_offset + 2 * index + 1, letter_offset + index + 1)
+            pages.append({"_id": row_id, "_card": card_offset + 2 * index + 1, "_letter": letter_offset + index + 1})
         card_offset += int(summary["card_pages"])
         letter_offset += int(summary["letter_pages"])
     dropped = [row_id for summary in summaries for row_id in summary["dropped"]]
     for name in (CARDS, LETTERS):
         _join(ctx, [part_key(batch_id, index, name) for index in range(len(summaries))], file_key(batch_id, name))
+    days = int(ctx.settings.PRINT_BATCH_RETENTION_DAYS)
     with ctx.session_scope() as session:
         if dropped:
             session.execute(delete(PrintBatchCard).where(PrintBatchCard.id.in_(dropped)))
-        session.connection().execute(
-            update(PrintBatchCard.__table__)
-            .where(PrintBatchCard.__table__.c.id == bindparam("_id"))
-            .values(card_page=bindparam("_card"), letter_page=bindparam("_letter")),
-            [{"_id": row_id, "_card": card, "_letter": letter} for row_id, (card, letter) in pages.items()],
-        )
+        if pages:
+            session.connection().execute(
+                _TABLE.update()
+                .where(_TABLE.c.id == bindparam("_id"))
+                .values(card_page=bindparam("_card"), letter_page=bindparam("_letter")),
+                pages,
+            )
         with storage.writer(file_key(batch_id, MANIFEST)) as target:
+            # A BOM, so that a spreadsheet opens the Arabic names as UTF-8.
             text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
             write_manifest(manifest_rows(session, batch_id), text)
             text.flush()
             text.detach()
         batch = session.get(PrintBatch, batch_id)
         assert batch is not None
-        days = int(ctx.settings.PRINT_BATCH_RETENTION_DAYS)
         if dropped:
             batch.card_count = len(pages)
             batch.reprint_count = session.scalar(
@@ -221,8 +218,14 @@ def finish(ctx: JobContext) -> None:
         file=file_key(batch_id, CARDS),
         name=f"batch-{batch_id}-cards.pdf",
         keep_for=timedelta(days=days),
-        summary={"cards": len(pages), "left_out": len(dropped), "card_pages": card_offset, "letter_pages": letter_offset},
+        summary={
+            "cards": len(pages),
+            "left_out": len(dropped),
+            "card_pages": card_offset,
+            "letter_pages": letter_offset,
+        },
     )
+    ctx.progress(ctx.total or 0, force=True)
 
 
 def _join(ctx: JobContext, keys: list[str], target_key: str) -> None:
@@ -231,54 +234,33 @@ def _join(ctx: JobContext, keys: list[str], target_key: str) -> None:
     for key in keys:
         ctx.heartbeat()
         writer.append(PdfReader(ctx.storage.local_path(key)), import_outline=False)
+    ctx.heartbeat()
     with ctx.storage.writer(target_key) as target:
         writer.write(target)
 
 
-def manifest_rows(session: Any, batch_id: int) -> Iterator[dict[str, Any]]:
+def manifest_rows(session: Session, batch_id: int) -> Iterator[ManifestRow]:
     """The manifest's rows in print order: card, names, where the letter goes, chamber, pages."""
+    chambers = {region.code: chamber_of(region) for region in session.scalars(select(Region))}
     statement = (
-        select(PrintBatchCard, Card.number, Artisan)
+        select(PrintBatchCard.card_page, PrintBatchCard.letter_page, Card.number, Artisan)
         .join(Card, PrintBatchCard.card_id == Card.id)
         .join(Artisan, PrintBatchCard.artisan_id == Artisan.id)
         .where(PrintBatchCard.batch_id == batch_id)
         .order_by(PrintBatchCard.position)
     )
-    for row, number, artisan in session.execute(statement).yield_per(2_000):
+    for card_page, letter_page, number, artisan in session.execute(statement).yield_per(2_000):
+        name, address = chambers[artisan.region_code]
         lines = delivery_address_lines(artisan)
-        chamber = f"{chamber_name(artisan.region_code)}, {chamber_address(artisan.region_code)}"
-        yield {
-            "position": row.position + 1,
-            "card_number": number,
-            "name_latin": artisan.name_latin,
-            "name_ar": artisan.name_ar,
-            "delivery_address": ", ".join(lines[1:]) if lines else f"{COLLECT_AT_CHAMBER}: {chamber}",
-            "chamber": chamber,
-            "card_pages": f"{row.card_page}-{row.card_page + 1}" if row.card_page else "",
-            "letter_page": row.letter_page or "",
-            "reprint": "yes" if row.reprint else "no",
-        }
+        yield ManifestRow(
+            card_number=number,
+            name_latin=artisan.name_latin,
+            name_ar=artisan.name_ar,
+            delivery_address=" / ".join(lines) if lines else f"{COLLECT_AT_CHAMBER}: {name} / {address}",
+            chamber=f"{name} / {address}",
+            card_pages=f"{card_page}-{card_page + 1}",
+            letter_page=letter_page,
+        )
 
 
-# The manifest is read by the printer's staff (French, the chambers' working language with Arabic).
-COLLECT_AT_CHAMBER = "À retirer à la chambre / to be collected at the chamber"
-
-
-def write_csv_manifest(rows: Iterable[dict[str, Any]], target: Any) -> int:
-    """A plain CSV of the rows (the printing library's write_manifest stands in for it when present)."""
-    writer = csv.DictWriter(target, fieldnames=MANIFEST_COLUMNS)
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
-
-
-KIND = JobKind(
-    name=batches.JOB_KIND,
-    label=N_("Print batch"),
-    run=run,
-    run_part=run_part,
-    finish=finish,
-)
+KIND = JobKind(name=batches.JOB_KIND, label=N_("Print batch"), run=run, run_part=run_part, finish=finish)

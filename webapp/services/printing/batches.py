@@ -329,7 +329,7 @@ def _artisans_of(session: Session, card_ids: Sequence[int]) -> dict[int, int]:
     found: dict[int, int] = {}
     for start in range(0, len(card_ids), 5_000):
         chunk = card_ids[start : start + 5_000]
-        found.update(session.execute(select(Card.id, Card.artisan_id).where(Card.id.in_(chunk))).tuples())
+        found.update(session.execute(select(Card.id, Card.artisan_id).where(Card.id.in_(chunk))).all())
     return found
 
 
@@ -458,7 +458,7 @@ def record_rendered(
 
 def batch_prefix(batch_id: int) -> str:
     """The storage folder of a batch's files."""
-    return f"print/batch-{batch_id}/"
+    return f"print/batch-{batch_id}"
 
 
 def purge_batch_files(session: Session, storage: Any, now: datetime | None = None) -> int:
