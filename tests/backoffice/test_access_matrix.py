@@ -36,12 +36,15 @@ from webapp.models import (
     ImportFileKind,
     ImportRun,
     ImportStatus,
+    PrintBatch,
     RequestKind,
     Role,
     User,
 )
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards import requests as card_requests
+from webapp.services.printing import batches as print_batches
+from webapp.services.printing.batches import BatchRequest, SelectionKind
 from webapp.services.register import import_runs
 from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.scope import Scope
@@ -67,7 +70,7 @@ LOGIN, FORBIDDEN, NOT_FOUND, OK, DONE, REFUSED, LET_IN = (
 )
 BLUEPRINT = "backoffice"
 # Parts of a URL that name one of a few words (any()): each word is checked.
-ANY_ARGUMENTS = ("action", "extension")
+ANY_ARGUMENTS = ("action", "extension", "state", "file")
 
 # The register's routes (webapp/backoffice/register.py and views.py): what a GET and a POST with a
 # good form are expected to do for staff who may act. A route not listed here is still checked, by
@@ -91,6 +94,9 @@ KNOWN_ROUTES = {
     "backoffice.task": {"GET": OK},
     "backoffice.take_task": {"POST": DONE},
     "backoffice.close_task": {"POST": DONE},
+    "backoffice.print_batches": {"GET": OK},
+    "backoffice.new_print_batch": {"GET": OK},
+    "backoffice.print_batch": {"GET": OK},
 }
 # Routes about an artisan's stored photo: the record gets one first.
 PHOTO_ROUTES = ("backoffice.artisan_photo_image", "backoffice.remove_artisan_photo")
@@ -118,7 +124,7 @@ class Records:
 
     def values(self, rule: Rule, action: str | None) -> dict[str, Any]:
         names = set(rule.arguments) - set(ANY_ARGUMENTS)
-        unknown = names - {"artisan_id", "number", "run_id", "request_id"}
+        unknown = names - {"artisan_id", "number", "run_id", "request_id", "batch_id"}
         assert not unknown, f"{rule.rule}: give the access matrix a value for {sorted(unknown)}"
         if not names:
             return {}
@@ -126,6 +132,8 @@ class Records:
             return {"run_id": self.import_run().id}
         if names == {"request_id"}:
             return {"request_id": self.card_request().id}
+        if names == {"batch_id"}:
+            return {"batch_id": self.print_batch().id}
         artisan = self.make_artisan(region_code=RECORD_REGION)
         if rule.endpoint == "backoffice.issue_card":
             self.session.commit()
@@ -145,6 +153,14 @@ class Records:
         submitted = card_requests.submit_request(self.session, card.artisan, RequestKind.RENEWAL, TEST_ACTOR)
         self.session.commit()
         return submitted.request
+
+    def print_batch(self) -> PrintBatch:
+        """A prepared batch of region 03 holding one card (its files not rendered: no job runs)."""
+        self.make_card(self.make_artisan(region_code=RECORD_REGION))
+        request = BatchRequest(SelectionKind.NEW, limit=1)
+        batch, _plan = print_batches.prepare_batch(self.session, request, Scope(region_code=RECORD_REGION), TEST_ACTOR)
+        self.session.commit()
+        return batch
 
     def import_run(self) -> ImportRun:
         """An import of region 03, cancelled (its file gone): every run route answers, none starts work."""

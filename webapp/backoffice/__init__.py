@@ -5,7 +5,7 @@ for another region's record gets 404 (services/scope.py), never 403, so nothing 
 The blueprint is defined in views.py; each feature's routes live in their own module here and are
 registered on it by importing the module."""
 
-from webapp.backoffice import activation, card_checks, imports, photos, register, requests  # noqa: F401 (each registers its routes on the blueprint)
+from webapp.backoffice import activation, card_checks, imports, photos, print_batches, register, requests  # noqa: F401 (each registers its routes on the blueprint)
 from webapp.backoffice.views import blueprint
 
 __all__ = ["blueprint"]

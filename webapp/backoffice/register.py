@@ -63,6 +63,7 @@ from webapp.services.cards.qr import card_qr_svg
 from webapp.services.cards.tokens import qr_text
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners.rules import moroccan_today
+from webapp.services.printing.batches import print_history
 from webapp.services.register import artisans as register
 from webapp.services.register import photos, search
 from webapp.services.register.artisan_fields import InvalidArtisan, clean_artisan_record, reference_codes
@@ -294,6 +295,7 @@ def artisan(artisan_id: int) -> str:
             "verify_url": qr_text(current_settings().PUBLIC_BASE_URL, card.token),
         }
     context["pending_requests"] = card_requests.pending_requests_of(session, found.id)
+    context["print_history"] = print_history(session, found.id)  # backoffice/print_batches.py
     trail = register.artisan_trail(session, found)
     context["trail"] = [(entry, _changes(session, entry.event)) for entry in trail]
     return render_template("backoffice/register/artisan.html", **context)

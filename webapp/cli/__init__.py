@@ -1,5 +1,5 @@
-"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo | audit | jobs | print ...`,
-one module a group."""
+"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo | audit | jobs |
+print ...`, one module a group."""
 
 from __future__ import annotations
 
