@@ -63,6 +63,16 @@ TRANSITIONS: dict[PrintBatchState, tuple[PrintBatchState, ...]] = {
 }
 
 
+# A state as a sentence says it (a refusal's message translates it).
+STATE_NAMES = {
+    PrintBatchState.PREPARED: N_("prepared"),
+    PrintBatchState.SENT_TO_PRINTER: N_("at the printer"),
+    PrintBatchState.PRINTED: N_("printed"),
+    PrintBatchState.DELIVERED: N_("delivered"),
+    PrintBatchState.RETURNED: N_("returned undelivered"),
+}
+
+
 class EmptyBatch(DomainError):
     code = "print_batch_empty"
     http_status = 422
@@ -106,7 +116,7 @@ class WrongBatchTransition(DomainError):
     message = N_("Batch %(batch)s is %(state)s: it cannot become %(wanted)s.")
 
     def __init__(self, batch: PrintBatch, wanted: PrintBatchState) -> None:
-        super().__init__(batch=batch.id, state=batch.state.value, wanted=wanted.value)
+        super().__init__(batch=batch.id, state=STATE_NAMES[batch.state], wanted=STATE_NAMES[wanted])
 
 
 class BatchNotRendered(DomainError):
