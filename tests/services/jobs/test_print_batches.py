@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.fixtures.support import TEST_ACTOR
-from webapp.jobs import get_storage
 from webapp.models import ActivationCode, AuditEvent, Card, Job, JobState, PrintBatch, PrintBatchCard
 from webapp.services.cards.activation import ActivationPolicy, code_hash, normalize_code
 from webapp.services.printing import batches
@@ -39,8 +38,12 @@ def render(session, request=None, scope=FES):
     return batch
 
 
-def manifest_of(batch):
-    text = get_storage().local_path(batch.manifest_file).read_text(encoding="utf-8-sig")
+def storage_of(app):
+    return app.extensions["jobs"].storage
+
+
+def manifest_of(app, batch):
+    text = storage_of(app).local_path(batch.manifest_file).read_text(encoding="utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -53,11 +56,11 @@ def test_a_batch_of_200_cards(app, session, make_card, make_artisan):
     job = session.get(Job, batch.job_id)
     assert job.state == JobState.DONE and job.parts_total == 4
     assert (batch.card_count, batch.card_pages, batch.letter_pages) == (200, 400, 200)
-    storage = get_storage()
+    storage = storage_of(app)
     cards_pdf = PdfReader(storage.local_path(batch.cards_file))
     letters_pdf = PdfReader(storage.local_path(batch.letters_file))
     assert (len(cards_pdf.pages), len(letters_pdf.pages)) == (400, 200)
-    rows = manifest_of(batch)
+    rows = manifest_of(app, batch)
     assert len(rows) == 200
     assert [row["card_number"] for row in rows] == [card.number for card in cards]
     for row in (rows[0], rows[63], rows[64], rows[199]):  # across the parts' joins
@@ -77,9 +80,9 @@ def test_a_batch_of_200_cards(app, session, make_card, make_artisan):
 def test_each_letter_carries_a_fresh_code_stored_hashed(app, session, make_card):
     """The letter's code is the card's one live code (stored as a hash only); the earlier ends."""
     card = make_card()
-    policy = ActivationPolicy.from_settings(current_settings())
+    policy = ActivationPolicy.from_settings(current_settings(app))
     batch = render(session)
-    letter = PdfReader(get_storage().local_path(batch.letters_file)).pages[0].extract_text()
+    letter = PdfReader(storage_of(app).local_path(batch.letters_file)).pages[0].extract_text()
     code = CODE.search(letter).group(0)
     live = session.scalars(
         select(ActivationCode).where(
@@ -97,6 +100,7 @@ def test_each_letter_carries_a_fresh_code_stored_hashed(app, session, make_card)
     session.commit()
     again = render(session, BatchRequest(SelectionKind.NUMBERS, numbers=(card.number,)))
     assert again.reprint_count == 1
+    session.expire_all()  # the job wrote in its own sessions
     codes = session.scalars(select(ActivationCode).where(ActivationCode.card_id == card.id)).all()
     assert len(codes) == 2 and sum(row.superseded_at is None for row in codes) == 1
     assert session.get(Card, card.id).status.value == "active"

@@ -242,7 +242,7 @@ def store_activation_codes(
             .where(ActivationCode.card_id.in_(ids), ActivationCode.used_at.is_(None))
             .where(ActivationCode.superseded_at.is_(None))
             .group_by(ActivationCode.card_id)
-        )
+        ).all()
     )
     session.execute(
         update(ActivationCode)
