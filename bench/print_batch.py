@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bench._setup import BENCH_ACTOR, issue_cards, prepare_database, register_artisans, workspace
 from webapp.models import Artisan
@@ -153,6 +153,16 @@ def main() -> None:
                     batch = session.get(PrintBatch, batch_id)
                     job = session.get(Job, job_id)
                     files = (batch.cards_file, batch.letters_file, batch.manifest_file)
+                    parts = session.scalars(select(Job).where(Job.parent_id == job_id).order_by(Job.part_index)).all()
+                    origin = job.created_at
+                    timeline = [
+                        f"part {part.part_index}: {(part.started_at - origin).total_seconds():5.1f}"
+                        f" -> {(part.finished_at - origin).total_seconds():5.1f} s"
+                        for part in parts
+                        if part.started_at and part.finished_at
+                    ]
+                    last_part = max((part.finished_at for part in parts if part.finished_at), default=origin)
+                    finish_seconds = (job.finished_at - last_part).total_seconds() if job.finished_at else 0.0
                     figures = (batch.card_count, batch.card_pages, batch.letter_pages, job.parts_total, job.error)
                 storage = app.extensions["jobs"].storage
                 sizes = [storage.size(key) / 1e6 if key else 0 for key in files]
@@ -169,10 +179,14 @@ def main() -> None:
         print(f"cards:             {cards:,} in {parts} parts of {args.part_size}, {args.workers} workers")
         print(f"pages:             {card_pages:,} card pages, {letter_pages:,} letters")
         print(f"files:             cards {sizes[0]:.1f} MB, letters {sizes[1]:.1f} MB, manifest {sizes[2]:.2f} MB")
-        print(f"time:              {seconds:.1f} s (queued to done)")
+        print(
+            f"time:              {seconds:.1f} s (queued to done), of which the finish (join, manifest) "
+            f"{finish_seconds:.1f} s"
+        )
         print(f"rate:              {rate:,.1f} cards/s")
         print(f"target:            >= {TARGET_RATE:.0f} cards/s with 2 workers on 2 cores")
         print(f"result:            {'PASS' if state == JobState.DONE and rate >= TARGET_RATE else 'MISS'}")
+        print("parts (since the job was queued): " + "; ".join(timeline))
         for index in range(args.workers):
             log = (directory / f"worker-{index}.log").read_text(errors="replace")
             if "Traceback" in log:

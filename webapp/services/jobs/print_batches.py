@@ -7,8 +7,8 @@ the CSV manifest for the postal printer.
 - A part makes its cards' activation codes in memory, renders the letters, then stores the codes'
   hashes (superseding earlier codes, audited per card) in one short transaction: the clear codes
   exist only in the letters PDF. A part run again (a worker killed) makes new codes and new files.
-- `finish` joins the parts into ONE cards PDF and ONE letters PDF (pypdf copies the pages whole,
-  TrimBox and BleedBox with them), writes the manifest with each card's pages, records the files
+- `finish` joins the parts into ONE cards PDF and ONE letters PDF (pdf_join.py copies the pages
+  whole, TrimBox and BleedBox with them), writes the manifest with each card's pages, records the files
   on the batch (kept PRINT_BATCH_RETENTION_DAYS) and deletes the parts' files.
 A card revoked, suspended or expired between the batch's preparation and its rendering is left out
 (no code is issued for it) and the batch says how many.
@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -35,6 +34,7 @@ from webapp.services.printing import batches
 from webapp.services.printing.card_faces import CardFace, card_face_for, render_cards_pdf
 from webapp.services.printing.letters import Letter, render_letters_pdf
 from webapp.services.printing.manifest import ManifestRow, write_manifest
+from webapp.services.printing.pdf_join import join_pdfs
 from webapp.services.register.reference_data import chamber_seed
 
 CARDS, LETTERS, MANIFEST = "cards.pdf", "letters.pdf", "manifest.csv"
@@ -230,13 +230,10 @@ def finish(ctx: JobContext) -> None:
 
 def _join(ctx: JobContext, keys: list[str], target_key: str) -> None:
     """One PDF of the parts' pages in order; the pages are copied whole (their boxes with them)."""
-    writer = PdfWriter()
-    for key in keys:
-        ctx.heartbeat()
-        writer.append(PdfReader(ctx.storage.local_path(key)), import_outline=False)
     ctx.heartbeat()
     with ctx.storage.writer(target_key) as target:
-        writer.write(target)
+        join_pdfs([ctx.storage.local_path(key) for key in keys], target)
+    ctx.heartbeat()
 
 
 def manifest_rows(session: Session, batch_id: int) -> Iterator[ManifestRow]:
