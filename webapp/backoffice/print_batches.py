@@ -120,7 +120,7 @@ def _region_choices(form: BatchForm) -> None:
 def _request_of(form: BatchForm) -> batches.BatchRequest:
     kind = batches.SelectionKind(form.selection.data)
     numbers = batches.parse_numbers(form.numbers.data or "") if kind == batches.SelectionKind.NUMBERS else ()
-    region = form.region_code.data or None
+    region = (form.region_code.data or None) if form.region_code is not None else None
     return batches.BatchRequest(kind=kind, region_code=region, numbers=numbers, limit=form.limit.data)
 
 
