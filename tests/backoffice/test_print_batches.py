@@ -70,7 +70,7 @@ def test_another_regions_batch_is_not_found(as_officer, as_admin, session, make_
         response = as_admin.get(url)
         response.close()
         assert response.status_code == 200
-    assert "Lot %s" % batch.id not in as_officer.get("/office/print-batches").get_data(as_text=True)
+    assert f"Lot {batch.id}" not in as_officer.get("/office/print-batches").get_data(as_text=True)
 
 
 def test_states_follow_in_order_and_deleted_files_are_said_so(as_officer, session, make_card, app):
