@@ -96,6 +96,7 @@ ACTION_WORDS = {
     "card.request_take": _l("The holder's request taken by an officer"),
     "card.request_close": _l("The holder's request closed"),
     "card.activation_code_issue": _l("Activation code issued"),
+    "card.reprint": _l("Put in a print batch again (a reprint: nothing revoked)"),
     "card.activation_code_use": _l("Card activated on a phone"),
     "card.activation_failed": _l("Failed activation attempt"),
     "card.activation_locked": _l("Activation paused after failed attempts"),
