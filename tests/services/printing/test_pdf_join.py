@@ -47,7 +47,7 @@ def test_a_pdf_of_another_shape_is_joined_by_pypdf(tmp_path, monkeypatch):
         _parse(part.read_bytes().replace(b"trailer\n<<", b"trailer\n<<\n/Prev 0", 1))
 
     def refuse(_data: bytes) -> None:
-        raise NotSimplePdf("test")
+        raise NotSimplePdf(reason="test")
 
     monkeypatch.setattr(pdf_join, "_parse", refuse)
     target = io.BytesIO()

@@ -20,6 +20,8 @@ from typing import BinaryIO
 
 from pypdf import PdfReader, PdfWriter
 
+from webapp.services.errors import DomainError
+
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _SUBSECTION = re.compile(rb"(\d+) (\d+)\s*\n")
 _REFERENCE = re.compile(rb"(\d+) 0 R\b")
@@ -31,8 +33,12 @@ _KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
 _INHERITED = re.compile(rb"/(MediaBox|CropBox) (\[[^\]]*\])|/(Rotate) (-?\d+)")
 
 
-class NotSimplePdf(ValueError):
-    """A part this joiner does not copy as bytes (pypdf joins it)."""
+class NotSimplePdf(DomainError):
+    """A part this joiner does not copy as bytes (pypdf joins it). Never reaches anyone: the
+    joiner falls back on pypdf, so its message is not translated."""
+
+    code = "pdf_not_simple"
+    message = "Not a PDF this joiner copies as bytes: %(reason)s."
 
 
 @dataclass
@@ -48,10 +54,10 @@ class _Part:
 def _parse(data: bytes) -> _Part:
     found = _STARTXREF.search(data[-64:])
     if found is None:
-        raise NotSimplePdf("no startxref")
+        raise NotSimplePdf(reason="no startxref")
     position = int(found.group(1))
     if data[position : position + 4] != b"xref":
-        raise NotSimplePdf("a cross-reference stream")
+        raise NotSimplePdf(reason="a cross-reference stream")
     position += 4
     offsets: dict[int, int] = {}
     while True:
@@ -61,7 +67,7 @@ def _parse(data: bytes) -> _Part:
             break
         subsection = _SUBSECTION.match(data, position)
         if subsection is None:
-            raise NotSimplePdf("a damaged cross-reference table")
+            raise NotSimplePdf(reason="a damaged cross-reference table")
         first, count = int(subsection.group(1)), int(subsection.group(2))
         position = subsection.end()
         for index in range(count):
@@ -69,15 +75,15 @@ def _parse(data: bytes) -> _Part:
             position += 20
             if entry[17:18] == b"n":
                 if entry[11:16] != b"00000":
-                    raise NotSimplePdf("an object of another generation")
+                    raise NotSimplePdf(reason="an object of another generation")
                 offsets[first + index] = int(entry[:10])
     trailer = data[position : data.rfind(b"startxref")]
     if b"/Prev" in trailer or b"/Encrypt" in trailer:
-        raise NotSimplePdf("an updated or encrypted PDF")
+        raise NotSimplePdf(reason="an updated or encrypted PDF")
     references = dict((name, int(number)) for name, number in _TRAILER_REF.findall(trailer))
     size = re.search(rb"/Size (\d+)", trailer)
     if b"Root" not in references or size is None:
-        raise NotSimplePdf("no catalog")
+        raise NotSimplePdf(reason="no catalog")
     ordered = sorted(offsets.items(), key=lambda item: item[1])
     xref_at = data.rfind(b"xref", 0, len(data) - len(trailer))
     spans: dict[int, tuple[int, int]] = {}
@@ -88,12 +94,12 @@ def _parse(data: bytes) -> _Part:
     catalog = _body(data, spans[root])
     pages_ref = _PAGES_REF.search(catalog)
     if pages_ref is None:
-        raise NotSimplePdf("no page tree")
+        raise NotSimplePdf(reason="no page tree")
     tree = int(pages_ref.group(1))
     tree_body = _body(data, spans[tree])
     kids = _KIDS.search(tree_body)
     if kids is None or b"/Resources" in tree_body:
-        raise NotSimplePdf("no page list, or resources inherited from the page tree")
+        raise NotSimplePdf(reason="no page list, or resources inherited from the page tree")
     inherited = {
         (found.group(1) or found.group(3)): (found.group(2) or found.group(4))
         for found in _INHERITED.finditer(tree_body)
@@ -101,7 +107,7 @@ def _parse(data: bytes) -> _Part:
     pages = [int(number) for number in _REFERENCE.findall(kids.group(1))]
     for page in pages:
         if b"/Type /Page\n" not in _body(data, spans[page]) and b"/Type /Page>" not in _body(data, spans[page]):
-            raise NotSimplePdf("a nested page tree")
+            raise NotSimplePdf(reason="a nested page tree")
     skipped = {root, tree} | ({references[b"Info"]} if b"Info" in references else set())
     return _Part(data, spans, pages, inherited, skipped, int(size.group(1)))
 
