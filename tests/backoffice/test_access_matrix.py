@@ -82,6 +82,7 @@ KNOWN_ROUTES = {
     "backoffice.artisan": {"GET": OK},
     "backoffice.edit_artisan": {"GET": OK, "POST": DONE},
     "backoffice.card_qr": {"GET": OK},
+    "backoffice.card_pdf": {"GET": OK},
     # A new card's activation code is shown on the answer to the confirmation (200), once.
     "backoffice.issue_card": {"GET": OK, "POST": OK},
     "backoffice.card_action": {"GET": OK, "POST": DONE},

@@ -10,6 +10,7 @@ then commits nothing (webapp/db.py commits only below 400), so nothing is ever h
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -64,6 +65,7 @@ from webapp.services.cards.tokens import qr_text
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.printing.batches import print_history
+from webapp.services.printing.card_faces import card_face_for, render_cards_pdf
 from webapp.services.register import artisans as register
 from webapp.services.register import photos, search
 from webapp.services.register.artisan_fields import InvalidArtisan, clean_artisan_record, reference_codes
@@ -322,6 +324,22 @@ def card_qr(artisan_id: int, number: str) -> Response:
     response.set_etag(_token_version(card))
     response.headers["Cache-Control"] = f"private, max-age={QR_CACHE_SECONDS}"
     return response.make_conditional(request)
+
+
+@blueprint.get(CARD + "/card.pdf")
+def card_pdf(artisan_id: int, number: str) -> Response:
+    """The card, print-ready (front and back, ID-1 with bleed), for a card a verifier accepts today.
+    One card renders in the request (~20 ms); batches are jobs. A download changes nothing: no audit."""
+    session = get_session()
+    card = _card_of(session, register.get_artisan(session, artisan_id, current_scope()), number)
+    card_service.require_valid_today(card)
+    buffer = io.BytesIO()
+    render_cards_pdf([card_face_for(session, card, public_base_url=current_settings().PUBLIC_BASE_URL)], buffer)
+    response = make_response(buffer.getvalue())
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="card-{card.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # Create and edit ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from webapp.services.register.imports import (
     import_register,
     template_rows,
 )
+from webapp.services.register.reference_data import set_chamber
 from webapp.services.scope import NATIONAL
 from webapp.services.spreadsheets import csv_chunks, write_xlsx
 from webapp.settings import current_settings
@@ -140,3 +141,27 @@ def register_export(output: Path, region_code: str | None, trade_code: str | Non
     with operation() as session:
         count = write_export(session, artisan_ids(NATIONAL, query), output)
     click.echo(f"{count} artisans written to {output}")
+
+
+@register_cli.command("chamber")
+@click.argument("region_code")
+@click.option("--name-fr", help="The chamber's name in French.")
+@click.option("--name-ar", help="The chamber's name in Arabic.")
+@click.option("--address-fr", help='Postal address in French, lines separated by ", ".')
+@click.option("--address-ar", help='Postal address in Arabic, lines separated by "، " or ", ".')
+def register_chamber(
+    region_code: str, name_fr: str | None, name_ar: str | None, address_fr: str | None, address_ar: str | None
+) -> None:
+    """Show or change a regional chamber's name and postal address (printed on cards and letters)."""
+    with operation() as session:
+        region = set_chamber(
+            session,
+            region_code,
+            cli_actor(),
+            chamber_name_fr=name_fr,
+            chamber_name_ar=name_ar,
+            chamber_address_fr=address_fr,
+            chamber_address_ar=address_ar,
+        )
+        click.echo(f"{region.code} {region.chamber_name_fr} | {region.chamber_address_fr}")
+        click.echo(f"{region.code} {region.chamber_name_ar} | {region.chamber_address_ar}")

@@ -22,6 +22,13 @@ class Region(TranslatedNames, Base):
     __tablename__ = "region"
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    # The regional chamber of handicraft: printed on the back of its cards and on their letters.
+    # Seeded with the chamber's name and its seat city (reference_data.CHAMBERS); the ministry
+    # completes the postal addresses (`flask --app wsgi reference chamber`), which seeding keeps.
+    chamber_name_fr: Mapped[str | None] = mapped_column(String(160))
+    chamber_name_ar: Mapped[str | None] = mapped_column(String(160))
+    chamber_address_fr: Mapped[str | None] = mapped_column(String(300))
+    chamber_address_ar: Mapped[str | None] = mapped_column(String(300))
 
 
 class Sector(TranslatedNames, Base):

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from webapp.models import PartnerKind, Region, Sector, SupportProgramme, Trade
 from webapp.models.partner import LENDER, MARKET_ORGANISER, OTHER, TRAINING_BODY, TRANSPORTER
+from webapp.services.audit import Actor, record_event
+from webapp.services.errors import N_, DomainError
 from webapp.services.trust.status_list import ensure_status_list
 
 REGIONS: list[tuple[str, str, str, str]] = [
@@ -26,6 +28,37 @@ REGIONS: list[tuple[str, str, str, str]] = [
     ("11", "Laâyoune-Sakia El Hamra", "العيون الساقية الحمراء", "Laayoune-Sakia El Hamra"),
     ("12", "Dakhla-Oued Ed-Dahab", "الداخلة وادي الذهب", "Dakhla-Oued Ed-Dahab"),
 ]
+
+# Each region's chamber of handicraft and its seat city (fr, ar). The seed gives the city only, as
+# its postal address: street addresses are the ministry's to enter (`flask --app wsgi register
+# chamber`), and the sync never overwrites what was entered.
+CHAMBER_SEATS: dict[str, tuple[str, str]] = {
+    "01": ("Tanger", "طنجة"),
+    "02": ("Oujda", "وجدة"),
+    "03": ("Fès", "فاس"),
+    "04": ("Rabat", "الرباط"),
+    "05": ("Béni Mellal", "بني ملال"),
+    "06": ("Casablanca", "الدار البيضاء"),
+    "07": ("Marrakech", "مراكش"),
+    "08": ("Errachidia", "الرشيدية"),
+    "09": ("Agadir", "أكادير"),
+    "10": ("Guelmim", "كلميم"),
+    "11": ("Laâyoune", "العيون"),
+    "12": ("Dakhla", "الداخلة"),
+}
+
+
+def chamber_seed(code: str) -> dict[str, str]:
+    """The seeded chamber of a region: its name and its seat city as its address."""
+    names = _REGION_NAMES[code]
+    city_fr, city_ar = CHAMBER_SEATS[code]
+    return {
+        "chamber_name_fr": f"Chambre d'Artisanat de la Région {names['fr']}",
+        "chamber_name_ar": f"غرفة الصناعة التقليدية لجهة {names['ar']}",
+        "chamber_address_fr": f"{city_fr}, Maroc",
+        "chamber_address_ar": f"{city_ar}، المغرب",
+    }
+
 
 SECTORS: list[tuple[str, str, str, str]] = [
     ("ART", "Artisanat d'art", "الصناعة التقليدية الفنية", "Art handicraft"),
@@ -78,7 +111,11 @@ PARTNER_KINDS: list[tuple[str, int, str, str, str]] = [
 def sync_reference_data(session: Session) -> None:
     """Insert or update every reference row (idempotent; run after each migration)."""
     for code, fr, ar, en in REGIONS:
-        session.merge(Region(code=code, name_fr=fr, name_ar=ar, name_en=en))
+        region = session.merge(Region(code=code, name_fr=fr, name_ar=ar, name_en=en))
+        # Chamber fields are seeded when empty, never overwritten: the ministry completes them.
+        for field, value in chamber_seed(code).items():
+            if not getattr(region, field):
+                setattr(region, field, value)
     for code, fr, ar, en in SECTORS:
         session.merge(Sector(code=code, name_fr=fr, name_ar=ar, name_en=en))
     session.flush()
@@ -116,3 +153,28 @@ def region_name(code: str, language: str) -> str | None:
 def trade_name(code: str, language: str) -> str | None:
     names = _TRADE_NAMES.get(code)
     return names.get(language, names["fr"]) if names else None
+
+
+CHAMBER_FIELDS = ("chamber_name_fr", "chamber_name_ar", "chamber_address_fr", "chamber_address_ar")
+
+
+class UnknownRegion(DomainError):
+    code = "unknown_region"
+    http_status = 404
+    message = N_("There is no region %(region)s.")
+
+
+def set_chamber(session: Session, region_code: str, actor: Actor, **fields: str | None) -> Region:
+    """Change a regional chamber's name or postal address (fields left None are kept), audited.
+    Addresses are lines joined with ", " as printed; letters split them back at commas."""
+    region = session.get(Region, region_code)
+    if region is None:
+        raise UnknownRegion(region=region_code)
+    changes = {name: value.strip() for name, value in fields.items() if name in CHAMBER_FIELDS and value}
+    before = {name: getattr(region, name) for name in changes}
+    for name, value in changes.items():
+        setattr(region, name, value)
+    if changes and before != changes:
+        record_event(session, actor, "region.chamber_changed", reason=region_code, before=before, after=changes)
+    session.flush()
+    return region
