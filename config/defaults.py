@@ -166,3 +166,11 @@ JOB_HEARTBEAT_SECONDS = 1
 # ...and one silent for this long is marked interrupted (its worker was killed), with what it had
 # written. Also: a job queued for this long that no worker took is put on the queue again.
 JOB_STALE_SECONDS = 120
+
+# --- Print batches for the postal printer (docs/operations.md, "Print batches") ---
+# A batch's files (the cards PDF, the letters with their activation codes, the manifest) are kept
+# this many days after they are rendered, then deleted (`flask --app wsgi print purge-files`, daily
+# timer); the batch's rows stay.
+PRINT_BATCH_RETENTION_DAYS = 90
+# Cards per part of a batch's job: the parts render in parallel on the workers.
+PRINT_BATCH_PART_SIZE = 250

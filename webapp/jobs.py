@@ -24,6 +24,7 @@ from webapp.services.jobs import runner
 from webapp.services.jobs.eligibility import submit_stale_rebuilds
 from webapp.services.jobs.jobs import TO_ENQUEUE, purge_expired_files, requeue_forgotten, schedule, sweep_stale
 from webapp.services.jobs.storage import FolderStorage, folder_storage
+from webapp.services.printing.batches import purge_batch_files
 from webapp.settings import Settings, current_settings
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class JobQueue:
     def _purge(self) -> None:
         with self.app.app_context(), get_database().session_scope() as session:
             purge_expired_files(session, self.storage)
+            purge_batch_files(session, self.storage)  # print batches' files past PRINT_BATCH_RETENTION_DAYS
 
     def enqueue(self, job_id: int) -> None:
         """Put a committed job on the queue. If the queue cannot be reached the job stays queued in

@@ -101,6 +101,9 @@ class Settings:
     JOB_FILES_DIR: str
     JOB_HEARTBEAT_SECONDS: int
     JOB_STALE_SECONDS: int
+    # Print batches (config/defaults.py, "Print batches for the postal printer").
+    PRINT_BATCH_RETENTION_DAYS: int
+    PRINT_BATCH_PART_SIZE: int
     SECRET_KEY: str | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -183,6 +186,12 @@ def validate_settings(settings: Settings) -> None:
             f"CARD_CHECK_RETENTION_MONTHS must be from 1 to 120, not {settings.CARD_CHECK_RETENTION_MONTHS}"
         )
     validate_jobs(settings)
+    if not 1 <= settings.PRINT_BATCH_RETENTION_DAYS <= 3650:
+        raise ConfigError(
+            f"PRINT_BATCH_RETENTION_DAYS must be from 1 to 3650, not {settings.PRINT_BATCH_RETENTION_DAYS}"
+        )
+    if not 1 <= settings.PRINT_BATCH_PART_SIZE <= 10_000:
+        raise ConfigError(f"PRINT_BATCH_PART_SIZE must be from 1 to 10000, not {settings.PRINT_BATCH_PART_SIZE}")
     if not settings.is_production:
         return
     if len(settings.SECRET_KEY) < 32:

@@ -5,7 +5,7 @@
   the reference data sync (names and seat cities); the ministry completes the street addresses.
 
 Revision ID: 0019
-Revises: 0017 (the lead re-chains it after 0018, the job table)
+Revises: 0018
 Create Date: 2026-12-07 19:40:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

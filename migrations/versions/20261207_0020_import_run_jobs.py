@@ -7,7 +7,7 @@
 - rows_done, rows_total and updated_at go: progress and heartbeat are the job's.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 20:30:00.000000
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

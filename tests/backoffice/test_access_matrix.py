@@ -39,6 +39,7 @@ from webapp.models import (
     ImportStatus,
     Job,
     JobState,
+    PrintBatch,
     RequestKind,
     Role,
     User,
@@ -47,6 +48,8 @@ from webapp.models import (
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards import requests as card_requests
 from webapp.services.jobs.storage import Storage
+from webapp.services.printing import batches as print_batches
+from webapp.services.printing.batches import BatchRequest, SelectionKind
 from webapp.services.register import import_runs
 from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.scope import Scope
@@ -72,7 +75,7 @@ LOGIN, FORBIDDEN, NOT_FOUND, OK, DONE, REFUSED, LET_IN = (
 )
 BLUEPRINT = "backoffice"
 # Parts of a URL that name one of a few words (any()): each word is checked.
-ANY_ARGUMENTS = ("action", "extension")
+ANY_ARGUMENTS = ("action", "extension", "state", "file")
 
 # The register's routes (webapp/backoffice/register.py and views.py): what a GET and a POST with a
 # good form are expected to do for staff who may act. A route not listed here is still checked, by
@@ -107,6 +110,9 @@ KNOWN_ROUTES = {
     "backoffice.export_artisans": {"POST": DONE},
     # Cards for the region's artisans without one: a job of the reader's region, then its page.
     "backoffice.issue_missing_cards": {"GET": OK, "POST": DONE},
+    "backoffice.print_batches": {"GET": OK},
+    "backoffice.new_print_batch": {"GET": OK},
+    "backoffice.print_batch": {"GET": OK},
 }
 # Routes about an artisan's stored photo: the record gets one first.
 PHOTO_ROUTES = ("backoffice.artisan_photo_image", "backoffice.remove_artisan_photo")
@@ -142,7 +148,7 @@ class Records:
 
     def values(self, rule: Rule, action: str | None) -> dict[str, Any]:
         names = set(rule.arguments) - set(ANY_ARGUMENTS)
-        unknown = names - {"artisan_id", "number", "run_id", "request_id", "job_id"}
+        unknown = names - {"artisan_id", "number", "run_id", "request_id", "job_id", "batch_id"}
         assert not unknown, f"{rule.rule}: give the access matrix a value for {sorted(unknown)}"
         if not names:
             return {}
@@ -152,6 +158,8 @@ class Records:
             return {"request_id": self.card_request().id}
         if names == {"job_id"}:
             return {"job_id": self.job().id}
+        if names == {"batch_id"}:
+            return {"batch_id": self.print_batch().id}
         artisan = self.make_artisan(region_code=RECORD_REGION)
         if rule.endpoint == "backoffice.issue_card":
             self.session.commit()
@@ -183,6 +191,14 @@ class Records:
         job.result_expires_at = utcnow() + timedelta(days=7)
         self.session.commit()
         return job
+
+    def print_batch(self) -> PrintBatch:
+        """A prepared batch of region 03 holding one card (its files not rendered: no job runs)."""
+        self.make_card(self.make_artisan(region_code=RECORD_REGION))
+        request = BatchRequest(SelectionKind.NEW, limit=1)
+        batch, _plan = print_batches.prepare_batch(self.session, request, Scope(region_code=RECORD_REGION), TEST_ACTOR)
+        self.session.commit()
+        return batch
 
     def import_run(self) -> ImportRun:
         """An import of region 03, cancelled (its file gone): every run route answers, none starts work."""

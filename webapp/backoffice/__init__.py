@@ -12,6 +12,7 @@ from webapp.backoffice import (  # noqa: F401 (each registers its routes on the 
     imports,
     jobs,
     photos,
+    print_batches,
     register,
     requests,
     rollout,

@@ -63,6 +63,7 @@ from webapp.services.cards.qr import card_qr_svg
 from webapp.services.cards.tokens import qr_text
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners.rules import moroccan_today
+from webapp.services.printing.batches import print_history
 from webapp.services.printing.card_faces import card_face_for, render_cards_pdf
 from webapp.services.register import artisans as register
 from webapp.services.register import photos, search
@@ -96,6 +97,7 @@ ACTION_WORDS = {
     "card.request_take": _l("The holder's request taken by an officer"),
     "card.request_close": _l("The holder's request closed"),
     "card.activation_code_issue": _l("Activation code issued"),
+    "card.reprint": _l("Put in a print batch again (a reprint: nothing revoked)"),
     "card.activation_code_use": _l("Card activated on a phone"),
     "card.activation_failed": _l("Failed activation attempt"),
     "card.activation_locked": _l("Activation paused after failed attempts"),
@@ -287,6 +289,7 @@ def artisan(artisan_id: int) -> str:
             "verify_url": qr_text(current_settings().PUBLIC_BASE_URL, card.token),
         }
     context["pending_requests"] = card_requests.pending_requests_of(session, found.id)
+    context["print_history"] = print_history(session, found.id)  # backoffice/print_batches.py
     trail = register.artisan_trail(session, found)
     context["trail"] = [(entry, _changes(session, entry.event)) for entry in trail]
     return render_template("backoffice/register/artisan.html", **context)

@@ -31,6 +31,9 @@ FIELD_LABELS = {
     "phone": _l("Phone"),
     "region_code": _l("Region"),
     "province": _l("Province or prefecture"),
+    "address_line": _l("Postal address"),
+    "postal_code": _l("Postal code"),
+    "city": _l("Town or city"),
     "trade_code": _l("Trade"),
     "legal_status": _l("Legal status"),
     "cnss_status": _l("CNSS-AMO status"),
@@ -99,6 +102,9 @@ class ArtisanForm(FlaskForm):
     phone = StringField(FIELD_LABELS["phone"], widget=TelInput())
     region_code = SelectField(FIELD_LABELS["region_code"], choices=[], validate_choice=False)
     province = StringField(FIELD_LABELS["province"])
+    address_line = StringField(FIELD_LABELS["address_line"])
+    postal_code = StringField(FIELD_LABELS["postal_code"])
+    city = StringField(FIELD_LABELS["city"])
     trade_code = SelectField(FIELD_LABELS["trade_code"], choices=[], validate_choice=False)
     legal_status = SelectField(
         FIELD_LABELS["legal_status"],

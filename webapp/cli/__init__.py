@@ -1,5 +1,5 @@
-"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo | audit | jobs ...`,
-one module a group."""
+"""Operator commands: `flask --app wsgi setup | db | keys | cards | register | partners | demo | audit | jobs |
+print ...`, one module a group."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from webapp.cli.demo import demo_cli, setup
 from webapp.cli.jobs import jobs_cli
 from webapp.cli.keys import keys_cli
 from webapp.cli.partners import partners_cli
+from webapp.cli.printing import print_cli
 from webapp.cli.register import register_cli
 
 
 def init_app(app: Flask) -> None:
-    for group in (keys_cli, cards_cli, register_cli, partners_cli, demo_cli, db_cli, audit_cli, jobs_cli):
+    for group in (keys_cli, cards_cli, register_cli, partners_cli, demo_cli, db_cli, audit_cli, jobs_cli, print_cli):
         app.cli.add_command(group)
     app.cli.add_command(setup)

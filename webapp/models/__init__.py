@@ -28,6 +28,7 @@ from webapp.models.offer import (
 )
 from webapp.models.partner import ApiKey, Organisation, PartnerKind
 from webapp.models.photo import ArtisanPhoto
+from webapp.models.print_batch import PrintBatch, PrintBatchCard, PrintBatchState
 from webapp.models.reference import Region, Sector, SupportProgramme, Trade
 from webapp.models.register import ImportFileKind, ImportRun, ImportStatus, RegisterState
 from webapp.models.user import PARTNER_ROLES, Role, User
@@ -66,6 +67,9 @@ __all__ = [
     "OfferWithdrawal",
     "Organisation",
     "PartnerKind",
+    "PrintBatch",
+    "PrintBatchCard",
+    "PrintBatchState",
     "QuotaPeriod",
     "QuotaUsage",
     "Redemption",

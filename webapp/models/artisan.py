@@ -73,6 +73,10 @@ class Artisan(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     province: Mapped[str] = mapped_column(String(60))
+    # The postal address the card's letter is sent to; none: the card is collected at the chamber.
+    address_line: Mapped[str | None] = mapped_column(String(120))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(60))
     trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"), index=True)
     legal_status: Mapped[LegalStatus] = mapped_column(enum_column(LegalStatus))
     cnss_status: Mapped[CnssStatus] = mapped_column(enum_column(CnssStatus))

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
 from webapp.models import Artisan, AuditEvent, CnssStatus, Gender, ImportFileKind, SupportProgramme
-from webapp.services.register.artisan_fields import FIELDS, clean_artisan_record, reference_codes
+from webapp.services.register.artisan_fields import FIELDS, OPTIONAL_COLUMNS, clean_artisan_record, reference_codes
 from webapp.services.register.artisans import artisans_version
 from webapp.services.register.imports import (
     FORMULA,
@@ -154,7 +154,8 @@ def test_windows_1256_bytes_are_not_read_as_utf8(tmp_path, run, session):
     [
         ([name for name in FIELDS if name != "cin"], ["cin"], []),
         ([*FIELDS, "nickname"], [], ["nickname"]),
-        (["nom", "prénom"], list(FIELDS), ["nom", "prénom"]),
+        # The postal address's columns may be left out (files made before they existed).
+        (["nom", "prénom"], [name for name in FIELDS if name not in OPTIONAL_COLUMNS], ["nom", "prénom"]),
         ([name.upper() for name in FIELDS], [], []),  # names are read case-insensitively: accepted
     ],
 )
@@ -168,6 +169,20 @@ def test_the_header_must_name_the_registers_columns(run, session, tmp_path, head
         run(path)
     assert (refused.value.missing, refused.value.unknown) == (missing, unknown)
     assert count_artisans(session) == 0
+
+
+def test_a_file_without_the_address_columns_keeps_the_registers_addresses(run, session, tmp_path):
+    """A file made before the postal address existed imports; an update keeps the stored address."""
+    header = [name for name in FIELDS if name not in OPTIONAL_COLUMNS]
+    first = write_csv(tmp_path / "first.csv", [person(1), person(2)])
+    assert run(first).created == 2
+    older = write_csv(tmp_path / "older.csv", [person(1, province="Meknès"), person(3)], header=header)
+    report = run(older)
+    assert (report.created, report.updated) == (1, 1)
+    rows = session.execute(select(Artisan.rna_number, Artisan.province, Artisan.address_line, Artisan.city)).all()
+    by_rna = {row.rna_number: row for row in rows}
+    assert by_rna["RNA-03-0000001"][1:] == ("Meknès", TEMPLATE_EXAMPLE["address_line"], "Fès")
+    assert by_rna["RNA-03-0000003"][2:] == (None, None)
 
 
 def test_a_column_named_twice_is_refused(run, tmp_path):

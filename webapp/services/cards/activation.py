@@ -22,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import ActivationCode, Card, CardStatus, utcnow
@@ -213,6 +214,63 @@ def issue_activation_code(
         after={"code_id": row.id, "expires_at": row.expires_at.isoformat(), "superseded": superseded},
     )
     return code
+
+
+def store_activation_codes(
+    session: Session,
+    codes: Sequence[tuple[Card, str]],
+    actor: Actor,
+    policy: ActivationPolicy,
+    now: datetime | None = None,
+) -> None:
+    """Codes made with `new_code` and printed (a print batch's letters) become their cards' live
+    codes, each card's earlier codes ending, audited one event a card as `issue_activation_code`
+    does. For many cards at once: one lock, one update and one flush for them all. NoCodeForCard
+    if a card is no longer in force (the caller leaves it out first)."""
+    if not codes:
+        return
+    now = now or utcnow()
+    ids = [card.id for card, _code in codes]
+    # The cards' row locks, in id order (two batches never deadlock), as issue_activation_code takes one.
+    session.execute(select(Card.id).where(Card.id.in_(sorted(ids))).order_by(Card.id).with_for_update())
+    for card, _code in codes:
+        if not in_force(card, now):
+            raise NoCodeForCard(card, _state(card, now))
+    live = dict(
+        session.execute(
+            select(ActivationCode.card_id, func.count())
+            .where(ActivationCode.card_id.in_(ids), ActivationCode.used_at.is_(None))
+            .where(ActivationCode.superseded_at.is_(None))
+            .group_by(ActivationCode.card_id)
+        ).all()
+    )
+    session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.card_id.in_(ids), ActivationCode.used_at.is_(None))
+        .where(ActivationCode.superseded_at.is_(None))
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    expires_at = now + timedelta(days=policy.validity_days)
+    rows = [
+        ActivationCode(
+            card_id=card.id,
+            code_hash=code_hash(policy, card.number, normalize_code(code) or ""),
+            issued_at=now,
+            expires_at=expires_at,
+        )
+        for card, code in codes
+    ]
+    session.add_all(rows)
+    session.flush()
+    for (card, _code), row in zip(codes, rows, strict=True):
+        record_event(
+            session,
+            actor,
+            "card.activation_code_issue",
+            card=card,
+            after={"code_id": row.id, "expires_at": expires_at.isoformat(), "superseded": live.get(card.id, 0)},
+        )
 
 
 def check_activation(

@@ -36,9 +36,9 @@ class JobKind:
 def _all_kinds() -> dict[str, JobKind]:
     # One line per kind module (imported here, on first use, so that importing the package does
     # no work and the kinds may import any service).
-    from webapp.services.jobs import eligibility, exports, register_import, rollout
+    from webapp.services.jobs import eligibility, exports, print_batches, register_import, rollout
 
-    kinds: list[JobKind] = [register_import.KIND, exports.KIND, eligibility.KIND, *rollout.KINDS]
+    kinds: list[JobKind] = [register_import.KIND, exports.KIND, eligibility.KIND, *rollout.KINDS, print_batches.KIND]
     return {kind.name: kind for kind in kinds}
 
 

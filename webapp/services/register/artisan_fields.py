@@ -42,6 +42,9 @@ FIELDS: tuple[str, ...] = (
     "phone",
     "region_code",
     "province",
+    "address_line",
+    "postal_code",
+    "city",
     "trade_code",
     "legal_status",
     "cnss_status",
@@ -49,10 +52,17 @@ FIELDS: tuple[str, ...] = (
     "activity_start_year",
     "programmes",
 )
-REQUIRED_FIELDS = frozenset(FIELDS) - {"phone", "cooperative_name", "programmes"}
+# The postal address the card's letter is sent to (none: the card is collected at the chamber). A
+# spreadsheet may leave these columns out altogether (files made before they existed): then the
+# import keeps the register's addresses as they are.
+ADDRESS_FIELDS = ("address_line", "postal_code", "city")
+OPTIONAL_COLUMNS = frozenset(ADDRESS_FIELDS)
+REQUIRED_FIELDS = frozenset(FIELDS) - {"phone", "cooperative_name", "programmes", *ADDRESS_FIELDS}
 
 NAME_MAX_LENGTH = 60  # each name column
 PROVINCE_MAX_LENGTH = 60
+ADDRESS_LINE_MAX_LENGTH = 120
+CITY_MAX_LENGTH = 60
 COOPERATIVE_MAX_LENGTH = 120
 MIN_AGE = 15  # the minimum working age in Morocco
 MAX_AGE = 110
@@ -69,6 +79,8 @@ _PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DAY_FIRST_DATE = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})")
 # A mobile or landline number without its leading 0, as a spreadsheet's number cell keeps it.
+# Moroccan postal codes: five digits (e.g. 30000 for Fès).
+_POSTAL_CODE = re.compile(r"[0-9]{5}")
 _PHONE_WITHOUT_ZERO = re.compile(r"[5-7][0-9]{8}")
 # Control characters (a NUL, which PostgreSQL refuses in text; a spreadsheet's line break) are spaces.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -152,6 +164,9 @@ class ArtisanRecord:
     phone: str | None
     region_code: str
     province: str
+    address_line: str | None
+    postal_code: str | None
+    city: str | None
     trade_code: str
     legal_status: LegalStatus
     cnss_status: CnssStatus
@@ -300,6 +315,26 @@ def _province(_value: Any, text: str, _reference: ReferenceCodes, _today: date) 
     return province
 
 
+def _words(max_length: int) -> Callable[[Any, str, ReferenceCodes, date], str]:
+    """The cleaner of a free text column: spaces collapsed, at most `max_length` characters."""
+
+    def clean(_value: Any, text: str, _reference: ReferenceCodes, _today: date) -> str:
+        words = " ".join(text.split())
+        if len(words) > max_length:
+            raise FieldProblem(N_("At most %(count)s characters."), count=max_length)
+        return words
+
+    return clean
+
+
+def _postal_code(value: Any, text: str, _reference: ReferenceCodes, _today: date) -> str:
+    if isinstance(value, int | float) and text.isdigit() and len(text) == 4:
+        text = "0" + text  # a number cell drops a leading 0
+    if not _POSTAL_CODE.fullmatch(text):
+        raise FieldProblem(N_("A postal code has five digits, e.g. 30000."))
+    return text
+
+
 def _trade(_value: Any, text: str, reference: ReferenceCodes, _today: date) -> str:
     code = text.upper()
     if code not in reference.trades:
@@ -351,6 +386,9 @@ _CLEANERS: dict[str, Callable[[Any, str, ReferenceCodes, date], Any]] = {
     "phone": _phone,
     "region_code": _region,
     "province": _province,
+    "address_line": _words(ADDRESS_LINE_MAX_LENGTH),
+    "postal_code": _postal_code,
+    "city": _words(CITY_MAX_LENGTH),
     "trade_code": _trade,
     "legal_status": _legal_status,
     "cnss_status": _cnss_status,
@@ -377,6 +415,11 @@ def _check_together(values: dict[str, Any], problems: dict[str, FieldProblem]) -
             ),
             count=MAX_NAME_BYTES,
         )
+    if values.get("address_line") or values.get("postal_code") or values.get("city"):
+        # A letter goes to a street and a town, or to the chamber: never half an address.
+        for name in ("address_line", "city"):
+            if not values.get(name) and name not in problems:
+                problems[name] = FieldProblem(N_("Required with a postal address (or leave the address empty)."))
     cooperative = values.get("cooperative_name", "")
     if values.get("legal_status") == LegalStatus.COOPERATIVE_MEMBER and cooperative is None:
         problems["cooperative_name"] = FieldProblem(N_("Required for a member of a cooperative."))

@@ -47,6 +47,7 @@ from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_, DomainError
 from webapp.services.register.artisan_fields import (
     FIELDS,
+    OPTIONAL_COLUMNS,
     ArtisanRecord,
     InvalidArtisan,
     ReferenceCodes,
@@ -396,7 +397,7 @@ def _header_positions(header: Sequence[Any]) -> tuple[dict[str, int], int]:
         raise EmptyFile()
     known = set(FIELDS) | set(CARD_COLUMNS)
     repeated = sorted({name for name in names if names.count(name) > 1 and name})
-    missing = [name for name in FIELDS if name not in names]
+    missing = [name for name in FIELDS if name not in names and name not in OPTIONAL_COLUMNS]
     unknown = [name or '""' for name in names if name not in known]
     if repeated or missing or unknown:
         raise WrongColumns(missing, unknown, repeated)
@@ -459,6 +460,8 @@ class _Importer:
         # now free): the database before the import does not know it yet in a dry run.
         self.rna_owner: dict[str, int | None] = {}
         self.cin_owner: dict[str, int | None] = {}
+        # Optional columns the file leaves out: the register keeps its values for them.
+        self.absent: frozenset[str] = frozenset()
 
     def problem(self, line: int, column: str | None, message: str, params: dict[str, Any] | None = None) -> None:
         """Note a problem; problems reach the report in the file's order when the batch ends."""
@@ -489,6 +492,7 @@ class _Importer:
         """The batch's rows that are right on their own (fields, scope, no duplicate), cleaned.
         `width` is the number of columns the header names (cells past it must be empty)."""
         accepted = []
+        self.absent = OPTIONAL_COLUMNS - positions.keys()
         names = list(positions)
         picked = [positions[name] for name in names]
         for line, cells in batch:
@@ -583,7 +587,7 @@ class _Importer:
             if not self.scope.covers_region(existing.region_code):
                 self._refuse(line, record, "rna_number" if rna_owner else "cin", ARTISAN_OF_ANOTHER_REGION)
                 continue
-            change = self._change(line, existing, record, programmes.get(owner, set()))
+            change = self._change(line, existing, record, programmes.get(owner, set()), self.absent)
             if change is None:
                 self.report.unchanged += 1
                 continue
@@ -611,9 +615,13 @@ class _Importer:
         self.problem(line, column, message)
 
     @staticmethod
-    def _change(line: int, existing: Any, record: ArtisanRecord, programmes: set[str]) -> _Update | None:
+    def _change(
+        line: int, existing: Any, record: ArtisanRecord, programmes: set[str], absent: frozenset[str] = frozenset()
+    ) -> _Update | None:
         columns = record.columns()
-        changes = {name: value for name, value in columns.items() if getattr(existing, name) != value}
+        changes = {
+            name: value for name, value in columns.items() if name not in absent and getattr(existing, name) != value
+        }
         wanted = set(record.programmes)
         if not changes and wanted == programmes:
             return None
@@ -926,6 +934,9 @@ TEMPLATE_EXAMPLE: dict[str, str] = {
     "phone": "0612345678",
     "region_code": "03",
     "province": "Fès",
+    "address_line": "12 Derb Sidi Ahmed",
+    "postal_code": "30110",
+    "city": "Fès",
     "trade_code": "ZEL",
     "legal_status": "cooperative_member",
     "cnss_status": "registered",
