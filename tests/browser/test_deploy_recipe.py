@@ -234,6 +234,8 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
             work_dir=work,
             TRUSTED_PROXY_COUNT="1",
             GUNICORN_WORKERS=str(WORKERS_PER_INSTANCE),
+            # Small parts, so that a print batch of the demo region spreads over both job workers.
+            PRINT_BATCH_PART_SIZE="2",
         )
         # The operator's steps (docs/operations.md, "Deploying"); the demo data needs development.
         run_command(environment, "db", "upgrade")
@@ -599,3 +601,73 @@ def test_with_one_instance_stopped_nginx_answers_from_the_other(recipe: Recipe) 
     status, _headers, body = fetch(f"{recipe.base_url}/api/v1/verify", method="POST", body={"qr": recipe.qr_text})
     assert answers == [200] * 4
     assert status == 200 and json.loads(body)["verdict"] == "valid"
+
+
+def _sign_in_officer(recipe: Recipe, page: Any, next_path: str) -> None:
+    page.goto(f"{recipe.base_url}/login?next={next_path}")
+    page.fill("#email", OFFICER)
+    page.fill("#password", DEMO_PASSWORD)
+    with page.expect_response(lambda response: response.request.method == "POST"):
+        page.click("main button[type=submit]")
+    expect(page).to_have_url(f"{recipe.base_url}{next_path}")
+
+
+def _ran_jobs(recipe: Recipe, job_ids: set[int]) -> dict[str, set[int]]:
+    """Which of these jobs each job worker ran, from the workers' logs (webapp/services/jobs/runner.py
+    logs "job ID (kind, step) started")."""
+    ran: dict[str, set[int]] = {}
+    for name, path in recipe.logs.items():
+        if name.startswith("worker-"):
+            started = re.findall(r"job (\d+) \([a-z_]+, [a-z0-9 ]+\) started", path.read_text(errors="replace"))
+            ran[name] = {int(job) for job in started} & job_ids
+    return ran
+
+
+def test_an_export_and_a_print_batch_run_on_the_job_workers_through_nginx(recipe: Recipe, https_page: Any) -> None:
+    """The Fès officer exports their region and prints their region's cards through nginx: the jobs
+    run on the two workers (a batch's parts on both), and the files download whole."""
+    import csv
+    import io
+
+    from pypdf import PdfReader
+
+    page = https_page
+    _sign_in_officer(recipe, page, "/office/artisans")
+    with page.expect_navigation():
+        page.click("button[formaction^='/office/exports/artisans.csv']")
+    assert re.search(r"/office/jobs/\d+$", page.url), page.url
+    download_link = page.locator("a[href$='/download']")
+    expect(download_link).to_be_visible(timeout=60_000)  # the page follows the job until it ends
+    exported = page.request.get(f"{recipe.base_url}{download_link.get_attribute('href')}")
+    assert exported.status == 200
+    rows = list(csv.reader(io.StringIO(exported.body().decode("utf-8-sig"))))
+    engine = create_engine(recipe.database_url)
+    with engine.connect() as connection:
+        region_artisans = connection.scalar(text("SELECT count(*) FROM artisan WHERE region_code = '03'"))
+    assert len(rows) == 1 + region_artisans
+
+    page.goto(f"{recipe.base_url}/office/print-batches/new")
+    page.select_option("select[name=selection]", "region")
+    page.click("main form button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[name=confirm][value=yes]")
+    cards_link = page.locator("a[href$='/cards']")
+    expect(cards_link).to_be_visible(timeout=120_000)  # the batch page reloads until its files are ready
+    batch_id = int(re.search(r"/print-batches/(\d+)", page.url).group(1))
+    with engine.connect() as connection:
+        card_count, job_id = connection.execute(
+            text("SELECT card_count, job_id FROM print_batch WHERE id = :id"), {"id": batch_id}
+        ).one()
+        part_ids = set(connection.scalars(text("SELECT id FROM job WHERE parent_id = :id"), {"id": job_id}))
+    engine.dispose()
+    assert card_count > 0
+    cards = page.request.get(f"{recipe.base_url}{cards_link.get_attribute('href')}")
+    letters_link, manifest_link = page.locator("a[href$='/letters']"), page.locator("a[href$='/manifest']")
+    letters = page.request.get(f"{recipe.base_url}{letters_link.get_attribute('href')}")
+    manifest = page.request.get(f"{recipe.base_url}{manifest_link.get_attribute('href')}")
+    assert cards.headers["cache-control"] == "no-store"
+    assert len(PdfReader(io.BytesIO(cards.body())).pages) == 2 * card_count
+    assert len(PdfReader(io.BytesIO(letters.body())).pages) == card_count
+    assert len(list(csv.reader(io.StringIO(manifest.body().decode("utf-8-sig"))))) == 1 + card_count
+    ran = _ran_jobs(recipe, part_ids | {job_id})
+    assert set().union(*ran.values()) == part_ids | {job_id}, ran

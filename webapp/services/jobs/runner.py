@@ -54,6 +54,8 @@ def execute(
         session.refresh(job)
         kind = kind_named(job.kind)
         context = JobContext(job, session_scope=session_scope, storage=storage, settings=settings, schedule=schedule)
+    step = "finish" if finishing else f"part {context.part_index}" if context.parent_id is not None else "run"
+    log.info("job %s (%s, %s) started", job_id, kind.name, step)
     if finishing:
         work = kind.finish
     elif context.parent_id is not None:
@@ -109,7 +111,8 @@ def _end(
             )
         if job.parent_id is not None:
             _part_ended(session, job, schedule)
-        return state
+    log.info("job %s (%s) ended: %s", context.job_id, context.kind, state.value)
+    return state
 
 
 def _part_ended(session: Session, part: Job, schedule: Callable[[Session, int], None]) -> None:
