@@ -23,7 +23,7 @@ def test_a_domain_error_is_answered_with_its_status_and_code(app: Flask, path, j
         message = "Aucune carte ne porte le numéro 0000000000."
         assert body.get_json() == {"error": "card_not_found", "reason": message, "message": message}
     else:
-        assert "Aucune carte ne porte le numéro 0000000000." in body
+        assert "Aucune carte ne porte le numéro 0000000000." in body.get_data(as_text=True)
 
 
 def _subclasses(cls):
