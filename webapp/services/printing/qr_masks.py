@@ -3,8 +3,8 @@
 segno (pure Python, module by module) spends most of a QR code's time trying the eight data
 masks and scoring each (ISO/IEC 18004:2015, 7.8.3). Here the whole symbol is one Python int, its
 rows one after the other, and another its columns (a mask is one XOR): N1 (runs), N2 (2x2
-blocks) and N4 (dark share) are a few shifts, ANDs and bit counts on those ints, and N3 (the
-finder-like pattern) is found by str.find in their '0'/'1' text. The scoring replicates segno
+blocks), N3 (finder-like patterns, with segno's scan order for overlapping ones) and N4 (dark
+share) are a few shifts, ANDs and bit counts on those ints. The scoring replicates segno
 1.6's N1-N4 exactly, the lowest score winning, the first on a tie: a printed card's symbol is
 module for module the one `cards qr-image` draws (tests/services/printing/test_qr_masks.py
 compares both on many tokens). qr_encode calls it; anything else (Micro QR, a mask given by the
@@ -19,7 +19,6 @@ from typing import Any
 import segno.encoder as encoder
 
 _segno_find_and_apply_best_mask = encoder.find_and_apply_best_mask
-_N3 = "1011101"
 _TO_CHARS = bytes.maketrans(b"\x00\x01", b"01")
 _TO_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
@@ -52,19 +51,20 @@ def _mask_layers(size: int) -> tuple[tuple[tuple[int, ...], tuple[int, ...]], ..
 
 
 # The whole symbol is one int: its lines (rows, or columns) one after the other, the first line
-# in the highest bits, two 0 bits between lines so that neither runs nor 1011101 (which holds no
-# "00") cross from one line to the next. N1, N2 and N4 are a few operations on that int.
-_GAP = 2
+# in the highest bits, four 0 bits between lines: neither runs nor 1011101 (which holds no "00")
+# cross from one line to the next, and the 4 modules looked at beside a 1011101 are light past
+# the line's ends, as segno's clipped slices are. N1-N4 are a few operations on that int.
+_GAP = 4
 
 
 @cache
-def _packing(size: int) -> tuple[int, int, int, int]:
-    """(stride, total bits, the pairs mask, the text width): a pair bit k means bits k and k + 1
+def _packing(size: int) -> tuple[int, int, int]:
+    """(stride, total bits, the pairs mask): a pair bit k means bits k and k + 1
     both belong to one line (the first module of each line pairs with nothing before it)."""
     stride = size + _GAP
     pairs = int(("0" * _GAP).join(["0" + "1" * (size - 1)] * size), 2)
     total = size * stride - _GAP
-    return stride, total, pairs, total
+    return stride, total, pairs
 
 
 def _pack(lines: list[bytes]) -> int:
@@ -93,35 +93,35 @@ def _n1(packed: int, pairs: int) -> int:
     return five.bit_count() + 2 * (five & ~(five << 1)).bit_count()
 
 
-def _n3(joined: str, size: int, stride: int) -> int:
-    """segno's search for 1:1:3:1:1 with 4 light modules on one side, step for step (its
-    offsets decide overlapping matches); lines are joined by a gap that never matches."""
-    count = 0
-    index = joined.find(_N3)
-    while index != -1:
-        start = index - index % stride
-        local = index - start
-        line = joined[start : start + size]
-        offset = local + 7
-        if local in (0, size - 7) or "1" not in line[max(local - 4, 0) : local] or "1" not in line[offset : offset + 4]:
-            count += 40
-        else:
-            offset = local + 4
-        index = joined.find(_N3, start + offset)
-    return count
+def _n3(packed: int) -> int:
+    """1:1:3:1:1 (1011101) with its 4 modules before or after light: 40 points each, as segno's
+    scan counts them: after a match that scores it resumes 7 modules on, so a match overlapping
+    it (4 or 6 on: 1011101 overlaps itself only so) is not seen; after one that does not, 4 on."""
+    packed <<= _GAP  # past the last line, light modules too (as segno's clipped slices)
+    matches = packed & ~(packed >> 1) & (packed >> 2) & (packed >> 3) & (packed >> 4) & ~(packed >> 5) & (packed >> 6)
+    # `dark` marks a dark module among the 4 from it towards the line's end; a match's lowest bit b
+    # has its 4 modules before at b + 7 .. b + 10 and its 4 after at b - 4 .. b - 1.
+    dark = packed | (packed >> 1) | (packed >> 2) | (packed >> 3)
+    scoring = matches & (~(dark >> 7) | ~(dark << 4))
+    # The matches the scan sees: those without a seen, scoring match 4 or 6 before them (higher
+    # bits). Overlap chains are short; each round settles one more link.
+    seen = matches
+    while True:
+        hit = seen & scoring
+        again = matches & ~((hit >> 4) | (hit >> 6))
+        if again == seen:
+            return 40 * (seen & scoring).bit_count()
+        seen = again
 
 
 def _score(rows: int, columns: int, size: int) -> int:
-    stride, total, pairs, _width = _packing(size)
+    stride, _total, pairs = _packing(size)
     n1 = _n1(rows, pairs) + _n1(columns, pairs)
     # N2: 2x2 blocks of one colour: a same-coloured pair whose neighbour line's pair is the same
     # colour as it.
     same = ~(rows ^ (rows >> 1)) & pairs
     n2 = 3 * (same & (same >> stride) & ~((rows ^ (rows >> stride)) >> 1)).bit_count()
-    text_width = f"0{total}b"
-    row_text = format(rows, text_width)
-    column_text = format(columns, text_width)
-    n3 = _n3(row_text, size, stride) + _n3(column_text, size, stride) if _N3 in row_text or _N3 in column_text else 0
+    n3 = _n3(rows) + _n3(columns)
     dark = rows.bit_count()
     n4 = 10 * int(abs(float(dark) / (size**2) * 100 - 50) / 5)
     return n1 + n2 + n3 + n4
@@ -144,6 +144,6 @@ def find_and_apply_best_mask(matrix: Any, width: int, height: int, proposed_mask
             best = (penalty, number, masked_rows)
     assert best is not None
     _penalty, mask, masked = best
-    stride, total, _pairs, _width = _packing(width)
+    stride, total, _pairs = _packing(width)
     text = format(masked, f"0{total}b").encode().translate(_TO_BITS)
     return mask, tuple(bytearray(text[start : start + width]) for start in range(0, total, stride))
