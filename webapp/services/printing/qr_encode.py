@@ -13,8 +13,10 @@ matrices with segno.make's on many contents.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from itertools import zip_longest
+from operator import itemgetter
 
 import segno
 from segno import consts
@@ -46,11 +48,11 @@ def make(content: object, error: str = "m") -> segno.QRCode:
     data = int(bits.translate(_BITS_TO_CHARS), 2).to_bytes(len(bits) // 8)
     message = _final_message(version, error_level, data)
     size = segno_encoder.calc_matrix_size(version)
-    template, order = _layout(version)
-    matrix = [bytearray(row) for row in template]
-    for (i, j), bit in zip(order, message, strict=False):
-        matrix[i][j] = bit
-    mask, matrix = qr_masks.find_and_apply_best_mask(tuple(matrix), size, size)
+    template, place = _layout(version)
+    # Every module picked at once (C speed) from the message's bits followed by the template.
+    modules = bytes(place(message + template))
+    matrix = tuple(bytearray(modules[start : start + size]) for start in range(0, size * size, size))
+    mask, matrix = qr_masks.find_and_apply_best_mask(matrix, size, size)
     segno_encoder.add_format_info(matrix, version, error_level, mask)
     segno_encoder.add_version_info(matrix, version)
     return segno.QRCode(segno_encoder.Code(matrix, version, error_level, mask, segments))
@@ -124,9 +126,10 @@ def _rs_remainder(block: bytes, num_error: int) -> int:
 
 
 @cache
-def _layout(version: int) -> tuple[tuple[bytes, ...], tuple[tuple[int, int], ...]]:
-    """The matrix before the data (function patterns set, 0x2 where data goes) and the data
-    modules' order along segno's zigzag (segno.encoder.add_codewords, full QR codes)."""
+def _layout(version: int) -> tuple[bytes, Callable[[bytes], tuple[int, ...]]]:
+    """The matrix before the data, flat (function patterns set, 0x2 where data goes), and a picker
+    that, given the final message's bits followed by that template, returns every module of the
+    symbol in row order: the data modules follow segno's zigzag (segno.encoder.add_codewords)."""
     size = segno_encoder.calc_matrix_size(version)
     matrix = segno_encoder.make_matrix(size, size)
     segno_encoder.add_finder_patterns(matrix, size, size)
@@ -141,5 +144,10 @@ def _layout(version: int) -> tuple[tuple[bytes, ...], tuple[tuple[int, int], ...
                 upwards = ((right & 2) == 0) ^ (j < 6)
                 i = (size - 1 - vertical) if upwards else vertical
                 if matrix[i][j] == 0x2:
-                    order.append((i, j))
-    return tuple(bytes(row) for row in matrix), tuple(order)
+                    order.append(i * size + j)
+    data_modules = len(order)
+    source = [data_modules + index for index in range(size * size)]  # the template's own module
+    for bit, index in enumerate(order):
+        source[index] = bit
+    template = b"".join(bytes(row) for row in matrix)
+    return template, itemgetter(*source)
