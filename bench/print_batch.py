@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -124,6 +125,7 @@ def main() -> None:
 
         app = create_app()
         database = app.extensions["database"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the set-up's process pool is reaped
         workers = start_workers(args.workers, settings, directory)
         try:
             time.sleep(2)  # the workers' start-up (imports, app) is not the batch's time
@@ -172,6 +174,10 @@ def main() -> None:
                         shutil.copyfile(storage.local_path(key), args.keep / key.rsplit("/", 1)[-1])
         finally:
             stop_workers(workers)
+        # The workers' own CPU time (reaped children), start-up and idle polling included: on a shared
+        # machine the wall clock also counts other processes' time.
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers_cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
         cards, card_pages, letter_pages, parts, error = figures
         rate = cards / seconds if seconds else 0.0
         print()
@@ -184,6 +190,10 @@ def main() -> None:
             f"{finish_seconds:.1f} s"
         )
         print(f"rate:              {rate:,.1f} cards/s")
+        print(
+            f"workers' CPU:      {workers_cpu:.1f} s = {cards / workers_cpu:,.1f} cards per CPU-second; "
+            f"on {args.workers} idle cores at best {args.workers * cards / workers_cpu:,.1f} cards/s"
+        )
         print(f"target:            >= {TARGET_RATE:.0f} cards/s with 2 workers on 2 cores")
         print(f"result:            {'PASS' if state == JobState.DONE and rate >= TARGET_RATE else 'MISS'}")
         print("parts (since the job was queued): " + "; ".join(timeline))

@@ -1,4 +1,4 @@
-"""card_face_for: what a card's faces show, from the database."""
+"""card_face_for and card_faces_for: what a card's faces show, from the database."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from tests.fixtures.photos import drawn_image
 from tests.fixtures.support import TEST_ACTOR
 from webapp.models import Region
 from webapp.services.cards.tokens import qr_text
-from webapp.services.printing.card_faces import card_face_for
+from webapp.services.printing.card_faces import card_face_for, card_faces_for
 from webapp.services.register.photos import prepare_photo, set_photo
 from webapp.services.register.reference_data import set_chamber
 
@@ -39,3 +39,14 @@ def test_face_carries_the_stored_photo_and_the_ministrys_address(session, make_a
     assert face.photo_jpeg == stored.jpeg
     assert face.chamber_address_fr == "Avenue des Almohades, 30000 Fès"
     assert session.get(Region, "03").chamber_address_ar == "فاس، المغرب"
+
+
+def test_faces_of_many_cards_are_each_cards_face(session, make_artisan, make_card):
+    """card_faces_for gives, in order, what card_face_for gives for each card, photos included."""
+    with_photo = make_artisan(region_code="03")
+    set_photo(session, with_photo, prepare_photo(drawn_image()), TEST_ACTOR, replaces=None)
+    cards = [make_card(with_photo)] + [make_card(make_artisan(region_code=code)) for code in ("01", "03")]
+    faces = card_faces_for(session, cards, public_base_url=BASE_URL)
+    assert faces == [card_face_for(session, card, public_base_url=BASE_URL) for card in cards]
+    assert faces[0].photo_jpeg is not None and faces[1].photo_jpeg is None
+    assert card_faces_for(session, [], public_base_url=BASE_URL) == []

@@ -31,7 +31,7 @@ from webapp.services.errors import N_
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.kinds import JobKind
 from webapp.services.printing import batches
-from webapp.services.printing.card_faces import CardFace, card_face_for, render_cards_pdf
+from webapp.services.printing.card_faces import CardFace, card_faces_for, render_cards_pdf
 from webapp.services.printing.letters import Letter, render_letters_pdf
 from webapp.services.printing.manifest import ManifestRow, write_manifest
 from webapp.services.printing.pdf_join import join_pdfs
@@ -69,7 +69,7 @@ def run(ctx: JobContext) -> None:
 
 def _counted(items: Iterable[Any], ctx: JobContext, step: int) -> Iterator[Any]:
     """The items, telling the part's progress in cards as they are taken: a part makes its faces,
-    renders the cards, then the letters (three passes; this is pass `step`)."""
+    renders the cards, then the letters (three passes, a third each; this is pass `step`)."""
     count = int(ctx.params["count"])
     for done, item in enumerate(items, 1):
         yield item
@@ -107,8 +107,9 @@ def run_part(ctx: JobContext) -> None:
                 codes[card.id] = new_code()
             else:
                 dropped.append(row_id)
-        # Faces are made once (their QR codes are the costly part) and serve the letters too.
-        faces = [card_face_for(session, card, public_base_url=base_url) for card in _counted(cards, ctx, 0)]
+        # Faces are made once, their photos read in one query, and serve the letters too.
+        faces = card_faces_for(session, cards, public_base_url=base_url)
+        ctx.progress(count // 3)
         with ctx.storage.writer(part_key(batch_id, part, CARDS)) as target:
             card_pages = render_cards_pdf(_counted(faces, ctx, 1), target)
         letters = (

@@ -127,14 +127,16 @@ class Canvas(FPDF):
         candidates = [[text]]
         if max_lines > 1 and " " in text:
             candidates.append(_balanced_lines(text, max_lines))
-        # Widths grow linearly with the size: measure each line once, at `size`.
-        measured = [[(line, self.text_width(line, family, style, size)) for line in lines] for lines in candidates]
-        chosen, chosen_size, stretch = measured[-1], min_size, 100.0
-        for lines in measured:
+        # Widths grow linearly with the size: measure each line once, at `size`, and a candidate
+        # only when the one before does not fit (shaping is most of a text box's cost).
+        chosen, chosen_size, stretch = [], min_size, 100.0
+        for candidate in candidates:
+            lines = [(line, self.text_width(line, family, style, size)) for line in candidate]
             widest = max(width for _line, width in lines)
             fit_size = min(size, size * w / widest if widest else size, h / (len(lines) * LINE_SPACING * PT))
+            chosen = lines
             if fit_size >= min_size:
-                chosen, chosen_size = lines, fit_size
+                chosen_size = fit_size
                 break
         else:
             # Longer than the box allows even at min_size on max_lines: smaller still, down to

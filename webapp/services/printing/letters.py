@@ -102,7 +102,10 @@ def draw_letter(canvas: Canvas, letter: Letter) -> None:
     canvas.text_box(
         arabic_x, 84.0, column, 7.0, f"السيدة، السيد {letter.name_ar}،", size=10.5, min_size=8, color=INK, align="R"
     )
-    canvas.cached(("letter-body", letter.card_app_url, chamber_key), lambda: _body(canvas, letter))
+    # The body's paragraphs are the same on every letter of a document (shaping and wrapping them
+    # is most of a letter's cost): drawn once, replayed; only the footer varies, by chamber.
+    canvas.cached(("letter-body", letter.card_app_url), lambda: _body(canvas, letter))
+    canvas.cached(("letter-footer", chamber_key), lambda: _footer(canvas, letter))
 
 
 def _arabic(text: str) -> bool:
@@ -201,6 +204,12 @@ def _body(canvas: Canvas, letter: Letter) -> None:
     y_ar = canvas.paragraph(arabic_x, y, column, "ما تتيحه لكم البطاقة", size=11.5, style="B", color=ACCENT, align="R")
     canvas.paragraph(left, y_fr + 1.2, column, FRENCH_PARTNERS, size=9.5, color=INK)
     canvas.paragraph(arabic_x, y_ar + 1.2, column, ARABIC_PARTNERS, size=10, color=INK, align="R")
+
+
+def _footer(canvas: Canvas, letter: Letter) -> None:
+    left, right = MARGIN, A4[0] - MARGIN
+    column = _column_width()
+    arabic_x = right - column
     canvas.set_draw_color(*GOLD)
     canvas.set_line_width(0.3)
     canvas.line(left, 262.0, right, 262.0)
