@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.fixtures.support import TEST_ACTOR
 from webapp.models import AuditEvent, Job, JobState, utcnow
-from webapp.services.errors import N_, DomainError
+from webapp.services.errors import ReasonRequired
 from webapp.services.jobs.jobs import (
     JobNotCancellable,
     UnknownJobKind,
@@ -24,11 +24,6 @@ from webapp.services.jobs.jobs import (
     sweep_stale,
 )
 from webapp.services.scope import RecordNotFound, Scope
-
-
-class NotToday(DomainError):
-    code = "not_today"
-    message = N_("Not today: %(why)s")
 
 
 def counting(ctx):
@@ -81,7 +76,7 @@ def test_a_dedupe_key_returns_the_job_already_waiting(session, job_kind):
 @pytest.mark.parametrize(
     ("error", "code", "message"),
     [
-        (NotToday(why="closed"), "not_today", ["Not today: %(why)s", {"why": "closed"}]),
+        (ReasonRequired(), "reason_required", ["A reason is required: say why, in a few words.", {}]),
         (RuntimeError("bug"), "error", None),
     ],
 )
@@ -166,13 +161,13 @@ def test_a_failing_part_fails_the_whole_job(session, job_kind):
 
     def part(ctx):
         if ctx.part_index == 1:
-            raise NotToday(why="part 1")
+            raise ReasonRequired()
 
     job_kind("split", lambda ctx: ctx.split([{}, {}, {}]), run_part=part, finish=lambda ctx: finished.append(1))
     job = submit_job(session, "split", actor=TEST_ACTOR)
     session.commit()
     session.refresh(job)
-    assert job.state == JobState.FAILED and job.error_code == "not_today" and finished == []
+    assert job.state == JobState.FAILED and job.error_code == "reason_required" and finished == []
 
 
 def test_a_job_whose_heartbeat_stopped_is_marked_interrupted_with_what_it_wrote(app, session, job_kind, make_job):

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from pypdf import PdfReader, PdfWriter
 
-from webapp.services.errors import DomainError
+from webapp.services.errors import N_, DomainError
 
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
 _SUBSECTION = re.compile(rb"(\d+) (\d+)\s*\n")
@@ -34,11 +34,11 @@ _INHERITED = re.compile(rb"/(MediaBox|CropBox) (\[[^\]]*\])|/(Rotate) (-?\d+)")
 
 
 class NotSimplePdf(DomainError):
-    """A part this joiner does not copy as bytes (pypdf joins it). Never reaches anyone: the
-    joiner falls back on pypdf, so its message is not translated."""
+    """A part this joiner does not copy as bytes (pypdf joins it). It never reaches anyone (the
+    joiner falls back on pypdf); translated all the same, as every refusal is."""
 
     code = "pdf_not_simple"
-    message = "Not a PDF this joiner copies as bytes: %(reason)s."
+    message = N_("Not a PDF this joiner copies as bytes: %(reason)s.")
 
 
 @dataclass
