@@ -145,6 +145,10 @@ def artisan_rows(rng: random.Random, start: int, stop: int, last_serial: int, no
                 "cnss_status": choice(cnss_statuses),
                 "cooperative_name": choice(COOPERATIVES) if legal_status == LegalStatus.COOPERATIVE_MEMBER else None,
                 "activity_start_year": randint(max(birth_year + 14, 1975), 2025),
+                # The postal address (issue 16: print batches' letters), where most artisans have one.
+                "address_line": f"{randint(1, 250)}, derb {choice(COOPERATIVES).split()[-1]}",
+                "postal_code": f"{randint(10, 93)}{randint(0, 999):03d}",
+                "city": choice(PROVINCES[region_code]),
                 "registered_at": now,
             }
         )
