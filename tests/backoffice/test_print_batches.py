@@ -87,3 +87,39 @@ def test_states_follow_in_order_and_deleted_files_are_said_so(as_officer, sessio
     session.commit()
     assert as_officer.get(f"{url}/cards").status_code == 410
     assert "Les fichiers ont été supprimés le" in as_officer.get(url).get_data(as_text=True)
+
+
+def test_a_batch_whose_worker_was_killed_is_rendered_again(as_officer, session, make_card, app):
+    """A worker killed mid-rendering: the sweep says how many parts were rendered and deletes their
+    files; the batch page offers to render again, which makes every file (a second try is refused
+    while it runs or once it is done)."""
+    from webapp.models import Job, JobState
+    from webapp.services.jobs.jobs import sweep_stale
+
+    make_card()
+    as_officer.post(NEW, {"selection": "new", "confirm": "yes"})
+    batch = session.scalar(select(PrintBatch))
+    job = session.get(Job, batch.job_id)
+    storage = app.extensions["jobs"].storage
+    with storage.writer(f"{batches.batch_prefix(batch.id)}/parts/0000-cards.pdf") as target:
+        target.write(b"%PDF- a part left behind")
+    # As a killed worker leaves it: the job running and silent, the batch's files never joined.
+    job.state, job.finished_at, job.parts_done, job.parts_total = JobState.RUNNING, None, 0, 1
+    job.heartbeat_at = utcnow() - timedelta(minutes=10)
+    batch.rendered_at = batch.cards_file = batch.letters_file = batch.manifest_file = None
+    session.commit()
+    sweep_stale(session, storage, stale_after=timedelta(minutes=2))
+    session.commit()
+    assert job.state == JobState.INTERRUPTED
+    assert (job.summary["parts_rendered"], job.summary["part_files_deleted"]) == (0, 1)
+    url = f"/office/print-batches/{batch.id}"
+    page = as_officer.get(url).get_data(as_text=True)
+    assert "Produire les fichiers à nouveau" in page
+    assert as_officer.post(url, {}, action=f"{url}/render-again").status_code == 302
+    session.expire_all()
+    again = session.get(Job, session.get(PrintBatch, batch.id).job_id)
+    assert again.id != job.id and again.state == JobState.DONE
+    cards = as_officer.get(f"{url}/cards")
+    cards.close()
+    assert cards.status_code == 200
+    assert as_officer.post(url, {}, action=f"{url}/render-again").status_code == 409

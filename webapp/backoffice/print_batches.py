@@ -212,6 +212,18 @@ def mark_print_batch(batch_id: int, state: str) -> Response:
     return redirect(url_for("backoffice.print_batch", batch_id=batch.id))
 
 
+@blueprint.post(BATCH + "/render-again")
+def render_print_batch_again(batch_id: int) -> Response:
+    """Render the files again after the rendering failed, was stopped or its worker was killed."""
+    batch = _batch(batch_id)
+    if not MarkForm().validate_on_submit():
+        flash(_("The form expired: try again."), "error")
+        return redirect(url_for("backoffice.print_batch", batch_id=batch.id))
+    batches.render_again(get_session(), batch, current_actor())
+    flash(_("Batch %(number)s: its files are being rendered again.", number=batch.id), "success")
+    return redirect(url_for("backoffice.print_batch", batch_id=batch.id))
+
+
 @blueprint.get(BATCH + "/<any(cards, letters, manifest):file>")
 def print_batch_file(batch_id: int, file: str) -> Response:
     """One of the batch's files (409 while rendering, 410 once deleted)."""

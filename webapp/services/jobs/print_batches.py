@@ -24,12 +24,13 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import Artisan, Card, CardStatus, PrintBatch, PrintBatchCard, Region, utcnow
+from webapp.models import Artisan, Card, CardStatus, Job, PrintBatch, PrintBatchCard, Region, utcnow
 from webapp.services.cards.activation import ActivationPolicy, in_force, new_code, store_activation_codes
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.kinds import JobKind
+from webapp.services.jobs.storage import Storage
 from webapp.services.printing import batches
 from webapp.services.printing.card_faces import CardFace, card_faces_for, render_cards_pdf
 from webapp.services.printing.letters import Letter, render_letters_pdf
@@ -261,4 +262,20 @@ def manifest_rows(session: Session, batch_id: int) -> Iterator[ManifestRow]:
         )
 
 
-KIND = JobKind(name=batches.JOB_KIND, label=N_("Print batch"), run=run, run_part=run_part, finish=finish)
+def on_interrupted(session: Session, job: Job, storage: Storage) -> dict[str, Any]:
+    """A worker killed while the batch rendered: say how many parts were rendered, and delete the
+    part files (a rerun renders every part again, each letter with a fresh code: a stale part's
+    letters would hold codes that no longer work)."""
+    batch_id = int((job.params or {}).get("batch_id", 0))
+    deleted = storage.delete_prefix(f"{batches.batch_prefix(batch_id)}/parts") if batch_id else 0
+    return {"parts_rendered": job.parts_done, "parts": job.parts_total, "part_files_deleted": deleted}
+
+
+KIND = JobKind(
+    name=batches.JOB_KIND,
+    label=N_("Print batch"),
+    run=run,
+    run_part=run_part,
+    finish=finish,
+    on_interrupted=on_interrupted,
+)

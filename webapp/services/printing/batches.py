@@ -26,7 +26,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import Artisan, Card, CardStatus, PrintBatch, PrintBatchCard, PrintBatchState, utcnow
+from webapp.models import Artisan, Card, CardStatus, Job, JobState, PrintBatch, PrintBatchCard, PrintBatchState, utcnow
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
@@ -360,6 +360,23 @@ def start_rendering(session: Session, batch: PrintBatch, actor: Actor) -> Any:
     )
     batch.job_id = job.id
     return job
+
+
+class NothingToRenderAgain(DomainError):
+    """Only a prepared batch whose rendering failed, stopped or was interrupted is rendered again."""
+
+    code = "batch_not_renderable_again"
+    http_status = 409
+    message = N_("This batch's files are being rendered or are ready: there is nothing to render again.")
+
+
+def render_again(session: Session, batch: PrintBatch, actor: Actor) -> Any:
+    """Render a batch's files again after its job failed, was cancelled or was interrupted (a worker
+    killed): safe, every part is rendered again and each letter gets a fresh code."""
+    job = session.get(Job, batch.job_id) if batch.job_id is not None else None
+    if batch.rendered_at is not None or (job is not None and (not job.is_finished or job.state == JobState.DONE)):
+        raise NothingToRenderAgain()
+    return start_rendering(session, batch, actor)
 
 
 def get_batch(session: Session, batch_id: int, scope: Scope) -> PrintBatch:
