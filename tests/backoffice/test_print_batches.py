@@ -114,7 +114,7 @@ def test_a_batch_whose_worker_was_killed_is_rendered_again(as_officer, session, 
     assert (job.summary["parts_rendered"], job.summary["part_files_deleted"]) == (0, 1)
     url = f"/office/print-batches/{batch.id}"
     page = as_officer.get(url).get_data(as_text=True)
-    assert "Produire les fichiers à nouveau" in page
+    assert "Fabriquer les fichiers à nouveau" in page
     assert as_officer.post(url, {}, action=f"{url}/render-again").status_code == 302
     session.expire_all()
     again = session.get(Job, session.get(PrintBatch, batch.id).job_id)

@@ -26,6 +26,7 @@ TEXTS = {
         "sent": "Marquer comme envoyé à l'imprimeur",
         "at_printer": "Chez l'imprimeur",
         "history": "Historique d'impression",
+        "again": "Fabriquer les fichiers à nouveau",
     },
     "ar": {
         "direction": "rtl",
@@ -37,6 +38,7 @@ TEXTS = {
         "sent": "تسجيل الإرسال إلى المطبعة",
         "at_printer": "في المطبعة",
         "history": "سجل الطباعة",
+        "again": "إعادة إنشاء الملفات",
     },
 }
 
@@ -109,3 +111,55 @@ def test_an_officer_prepares_a_batch_on_a_phone(
     shots.shot("artisan-history")
     assert_no_page_problems(page, page_problems)
     assert foreign_requests == []
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_batch_whose_rendering_failed_is_rendered_again_on_a_phone(
+    live_server: str,
+    page: Any,
+    page_problems: PageProblems,
+    session: Any,
+    make_user: Any,
+    make_card: Any,
+    language: str,
+) -> None:
+    """A batch whose job failed says so and offers to render it again; one tap renders the files."""
+    from webapp.models import Job, JobState
+    from webapp.services.audit import Actor
+    from webapp.services.printing import batches
+    from webapp.services.scope import Scope
+
+    words = TEXTS[language]
+    officer = make_user(Role.OFFICER, region="03")
+    make_card()
+    wanted = batches.BatchRequest(kind=batches.SelectionKind.NEW, region_code=None, numbers=(), limit=None)
+    batch, _plan = batches.prepare_batch(session, wanted, Scope(region_code="03"), Actor("test:officer"))
+    failed = Job(
+        kind=batches.JOB_KIND,
+        state=JobState.FAILED,
+        actor_label="test:officer",
+        region_code="03",
+        params={"batch_id": batch.id},
+        parts_done=0,
+        done=0,
+        cancel_requested=False,
+        attempts=1,
+        error_code="error",
+        error=["The work stopped on an unexpected error.", {}],
+    )
+    session.add(failed)
+    session.flush()
+    batch.job_id = failed.id
+    session.commit()
+    shots = Shots(page, language)
+
+    page.goto(f"{live_server}/login?lang={language}&next=/office/print-batches/{batch.id}")
+    page.fill("#email", officer.email)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("main button[type=submit]")
+    again = page.get_by_role("button", name=words["again"])
+    expect(again).to_be_visible()
+    shots.shot("render-again")
+    again.click()
+    expect(page.get_by_role("link", name=words["manifest"])).to_be_visible()
+    assert_no_page_problems(page, page_problems)
