@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.fixtures.imports import stored_upload
 from tests.fixtures.support import csrf_token_from
 from tests.services.register.test_imports import person, write_csv, write_xlsx
 from webapp.models import Artisan, ImportFileKind, ImportRun, ImportStatus, Job, JobState, Role, utcnow
@@ -460,17 +461,7 @@ def test_an_interrupted_import_says_what_it_wrote_and_imports_again(app, signed_
     # Through the storage, not the upload form: the test client spools a large form to a file it
     # never closes.
     path = write_csv(tmp_path / "fes.csv", many())
-    stored = import_runs.stored_name_for(ImportFileKind.CSV)
-    app.extensions["jobs"].storage.put_file(import_runs.upload_key(stored), path)
-    run = import_runs.start_run(
-        session,
-        officer,
-        Scope(region_code="03"),
-        file_name="fes.csv",
-        stored_name=stored,
-        kind=ImportFileKind.CSV,
-        size=1,
-    )
+    run = stored_upload(session, officer, app.extensions["jobs"].storage, path)
     import_runs.submit_work(session, run, Actor(f"user:{officer.id}", officer.id))
     session.commit()
     session.refresh(run)

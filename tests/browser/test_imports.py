@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PageProblems
+from tests.fixtures.imports import stored_upload
 from tests.fixtures.support import TEST_PASSWORD
 from tests.services.register.test_imports import person, write_csv
 from webapp.models import ImportFileKind, ImportStatus, JobState, Role, utcnow
@@ -145,17 +146,7 @@ def test_the_changes_and_an_interrupted_import_at_360_px(
     page.screenshot(path=str(ARTIFACTS / f"import-changes-{language}.png"), full_page=True)
 
     storage = app.extensions["jobs"].storage
-    stored = import_runs.stored_name_for(ImportFileKind.CSV)
-    storage.put_file(import_runs.upload_key(stored), path)
-    run = import_runs.start_run(
-        session,
-        officer,
-        Scope(region_code="03"),
-        file_name="registre-fes.csv",
-        stored_name=stored,
-        kind=ImportFileKind.CSV,
-        size=1,
-    )
+    run = stored_upload(session, officer, storage, path, file_name="registre-fes.csv")
     job = make_job(
         session,
         import_runs.KIND,

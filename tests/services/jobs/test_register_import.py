@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.fixtures.imports import stored_upload
 from tests.services.register.test_imports import person, write_csv
-from webapp.models import Artisan, AuditEvent, ImportFileKind, ImportRun, ImportStatus, Job, JobState, Role, utcnow
+from webapp.models import Artisan, AuditEvent, ImportRun, ImportStatus, Job, JobState, Role, utcnow
 from webapp.services.audit import Actor
 from webapp.services.jobs import register_import
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.jobs import sweep_stale
 from webapp.services.register import import_runs
 from webapp.services.register.import_runs import RunNotWaiting
-from webapp.services.scope import Scope
 
 ROWS = 5_000  # two and a half batches of 2,000
 
@@ -50,18 +50,7 @@ def start(session, officer, storage, tmp_path):
             path.write_text(text, encoding="utf-8")
         else:
             write_csv(path, rows or [])
-        stored = import_runs.stored_name_for(ImportFileKind.CSV)
-        size = path.stat().st_size
-        storage.put_file(import_runs.upload_key(stored), path)
-        run = import_runs.start_run(
-            session,
-            officer,
-            Scope(region_code="03"),
-            file_name="fes.csv",
-            stored_name=stored,
-            kind=ImportFileKind.CSV,
-            size=size,
-        )
+        run = stored_upload(session, officer, storage, path)
         import_runs.submit_work(session, run, actor(officer))
         session.commit()
         session.refresh(run)
@@ -261,17 +250,8 @@ def test_a_cancelled_import_stops_at_a_batch_and_says_what_it_wrote(session, sta
 def test_a_queued_check_cancelled_before_it_starts_deletes_the_file(session, officer, storage, tmp_path):
     """Cancelled while still queued (no worker took it): the run is cancelled at once."""
     path = write_csv(tmp_path / "fes.csv", [person(1)])
-    stored = import_runs.stored_name_for(ImportFileKind.CSV)
-    storage.put_file(import_runs.upload_key(stored), path)
-    run = import_runs.start_run(
-        session,
-        officer,
-        Scope(region_code="03"),
-        file_name="fes.csv",
-        stored_name=stored,
-        kind=ImportFileKind.CSV,
-        size=1,
-    )
+    run = stored_upload(session, officer, storage, path)
+    stored = run.stored_name
     import_runs.submit_work(session, run, actor(officer))
     import_runs.cancel_run(session, run, storage, actor(officer))
     session.commit()
