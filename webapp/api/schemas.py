@@ -449,6 +449,14 @@ class EligibilityResult(Answer):
     offers: list[OfferStanding] = Field(
         description="The caller's organisation's offers that apply today, oldest first."
     )
+    holder: Card | None = Field(
+        default=None,
+        description="Only for partner staff signed in (the verifier app), for a card the register holds: what "
+        "the card's face shows (the name in both scripts, trade, region, dates), from the register. A number "
+        "proves nothing about the person presenting it: staff compare this with that person and their ID "
+        "before recording a redemption. An API key never gets this member (a lender sees eligibility only).",
+        json_schema_extra=_optional_member,
+    )
     checked_at: CheckedAt
 
 

@@ -17,9 +17,10 @@ from webapp.db import get_database, get_session
 from webapp.extensions import csrf, hot_path_limit
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
-from webapp.models import Organisation, utcnow
+from webapp.models import PARTNER_ROLES, Organisation, utcnow
 from webapp.services.audit import Actor
 from webapp.services.cards.checks import note_check
+from webapp.services.cards.holders import CardVerdict, card_verdict
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.cards.tokens import TokenRejected
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
@@ -224,14 +225,63 @@ def eligibility() -> Response:
     standing = card_standing(get_session(), current_user.organisation_id, canonical, now)
     if standing.card is not None:
         note_partner_check(canonical, "number", query.place, now)
-    response = jsonify(
-        card={"number": canonical, "valid": standing.state == "active", "state": standing.state},
-        offers=[offer_json(offer) for offer in standing.offers],
-        checked_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-    )
+    answer: dict[str, Any] = {
+        "card": {"number": canonical, "valid": standing.state == "active", "state": standing.state},
+        "offers": [offer_json(offer) for offer in standing.offers],
+        "checked_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    if standing.card is not None and current_user.role in PARTNER_ROLES:
+        # A number proves nothing about the person at the counter: partner staff (the verifier app)
+        # get the holder's name in both scripts to compare with that person and their ID, as the
+        # card's face would show it. A partner system (a lender's key) sees eligibility only.
+        answer["holder"] = _holder_json(card_verdict(get_session(), standing.card, now))
+    response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = current_language()
     return response
+
+
+def card_json(
+    number: str,
+    name: str,
+    trade: str,
+    region: str,
+    expires: date,
+    *,
+    name_ar: str | None = None,
+    status_since: date | None = None,
+) -> dict[str, Any]:
+    """A card as the API shows it (the `Card` schema), in the caller's language: from a verified token
+    (POST /verify) or from the register (the holder of a number, for partner staff)."""
+    language = current_language()
+    card = {
+        "number": number,
+        "name": name,
+        "trade": trade,
+        "trade_name": trade_name(trade, language),
+        "region": region,
+        "region_name": region_name(region, language),
+        "expires": expires.isoformat(),  # the date in Morocco, as printed on the card
+    }
+    if name_ar:
+        card["name_ar"] = name_ar
+    if status_since is not None:
+        card["status_since"] = status_since.isoformat()  # revoked or suspended on that day
+    return card
+
+
+def _holder_json(found: CardVerdict) -> dict[str, Any]:
+    """The holder of a card read from the register, as the `Card` schema shows a verified card."""
+    artisan = found.card.artisan
+    return card_json(
+        found.card.number,
+        artisan.name_latin,
+        artisan.trade_code,
+        artisan.region_code,
+        found.expiry_date,
+        name_ar=artisan.name_ar,
+        status_since=found.status_since,
+    )
 
 
 def _answer(
@@ -243,19 +293,15 @@ def _answer(
         answer["error"] = error
     if result.claims is not None:
         claims = result.claims
-        answer["card"] = {
-            "number": claims.number,
-            "name": claims.name,
-            "trade": claims.trade,
-            "trade_name": trade_name(claims.trade, language),
-            "region": claims.region,
-            "region_name": region_name(claims.region, language),
-            "expires": claims.expiry_date.isoformat(),  # the date in Morocco, as printed on the card
-        }
-        if result.name_ar:
-            answer["card"]["name_ar"] = result.name_ar
-        if status_since is not None:
-            answer["card"]["status_since"] = status_since.isoformat()  # revoked or suspended on that day
+        answer["card"] = card_json(
+            claims.number,
+            claims.name,
+            claims.trade,
+            claims.region,
+            claims.expiry_date,
+            name_ar=result.name_ar,
+            status_since=status_since,
+        )
     if result.presentation is not None:
         answer["presentation"] = result.presentation  # "live" from the holder's phone, or "printed"
     if result.replay is not None:
