@@ -10,6 +10,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, jsonify, make_response, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,6 +21,7 @@ from webapp.i18n import current_language
 from webapp.models import PARTNER_ROLES
 from webapp.pwa import THEME_COLOUR, manifest_response
 from webapp.security import content_security_policy
+from webapp.services.partners.offer_fields import COUNTRY_CODES
 from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES, region_name, trade_name
 from webapp.settings import PROJECT_ROOT, current_settings
 from webapp.verdicts import texts_in_every_language
@@ -51,6 +53,7 @@ SHELL_STATIC_FILES = (
     "js/lib/verdict-look.js",
     "js/lib/qr-decoder.js",
     "js/lib/idb.js",
+    "js/lib/offer-fields.js",
     "vendor/barcode-detector/ponyfill.js",
     "vendor/barcode-detector/zxing-exported.js",
     "vendor/zxing-wasm/zxing_reader.wasm",
@@ -98,6 +101,13 @@ def _place_names(language: str) -> dict[str, dict[str, str | None]]:
     }
 
 
+def _country_names(language: str) -> dict[str, str]:
+    """The countries a redemption's country field accepts, named in the page's language: the agent
+    picks or types a name ("France"), the phone sends its code (FR)."""
+    territories = Locale.parse(language).territories
+    return {code: territories.get(code, code) for code in sorted(COUNTRY_CODES)}
+
+
 def _with_scan_csp(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = SCAN_PAGE_CSP
     return response
@@ -114,6 +124,7 @@ def app_page() -> Response:
             theme_colour=THEME_COLOUR,
             public_base_url=current_settings().PUBLIC_BASE_URL,
             place_names=_place_names(current_language()),
+            country_names=_country_names(current_language()),
         )
     )
     # Revalidated each time online; the worker's copy serves it offline.

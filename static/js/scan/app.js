@@ -6,6 +6,7 @@ import { createQrDetector } from "../lib/qr-decoder.js";
 import * as verifier from "../lib/card-verifier.js";
 import { Camera } from "./camera.js";
 import { NotSignedIn, SYNC_TAG, enqueue, outboxItems, sendNow, syncOutbox } from "./outbox.js";
+import { Countries, checkValues, maxLength } from "../lib/offer-fields.js";
 import { TRUST, getRecord, putRecord } from "./store.js";
 import { Trust, canVerifyOnPhone, payloadOf } from "./trust.js";
 import { Formats } from "../lib/verdict-look.js";
@@ -22,6 +23,7 @@ const config = root.dataset;
 const language = document.documentElement.lang;
 const formats = new Formats(language);
 const placeNames = JSON.parse(config.placeNames || "{}");
+const countries = new Countries(JSON.parse(config.countryNames || "{}"));
 const uiTexts = document.getElementById("ui-texts").content;
 const $ = (selector) => root.querySelector(selector);
 
@@ -139,7 +141,7 @@ async function renderOutbox() {
   $("[data-outbox-list]").replaceChildren(
     ...items.slice(0, 15).map((item) => {
       const answer = item.answer ?? {};
-      const detail = item.status === "refused" ? answer.message || answer.reason || answer.error : null;
+      const detail = item.status === "refused" ? refusalWords(item) : null;
       const remaining = Number.isInteger(answer.remaining) ? text("remaining", { count: answer.remaining }) : null;
       const badgeClass = { accepted: "badge-valid", over_quota: "badge-warn", refused: "badge-bad" }[item.status] ?? "";
       return make(
@@ -264,6 +266,22 @@ async function serverOffers(offers) {
   );
 }
 
+/** A card as the API shows it (its `Card` schema): a verified token's, or a number's holder. */
+function cardFromServer(card) {
+  if (!card) return null;
+  return {
+    number: card.number,
+    name: card.name,
+    trade: card.trade,
+    region: card.region,
+    tradeName: card.trade_name,
+    regionName: card.region_name,
+    expiryDate: card.expires,
+    nameAr: card.name_ar,
+    statusSince: card.status_since,
+  };
+}
+
 async function verifyOnServer(scanned) {
   try {
     const { response, body } = await fetchJson(config.verifyUrl, {
@@ -272,21 +290,10 @@ async function verifyOnServer(scanned) {
       body: JSON.stringify(place ? { qr: scanned, place } : { qr: scanned }),
     });
     if (!body?.verdict || response.status >= 500 || response.status === 429) return null;
-    const card = body.card && {
-      number: body.card.number,
-      name: body.card.name,
-      trade: body.card.trade,
-      region: body.card.region,
-      tradeName: body.card.trade_name,
-      regionName: body.card.region_name,
-      expiryDate: body.card.expires,
-      nameAr: body.card.name_ar,
-      statusSince: body.card.status_since,
-    };
     return {
       verdict: body.verdict,
       reason: body.reason,
-      card,
+      card: cardFromServer(body.card),
       presentation: body.presentation,
       source: "server",
       checkedAt: Date.parse(body.checked_at) / 1000 || trust.now(),
@@ -350,9 +357,10 @@ async function checkNumber(typed) {
     help.textContent = text("number_bad");
     return;
   }
-  // A number needs the register (the phone holds none): offline, say so.
+  // A number needs the register (the phone holds none): offline, say so, and that no redemption can
+  // come of it (nothing on the phone ties a typed number to a person; the card's QR code does).
   if (!navigator.onLine) {
-    help.textContent = text("number_needs_network");
+    help.textContent = `${text("number_needs_network")} ${text("number_offline_no_redemption")}`;
     return;
   }
   // Signed out, the public check by number answers (a page of the site, validity and name only);
@@ -372,13 +380,18 @@ async function checkNumber(typed) {
       return;
     }
     if (!response.ok || !body?.card) throw new Error(`HTTP ${response.status}`);
+    // The register's holder (name in both scripts; the photo is asked for by the verdict screen):
+    // without it nobody could compare, so no redemption is offered at all.
+    const holder = cardFromServer(body.holder);
+    const offers = (await serverOffers(body.offers)).map((offer) => ({ ...offer, recordable: offer.recordable && Boolean(holder) }));
     showResult({
       verdict: NUMBER_STATES[body.card.state] ?? "not_a_card",
-      card: body.card.state === "unknown" ? null : { number: body.card.number },
+      card: body.card.state === "unknown" ? null : (holder ?? { number: body.card.number }),
       source: "number",
       checkedAt: Date.parse(body.checked_at) / 1000 || trust.now(),
       scanned: body.card.number,
-      offers: await serverOffers(body.offers),
+      offers,
+      identityConfirmed: false,
     });
   } catch {
     help.textContent = text("network_error");
@@ -390,44 +403,113 @@ async function checkNumber(typed) {
 
 let redemptionFor = null;
 let redemptionInputsShown = [];
+// Numbers as the reader writes them (the locales the dates use: Latin digits in Arabic, as in Morocco).
+const numbers = new Intl.NumberFormat(formats.locale, { maximumFractionDigits: 6 });
+
+/** A field problem's words ({ key, values } from static/js/lib/offer-fields.js), numbers as the reader writes them. */
+function describeProblem({ key, values = {}, words }) {
+  if (words) return words; // the server's own words, already in the reader's language
+  const shown = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, typeof value === "number" ? numbers.format(value) : value]));
+  return text(key, shown);
+}
+
+/** What a field says below it before anything is typed: its limit, or its range. */
+function fieldHint(spec) {
+  const limit = maxLength(spec);
+  if (limit) return text("field_limit", { count: numbers.format(limit) });
+  const bounded = (value) => value !== null && value !== undefined;
+  if ((spec.type === "number" || spec.type === "integer") && bounded(spec.min) && bounded(spec.max)) {
+    return text("field_range", { min: numbers.format(spec.min), max: numbers.format(spec.max) });
+  }
+  return "";
+}
+
+function fieldLabel(spec) {
+  const label = spec.label;
+  return typeof label === "string" ? label : (label?.[language] ?? label?.fr ?? spec.name);
+}
 
 async function openRedemption(offer) {
   const form = $("[data-redemption-form]");
   redemptionFor = offer;
   // The fields come from the bundle, which may have arrived after the verdict was shown.
   const fields = offer.fields?.length ? offer.fields : ((await offerFields(offer.id)) ?? []);
-  redemptionInputsShown = redemptionInputs(fields, language, text);
+  redemptionInputsShown = redemptionInputs(fields, language, { describe: describeProblem, countries, hint: fieldHint });
   $("[data-redemption-title]").textContent = text("record_title", { offer: offer.name });
   $("[data-redemption-fields]").replaceChildren(...redemptionInputsShown.map((input) => input.element));
-  $("[data-redemption-error]").textContent = "";
+  formError("");
   $("[data-redemption-result]").hidden = true;
   form.hidden = false;
   (redemptionInputsShown[0]?.input ?? form.querySelector("button")).focus();
+}
+
+function formError(words) {
+  const line = $("[data-redemption-error]");
+  line.textContent = words;
+  line.hidden = !words;
+}
+
+/**
+ * Problems on their fields ({ name: { key, values } } from the phone's check, or { name: "words" }
+ * from the server's bad_fields); the form stays open with what was typed. True when any was shown.
+ */
+function showFieldProblems(problems) {
+  let first = null;
+  for (const input of redemptionInputsShown) {
+    const problem = problems[input.name];
+    input.show(problem ? (typeof problem === "string" ? { key: null, words: problem } : problem) : null);
+    if (problem && !first) first = input.input;
+  }
+  if (first) {
+    formError(text("fields_to_fix"));
+    first.focus();
+  }
+  return first !== null;
 }
 
 function describeAnswer(item) {
   if (item.status === "pending") return text("queued");
   const answer = item.answer ?? {};
   const parts = [text(`status_${item.status}`)];
-  if (item.status === "refused") parts.push(answer.message || answer.reason || answer.error || "");
+  if (item.status === "refused") parts.push(refusalWords(item));
   if (item.status !== "refused" && Number.isInteger(answer.remaining)) parts.push(text("remaining", { count: answer.remaining }));
   return parts.filter(Boolean).join(" — ");
+}
+
+/** Why a redemption was refused, each field by its label (never its key). */
+function refusalWords(item) {
+  const answer = item.answer ?? {};
+  const fields = Object.entries(answer.fields ?? {});
+  if (fields.length) {
+    return fields.map(([name, words]) => `${item.fieldLabels?.[name] ?? name}: ${words}`).join(" · ");
+  }
+  return answer.message || answer.reason || answer.error || "";
 }
 
 async function submitRedemption(event) {
   event.preventDefault();
   const offer = redemptionFor;
   if (!offer || !shown) return;
-  const fields = {};
-  const problems = [];
-  for (const input of redemptionInputsShown) {
-    const { value, problem } = input.read();
-    input.input.toggleAttribute("aria-invalid", Boolean(problem));
-    if (problem) problems.push(`${input.element.querySelector("label").textContent}: ${problem}`);
-    else if (value !== null) fields[input.name] = value;
+  // Checked on the phone first, by the offer's own rules: a typing mistake is said on its field and
+  // nothing is sent or queued (a queued redemption is sent later, when nobody can correct it).
+  const typed = Object.fromEntries(redemptionInputsShown.map((input) => [input.name, input.input.value]));
+  const { values: fields, problems } = checkValues(
+    redemptionInputsShown.map((input) => input.spec),
+    typed,
+    countries,
+  );
+  if (showFieldProblems(problems)) return;
+  formError("");
+  const submit = $('[data-redemption-form] button[type="submit"]');
+  submit.disabled = true; // one tap, one redemption
+  try {
+    await recordRedemption(offer, fields);
+  } finally {
+    submit.disabled = false;
   }
-  $("[data-redemption-error]").textContent = problems.join(" ");
-  if (problems.length) return;
+}
+
+async function recordRedemption(offer, fields) {
   const online = navigator.onLine;
   // Saved first: whatever happens next (no network, a closed app), the redemption is on the phone.
   const item = await enqueue({
@@ -436,6 +518,8 @@ async function submitRedemption(event) {
     offerName: offer.name,
     cardNumber: shown.card?.number ?? "",
     fields,
+    fieldLabels: Object.fromEntries(redemptionInputsShown.map((input) => [input.name, fieldLabel(input.spec)])),
+    language,
     offline: !online,
     madeAt: trust.now(),
   });
@@ -446,6 +530,14 @@ async function submitRedemption(event) {
     } catch {
       settled = null; // no answer: it stays queued, the same key is sent again later
     }
+  }
+  if (settled?.inputRefused) {
+    // A typing mistake the server found (400/422): not a refusal to keep. The outbox has forgotten
+    // it; the form stays open with the values, the reason on its field.
+    const answer = settled.answer ?? {};
+    if (!showFieldProblems(answer.fields ?? {})) formError(answer.message || answer.reason || text("network_error"));
+    await renderOutbox();
+    return;
   }
   if (!settled) await askForBackgroundSync();
   $("[data-redemption-form]").hidden = true;

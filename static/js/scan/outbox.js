@@ -12,13 +12,18 @@ const KEEP_DONE = 30; // answered redemptions kept on the phone for the list, ne
 
 export class NotSignedIn extends Error {}
 
-/** Save a redemption before anything is sent: { key, body, offerName, cardNumber, createdAt, status }. */
-export async function enqueue({ card, offerId, offerName, cardNumber, fields, offline, madeAt }) {
+/**
+ * Save a redemption before anything is sent: { key, body, offerName, cardNumber, fieldLabels,
+ * language, createdAt, status }. The fields' labels name a refused field in the list (never its key).
+ */
+export async function enqueue({ card, offerId, offerName, cardNumber, fields, fieldLabels = {}, language, offline, madeAt }) {
   const item = {
     key: crypto.randomUUID(),
     body: { card, offer: offerId, fields, offline, made_at: new Date(madeAt * 1000).toISOString() },
     offerName,
     cardNumber,
+    fieldLabels,
+    language,
     createdAt: madeAt,
     status: "pending",
   };
@@ -55,13 +60,21 @@ async function settle(item, response) {
   }
   if (response.status === 401 || response.status === 403) throw new NotSignedIn();
   if (response.status === 429 || response.status >= 500) return null; // try again later, same key
-  return { ...item, status: "refused", answer, answeredAt: Date.now() };
+  // 400 and 422 refuse what was typed (a field, a date), not the card or the offer: sent at once, the
+  // agent corrects it in the form still open (sendNow); queued, it stays listed as refused.
+  const inputRefused = response.status === 400 || response.status === 422;
+  return { ...item, status: "refused", answer, answeredAt: Date.now(), inputRefused };
 }
 
 async function sendOne(url, item) {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "Idempotency-Key": item.key },
+    headers: {
+      "Content-Type": "application/json",
+      "Idempotency-Key": item.key,
+      // The reasons in the language the agent reads (the server's own choice otherwise).
+      ...(item.language ? { "Accept-Language": item.language } : {}),
+    },
     body: JSON.stringify(item.body),
     credentials: "same-origin",
     cache: "no-store",
@@ -92,11 +105,15 @@ export function syncOutbox(url) {
   });
 }
 
-/** Send one redemption now (online at once); null when it stays queued. */
+/**
+ * Send one redemption now (online at once); null when it stays queued. A typing mistake the server
+ * refused (`inputRefused`) is forgotten by the phone: it was never a redemption, the form corrects it.
+ */
 export function sendNow(url, item) {
   return withLock(async () => {
     const settled = await sendOne(url, item);
-    if (settled) await putRecord(OUTBOX, settled);
+    if (settled?.inputRefused) await deleteRecord(OUTBOX, item.key);
+    else if (settled) await putRecord(OUTBOX, settled);
     return settled;
   });
 }

@@ -2,6 +2,7 @@
 // alone), the card's details, the partner's offers, the redemption form and the outbox list.
 
 import { VERDICT_ICONS, dateLine, presentationKey } from "../lib/verdict-look.js";
+import { checkValue, isRequired } from "../lib/offer-fields.js";
 
 export function make(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -26,6 +27,8 @@ export class VerdictScreen {
     this.formats = formats;
     this.placeNames = placeNames;
     this.onRecord = onRecord;
+    this.result = null;
+    this.root.querySelector('[data-action="same-person"]').addEventListener("click", () => this.confirmIdentity());
   }
 
   part(name) {
@@ -49,7 +52,9 @@ export class VerdictScreen {
     this.part("verdict-title").textContent = words.title;
     this.part("verdict-reason").textContent = result.reason || words.message;
     this.showPresentation(result.presentation);
+    this.result = result;
     this.showCard(verdict, result.card, result.source);
+    this.showIdentityCheck(result);
     this.showSource(result);
     // Offers belong to a card: a foreign or damaged code gets none (a list of "not eligible" is noise).
     this.showOffers(result.card ? (result.offers ?? []) : []);
@@ -70,7 +75,7 @@ export class VerdictScreen {
   showCard(verdict, card, source) {
     const details = this.part("card-details");
     details.hidden = !card;
-    this.showPhoto(verdict === "valid" && source === "server" ? card : null);
+    this.showPhoto(verdict === "valid" && (source === "server" || source === "number") ? card : null);
     if (!card) return;
     const trade = card.tradeName || this.placeNames.trades?.[card.trade] || card.trade || "";
     const region = card.regionName || this.placeNames.regions?.[card.region] || card.region || "";
@@ -108,8 +113,38 @@ export class VerdictScreen {
     };
     photo.onerror = () => {
       photo.hidden = true; // no photo in the register
+      if (this.result?.source === "number" && this.result.card === card) this.part("identity-no-photo").hidden = false;
     };
     photo.src = url;
+  }
+
+  /**
+   * A card checked by its number: the number proves nothing about the person at the counter, so the
+   * screen says so beside the register's name and photo, and the offers can be recorded only once the
+   * agent says they compared them with the person (result.identityConfirmed).
+   */
+  showIdentityCheck(result) {
+    const box = this.part("identity-check");
+    const byNumber = result.source === "number" && Boolean(result.card?.name);
+    box.hidden = !byNumber;
+    this.part("identity-no-photo").hidden = true;
+    const recordable = (result.offers ?? []).some((offer) => offer.eligible && offer.recordable);
+    box.querySelector('[data-action="same-person"]').hidden = !recordable || Boolean(result.identityConfirmed);
+    this.part("identity-confirmed").hidden = !result.identityConfirmed;
+  }
+
+  confirmIdentity() {
+    if (!this.result) return;
+    this.result.identityConfirmed = true;
+    this.showIdentityCheck(this.result);
+    this.showOffers(this.result.offers ?? []);
+    this.part("offer-list").querySelector("button")?.focus();
+  }
+
+  /** Whether an offer's "record" button is shown: by number, only once the person was compared. */
+  mayRecord(offer) {
+    if (!offer.eligible || !offer.recordable) return false;
+    return this.result?.source !== "number" || Boolean(this.result.identityConfirmed);
   }
 
   showSource(result) {
@@ -141,7 +176,7 @@ export class VerdictScreen {
             ? make("p", { className: "help" }, this.text("remaining", { count: offer.remaining }))
             : null;
         let record = null;
-        if (offer.eligible && offer.recordable) {
+        if (this.mayRecord(offer)) {
           record = make("button", { type: "button", className: "button-secondary" }, this.text("record"));
           record.addEventListener("click", () => this.onRecord(offer));
         }
@@ -160,13 +195,22 @@ export class VerdictScreen {
   }
 }
 
-/** The inputs of an offer's redemption fields (docs/offers.md): [element, read()] per field. */
-export function redemptionInputs(fields, language, text) {
+/**
+ * The inputs of an offer's redemption fields (docs/offers.md), checked by static/js/lib/offer-fields.js:
+ * per field { element, name, input, spec, show(problem) }. A problem is said under its own field (the
+ * field's label is just above it, in the reader's language), never as the field's key.
+ * `describe(problem)` gives a problem's words; `countries` names the countries for a country field.
+ */
+export function redemptionInputs(fields, language, { describe, countries, hint }) {
   const label = (value) => (typeof value === "string" ? value : (value?.[language] ?? value?.fr ?? ""));
   return fields.map((spec, position) => {
     const id = `redemption-field-${position}`;
-    const required = spec.required !== false;
+    const required = isRequired(spec);
+    const errorId = `${id}-error`;
+    const hintId = `${id}-hint`;
     let input;
+    let list = null;
+    let hintText = "";
     if (spec.type === "choice") {
       input = make(
         "select",
@@ -175,20 +219,44 @@ export function redemptionInputs(fields, language, text) {
         (spec.options ?? []).map((option) => make("option", { value: option.value }, label(option.label))),
       );
     } else {
+      // No maxlength cap on the input: the browser would cut a paste or fast typing without a word
+      // ("France" became "Fr"). The limit is said below the field, and a longer text is refused there.
       const kinds = {
         number: { inputmode: "decimal", dir: "ltr" },
         integer: { inputmode: "numeric", dir: "ltr" },
-        country: { maxlength: "2", autocapitalize: "characters", dir: "ltr", size: "3" },
-        text: { maxlength: String(spec.max_length ?? 200) },
+        country: { list: `${id}-countries`, autocapitalize: "words", dir: "auto" },
+        text: { dir: "auto" },
       };
       input = make("input", { id, name: spec.name, type: "text", autocomplete: "off", required, ...kinds[spec.type] });
+      if (spec.type === "country") {
+        // The names in the reader's language to pick from; a code (FR, MA) may be typed too.
+        list = make(
+          "datalist",
+          { id: `${id}-countries` },
+          Object.values(countries.names)
+            .sort((a, b) => a.localeCompare(b, language))
+            .map((name) => make("option", { value: name })),
+        );
+      }
+      hintText = hint(spec);
     }
-    const field = make("div", { className: "field" }, make("label", { for: id }, label(spec.label)), input);
-    const read = () => {
-      const value = input.value.trim();
-      if (!value) return { value: null, problem: required ? text("field_required") : null };
-      return { value: spec.type === "country" ? value.toUpperCase() : value, problem: null };
+    const hintLine = hintText ? make("p", { className: "help", id: hintId }, hintText) : null;
+    const error = make("p", { className: "field-error", id: errorId, role: "alert", hidden: true });
+    input.setAttribute("aria-describedby", [hintLine ? hintId : null, errorId].filter(Boolean).join(" "));
+    const field = make("div", { className: "field" }, make("label", { for: id }, label(spec.label)), input, list, hintLine, error);
+    const show = (problem) => {
+      error.textContent = problem ? describe(problem) : "";
+      error.hidden = !problem;
+      field.classList.toggle("field-invalid", Boolean(problem));
+      if (problem) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
     };
-    return { element: field, name: spec.name, read, input };
+    // Said while typing: a text past its limit (nothing is cut), and a mistake fixed clears its message.
+    input.addEventListener("input", () => {
+      const checked = checkValue(spec, input.value, countries);
+      if (checked.problem?.key === "field_too_long") show(checked.problem);
+      else if (field.classList.contains("field-invalid") && !checked.problem) show(null);
+    });
+    return { element: field, name: spec.name, input, spec, show };
   });
 }
