@@ -25,6 +25,8 @@ for (const [spec, typed, value] of [
   [DESTINATION, "fr", "FR"],
   [DESTINATION, "France", "FR"],
   [DESTINATION, "  egypte ", "EG"],
+  [DESTINATION, "Morocco", "MA"],
+  [DESTINATION, "فرنسا", "FR"],
   [NOTE, "é".repeat(10), "é".repeat(10)],
   [NOTE, "", null],
   [SIZE, "l", "l"],

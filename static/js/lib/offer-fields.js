@@ -28,14 +28,31 @@ export function foldName(text) {
     .trim();
 }
 
+// A country's name in any of the app's languages is read too: an agent reading Arabic may type "France".
+const NAME_LANGUAGES = ["fr", "ar", "en"];
+
 /**
  * Countries as the field reads them: `names` maps each ISO code to its name in the reader's language
- * ({"FR": "France", ...}). A typed code (any case) or a name (accents and case ignored) gives the code.
+ * ({"FR": "France", ...}), the list the agent picks from. A typed code (any case) or a name (accents
+ * and case ignored; in French, Arabic or English where the browser names countries) gives the code.
  */
 export class Countries {
   constructor(names = {}) {
     this.names = names;
-    this.byName = new Map(Object.entries(names).map(([code, name]) => [foldName(name), code]));
+    this.byName = new Map();
+    for (const language of NAME_LANGUAGES) {
+      let display = null;
+      try {
+        display = new Intl.DisplayNames([language], { type: "region" });
+      } catch {
+        continue; // a browser without Intl.DisplayNames: the reader's own names below
+      }
+      for (const code of Object.keys(names)) {
+        const name = display.of(code);
+        if (name && name !== code) this.byName.set(foldName(name), code);
+      }
+    }
+    for (const [code, name] of Object.entries(names)) this.byName.set(foldName(name), code);
   }
 
   codeOf(typed) {
