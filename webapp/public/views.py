@@ -19,7 +19,7 @@ from webapp.readiness import readiness
 from webapp.services.audit import checkpoints
 from webapp.services.cards.holders import card_verdict_by_number
 from webapp.services.cards.lifecycle import CardNotFound
-from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.cards.numbers import card_number_problem, normalize_card_number
 from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
 from webapp.settings import current_settings
 from webapp.verdicts import PAGE_STATES, PRESENTATION_TEXTS, VERDICT_TEXTS, card_face, texts_in_every_language
@@ -56,12 +56,13 @@ def _check_limit() -> str:
 def check_by_number() -> tuple[str, int]:
     """A card checked by its number, for a damaged code or no camera: the register's verdict now,
     with what the card's face shows (the number proves nothing by itself: no more is disclosed)."""
-    typed = request.args.get("card", "").strip()[:40]
-    if not typed:
-        return render_template("public/check.html", typed=""), 200
+    if "card" not in request.args:
+        return render_template("public/check.html", typed=""), 200  # the empty form
+    typed = request.args["card"].strip()[:40]
     number = normalize_card_number(typed)
-    if number is None:
-        return render_template("public/check.html", typed=typed, problem="format"), 422
+    if number is None:  # said on the form: nothing typed, a typo (check character), or not a number
+        problem = card_number_problem(typed) or "format"
+        return render_template("public/check.html", typed=typed, problem=problem), 422
     try:
         found = card_verdict_by_number(get_session(), number, utcnow())
     except CardNotFound:
