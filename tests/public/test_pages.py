@@ -74,7 +74,7 @@ def test_verdict_texts_are_published_in_every_language(client):
     assert response.status_code == 200 and set(texts) == {"fr", "ar", "en"}
     expected = {
         "valid", "expired", "revoked", "suspended", "unknown_key", "bad_signature", "not_a_card", "malformed",
-        "replayed", "pending", "network_error", "cannot_confirm", "shown_live", "shown_printed",
+        "replayed", "pending", "network_error", "offline", "cannot_confirm", "shown_live", "shown_printed",
     }  # fmt: skip
     for language in texts.values():
         assert set(language) == expected
