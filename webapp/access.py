@@ -149,14 +149,15 @@ SPACES = (
     Space("account", "auth.account", lazy_gettext("My account")),
 )
 
-# Where each role lands after signing in (without a `next`): its workspace. A partner agent's tool is
-# the scanner (checks and redemptions at the counter); a manager's is the portal.
+# Where each role lands after signing in (without a `next`): its workspace. Partner staff land in the
+# portal, which links the scanner (the scanner's page is kept offline, the same for everyone: it
+# carries no one's navigation, so landing there would hide the other spaces).
 LANDING = {
     Role.ARTISAN: "card",
     Role.ADMIN: "admin",
     Role.OFFICER: "backoffice",
     Role.PARTNER_MANAGER: "partner",
-    Role.PARTNER_AGENT: "scan",
+    Role.PARTNER_AGENT: "partner",
 }
 
 

@@ -38,7 +38,7 @@ def nav_spaces(page: str) -> dict[str, str]:
         (Role.ADMIN, "/admin/"),
         (Role.OFFICER, "/office/"),
         (Role.PARTNER_MANAGER, "/partner/"),
-        (Role.PARTNER_AGENT, "/scan/"),
+        (Role.PARTNER_AGENT, "/partner/"),
         (Role.ARTISAN, "/card/"),
     ],
 )
@@ -56,7 +56,7 @@ def test_a_safe_next_comes_before_the_workspace(auth, make_user, role):
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/admin/", "//evil.example/", "javascript:alert(1)"])
-@pytest.mark.parametrize(("role", "landing"), [(Role.ADMIN, "/admin/"), (Role.PARTNER_AGENT, "/scan/")])
+@pytest.mark.parametrize(("role", "landing"), [(Role.ADMIN, "/admin/"), (Role.PARTNER_AGENT, "/partner/")])
 def test_an_unsafe_next_is_ignored(auth, make_user, role, landing, next_url):
     """Another host, a protocol-relative URL or a scheme: the person lands in their workspace instead."""
     from urllib.parse import quote
@@ -65,7 +65,7 @@ def test_an_unsafe_next_is_ignored(auth, make_user, role, landing, next_url):
     assert response.headers["Location"] == landing
 
 
-@pytest.mark.parametrize("path", ["/", "/account", "/scan/"])
+@pytest.mark.parametrize("path", ["/", "/account", "/check", "/v"])
 @pytest.mark.parametrize("role", list(Role))
 def test_the_navigation_shows_exactly_the_allowed_spaces(client, auth, make_user, role, path):
     """Every page's header lists every space the role may use, and only those, with their entry page."""
@@ -81,6 +81,13 @@ def test_every_space_offered_opens(client, auth, make_user, role):
     auth.login(make_user(role))
     for href in nav_spaces(client.get("/account").get_data(as_text=True)).values():
         assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.parametrize("path", ["/scan/", "/scan/offline", "/card/", "/card/offline"])
+def test_pages_kept_offline_carry_no_ones_navigation(client, auth, make_user, path):
+    """The apps' pages a service worker keeps are the same for everyone: no spaces in their header."""
+    auth.login(make_user(Role.ADMIN))
+    assert nav_spaces(client.get(path).get_data(as_text=True)) == {}
 
 
 def test_staff_pages_carry_the_navigation(client, auth, make_user):
