@@ -32,7 +32,7 @@ def test_the_worker_keeps_the_shell_and_nothing_else(client):
     precache = worker_constant(script, "PRECACHE")
     assert "/static/js/verdict-page.js" in precache and "/static/css/app.css" in precache
     assert all(url.startswith("/static/") for url in precache)
-    assert "credentials: \"omit\"" in script  # the kept page is the anonymous one
+    assert 'credentials: "omit"' in script  # the kept page is the anonymous one
 
 
 def test_the_page_registers_the_worker_for_its_own_scope(client):
