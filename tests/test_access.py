@@ -121,7 +121,9 @@ def test_another_regions_record_answers_404(guarded_client, session, make_user, 
     refused = guarded_client.get(f"/area/artisans/{other.id}?lang={language}")
     missing = guarded_client.get(f"/area/artisans/999999?lang={language}")
     assert refused.status_code == missing.status_code == 404
-    assert refused.get_data(as_text=True) == missing.get_data(as_text=True)
+    # The same page but for the address asked (the language links keep it): nothing tells them apart.
+    refused_page = refused.get_data(as_text=True).replace(f"/artisans/{other.id}", "/artisans/ID")
+    assert refused_page == missing.get_data(as_text=True).replace("/artisans/999999", "/artisans/ID")
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask_babel import LazyString, lazy_gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -115,6 +116,7 @@ def partner_access(scope: str) -> Callable[[View], View]:
 
 def restrict_blueprint(blueprint: Blueprint, *roles: str) -> None:
     """Every non-public view of the blueprint is for these roles only (checked after sign-in)."""
+    blueprint.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]  # read by may_use (the navigation)
 
     def check_role() -> None:
         view = current_app.view_functions.get(request.endpoint or "")
@@ -124,6 +126,68 @@ def restrict_blueprint(blueprint: Blueprint, *roles: str) -> None:
             abort(403)
 
     blueprint.before_request(check_role)
+
+
+@dataclass(frozen=True)
+class Space:
+    """A workspace the navigation offers: its entry page and its name. Who may use it is not listed
+    here: `may_use` reads it from the rules the blueprint and the view enforce."""
+
+    key: str
+    endpoint: str
+    label: LazyString
+
+
+# In the navigation's order. The artisan's card app is public (it works offline from the phone's
+# copy) but its blueprint is the artisan's, so only artisans are offered it.
+SPACES = (
+    Space("card", "card.app_page", lazy_gettext("My card")),
+    Space("scan", "scan.app_page", lazy_gettext("Scanner")),
+    Space("partner", "partner.home", lazy_gettext("Partner portal")),
+    Space("backoffice", "backoffice.home", lazy_gettext("Back office")),
+    Space("admin", "admin.home", lazy_gettext("Administration")),
+    Space("account", "auth.account", lazy_gettext("My account")),
+)
+
+# Where each role lands after signing in (without a `next`): its workspace. Partner staff land in the
+# portal, which links the scanner (the scanner's page is kept offline, the same for everyone: it
+# carries no one's navigation, so landing there would hide the other spaces).
+LANDING = {
+    Role.ARTISAN: "card",
+    Role.ADMIN: "admin",
+    Role.OFFICER: "backoffice",
+    Role.PARTNER_MANAGER: "partner",
+    Role.PARTNER_AGENT: "partner",
+}
+
+
+def may_use(space: Space) -> bool:
+    """Whether the signed-in person would be let into the space's entry page: the same checks as
+    `restrict_blueprint` and `roles_required`, so the navigation cannot promise a 403."""
+    if not current_user.is_authenticated or current_user.role == PARTNER_SYSTEM:
+        return False  # the navigation is for people; a partner system reads JSON
+    view = current_app.view_functions.get(space.endpoint)
+    if view is None:
+        return False
+    blueprint = current_app.blueprints.get(space.endpoint.rpartition(".")[0])
+    allowed = getattr(blueprint, "allowed_roles", None)
+    required = getattr(view, "required_roles", None)
+    role = current_user.role
+    return (allowed is None or role in allowed) and (required is None or role in required)
+
+
+def usable_spaces() -> list[Space]:
+    """Every space the signed-in person may use, in the navigation's order (none when signed out)."""
+    return [space for space in SPACES if may_use(space)]
+
+
+def landing_url() -> str:
+    """The signed-in person's workspace: their role's, when they may use it, else their account."""
+    key = LANDING.get(current_user.role)
+    for space in usable_spaces():
+        if space.key == key:
+            return url_for(space.endpoint)
+    return url_for("auth.account")
 
 
 def current_actor() -> Actor:
@@ -203,3 +267,4 @@ def init_app(app: Flask) -> None:
     login_manager.request_loader(load_partner_system)
     login_manager.login_view = "auth.login"
     app.before_request(require_login_unless_public)
+    app.jinja_env.globals["usable_spaces"] = usable_spaces

@@ -6,6 +6,7 @@ The language comes from ?lang= (remembered in a cookie), then the cookie, then A
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, Response, request
@@ -58,6 +59,12 @@ def remember_language(response: Response) -> Response:
     return response
 
 
+def language_url(code: str) -> str:
+    """This page in another language: the same path and query (a search, a card number), `lang` set."""
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{request.path}?{urlencode([*query, ('lang', code)])}"
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
@@ -70,5 +77,6 @@ def init_app(app: Flask) -> None:
             "current_language": current_language(),
             "text_direction": text_direction(),
             "languages": LANGUAGE_NAMES,
+            "language_url": language_url,
         }
     )

@@ -62,6 +62,11 @@ PAGE_STATES: dict[str, VerdictText] = {
     "network_error": VerdictText(
         _l("Could not check"), _l("Could not reach the register. Check your connection and try again.")
     ),
+    # The verdict page opened with no network and no usable data kept on the phone from a visit.
+    "offline": VerdictText(
+        _l("No network"),
+        _l("Offline, and no data on this phone to check the card. Connect to the internet and open the code again."),
+    ),
     # A genuine card whose status an offline verifier cannot check: its data is past the maximum age
     # (or has no usable status list). Never "valid" then (docs/card-token.md rule S5).
     "cannot_confirm": VerdictText(

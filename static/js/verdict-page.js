@@ -5,12 +5,14 @@
 // is authoritative and replaces the page's own (docs/card-token.md section 12).
 import { REGIONS, TRADES, importJwks, readBundle, verifyScan } from "./lib/card-verifier.js";
 import { Formats, VERDICT_ICONS, dateLine, presentationKey } from "./lib/verdict-look.js";
+import { recalledTrust, rememberTrust } from "./verdict-trust.js";
 
 const section = document.getElementById("verdict");
 const details = document.getElementById("card-details");
 const presentationLine = document.getElementById("presentation");
 const photo = details.querySelector("[data-holder-photo]");
 const checkedAt = document.getElementById("checked-at");
+const offlineNote = document.getElementById("offline-note");
 // Titles and messages of every verdict, in the page's language (rendered from webapp/verdicts.py).
 const texts = document.getElementById("verdict-texts").content;
 const dateLabels = document.getElementById("date-labels").content;
@@ -97,28 +99,50 @@ function keepFragmentInLanguageLinks() {
 }
 
 // The public bundle, verified against the JWKS fetched from our origin (rule B1, first use), once
-// per page. Null when it cannot be had: no WebCrypto (an http:// origin other than localhost), no
-// DecompressionStream (an old browser), no network, or a bundle that is not usable: the page then
-// relies on the server alone. The clock is the server's (the Date of the bundle's response), so a
-// wrong phone clock does not turn a valid card expired.
+// per page. The clock is the server's (the Date of the bundle's response), so a wrong phone clock does
+// not turn a valid card expired. Both are kept on the phone (verdict-trust.js): offline, the page
+// verifies with the copy, its signature and age checked again; a copy past its maximum age still
+// tells a genuine card from a fake but never says "valid" (statusList null: "cannot confirm", rule
+// S5). Null when nothing is usable: no WebCrypto (an http:// origin other than localhost), no
+// DecompressionStream (an old browser), nothing kept and no network.
+async function fetchTrust() {
+  try {
+    const request = { cache: "no-store", credentials: "omit" };
+    const [jwksResponse, bundleResponse] = await Promise.all([
+      fetch(section.dataset.jwksUrl, request),
+      fetch(section.dataset.bundleUrl, request),
+    ]);
+    if (!jwksResponse.ok || !bundleResponse.ok) return null;
+    const serverDate = Date.parse(bundleResponse.headers.get("Date") ?? "");
+    return {
+      jwks: await jwksResponse.json(),
+      bundle: (await bundleResponse.text()).trim(),
+      offsetMs: Number.isNaN(serverDate) ? 0 : serverDate - Date.now(),
+      receivedAt: Number.isNaN(serverDate) ? Date.now() : serverDate,
+    };
+  } catch {
+    return null; // offline, or the server did not answer
+  }
+}
+
 function loadTrust() {
   trust ??= (async () => {
     if (!globalThis.crypto?.subtle || typeof DecompressionStream !== "function") return null;
+    const fetched = await fetchTrust();
+    const material = fetched ?? (await recalledTrust());
+    if (!material) return null;
+    const now = () => Math.floor((Date.now() + material.offsetMs) / 1000);
+    let trusted;
     try {
-      const request = { cache: "no-store", credentials: "omit" };
-      const [jwksResponse, bundleResponse] = await Promise.all([
-        fetch(section.dataset.jwksUrl, request),
-        fetch(section.dataset.bundleUrl, request),
-      ]);
-      if (!jwksResponse.ok || !bundleResponse.ok) return null;
-      const serverDate = Date.parse(bundleResponse.headers.get("Date") ?? "");
-      const offset = Number.isNaN(serverDate) ? 0 : serverDate - Date.now();
-      const now = () => Math.floor((Date.now() + offset) / 1000);
-      const trusted = await importJwks(await jwksResponse.json());
-      const bundle = await readBundle(await bundleResponse.text(), trusted, { publicBaseUrl, now: now() });
-      return { bundle, now };
+      trusted = await importJwks(material.jwks);
+      const bundle = await readBundle(material.bundle, trusted, { publicBaseUrl, now: now() });
+      if (fetched) rememberTrust(fetched).catch(() => {}); // a private window keeps nothing: fine
+      return { keys: bundle.keys, statusList: bundle.statusList, now, kept: fetched ? null : material };
     } catch {
-      return null; // BundleUnusable, a network error: the verify API decides
+      // A bundle that is not usable (BundleUnusable): online, the verify API decides; offline, the
+      // kept keys still check the signature, with no status ("cannot confirm", never "valid").
+      if (fetched || !trusted) return null;
+      return { keys: trusted, statusList: null, now, kept: material };
     }
   })();
   return trust;
@@ -134,15 +158,11 @@ function asScanned(fragment) {
 async function localVerdict(fragment) {
   const loaded = await loadTrust();
   if (!loaded) return null;
-  const { bundle, now } = loaded;
+  const { keys, statusList, now, kept } = loaded;
   const checkedAtSeconds = now();
-  const result = await verifyScan(asScanned(fragment), {
-    publicBaseUrl,
-    keys: bundle.keys,
-    statusList: bundle.statusList,
-    now: checkedAtSeconds,
-  });
-  return { ...result, checkedAt: new Date(checkedAtSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z") };
+  const result = await verifyScan(asScanned(fragment), { publicBaseUrl, keys, statusList, now: checkedAtSeconds });
+  const checkedAt = new Date(checkedAtSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+  return { ...result, checkedAt, keptSince: kept ? kept.receivedAt : null };
 }
 
 function showLocal(result) {
@@ -161,15 +181,31 @@ function showLocal(result) {
   showCheckTime(result.checkedAt);
 }
 
+// Offline: the verdict came from the data kept on this phone; say so, and from when.
+function showKept(receivedAtMs) {
+  offlineNote.hidden = receivedAtMs === null;
+  if (receivedAtMs === null) return;
+  const time = offlineNote.querySelector("time");
+  time.dateTime = new Date(receivedAtMs).toISOString();
+  time.textContent = formats.moment(Math.floor(receivedAtMs / 1000));
+}
+
+// The server's answer; null when it could not be read; { offline: true } when the request never
+// left the phone (no network).
 async function askServer(fragment) {
+  let response;
   try {
-    const response = await fetch(section.dataset.verifyUrl, {
+    response = await fetch(section.dataset.verifyUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept-Language": language },
       body: JSON.stringify({ qr: asScanned(fragment) }),
       cache: "no-store",
       credentials: "omit",
     });
+  } catch {
+    return { offline: true };
+  }
+  try {
     return await response.json();
   } catch {
     return null;
@@ -181,6 +217,7 @@ async function check() {
   // Never leave a previous card's details (or its holder's photo) beside a new verdict.
   details.hidden = true;
   checkedAt.hidden = true;
+  showKept(null);
   showPresentation(null);
   showPhoto(null, null);
   keepFragmentInLanguageLinks();
@@ -200,11 +237,14 @@ async function check() {
   const answer = await askServer(fragment);
   if (thisCheck !== latestCheck) return;
   if (!answer || !answer.verdict) {
-    if (!local) show("network_error"); // else the bundle's verdict stands, offline
+    // The bundle's verdict stands, offline (said with the data's time); with none, say why.
+    if (local) showKept(local.keptSince);
+    else show(answer?.offline ? "offline" : "network_error");
     return;
   }
   // Online, the server is authoritative: the register now, not the bundle's list.
   details.hidden = true;
+  showKept(null);
   show(answer.verdict, answer.reason);
   showPresentation(answer.presentation);
   if (answer.card) {
@@ -223,5 +263,20 @@ async function check() {
   if (answer.checked_at) showCheckTime(answer.checked_at);
 }
 
+// A page visited once opens offline: its service worker keeps the page's shell (never a verdict,
+// see templates/public/verdict_sw.js), here as an anonymous visitor sees it, in this language.
+async function keepForOffline() {
+  const workerUrl = section.dataset.workerUrl;
+  if (!workerUrl || !("serviceWorker" in navigator) || !navigator.onLine) return;
+  try {
+    await navigator.serviceWorker.register(workerUrl, { scope: section.dataset.workerScope });
+    const registration = await navigator.serviceWorker.ready;
+    registration.active?.postMessage({ type: "keep-page", language });
+  } catch {
+    // No service worker here (a private window, an http:// origin): the page works online as before.
+  }
+}
+
 window.addEventListener("hashchange", check);
 check();
+keepForOffline();

@@ -64,7 +64,7 @@ def test_choosing_a_password_ends_the_forced_change(client, auth, session, newco
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.password_change")).one()
     assert event.account_id == newcomer.id and NEW_PASSWORD not in repr(event.after)
     auth.logout()
-    assert auth.login(newcomer, NEW_PASSWORD).headers["Location"] == "/account"
+    assert auth.login(newcomer, NEW_PASSWORD).headers["Location"] == "/office/"  # an officer: the back office
 
 
 def test_a_changed_password_ends_the_other_sessions(app, client, auth, newcomer):

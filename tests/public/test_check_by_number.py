@@ -119,3 +119,50 @@ def test_no_photo_for_a_card_not_in_force(client, auth, session, make_card, make
     number = {"unknown number": "K7M2Q9XH4V", "bad number": "not-a-number"}.get(state, card.number)
     auth.login(make_user(Role.PARTNER_AGENT))
     assert client.get(f"/partner/cards/{number}/photo").status_code == 404
+
+
+def _mistyped_number() -> str:
+    """A number of the right shape whose check character does not match (one character mistyped)."""
+    from webapp.services.cards.numbers import ALPHABET, new_card_number
+
+    number = new_card_number()
+    wrong = next(char for char in ALPHABET if char != number[-1])
+    return number[:-1] + wrong
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("fr", "vérifiez la saisie"),
+        ("ar", "تحقق من الكتابة"),
+        ("en", "check for a typo"),
+    ],
+)
+def test_a_wrong_check_character_asks_to_check_for_a_typo(client, lang, message):
+    """Ten letters and digits with a wrong check character: 'check for a typo', not '10 letters and digits'."""
+    response = client.get("/check", query_string={"card": _mistyped_number(), "lang": lang})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page
+    assert 'aria-invalid="true"' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("fr", "Tapez le numéro imprimé sur la carte"),
+        ("ar", "اكتب رقم البطاقة المطبوع عليها"),
+        ("en", "Type the card number printed on the card"),
+    ],
+)
+@pytest.mark.parametrize("typed", ["", "   ", " - "])
+def test_an_empty_submission_says_what_to_type(client, lang, message, typed):
+    """The form sent with nothing in it: a message on the field (422), never a bare error page."""
+    response = client.get("/check", query_string={"card": typed, "lang": lang})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page and 'id="card-errors"' in page
+
+
+def test_the_check_page_without_a_submission_is_just_the_form(client):
+    """/check opened from a link (no `card` sent): the empty form, no error."""
+    response = client.get("/check?lang=fr")
+    assert response.status_code == 200 and 'id="card-errors"' not in response.get_data(as_text=True)

@@ -74,7 +74,7 @@ def test_verdict_texts_are_published_in_every_language(client):
     assert response.status_code == 200 and set(texts) == {"fr", "ar", "en"}
     expected = {
         "valid", "expired", "revoked", "suspended", "unknown_key", "bad_signature", "not_a_card", "malformed",
-        "replayed", "pending", "network_error", "cannot_confirm", "shown_live", "shown_printed",
+        "replayed", "pending", "network_error", "offline", "cannot_confirm", "shown_live", "shown_printed",
     }  # fmt: skip
     for language in texts.values():
         assert set(language) == expected
@@ -89,3 +89,33 @@ def test_the_api_and_the_published_texts_say_the_same(client):
     published = client.get("/verdict-texts.json").get_json()["ar"]
     answer = client.post("/api/v1/verify", json={"qr": "hello"}, headers={"Accept-Language": "ar"}).get_json()
     assert answer["reason"] == published[answer["verdict"]]["message"]
+
+
+def _language_links(page: str) -> dict[str, str]:
+    import html
+    import re
+
+    nav = re.search(r'<nav class="languages".*?</nav>', page, re.S)
+    assert nav is not None
+    return {code: html.unescape(href) for href, code in re.findall(r'<a href="([^"]+)" lang="(\w+)"', nav[0])}
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_language_links_keep_the_card_number(client, lang):
+    """On /check, switching language keeps the number typed (path and query), only `lang` changes."""
+    page = client.get("/check", query_string={"card": "K7M2Q 9XH4V", "lang": lang}).get_data(as_text=True)
+    links = _language_links(page)
+    other = "ar" if lang == "fr" else "fr"
+    assert links[other] == f"/check?card=K7M2Q+9XH4V&lang={other}"
+    assert links["en"] == "/check?card=K7M2Q+9XH4V&lang=en"
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_language_links_keep_a_search(client, auth, make_user, lang):
+    """In the register, switching language keeps the search terms and every other query argument."""
+    from webapp.models import Role
+
+    auth.login(make_user(Role.OFFICER))
+    page = client.get("/office/artisans", query_string={"q": "Bennani & fils", "lang": lang, "page": "2"})
+    links = _language_links(page.get_data(as_text=True))
+    assert links["en"] == "/office/artisans?q=Bennani+%26+fils&page=2&lang=en"

@@ -12,12 +12,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.access import public
+from webapp.access import landing_url, public
 from webapp.auth.forms import ChangePasswordForm, LoginForm, LogoutForm
 from webapp.db import get_session, keep_despite_refusal
 from webapp.errors import translated_message
 from webapp.extensions import attempt_counters, limiter
-from webapp.models import Role, User
+from webapp.models import User
 from webapp.services.accounts.passwords import PasswordRefused
 from webapp.services.accounts.sign_in import (
     Attempt,
@@ -48,13 +48,15 @@ def lock_rules() -> LockRules:
     )
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect to another host."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only same-site paths: never an open redirect to another host. Otherwise `default`, or the
+    person's account."""
+    fallback = default or url_for("auth.account")
     if not target:
-        return url_for("auth.account")
+        return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("auth.account")
+        return fallback
     return target
 
 
@@ -80,9 +82,8 @@ def login() -> Response | str | tuple[str, int]:
             response.headers["Retry-After"] = str(lock_rules().seconds)
         return response
     login_user(user)
-    # An artisan's home is their card app, not the staff's account page.
-    default = url_for("card.app_page") if user.role == Role.ARTISAN else None
-    target = safe_next(request.args.get("next") or default)
+    # A safe `next` first (where the person was going), else their role's workspace.
+    target = safe_next(request.args.get("next"), default=landing_url())
     if user.must_change_password:
         return redirect(url_for("auth.change_password", next=target))
     return redirect(target)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
+from functools import lru_cache
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -13,18 +15,22 @@ from webapp.access import public
 from webapp.db import get_session
 from webapp.extensions import hot_path_limit
 from webapp.faults import long_request
+from webapp.i18n import LANGUAGES
 from webapp.keyring import current_keyring
 from webapp.models import PARTNER_ROLES, utcnow
 from webapp.readiness import readiness
+from webapp.scan.views import LANGUAGE_FONTS
 from webapp.services.audit import checkpoints
 from webapp.services.cards.holders import card_verdict_by_number
 from webapp.services.cards.lifecycle import CardNotFound
-from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.cards.numbers import card_number_problem, normalize_card_number
 from webapp.services.trust.status_list import LIST_ID, TOKEN_TYPE, current_status_list
-from webapp.settings import current_settings
+from webapp.settings import PROJECT_ROOT, current_settings
 from webapp.verdicts import PAGE_STATES, PRESENTATION_TEXTS, VERDICT_TEXTS, card_face, texts_in_every_language
 
 blueprint = Blueprint("public", __name__)
+
+ARABIC_FONTS = LANGUAGE_FONTS["ar"]  # the verifier app's choice of the Arabic reader's fonts
 
 
 @blueprint.get("/")
@@ -46,6 +52,52 @@ def verdict_page() -> str:
     )
 
 
+# The verdict page's shell, kept by its service worker (/verdict-sw.js) so a page visited once opens
+# offline: its stylesheet, scripts and Latin fonts (a language's other fonts on the page's request).
+VERDICT_PAGE_FILES = (
+    "css/app.css",
+    "js/verdict-page.js",
+    "js/verdict-trust.js",
+    "js/lib/card-verifier.js",
+    "js/lib/verdict-look.js",
+    "js/lib/idb.js",
+    "vendor/@fontsource/noto-sans/noto-sans-latin-400-normal.woff2",
+    "vendor/@fontsource/noto-sans/noto-sans-latin-700-normal.woff2",
+)
+VERDICT_PAGE_TEMPLATES = ("public/verdict.html", "public/verdict_sw.js", "base.html", "_macros/verdict.html")
+
+
+@lru_cache(maxsize=1)
+def verdict_page_version() -> str:
+    """A digest of the page's files: when one changes, the worker's script changes and browsers
+    install it, which fills a new cache."""
+    digest = hashlib.sha256()
+    files = [PROJECT_ROOT / "static" / name for name in (*VERDICT_PAGE_FILES, *ARABIC_FONTS)]
+    for path in (*files, *(PROJECT_ROOT / "templates" / name for name in VERDICT_PAGE_TEMPLATES)):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@blueprint.get("/verdict-sw.js")
+@public
+def verdict_service_worker() -> Response:
+    """The verdict page's service worker, registered with the scope /v. Never cached by HTTP:
+    browsers check it for a new version each time the page opens."""
+    page = url_for("public.verdict_page")
+    body = render_template(
+        "public/verdict_sw.js",
+        version=verdict_page_version(),
+        page=json.dumps(page),
+        precache=json.dumps([url_for("static", filename=name) for name in VERDICT_PAGE_FILES]),
+        language_fonts=json.dumps({"ar": [url_for("static", filename=font) for font in ARABIC_FONTS]}),
+        languages=json.dumps(list(LANGUAGES)),
+    )
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache, max-age=0"
+    return response
+
+
 def _check_limit() -> str:
     return current_settings().VERIFY_RATE_LIMIT
 
@@ -56,12 +108,13 @@ def _check_limit() -> str:
 def check_by_number() -> tuple[str, int]:
     """A card checked by its number, for a damaged code or no camera: the register's verdict now,
     with what the card's face shows (the number proves nothing by itself: no more is disclosed)."""
-    typed = request.args.get("card", "").strip()[:40]
-    if not typed:
-        return render_template("public/check.html", typed=""), 200
+    if "card" not in request.args:
+        return render_template("public/check.html", typed=""), 200  # the empty form
+    typed = request.args["card"].strip()[:40]
     number = normalize_card_number(typed)
-    if number is None:
-        return render_template("public/check.html", typed=typed, problem="format"), 422
+    if number is None:  # said on the form: nothing typed, a typo (check character), or not a number
+        problem = card_number_problem(typed) or "format"
+        return render_template("public/check.html", typed=typed, problem=problem), 422
     try:
         found = card_verdict_by_number(get_session(), number, utcnow())
     except CardNotFound:

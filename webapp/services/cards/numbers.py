@@ -45,6 +45,20 @@ def normalize_card_number(text: str) -> str | None:
     return candidate
 
 
+def card_number_problem(text: str) -> str | None:
+    """Why typed text is not a card number, for the person who typed it: "empty"; "typo" when it has
+    the shape of a number but its check character does not match (a character mistyped); "format"
+    when it is not even shaped like one. None when it is a valid number."""
+    candidate = text.strip().upper().translate(_LOOKALIKES)
+    if not candidate:
+        return "empty"
+    if len(candidate) != LENGTH or any(char not in _VALUE for char in candidate):
+        return "format"
+    if check_character(candidate[:-1]) != candidate[-1]:
+        return "typo"
+    return None
+
+
 def format_card_number(number: str) -> str:
     """Grouped for reading aloud: 'K7M2Q 9XH4T'."""
     return f"{number[:5]} {number[5:]}"
