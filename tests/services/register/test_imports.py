@@ -556,9 +556,13 @@ def test_an_officer_imports_only_their_regions_rows(run, session, make_artisan, 
     change an artisan registered in another region; their own region's rows are written."""
     make_artisan(rna_number="RNA-05-0000001", cin="AB000009", region_code="05")
     session.commit()
-    rows = [person(1), person(2, region_code="06"), person(3, rna_number="RNA-05-0000001", cin="AB000009")]
+    rows = [
+        person(1),
+        person(2, region_code="06", rna_number="RNA-06-0000002", province="Casablanca"),
+        person(3, rna_number="", cin="AB000009"),  # matched by its CIN: the artisan of region 05
+    ]
     report = run(write_csv(tmp_path / "register.csv", rows), scope=Scope(region_code="03"))
-    assert [(line, column) for line, column, _message in problems(report)] == [(3, "region_code"), (4, "rna_number")]
+    assert [(line, column) for line, column, _message in problems(report)] == [(3, "region_code"), (4, "cin")]
     assert report.problems[0].params == {"region": "03"}
     assert report.created == 1
     session.expire_all()
@@ -567,7 +571,10 @@ def test_an_officer_imports_only_their_regions_rows(run, session, make_artisan, 
 
 def test_an_administrator_imports_every_region(run, tmp_path):
     """A national scope accepts rows of any region."""
-    rows = [person(1, region_code="01"), person(2, region_code="12")]
+    rows = [
+        person(1, region_code="01", rna_number="RNA-01-0000001", province="Tétouan"),
+        person(2, region_code="12", rna_number="", province="Aousserd"),
+    ]
     assert run(write_csv(tmp_path / "register.csv", rows)).created == 2
 
 
