@@ -14,8 +14,11 @@ What the box matches
   ي/ى, ة/ه; Latin articles (El Alaoui = Al-Alaoui = Alaoui) and the Arabic one (العلوي = علوي),
   Abd names (Abdelkader = Abd El Kader = Abdul Kader); and a sound key, the consonant skeleton of
   a transliteration (Mohamed = Mohammed = Mohamad = Muhammad, Youssef = Youssouf = Yousef,
-  Fatima = Fatma = Fatema, Abderrahim = Abdurrahim, Ouazzani = Wazzani). A row matches when every
-  word of the query is the start of one of the row's keys (so a half-typed word finds its names).
+  Fatima = Fatma = Fatema, Abderrahim = Abdurrahim, Ouazzani = Wazzani; Brahim = Ibrahim). A row
+  matches when every word of the query is the start of one of the row's keys (so a half-typed word
+  finds its names), or every word of another reading of the query: two neighbouring words glued
+  (Ben Jelloun finds Benjelloun). A word too loose to have a sound key of its own (AAAA, Zzzzzz:
+  one letter once folded) matches by its spelling only, so a query with no real match finds nothing.
 
 Order and tiers
 - Matches come in two tiers: first the rows where every word matched a spelling key (the name as
