@@ -434,7 +434,7 @@ def test_a_likely_duplicate_is_shown_and_needs_a_confirmation(as_officer, sessio
     assert event.after["likely_duplicates_shown"] == [other.id]
 
 
-@pytest.mark.parametrize("shown", ["", "0", "999999", "abc", "1,,x"])
+@pytest.mark.parametrize("shown", ["", "0", "999999", "abc", "999,,x", "-1"])
 def test_a_confirmation_of_records_not_shown_is_asked_again(as_officer, session, make_artisan, shown):
     """A confirmation counts only for the records shown: a changed or empty list asks again."""
     make_artisan(region_code=OFFICER_REGION, cin="ZZ000001")
