@@ -346,3 +346,37 @@ def test_0017_adds_the_redemption_report_and_its_downgrade_removes_it(empty_data
     assert "ck_redemption_recorded_by_someone" in checks and "ck_redemption_report_complete" not in checks
     upgrade_database(empty_database_url)
     assert {"reported_at", "reported_by_user_id"} <= redemption_schema()[0]
+
+
+def test_0023_starts_each_regions_rna_counter_after_its_highest_number(empty_database_url):
+    """Revision 0023 creates one counter per region, at the highest well-formed number of the region."""
+    upgrade_database(empty_database_url, "0021")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as connection:
+        for code in ("03", "07"):
+            connection.execute(
+                text("INSERT INTO region (code, name_fr, name_ar, name_en) VALUES (:c, 'R', 'ج', 'R')"), {"c": code}
+            )
+        connection.execute(
+            text("INSERT INTO sector (code, name_fr, name_ar, name_en) VALUES ('ART', 'Art', 'فن', 'Art')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO trade (code, sector_code, name_fr, name_ar, name_en) VALUES ('ZEL', 'ART', 'Z', 'ز', 'Z')"
+            )
+        )
+        for index, number in enumerate(["RNA-03-0000041", "RNA-03-0000007", "RNA-03-XX", "RNA-T-9999999"], start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO artisan (id, rna_number, cin, first_name_latin, last_name_latin, first_name_ar, "
+                    "last_name_ar, birth_date, gender, region_code, province, trade_code, legal_status, cnss_status, "
+                    "activity_start_year, registered_at) VALUES (:id, :number, :cin, 'A', 'B', 'ا', 'ب', '1980-01-01', "
+                    "'male', '03', 'Fès', 'ZEL', 'independent', 'registered', 2000, CURRENT_TIMESTAMP)"
+                ),
+                {"id": index, "number": number, "cin": f"X{index}"},
+            )
+    upgrade_database(empty_database_url, "0023")
+    with engine.connect() as connection:
+        counters = dict(connection.execute(text("SELECT region_code, last_serial FROM rna_counter")).all())
+    engine.dispose()
+    assert counters == {"03": 41, "07": 0}

@@ -312,7 +312,15 @@ def test_an_officer_sees_only_their_regions_runs(app, client, auth, signed_in, m
 
 def test_an_officer_import_refuses_another_regions_rows(app, signed_in, tmp_path):
     """Rows of another region are refused in an officer's check, with their region named."""
-    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", [person(1), person(2, region_code="06")])))
+    run_id = run_of(
+        upload(
+            signed_in,
+            write_csv(
+                tmp_path / "fes.csv",
+                [person(1), person(2, region_code="06", rna_number="RNA-06-0000002", province="Casablanca")],
+            ),
+        )
+    )
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "You may import only artisans of your region (03)." in page
 

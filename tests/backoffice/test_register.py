@@ -5,6 +5,7 @@ with nothing written; bad ids and query parameters never a server error."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -313,8 +314,9 @@ def test_the_form_has_the_right_inputs(as_officer):
     html = html_of(as_officer.get("/office/artisans/new", "ar"))
     for name in ("first_name_ar", "last_name_ar"):
         assert re.search(rf'<input[^>]*dir="rtl"[^>]*name="{name}"', html), name
-    for name in ("first_name_latin", "last_name_latin", "cin", "rna_number"):
+    for name in ("first_name_latin", "last_name_latin", "cin"):
         assert re.search(rf'<input[^>]*dir="ltr"[^>]*name="{name}"', html), name
+    assert 'name="rna_number"' not in html  # the register gives the number
     assert re.search(r'<input[^>]*name="birth_date"[^>]*type="date"', html)
     assert '<option value="female">أنثى</option>' in html
     region = re.search(r'<select[^>]*name="region_code"[^>]*>(.*?)</select>', html, re.S).group(1)
@@ -351,7 +353,9 @@ def test_registering_an_artisan(as_officer, session, officer):
         ({"activity_start_year": "1970"}, "activity_start_year", "Pas avant l", None),
         ({"legal_status": "cooperative_member"}, "cooperative_name", "Obligatoire pour un membre", None),
         ({"last_name_latin": "Bennani El Idrissi El Alaoui Mhamdi"}, "last_name_latin", "40", None),
-        ({"region_code": "07"}, "region_code", "Votre région uniquement", "جهتك فقط"),
+        ({"region_code": "07", "province": "Marrakech"}, "region_code", "Votre région uniquement", "جهتك فقط"),
+        ({"province": "Marrakech"}, "province", "Marrakech est dans la région 07", None),
+        ({"province": "Atlantis"}, "province", "choisissez-en une dans la liste", None),
         ({"province": "\x00"}, "province", "Obligatoire.", None),
     ],
 )
@@ -370,9 +374,10 @@ def test_each_problem_is_shown_on_its_field_in_the_readers_language(
     assert count(session, Artisan) == 0
 
 
-@pytest.mark.parametrize(("changes", "fields"), [({"cin": "ZZ999999"}, ["rna_number"]), ({}, ["rna_number", "cin"])])
+@pytest.mark.parametrize(("changes", "fields"), [({}, ["cin"]), ({"rna_number": "RNA-03-0001234"}, ["cin"])])
 def test_a_duplicate_is_refused_on_its_field(as_officer, session, make_artisan, changes, fields):
-    """An RNA number or CIN already in the register (any region) is refused on its field, with 422."""
+    """A CIN already in the register (any region) is refused on its field, with 422 (an RNA number
+    typed into the request is ignored: the register gives the number)."""
     make_artisan(rna_number="RNA-03-0001234", cin="AB123456", region_code="07")
     session.commit()
     response = as_officer.post("/office/artisans/new", GOOD_FORM | changes)
@@ -385,8 +390,104 @@ def test_a_duplicate_is_refused_on_its_field(as_officer, session, make_artisan, 
 
 def test_an_administrator_registers_in_any_region(as_admin, session):
     """An administrator chooses the region."""
-    assert as_admin.post("/office/artisans/new", GOOD_FORM | {"region_code": "07"}).status_code == 302
+    form = GOOD_FORM | {"region_code": "07", "province": "Marrakech"}
+    assert as_admin.post("/office/artisans/new", form).status_code == 302
     assert session.scalar(select(Artisan.region_code)) == "07"
+
+
+def shown_ids(html: str) -> str:
+    """The ids of the likely duplicates the form says it showed (its hidden field)."""
+    return re.search(r'name="duplicates_shown"[^>]*value="([^"]*)"', html).group(1)
+
+
+@pytest.mark.parametrize(
+    ("existing", "why"),
+    [
+        ({"first_name_latin": "Khadidja", "last_name_latin": "Benani"}, "nom semblable, même date de naissance"),
+        ({"first_name_latin": "Zineb", "first_name_ar": "خديجة", "last_name_ar": "البناني"}, "nom semblable"),
+        (
+            {
+                "first_name_latin": "Youssef",
+                "first_name_ar": "يوسف",
+                "birth_date": date(1990, 1, 1),
+                "phone": "+212612345678",
+            },
+            "même téléphone",
+        ),
+    ],
+)
+def test_a_likely_duplicate_is_shown_and_needs_a_confirmation(as_officer, session, make_artisan, existing, why):
+    """A similar name (either script) born the same day, or the same phone, is shown before saving;
+    saving needs "register anyway", and the event keeps which records were shown."""
+    other = make_artisan(region_code=OFFICER_REGION, cin="ZZ000001", **existing)
+    session.commit()
+    response = as_officer.post("/office/artisans/new", GOOD_FORM)
+    html = html_of(response)
+    assert response.status_code == 422 and count(session, Artisan) == 1
+    assert "Déjà au registre ?" in html and why in html and f"/office/artisans/{other.id}" in html
+    assert shown_ids(html) == str(other.id)
+    refused = as_officer.post("/office/artisans/new", GOOD_FORM | {"duplicates_shown": str(other.id)})
+    assert refused.status_code == 422 and count(session, Artisan) == 1  # not confirmed
+    confirmed = GOOD_FORM | {"duplicates_shown": str(other.id), "confirm_duplicates": "y"}
+    assert as_officer.post("/office/artisans/new", confirmed).status_code == 302
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "artisan.create"))
+    assert event.after["likely_duplicates_shown"] == [other.id]
+
+
+@pytest.mark.parametrize("shown", ["", "0", "999999", "abc", "999,,x", "-1"])
+def test_a_confirmation_of_records_not_shown_is_asked_again(as_officer, session, make_artisan, shown):
+    """A confirmation counts only for the records shown: a changed or empty list asks again."""
+    make_artisan(region_code=OFFICER_REGION, cin="ZZ000001")
+    session.commit()
+    response = as_officer.post(
+        "/office/artisans/new", GOOD_FORM | {"duplicates_shown": shown, "confirm_duplicates": "y"}
+    )
+    assert response.status_code == 422 and "Déjà au registre ?" in html_of(response)
+    assert count(session, Artisan) == 1
+
+
+def test_a_likely_duplicate_in_another_region_is_not_shown_to_an_officer(as_officer, session, make_artisan):
+    """An officer is never shown another region's record: the duplicate check stays in the scope."""
+    make_artisan(region_code="07", province="Marrakech", cin="ZZ000001")
+    session.commit()
+    assert as_officer.post("/office/artisans/new", GOOD_FORM).status_code == 302
+
+
+def test_an_edit_that_makes_a_likely_duplicate_needs_a_confirmation(as_officer, session, make_artisan, fes):
+    """Changing a record into another's name and birth date shows that one first."""
+    other = make_artisan(first_name_latin="Amina", first_name_ar="أمينة", birth_date=date(1991, 3, 3), cin="ZZ000002")
+    session.commit()
+    changes = form_of(other, first_name_latin="Khadija", first_name_ar="خديجة")
+    response = as_officer.post(artisan_url(other, "/edit"), changes)
+    assert response.status_code == 422 and shown_ids(html_of(response)) == str(fes.id)
+    confirmed = changes | {"duplicates_shown": str(fes.id), "confirm_duplicates": "y"}
+    assert as_officer.post(artisan_url(other, "/edit"), confirmed).status_code == 302
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "artisan.update"))
+    assert event.after["likely_duplicates_shown"] == [fes.id]
+
+
+@pytest.mark.parametrize(("language", "meknes"), [("fr", "Meknès"), ("ar", "مكناس")])
+def test_the_province_is_a_list_of_the_regions_provinces(as_officer, language, meknes):
+    """The province is a select of the region's provinces in the reader's language (stored by its
+    French name), followed by a module when the region changes."""
+    html = html_of(as_officer.get("/office/artisans/new", language))
+    select_html = re.search(r'<select[^>]*name="province"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert f'<option value="Meknès">{meknes}</option>' in select_html
+    assert "Marrakech" not in select_html  # an officer's region only
+    assert re.search(r'<select[^>]*data-provinces="[^"]*"[^>]*name="province"', html)
+    assert 'src="/static/js/backoffice/province-select.js"' in html
+
+
+def test_an_old_free_text_province_is_kept_until_changed(as_officer, session, make_artisan):
+    """A province typed before the list existed stays choosable and is kept on an unrelated edit."""
+    old = make_artisan(region_code=OFFICER_REGION, province="Fes medina", first_name_latin="Amina", cin="ZZ000003")
+    session.commit()
+    html = html_of(as_officer.get(artisan_url(old, "/edit")))
+    assert '<option selected value="Fes medina">Fes medina</option>' in html
+    form = form_of(old, first_name_latin="Amina", province="Fes medina", trade_code="TAP")
+    assert as_officer.post(artisan_url(old, "/edit"), form).status_code == 302
+    session.expire_all()
+    assert old.province == "Fes medina" and old.trade_code == "TAP"
 
 
 def test_a_form_without_its_csrf_token_writes_nothing(as_officer, session):
@@ -419,10 +520,11 @@ def test_editing_shows_the_stored_values_and_saves_changes(as_officer, session, 
 
 def test_moving_an_artisan_out_of_the_region_is_refused_for_an_officer(as_officer, as_admin, session, fes):
     """An officer cannot move their artisan to another region (422 on the region); an admin can."""
-    response = as_officer.post(artisan_url(fes, "/edit"), form_of(fes, region_code="07"))
+    to_marrakech = form_of(fes, region_code="07", province="Marrakech")
+    response = as_officer.post(artisan_url(fes, "/edit"), to_marrakech)
     assert response.status_code == 422
     assert "Votre région uniquement" in field_errors(html_of(response), "region_code")
-    assert as_admin.post(artisan_url(fes, "/edit"), form_of(fes, region_code="07")).status_code == 302
+    assert as_admin.post(artisan_url(fes, "/edit"), to_marrakech).status_code == 302
     session.expire_all()
     assert fes.region_code == "07"
 

@@ -51,17 +51,21 @@ TEXTS = {
     },
 }
 ARTISAN = {
-    "rna_number": "RNA-03-0001234",
     "cin": "AB123456",
     "first_name_latin": "Khadija",
     "last_name_latin": "Bennani",
     "first_name_ar": "خديجة",
     "last_name_ar": "بناني",
     "phone": "06 12 34 56 78",
-    "province": "Fès",
     "activity_start_year": "2001",
 }
-SELECTS = {"gender": "female", "trade_code": "ZEL", "legal_status": "independent", "cnss_status": "registered"}
+SELECTS = {
+    "gender": "female",
+    "province": "Fès",
+    "trade_code": "ZEL",
+    "legal_status": "independent",
+    "cnss_status": "registered",
+}
 
 
 class Steps:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,8 @@ from webapp.services.printing.card_faces import card_face_for, render_cards_pdf
 from webapp.services.register import artisans as register
 from webapp.services.register import photos, search
 from webapp.services.register.artisan_fields import InvalidArtisan, clean_artisan_record, reference_codes
+from webapp.services.register.duplicates import LikelyDuplicate
+from webapp.services.register.provinces import province_choices, province_of_region
 from webapp.services.scope import RecordNotFound, Scope
 from webapp.settings import current_settings
 
@@ -336,28 +339,56 @@ def card_pdf(artisan_id: int, number: str) -> Response:
 # Create and edit ------------------------------------------------------------------------------
 
 
-def _artisan_form(session: Session, scope: Scope, data: dict[str, Any] | None = None) -> ArtisanForm:
+def _artisan_form(
+    session: Session, scope: Scope, data: dict[str, Any] | None = None, kept_province: str | None = None
+) -> ArtisanForm:
     form = ArtisanForm(data=data)
     regions = _regions(session, scope)
     # An officer's only region is chosen already; an administrator chooses.
     form.region_code.choices = regions if scope.region_code else [SelectChoice("", _("Choose")), *regions]
     form.trade_code.choices = [SelectChoice("", _("Choose")), *_trades(session)]
     form.programmes.choices = _programmes(session)
+    by_region = province_choices(current_language())
+    groups: dict[str | None, list[SelectChoice]] = {}
+    if kept_province:
+        # A province typed before the list existed stays choosable until it is changed.
+        groups[_("As recorded")] = [SelectChoice(kept_province, kept_province)]
+    for choice in regions:
+        groups[str(choice.label)] = [SelectChoice(value, label) for value, label in by_region.get(choice.value, [])]
+    form.province.choices = {None: [SelectChoice("", _("Choose"))], **groups}
+    form.province.render_kw = {
+        "data-provinces": json.dumps(by_region, ensure_ascii=False),
+        "data-region-field": "region_code",
+    }
     return form
 
 
-def _save(form: ArtisanForm, save: Callable[[Any], Any]) -> Any | None:
+def _save(
+    form: ArtisanForm, save: Callable[[Any, list[int] | None], Any], kept_place: tuple[str, str] | None = None
+) -> Any | None:
     """Read the form through the register's field rules and save; None when the form goes back
-    with every problem on its field."""
+    with every problem on its field, or with the likely duplicates to confirm (form.duplicates)."""
+    form.duplicates = []  # type: ignore[attr-defined]
     if not form.validate_on_submit():
         return None
     session = get_session()
     try:
-        record = clean_artisan_record(form.raw_record(), reference_codes(session), moroccan_today())
-        return save(record)
+        record = clean_artisan_record(
+            form.raw_record(), reference_codes(session), moroccan_today(), kept_place=kept_place
+        )
+        return save(record, form.confirmed_duplicates())
+    except LikelyDuplicate as duplicate:
+        form.duplicates = duplicate.candidates  # type: ignore[attr-defined]
+        form.duplicates_shown.data = ",".join(str(artisan_id) for artisan_id in duplicate.ids)
+        form.confirm_duplicates.data = False
+        return None
     except InvalidArtisan as error:
         for field, problem in error.problems.items():
-            form[field].errors = [*form[field].errors, translated_message(problem)]
+            message = translated_message(problem)
+            if field in form:
+                form[field].errors = [*form[field].errors, message]
+            else:  # the RNA number, given by the system: said above the form
+                form.form_errors.append(message)
         return None
 
 
@@ -371,7 +402,12 @@ def new_artisan() -> Response | tuple[str, int]:
     """Register an artisan (an officer: in their own region)."""
     session, scope = get_session(), current_scope()
     form = _artisan_form(session, scope, {"region_code": scope.region_code or ""})
-    created = _save(form, lambda record: register.create_artisan(session, record, scope, current_actor()))
+    created = _save(
+        form,
+        lambda record, confirmed: register.create_artisan(
+            session, record, scope, current_actor(), confirmed_duplicates=confirmed
+        ),
+    )
     if created is None:
         return _form_page(form, None)
     flash(_("%(name)s is registered.", name=_isolated(created.name_latin)), "success")
@@ -383,8 +419,15 @@ def edit_artisan(artisan_id: int) -> Response | tuple[str, int]:
     """Correct an artisan's record; a change of what the card carries is flagged on their page."""
     session, scope = get_session(), current_scope()
     found = register.get_artisan(session, artisan_id, scope)
-    form = _artisan_form(session, scope, artisan_form_data(found))
-    change = _save(form, lambda record: register.update_artisan(session, found.id, record, scope, current_actor()))
+    kept = None if province_of_region(found.region_code, found.province) else found.province
+    form = _artisan_form(session, scope, artisan_form_data(found), kept)
+    change = _save(
+        form,
+        lambda record, confirmed: register.update_artisan(
+            session, found.id, record, scope, current_actor(), confirmed_duplicates=confirmed
+        ),
+        kept_place=(found.region_code, found.province),
+    )
     if change is None:
         return _form_page(form, found)
     flash(_("The record is saved.") if change.changed else _("Nothing changed."), "success")

@@ -10,7 +10,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TelInput, TextInput
 
@@ -87,9 +96,9 @@ def _choices(words: dict[str, Any], first: Any) -> list[SelectChoice]:
 
 
 class ArtisanForm(FlaskForm):
-    """An artisan's register fields as typed; region, trade and programme choices are set by the view."""
+    """An artisan's register fields as typed; region, province, trade and programme choices are set
+    by the view. No RNA number: the system gives it (services/register/numbers.py)."""
 
-    rna_number = StringField(FIELD_LABELS["rna_number"])
     cin = StringField(FIELD_LABELS["cin"])
     first_name_latin = StringField(FIELD_LABELS["first_name_latin"])
     last_name_latin = StringField(FIELD_LABELS["last_name_latin"])
@@ -101,7 +110,9 @@ class ArtisanForm(FlaskForm):
     )
     phone = StringField(FIELD_LABELS["phone"], widget=TelInput())
     region_code = SelectField(FIELD_LABELS["region_code"], choices=[], validate_choice=False)
-    province = StringField(FIELD_LABELS["province"])
+    # Every province of the regions the person may choose, grouped by region; a small module
+    # (static/js/backoffice/province-select.js) keeps the chosen region's only. The server checks.
+    province = SelectField(FIELD_LABELS["province"], choices=[], validate_choice=False, default="")
     address_line = StringField(FIELD_LABELS["address_line"])
     postal_code = StringField(FIELD_LABELS["postal_code"])
     city = StringField(FIELD_LABELS["city"])
@@ -125,10 +136,23 @@ class ArtisanForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
 
+    # A likely duplicate was shown (services/register/duplicates.py): which ones, and the person's
+    # confirmation that this is another person.
+    duplicates_shown = HiddenField()
+    confirm_duplicates = BooleanField(_l("Register anyway: I checked, this is another person."))
+
     def raw_record(self) -> dict[str, Any]:
         """The typed values, as clean_artisan_record reads them (programmes as one list of codes)."""
-        raw = {field: self[field].data for field in FIELDS if field != "programmes"}
+        raw = {field: self[field].data for field in FIELDS if field not in ("rna_number", "programmes")}
         return raw | {"programmes": ",".join(self.programmes.data or [])}
+
+    def confirmed_duplicates(self) -> list[int] | None:
+        """The ids of the likely duplicates shown and confirmed; None when not confirmed."""
+        if not self.confirm_duplicates.data:
+            return None
+        return [
+            int(part) for part in (self.duplicates_shown.data or "").split(",") if part.isdigit() and len(part) < 10
+        ]
 
 
 def artisan_form_data(artisan: Artisan) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from webapp.models.partner import ApiKey, Organisation, PartnerKind
 from webapp.models.photo import ArtisanPhoto
 from webapp.models.print_batch import PrintBatch, PrintBatchCard, PrintBatchState
 from webapp.models.reference import Region, Sector, SupportProgramme, Trade
-from webapp.models.register import ImportFileKind, ImportRun, ImportStatus, RegisterState
+from webapp.models.register import ImportFileKind, ImportRun, ImportStatus, RegisterState, RnaCounter
 from webapp.models.user import PARTNER_ROLES, Role, User
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "RequestKind",
     "RequestState",
     "RevocationReason",
+    "RnaCounter",
     "Role",
     "Sector",
     "SigningKey",

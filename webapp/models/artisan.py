@@ -68,7 +68,8 @@ class Artisan(Base):
     last_name_latin: Mapped[str] = mapped_column(String(60))
     first_name_ar: Mapped[str] = mapped_column(String(60))
     last_name_ar: Mapped[str] = mapped_column(String(60))
-    birth_date: Mapped[date] = mapped_column(Date)
+    # Indexed: a new registration looks up artisans born the same day (likely duplicates).
+    birth_date: Mapped[date] = mapped_column(Date, index=True)
     gender: Mapped[Gender] = mapped_column(enum_column(Gender))
     phone: Mapped[str | None] = mapped_column(String(20))
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)

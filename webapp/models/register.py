@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.models.artisan import enum_column
@@ -26,6 +26,21 @@ class RegisterState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     artisans_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RnaCounter(Base):
+    """The last serial given in a region's RNA numbers (RNA-03-0001234: region 03, serial 1234).
+
+    One row per region, moved on under its row lock by services/register/numbers.py, so that two
+    officers registering at once never get the same number; a number given to a registration that
+    is then rolled back is skipped (gaps are allowed, duplicates never). Created by migration 0023
+    from the highest number of each region, and kept above the numbers imports bring."""
+
+    __tablename__ = "rna_counter"
+    __table_args__ = (CheckConstraint("last_serial >= 0", name="last_serial_not_negative"),)
+
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer)
 
 
 class ImportFileKind(enum.StrEnum):

@@ -42,10 +42,23 @@ Articles and compounds (both tiers)
 - A name of several words (Fatima Zahra, Ait Ouahmane) is keyed word by word and also as one
   word (Fatimazahra, Aitouahmane).
 
-What it does not do: it does not cross scripts (a Latin query finds Latin names), it does not
-guess dropped first letters (Brahim is not Ibrahim, Driss is not Idriss), and a glued Latin
-article (Elalaoui) stays one word. The sound key trades precision for recall on purpose (Hassan,
-Hussein and Hasna share `hsn`): its matches come after the exact spellings.
+Dropped first letters: the Maghrebi forms of a few names drop their initial i (Brahim for
+Ibrahim, Driss for Idriss, Smail for Ismail): a Latin word starting with i and then br, dr, tr
+or sm also gets the sound key without its i (Ibrahim: `0abrhm` and `0brhm`), on the row and on
+the query, so each form finds the other in the sound tier.
+
+Words in the query (webapp/services/register/search.py): a family name written in two words
+(Ben Jelloun) finds the one-word spelling (Benjelloun): each pair of neighbouring query words is
+also tried glued, as an alternative reading of the query (the rows already key a two-word name
+glued, so Benjelloun finds Ben Jelloun).
+
+Only near matches: a query word's sound key is used only when it keeps at least two letters and
+the word has no letter three times in a row (AAAA folds to `a` and Zzzzzz to `z`, which start
+thousands of keys; no name is written so): such a word matches by its spelling only.
+
+What it does not do: it does not cross scripts (a Latin query finds Latin names), and a glued
+Latin article (Elalaoui) stays one word. The sound key trades precision for recall on purpose
+(Hassan, Hussein and Hasna share `hsn`): its matches come after the exact spellings.
 
 Phones are keyed by their national significant number (0612345678, +212 6 12 34 56 78 and
 00212612345678 are all `612345678`); a number that is not Moroccan keeps its digits.
@@ -96,6 +109,11 @@ _VOWELS = frozenset("aeiou")
 _LATIN_ABD = re.compile(r"^abd[aeiou]*l?(?=[a-z]{3})")
 _LATIN_ABD_ALONE = re.compile(r"^abd[aeiou]*l?$")  # Abdel, Abdul, Abd written apart from the name
 _DIGRAPHS = (("ph", "f"), ("sh", "ch"), ("dj", "j"), ("ck", "k"), ("q", "k"))
+# An initial i that Maghrebi spellings drop (Ibrahim/Brahim, Idriss/Driss, Ismail/Smail).
+_DROPPED_I = re.compile(r"^i(?=(?:br|dr|tr|sm)[a-z])")
+# A letter three times in a row: not a name (AAAA, Zzzzzz); such a word gets no sound key.
+_REPEATED_LETTER = re.compile(r"(.)\1\1")
+MIN_SOUND_LENGTH = 2  # letters of a query word's sound key, after its mark
 
 
 def _collapse_doubles(word: str) -> str:
@@ -152,6 +170,12 @@ def _latin_parts(word: str) -> list[str]:
     return [word, word[abd.end() :]] if abd else [word]
 
 
+def latin_extra_sounds(word: str) -> tuple[str, ...]:
+    """Sound keys a Latin word has besides its own: without an initial i Maghrebi spellings drop."""
+    dropped = _DROPPED_I.match(word)
+    return (SOUND_MARK + latin_sound(word[dropped.end() :]),) if dropped else ()
+
+
 def _arabic_parts(word: str) -> list[str]:
     """The word and, when it has them, its forms without the article or after عبدال."""
     parts = [word]
@@ -185,6 +209,9 @@ def _field_keys(name: str) -> frozenset[str]:
             for part in parts_of(word):
                 keys.add(part)
                 keys.add(SOUND_MARK + sound(part))
+        if sound is latin_sound:
+            for word in words:
+                keys.update(latin_extra_sounds(word))
     return frozenset(keys)
 
 
@@ -209,25 +236,47 @@ class QueryWord:
     its article: matched whole, or العلوي would find every word starting with علوي...)."""
 
     spelling: str
-    sound: str
+    sound: str | None  # None: the word matches by its spelling only (see _usable_sound)
     spelling_exact: tuple[str, ...] = ()
     sound_exact: tuple[str, ...] = ()
 
 
+def _usable_sound(word: str, sound: str) -> str | None:
+    """The query word's sound key if it is a near match of the word, None if it is too loose."""
+    if len(sound) - len(SOUND_MARK) < MIN_SOUND_LENGTH or _REPEATED_LETTER.search(word):
+        return None
+    return sound
+
+
+def _latin_query_word(word: str) -> QueryWord:
+    return QueryWord(word, _usable_sound(word, SOUND_MARK + latin_sound(word)), (), latin_extra_sounds(word))
+
+
 def query_words(text: str) -> list[QueryWord]:
     """The words of a query as keys, at most MAX_QUERY_WORDS of them, Latin articles left out."""
-    words = [QueryWord(word, SOUND_MARK + latin_sound(word)) for word in _without_articles(latin_words(text))]
+    words = [_latin_query_word(word) for word in _without_articles(latin_words(text))]
     for word in arabic_words(text):
         others = tuple(_arabic_parts(word)[1:])
         words.append(
             QueryWord(
                 word,
-                SOUND_MARK + arabic_sound(word),
+                _usable_sound(word, SOUND_MARK + arabic_sound(word)),
                 others,
                 tuple(SOUND_MARK + arabic_sound(other) for other in others),
             )
         )
     return words[:MAX_QUERY_WORDS]
+
+
+def glued_readings(words: list[QueryWord]) -> list[list[QueryWord]]:
+    """Other readings of a query: each pair of neighbouring Latin words glued into one (Ben
+    Jelloun: benjelloun), for family names written in one word or two."""
+    readings = []
+    for index in range(len(words) - 1):
+        first, second = words[index].spelling, words[index + 1].spelling
+        if first.isascii() and second.isascii():
+            readings.append([*words[:index], _latin_query_word(first + second), *words[index + 2 :]])
+    return readings
 
 
 def phone_key(phone: str | None) -> str | None:

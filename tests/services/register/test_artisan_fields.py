@@ -141,10 +141,63 @@ def test_a_wrong_value_is_named_on_its_field(field, written):
     assert list(problems_of(**{field: written})) == [field]
 
 
-@pytest.mark.parametrize("field", ["rna_number", "cin", "first_name_ar", "birth_date", "region_code", "trade_code"])
+@pytest.mark.parametrize("field", ["cin", "first_name_ar", "birth_date", "region_code", "trade_code", "province"])
 def test_a_required_field_left_empty_is_required(field):
     """Empty or blank required fields say 'Required.'."""
     assert problems_of(**{field: "  "}) == {field: "Required."}
+
+
+def test_a_record_without_rna_number_is_a_new_artisan_to_number():
+    """The RNA number is given by the system: a record may come without one (None)."""
+    assert clean_artisan_record(GOOD | {"rna_number": ""}, REFERENCE, TODAY).rna_number is None
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["RNA-XX-0001234", "RNA-3-0001234", "RNA-03-001234", "RNA-03-00012345", "RNA03-0001234", "ABC-03-0001234"],
+)
+def test_an_rna_number_not_in_the_registers_format_is_refused(written):
+    """An RNA number is RNA-, two digits of a region, a dash and seven digits."""
+    assert list(problems_of(rna_number=written)) == ["rna_number"]
+
+
+@pytest.mark.parametrize(("written", "region"), [("RNA-07-0001234", "03"), ("RNA-03-0001234", "07")])
+def test_an_rna_number_of_another_region_is_refused(written, region):
+    """The number's region part must be the artisan's region."""
+    province = {"03": "Fès", "07": "Marrakech"}[region]
+    problems = problems_of(rna_number=written, region_code=region, province=province)
+    assert list(problems) == ["rna_number"] and "region" in problems["rna_number"]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("Fès", "Fès"),
+        ("fes", "Fès"),
+        ("FES", "Fès"),
+        ("فاس", "Fès"),
+        ("moulay-yacoub", "Moulay Yacoub"),
+        ("إفران", "Ifrane"),
+    ],
+)
+def test_a_province_of_the_region_is_stored_by_its_french_name(written, stored):
+    """A province typed in French or Arabic, any accents or hyphens, is stored as the list names it."""
+    assert clean_artisan_record(GOOD | {"province": written}, REFERENCE, TODAY).province == stored
+
+
+@pytest.mark.parametrize(("written", "other_region"), [("Marrakech", True), ("Casablanca", True), ("Atlantis", False)])
+def test_a_province_outside_the_region_is_refused(written, other_region):
+    """A province of another region, or no province at all, is refused on the province field."""
+    problems = problems_of(province=written)
+    assert list(problems) == ["province"]
+    assert ("is in region" in problems["province"]) is other_region
+
+
+def test_an_old_free_text_province_is_kept_while_unchanged():
+    """A province typed before the list existed stays while neither it nor the region changes."""
+    kept = clean_artisan_record(GOOD | {"province": "Fes medina"}, REFERENCE, TODAY, kept_place=("03", "Fes medina"))
+    assert kept.province == "Fes medina"
+    assert list(problems_of(province="Fes medina")) == ["province"]
 
 
 def test_every_problem_is_reported_at_once():

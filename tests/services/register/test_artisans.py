@@ -75,6 +75,10 @@ def record_of(session, **changes) -> ArtisanRecord:
         "activity_start_year": "2001",
         "programmes": "WOMEN",
     }
+    if changes.get("region_code", "03") != "03":
+        # Another region: one of its provinces, and no RNA number (an update keeps the artisan's,
+        # a new artisan gets the next one of their region).
+        raw |= {"province": {"07": "Marrakech"}[changes["region_code"]], "rna_number": ""}
     return clean_artisan_record(raw | changes, reference_codes(session), date(2026, 12, 2))
 
 
@@ -116,7 +120,8 @@ def test_a_taken_rna_number_or_cin_is_refused_on_its_field(session, changes, fie
     and the session stays usable (the failed insert was rolled back to its savepoint)."""
     first = create_artisan(session, record_of(session), OFFICER_OF_FES, TEST_ACTOR)
     with pytest.raises(DuplicateArtisan) as refusal:
-        create_artisan(session, record_of(session, **changes), NATIONAL, TEST_ACTOR)
+        # The same person's details: a likely duplicate, confirmed, so that the constraint speaks.
+        create_artisan(session, record_of(session, **changes), NATIONAL, TEST_ACTOR, confirmed_duplicates=[first.id])
     assert set(refusal.value.problems) == fields
     session.commit()
     assert session.scalars(select(Artisan.id)).all() == [first.id]
@@ -166,17 +171,26 @@ def test_an_officer_cannot_edit_another_regions_artisan_nor_move_one_out(session
     with pytest.raises(OutsideOwnRegion):
         update_artisan(session, own.id, record_of(session, region_code="07"), OFFICER_OF_FES, TEST_ACTOR)
     session.rollback()
-    change = update_artisan(session, own.id, record_of(session, region_code="07"), NATIONAL, TEST_ACTOR)
+    change = update_artisan(
+        session, own.id, record_of(session, region_code="07"), NATIONAL, TEST_ACTOR, confirmed_duplicates=[other.id]
+    )
     assert "region_code" in change.changed and own.region_code == "07"
 
 
 def test_an_update_to_a_taken_cin_is_refused_and_leaves_the_record_as_it_was(session, make_artisan):
     """The refused update is rolled back to its savepoint: the artisan keeps its values."""
-    make_artisan(cin="ZZ999999")
+    other = make_artisan(cin="ZZ999999")
     artisan = make_artisan(rna_number="RNA-03-0001234", cin="AB123456")
     session.commit()
     with pytest.raises(DuplicateArtisan) as refusal:
-        update_artisan(session, artisan.id, record_of(session, cin="ZZ999999"), OFFICER_OF_FES, TEST_ACTOR)
+        update_artisan(
+            session,
+            artisan.id,
+            record_of(session, cin="ZZ999999"),
+            OFFICER_OF_FES,
+            TEST_ACTOR,
+            confirmed_duplicates=[other.id],
+        )
     assert set(refusal.value.problems) == {"cin"}
     session.refresh(artisan)
     assert artisan.cin == "AB123456"

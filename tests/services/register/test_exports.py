@@ -110,7 +110,7 @@ def test_pages_stream_the_whole_selection(session, make_artisan, monkeypatch):
 def test_a_csv_export_opens_in_excel_with_its_arabic_and_imports_again(app, session, make_artisan, tmp_path):
     """The CSV starts with a UTF-8 BOM (Excel then reads Arabic right), and importing it back
     changes nothing (the quotes of neutralised cells are read back, the card columns ignored)."""
-    make_artisan(first_name_ar="فاطمة الزهراء", phone="+212612345678")
+    make_artisan(first_name_ar="فاطمة الزهراء", phone="+212612345678", rna_number="RNA-03-0000042")
     session.commit()
     path = tmp_path / "register.csv"
     assert write_export(session, artisan_ids(NATIONAL, ArtisanQuery()), path) == 1

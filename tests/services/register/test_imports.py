@@ -556,9 +556,13 @@ def test_an_officer_imports_only_their_regions_rows(run, session, make_artisan, 
     change an artisan registered in another region; their own region's rows are written."""
     make_artisan(rna_number="RNA-05-0000001", cin="AB000009", region_code="05")
     session.commit()
-    rows = [person(1), person(2, region_code="06"), person(3, rna_number="RNA-05-0000001", cin="AB000009")]
+    rows = [
+        person(1),
+        person(2, region_code="06", rna_number="RNA-06-0000002", province="Casablanca"),
+        person(3, rna_number="", cin="AB000009"),  # matched by its CIN: the artisan of region 05
+    ]
     report = run(write_csv(tmp_path / "register.csv", rows), scope=Scope(region_code="03"))
-    assert [(line, column) for line, column, _message in problems(report)] == [(3, "region_code"), (4, "rna_number")]
+    assert [(line, column) for line, column, _message in problems(report)] == [(3, "region_code"), (4, "cin")]
     assert report.problems[0].params == {"region": "03"}
     assert report.created == 1
     session.expire_all()
@@ -567,7 +571,10 @@ def test_an_officer_imports_only_their_regions_rows(run, session, make_artisan, 
 
 def test_an_administrator_imports_every_region(run, tmp_path):
     """A national scope accepts rows of any region."""
-    rows = [person(1, region_code="01"), person(2, region_code="12")]
+    rows = [
+        person(1, region_code="01", rna_number="RNA-01-0000001", province="Tétouan"),
+        person(2, region_code="12", rna_number="", province="Aousserd"),
+    ]
     assert run(write_csv(tmp_path / "register.csv", rows)).created == 2
 
 
@@ -630,3 +637,53 @@ def test_a_strict_import_keeps_nothing_when_the_register_changes_after_its_check
     assert not report.written and report.refused == 1
     assert count_artisans(session) == 2  # the two added meanwhile, not person(1)
     assert session.scalar(select(func.count()).select_from(Artisan).where(Artisan.rna_number == "RNA-03-0000001")) == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"rna_number": "RNA-XX"}, "An RNA number is RNA-"),
+        ({"rna_number": "RNA-XX-0000001"}, "An RNA number is RNA-"),
+        ({"rna_number": "03-0000001"}, "An RNA number is RNA-"),
+        ({"rna_number": "RNA-07-0000001"}, "This RNA number is of region"),
+        (
+            {"rna_number": "RNA-03-0000001", "region_code": "07", "province": "Marrakech"},
+            "This RNA number is of region",
+        ),
+        ({"province": "Marrakech"}, "is in region"),
+        ({"province": "Atlantis"}, "Not a province or prefecture"),
+    ],
+)
+def test_a_row_with_a_wrong_number_or_province_is_refused_with_its_reason(run, session, tmp_path, changes, reason):
+    """An RNA number of another format or another region, or a province outside the row's region,
+    refuses the row with a reason on that column; the other rows are written."""
+    report = run(write_csv(tmp_path / "register.csv", [person(1, **changes), person(2)]))
+    [(line, column, message)] = problems(report)
+    assert line == 2 and column in ("rna_number", "province") and reason in message
+    assert report.created == 1
+
+
+def test_new_rows_without_a_number_get_the_next_numbers_of_their_region(run, session, make_artisan, tmp_path):
+    """Rows without an RNA number are new artisans numbered after the highest of the region,
+    including the numbers the same file brings; a later registration continues after them."""
+    from webapp.services.register.numbers import allocate_rna_number
+
+    make_artisan(rna_number="RNA-03-0000010", cin="ZZ000001")
+    session.commit()
+    rows = [person(1, rna_number=""), person(2, rna_number="RNA-03-0000500"), person(3, rna_number="")]
+    report = run(write_csv(tmp_path / "register.csv", rows))
+    assert (report.created, report.refused) == (3, 0)
+    numbers = dict(session.execute(select(Artisan.cin, Artisan.rna_number)).all())
+    assert {numbers["AB000001"], numbers["AB000003"]} == {"RNA-03-0000011", "RNA-03-0000012"}
+    assert numbers["AB000002"] == "RNA-03-0000500"
+    assert allocate_rna_number(session, "03") == "RNA-03-0000501"
+
+
+def test_a_row_without_a_number_updates_the_artisan_with_its_cin_who_keeps_theirs(run, session, make_artisan, tmp_path):
+    """Matched by CIN, an artisan keeps their RNA number when the row has none."""
+    artisan = make_artisan(rna_number="RNA-03-0000077", cin="AB000001")
+    session.commit()
+    report = run(write_csv(tmp_path / "register.csv", [person(1, rna_number="", first_name_latin="Amina")]))
+    assert (report.updated, report.created) == (1, 0)
+    session.expire_all()
+    assert (artisan.rna_number, artisan.first_name_latin) == ("RNA-03-0000077", "Amina")

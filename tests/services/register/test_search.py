@@ -131,6 +131,65 @@ def test_every_word_must_match_and_a_half_typed_word_is_a_start(session, make_ar
     assert len(find("خديجة بنا")) == 3
 
 
+NAMES_OF_A_REGISTER = [
+    ("Fatima Zahra", "El Alaoui"),
+    ("Aicha", "Amrani"),
+    ("Ahmed", "Alami"),
+    ("Omar", "Ait Ouahmane"),
+    ("Ibrahim", "Idrissi"),
+    ("Zineb", "Ziani"),
+]
+
+
+@pytest.mark.parametrize("typed", ["AAAA", "aaaaaa", "Zzzzzz", "zzz", "eeee", "ooo", "ززززز"])
+def test_a_query_with_no_real_match_finds_nothing(session, make_artisan, find, typed):
+    """A query like AAAA or Zzzzzz, which matches no name, finds no artisan (no loose sound match)."""
+    for first, last in NAMES_OF_A_REGISTER:
+        make_artisan(first_name_latin=first, last_name_latin=last, first_name_ar="زينب", last_name_ar="الزياني")
+    session.commit()
+    assert find(typed) == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("Benjelloun", "Ben Jelloun"),
+        ("Ben Jelloun", "Benjelloun"),
+        ("Benjelloun", "ben jell"),
+        ("Ait Ouahmane", "Aitouahmane"),
+        ("Benjelloun", "Ben Jeloun"),
+    ],
+)
+def test_a_family_name_in_one_word_or_two_finds_the_other(session, make_artisan, find, stored, typed):
+    """ "Ben Jelloun" finds Benjelloun and back, and only them."""
+    wanted = make_artisan(first_name_latin="Mohamed", last_name_latin=stored)
+    make_artisan(first_name_latin="Mohamed", last_name_latin="Jellouli")
+    make_artisan(first_name_latin="Ahmed", last_name_latin="Bennis")
+    session.commit()
+    assert find(typed) == [wanted.id]
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [("Ibrahim", "Brahim"), ("Brahim", "Ibrahim"), ("Idriss", "Driss"), ("Driss", "Idriss"), ("Ismail", "Smail")],
+)
+def test_a_maghrebi_short_form_finds_the_full_name(session, make_artisan, find, stored, typed):
+    """ "Brahim" finds Ibrahim (and Driss Idriss, Smail Ismail), and not an unrelated name."""
+    wanted = make_artisan(first_name_latin=stored, last_name_latin="Tazi")
+    make_artisan(first_name_latin="Karim", last_name_latin="Tazi")
+    make_artisan(first_name_latin="Rahma", last_name_latin="Tazi")
+    session.commit()
+    assert find(typed) == [wanted.id]
+
+
+def test_a_short_form_comes_after_the_exact_spelling(session, make_artisan, find):
+    """Typing Brahim lists the Brahims first, then the Ibrahims."""
+    ibrahim = make_artisan(first_name_latin="Ibrahim")
+    brahim = make_artisan(first_name_latin="Brahim")
+    session.commit()
+    assert find("Brahim") == [brahim.id, ibrahim.id]
+
+
 @pytest.mark.parametrize(
     ("typed", "why"),
     [

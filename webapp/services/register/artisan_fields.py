@@ -27,6 +27,8 @@ from webapp.models import Region, SupportProgramme, Trade
 from webapp.models.artisan import CnssStatus, Gender, LegalStatus
 from webapp.services.cards.tokens import MAX_NAME_BYTES, MAX_NAME_LENGTH
 from webapp.services.errors import N_, DomainError
+from webapp.services.register.numbers import RNA_EXAMPLE, RNA_PATTERN, rna_region
+from webapp.services.register.provinces import province_of_region, province_region
 
 # The columns of the register, in the order of the import template and of exports. The header of a
 # spreadsheet column is the field's name.
@@ -57,7 +59,9 @@ FIELDS: tuple[str, ...] = (
 # import keeps the register's addresses as they are.
 ADDRESS_FIELDS = ("address_line", "postal_code", "city")
 OPTIONAL_COLUMNS = frozenset(ADDRESS_FIELDS)
-REQUIRED_FIELDS = frozenset(FIELDS) - {"phone", "cooperative_name", "programmes", *ADDRESS_FIELDS}
+# The RNA number is given by the system (services/register/numbers.py): a form never asks for it,
+# and an import row without one is a new artisan who gets the next number of their region.
+REQUIRED_FIELDS = frozenset(FIELDS) - {"rna_number", "phone", "cooperative_name", "programmes", *ADDRESS_FIELDS}
 
 NAME_MAX_LENGTH = 60  # each name column
 PROVINCE_MAX_LENGTH = 60
@@ -67,8 +71,6 @@ COOPERATIVE_MAX_LENGTH = 120
 MIN_AGE = 15  # the minimum working age in Morocco
 MAX_AGE = 110
 
-# RNA numbers as the chambers write them: letters, digits and dashes or slashes (e.g. RNA-03-0001234).
-_RNA = re.compile(r"[A-Z0-9](?:[A-Z0-9/-]{2,18})[A-Z0-9]")
 # The CNIE number: one or two letters (the issuing office), then up to six digits.
 _CIN = re.compile(r"[A-Z]{1,2}[0-9]{1,6}")
 # Moroccan numbers: 05 landlines, 06 and 07 mobiles; nine digits after the 0 or the +212.
@@ -153,7 +155,7 @@ def reference_codes(session: Session) -> ReferenceCodes:
 class ArtisanRecord:
     """One artisan's register fields, checked and in their stored form."""
 
-    rna_number: str
+    rna_number: str | None  # None: a new artisan gets the next number of their region
     cin: str
     first_name_latin: str
     last_name_latin: str
@@ -179,8 +181,17 @@ class ArtisanRecord:
         return {field: getattr(self, field) for field in FIELDS if field != "programmes"}
 
 
-def clean_artisan_record(raw: Mapping[str, Any], reference: ReferenceCodes, today: date) -> ArtisanRecord:
-    """The record's values checked and put in stored form; InvalidArtisan naming every wrong field."""
+def clean_artisan_record(
+    raw: Mapping[str, Any],
+    reference: ReferenceCodes,
+    today: date,
+    *,
+    kept_place: tuple[str, str] | None = None,
+) -> ArtisanRecord:
+    """The record's values checked and put in stored form; InvalidArtisan naming every wrong field.
+
+    `kept_place` is the (region, province) an edited artisan has: a province typed before the
+    list of provinces existed is kept as it is while neither changes (checked only on change)."""
     problems: dict[str, FieldProblem] = {}
     values: dict[str, Any] = {}
     for field, clean in _CLEANERS.items():
@@ -199,6 +210,7 @@ def clean_artisan_record(raw: Mapping[str, Any], reference: ReferenceCodes, toda
         except FieldProblem as problem:
             problems[field] = problem
     _check_together(values, problems)
+    _check_place(values, problems, kept_place)
     if problems:
         raise InvalidArtisan(problems)
     return ArtisanRecord(**values)
@@ -230,8 +242,11 @@ def _text(value: Any) -> str:
 
 def _rna(_value: Any, text: str, _reference: ReferenceCodes, _today: date) -> str:
     rna = text.upper().replace(" ", "")
-    if not _RNA.fullmatch(rna):
-        raise FieldProblem(N_("An RNA number has 4 to 20 letters, digits and dashes, e.g. RNA-03-0001234."))
+    if not RNA_PATTERN.fullmatch(rna):
+        raise FieldProblem(
+            N_("An RNA number is RNA-, the region's two digits, a dash and seven digits, e.g. %(example)s."),
+            example=RNA_EXAMPLE,
+        )
     return rna
 
 
@@ -426,6 +441,35 @@ def _check_together(values: dict[str, Any], problems: dict[str, FieldProblem]) -
     born, started = values.get("birth_date"), values.get("activity_start_year")
     if born and started and started < born.year:
         problems["activity_start_year"] = FieldProblem(N_("Not before the year of birth."))
+
+
+def _check_place(values: dict[str, Any], problems: dict[str, FieldProblem], kept_place: tuple[str, str] | None) -> None:
+    """The RNA number's region and the province are the artisan's region's."""
+    region, rna, province = values.get("region_code"), values.get("rna_number"), values.get("province")
+    if region is None:
+        return
+    if rna and rna_region(rna) != region:
+        problems["rna_number"] = FieldProblem(
+            N_("This RNA number is of region %(number_region)s, not of the artisan's region %(region)s."),
+            number_region=rna_region(rna),
+            region=region,
+        )
+    if province is None or kept_place == (region, province):
+        return
+    stored = province_of_region(region, province)
+    if stored is not None:
+        values["province"] = stored
+    elif province_region(province) is not None:
+        problems["province"] = FieldProblem(
+            N_("%(province)s is in region %(other)s, not in region %(region)s: choose one of its provinces."),
+            province=province,
+            other=province_region(province),
+            region=region,
+        )
+    else:
+        problems["province"] = FieldProblem(
+            N_("Not a province or prefecture of region %(region)s: choose one from the list."), region=region
+        )
 
 
 def _choice(text: str, words: Mapping[Any, tuple[str, ...]], expected: str) -> Any:

@@ -3,8 +3,10 @@ whenever artisans are written (artisans_written).
 
 An officer works on their own region only: another region's artisan is not found (404, exactly
 like a missing one, so nothing is disclosed), and no record is created in, or moved to, another
-region. RNA numbers and CINs are unique by the database's constraints; a refusal is explained on
-the field it concerns. Every change writes one audit event with the changed fields before and after.
+region. RNA numbers are given by the system, the next of the region (services/register/numbers.py);
+RNA numbers and CINs are unique by the database's constraints; a refusal is explained on the field
+it concerns. A likely duplicate (services/register/duplicates.py) is shown and must be confirmed.
+Every change writes one audit event with the changed fields before and after.
 
 `search_artisans` here is provisional (exact identifiers or a LIKE over names, keyset on id): the
 full-text search of services/register/search.py takes its place with the same signature.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +48,8 @@ from webapp.services.register.artisan_fields import (
     normalize_cin,
     normalize_phone,
 )
+from webapp.services.register.duplicates import check_duplicates
+from webapp.services.register.numbers import allocate_rna_number
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 from webapp.services.upserts import insert_if_absent
 
@@ -343,11 +347,23 @@ def _duplicate_of(session: Session, record: ArtisanRecord, artisan_id: int | Non
     return DuplicateArtisan(sorted(fields, key=FIELDS.index)) if fields else None
 
 
-def create_artisan(session: Session, record: ArtisanRecord, scope: Scope, actor: Actor) -> Artisan:
-    """Register a new artisan (in the officer's own region); DuplicateArtisan if the RNA number or
-    the CIN is already in the register."""
+def create_artisan(
+    session: Session,
+    record: ArtisanRecord,
+    scope: Scope,
+    actor: Actor,
+    *,
+    confirmed_duplicates: Collection[int] | None = None,
+) -> Artisan:
+    """Register a new artisan (in the officer's own region) with the next RNA number of the region
+    unless the record has one; DuplicateArtisan if the RNA number or the CIN is already in the
+    register; LikelyDuplicate while an artisan who may be the same person was not shown and
+    confirmed (`confirmed_duplicates`: the ids shown; services/register/duplicates.py)."""
     if not scope.covers_region(record.region_code):
         raise OutsideOwnRegion()
+    shown = check_duplicates(session, record, scope, confirmed_duplicates)
+    if record.rna_number is None:
+        record = replace(record, rna_number=allocate_rna_number(session, record.region_code))
     artisan = Artisan(**record.columns())
     artisan.programmes = _programmes(session, record.programmes)
     try:
@@ -358,9 +374,14 @@ def create_artisan(session: Session, record: ArtisanRecord, scope: Scope, actor:
         if duplicate is None:
             raise
         raise duplicate from None
-    record_event(session, actor, "artisan.create", artisan=artisan, after=artisan_snapshot(artisan))
+    record_event(session, actor, "artisan.create", artisan=artisan, after=artisan_snapshot(artisan) | _shown(shown))
     artisans_written(session, [artisan.id])
     return artisan
+
+
+def _shown(duplicates: list[int]) -> dict[str, Any]:
+    """What the audit event keeps of the likely duplicates shown and confirmed (none: nothing)."""
+    return {"likely_duplicates_shown": duplicates} if duplicates else {}
 
 
 @dataclass(frozen=True)
@@ -370,14 +391,25 @@ class ArtisanChange:
 
 
 def update_artisan(
-    session: Session, artisan_id: int, record: ArtisanRecord, scope: Scope, actor: Actor
+    session: Session,
+    artisan_id: int,
+    record: ArtisanRecord,
+    scope: Scope,
+    actor: Actor,
+    *,
+    confirmed_duplicates: Collection[int] | None = None,
 ) -> ArtisanChange:
-    """Rewrite an artisan's register fields. Another region's artisan is not found; an officer
-    cannot move one out of their region; a taken RNA number or CIN is refused on its field.
-    One audit event with the changed fields, none when nothing changed."""
+    """Rewrite an artisan's register fields (the RNA number stays when the record has none).
+    Another region's artisan is not found; an officer cannot move one out of their region; a taken
+    RNA number or CIN is refused on its field; a change that makes the record look like another
+    artisan's needs a confirmation (LikelyDuplicate, as on creation). One audit event with the
+    changed fields, none when nothing changed."""
     artisan = get_artisan(session, artisan_id, scope)
     if not scope.covers_region(record.region_code):
         raise OutsideOwnRegion()
+    if record.rna_number is None:
+        record = replace(record, rna_number=artisan.rna_number)
+    shown = _duplicates_of_change(session, artisan, record, scope, confirmed_duplicates)
     before = artisan_snapshot(artisan)
     try:
         with session.begin_nested():
@@ -398,10 +430,24 @@ def update_artisan(
             "artisan.update",
             artisan=artisan,
             before={field: before[field] for field in changed},
-            after={field: after[field] for field in changed},
+            after={field: after[field] for field in changed} | _shown(shown),
         )
         artisans_written(session, [artisan.id])
     return ArtisanChange(artisan, changed)
+
+
+# What makes a record look like another's: a change to one of these may create a likely duplicate.
+_DUPLICATE_FIELDS = ("first_name_latin", "last_name_latin", "first_name_ar", "last_name_ar", "birth_date", "phone")
+
+
+def _duplicates_of_change(
+    session: Session, artisan: Artisan, record: ArtisanRecord, scope: Scope, confirmed: Collection[int] | None
+) -> list[int]:
+    """The likely duplicates an edit creates, confirmed (none when no name, birth date or phone
+    changed: an artisan who already looked like another is not asked again on every edit)."""
+    if all(getattr(artisan, field) == getattr(record, field) for field in _DUPLICATE_FIELDS):
+        return []
+    return check_duplicates(session, record, scope, confirmed, artisan.id)
 
 
 def artisans_written(session: Session, ids: Collection[int]) -> None:

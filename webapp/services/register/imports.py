@@ -9,6 +9,13 @@ RNA number and a CIN that belong to two different artisans, or a region outside 
 A valid row updates the artisan with its RNA number, else the one with its CIN (only the fields
 that changed), or registers a new artisan: importing the same file twice changes nothing.
 
+RNA numbers: a row may bring one (a number a chamber already gave), checked for the register's
+format (RNA-03-0001234) and for the row's region (the two digits after RNA- are the region's
+code), each with its own reason on the row; a row without one updates the artisan with its CIN
+(whose number stays) or is a new artisan, who gets the next number of their region
+(services/register/numbers.py). Each region's counter is moved past the numbers a file brings, so
+a number the system gives later never collides with an imported one.
+
 Three modes: a dry run reports every problem and what would change, and writes nothing; an
 import writes every valid row (a transaction per batch, so other work is never kept waiting
 long) and reports the refused ones; a strict import checks the whole file first and writes
@@ -28,7 +35,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +62,7 @@ from webapp.services.register.artisan_fields import (
     reference_codes,
 )
 from webapp.services.register.artisans import artisans_written
+from webapp.services.register.numbers import allocate_rna_numbers, keep_counters_above
 from webapp.services.register.search import reindex_artisans
 from webapp.services.scope import Scope
 from webapp.services.spreadsheets import unneutralised
@@ -532,7 +540,8 @@ class _Importer:
                     self.problem(line, column, message, params)
                 continue
             assert record is not None
-            self.rna_lines[record.rna_number] = line
+            if record.rna_number is not None:
+                self.rna_lines[record.rna_number] = line
             self.cin_lines[record.cin] = line
             accepted.append((line, record))
         return accepted
@@ -541,7 +550,7 @@ class _Importer:
         problems: list[tuple[str | None, str, dict[str, Any]]] = []
         if not self.scope.covers_region(record.region_code):
             problems.append(("region_code", NOT_YOUR_REGION, {"region": self.scope.region_code}))
-        if record.rna_number in self.rna_lines:
+        if record.rna_number is not None and record.rna_number in self.rna_lines:
             problems.append(("rna_number", SAME_RNA, {"line": self.rna_lines[record.rna_number]}))
         if record.cin in self.cin_lines:
             problems.append(("cin", SAME_CIN, {"line": self.cin_lines[record.cin]}))
@@ -555,7 +564,7 @@ class _Importer:
         plan = _Plan()
         if not records:
             return plan
-        rnas = [record.rna_number for _line, record in records]
+        rnas = [record.rna_number for _line, record in records if record.rna_number is not None]
         cins = [record.cin for _line, record in records]
         found = session.execute(
             select(_ARTISAN.c.id, *(_ARTISAN.c[name] for name in _COLUMNS)).where(
@@ -601,7 +610,9 @@ class _Importer:
         return plan
 
     @staticmethod
-    def _owner(key: str, changed: dict[str, int | None], found: dict[str, Any]) -> int | None:
+    def _owner(key: str | None, changed: dict[str, int | None], found: dict[str, Any]) -> int | None:
+        if key is None:  # a row without an RNA number is matched by its CIN
+            return None
         if key in changed:
             return changed[key]
         row = found.get(key)
@@ -619,6 +630,8 @@ class _Importer:
         line: int, existing: Any, record: ArtisanRecord, programmes: set[str], absent: frozenset[str] = frozenset()
     ) -> _Update | None:
         columns = record.columns()
+        if record.rna_number is None:
+            del columns["rna_number"]  # the artisan keeps the number they have
         changes = {
             name: value for name, value in columns.items() if name not in absent and getattr(existing, name) != value
         }
@@ -648,6 +661,12 @@ class _Importer:
             )
             session.connection().execute(statement, parameters)
         new_ids: dict[str, int] = {}
+        plan.inserts = _numbered(session, plan.inserts)
+        keep_counters_above(
+            session,
+            [record.rna_number for record in plan.inserts if record.rna_number]
+            + [change.changes["rna_number"] for change in plan.updates if "rna_number" in change.changes],
+        )
         if plan.inserts:
             rows = [record.columns() | {"registered_at": self.now} for record in plan.inserts]
             # With their search keys, so the search index takes them in as they are written; many
@@ -685,6 +704,22 @@ class _Importer:
         artisans_written(session, written)
         if written:
             self.report.written = True
+
+
+def _numbered(session: Session, records: list[ArtisanRecord]) -> list[ArtisanRecord]:
+    """The records, each new artisan without an RNA number given the next of their region (one
+    counter update per region and batch)."""
+    wanting: dict[str, int] = {}
+    for record in records:
+        if record.rna_number is None:
+            wanting[record.region_code] = wanting.get(record.region_code, 0) + 1
+    if not wanting:
+        return records
+    numbers = {region: iter(allocate_rna_numbers(session, region, count)) for region, count in sorted(wanting.items())}
+    return [
+        record if record.rna_number is not None else replace(record, rna_number=next(numbers[record.region_code]))
+        for record in records
+    ]
 
 
 def _row_change(existing: Any, change: _Update, programmes: set[str]) -> RowChange:

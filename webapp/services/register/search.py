@@ -14,8 +14,11 @@ What the box matches
   ي/ى, ة/ه; Latin articles (El Alaoui = Al-Alaoui = Alaoui) and the Arabic one (العلوي = علوي),
   Abd names (Abdelkader = Abd El Kader = Abdul Kader); and a sound key, the consonant skeleton of
   a transliteration (Mohamed = Mohammed = Mohamad = Muhammad, Youssef = Youssouf = Yousef,
-  Fatima = Fatma = Fatema, Abderrahim = Abdurrahim, Ouazzani = Wazzani). A row matches when every
-  word of the query is the start of one of the row's keys (so a half-typed word finds its names).
+  Fatima = Fatma = Fatema, Abderrahim = Abdurrahim, Ouazzani = Wazzani; Brahim = Ibrahim). A row
+  matches when every word of the query is the start of one of the row's keys (so a half-typed word
+  finds its names), or every word of another reading of the query: two neighbouring words glued
+  (Ben Jelloun finds Benjelloun). A word too loose to have a sound key of its own (AAAA, Zzzzzz:
+  one letter once folded) matches by its spelling only, so a query with no real match finds nothing.
 
 Order and tiers
 - Matches come in two tiers: first the rows where every word matched a spelling key (the name as
@@ -82,7 +85,14 @@ from sqlalchemy.orm import Session, aliased
 
 from webapp.models import Artisan, Card, CardStatus, CnssStatus, Gender, artisan_programme, utcnow
 from webapp.models.search_index import FTS_TABLE, SQLITE_REBUILD, postgresql_vector
-from webapp.models.search_keys import NAME_FIELDS, QueryWord, phone_key, query_words, search_columns
+from webapp.models.search_keys import (
+    NAME_FIELDS,
+    QueryWord,
+    glued_readings,
+    phone_key,
+    query_words,
+    search_columns,
+)
 from webapp.services.cards.lifecycle import state_of
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.errors import N_, DomainError
@@ -362,9 +372,11 @@ class _Identifiers:
 
 @dataclass(frozen=True)
 class _Names:
-    """Artisans whose keys match every word: by spelling only (tier 0), or needing a sound key."""
+    """Artisans whose keys match every word of one of the query's readings (the words as typed,
+    or two neighbours glued: search_keys.glued_readings): by spelling only (tier 0), or needing a
+    sound key (tier 1)."""
 
-    words: tuple[QueryWord, ...]
+    readings: tuple[tuple[QueryWord, ...], ...]
     tier: int
 
 
@@ -375,10 +387,11 @@ def _matchers(session: Session, text: str) -> list[_Matcher]:
     """What each tier of this text matches, in order."""
     if any(char.isdigit() for char in text):
         return [_Identifiers(_identified(session, text))]
-    words = tuple(query_words(text))
+    words = query_words(text)
     if not words:
         return [None]
-    names: list[_Matcher] = [_Names(words, tier) for tier in range(_NAME_TIERS)]
+    readings = tuple(tuple(reading) for reading in [words, *glued_readings(words)])
+    names: list[_Matcher] = [_Names(readings, tier) for tier in range(_NAME_TIERS)]
     # One card number in 40 has no digit (YBHEHXKGWQ): its holder comes first, then any names.
     number = normalize_card_number(text)
     holders = _card_holders(session, {number}) if number else frozenset()
@@ -497,7 +510,7 @@ def _alternatives(word: QueryWord, tier: int) -> tuple[list[str], list[str]]:
     """Keys matched as prefixes, keys matched whole: spelling keys, and sound keys in tier 1."""
     prefixes, whole = [word.spelling], list(word.spelling_exact)
     if tier == 1:
-        prefixes.append(word.sound)
+        prefixes += [word.sound] if word.sound else []
         whole += word.sound_exact
     return prefixes, whole
 
@@ -505,12 +518,15 @@ def _alternatives(word: QueryWord, tier: int) -> tuple[list[str], list[str]]:
 def _fts5_expression(names: _Names) -> str:
     """An FTS5 query: keys are letters and digits only, so quoting cannot be broken out of."""
 
-    def condition(tier: int) -> str:
+    def reading(words: Sequence[QueryWord], tier: int) -> str:
         terms = []
-        for word in names.words:
+        for word in words:
             prefixes, whole = _alternatives(word, tier)
             terms.append("(" + " OR ".join([f'"{key}"*' for key in prefixes] + [f'"{key}"' for key in whole]) + ")")
-        return " AND ".join(terms)
+        return "(" + " AND ".join(terms) + ")"
+
+    def condition(tier: int) -> str:
+        return " OR ".join(reading(words, tier) for words in names.readings)
 
     return condition(0) if names.tier == 0 else f"({condition(1)}) NOT ({condition(0)})"
 
@@ -520,20 +536,23 @@ def _postgresql_match(names: _Names) -> ColumnElement[bool]:
     a condition of its own, checked on the rows the index found: inside the tsquery, GIN would
     evaluate the negation over the index too (twice the time, measured)."""
     vector = postgresql_vector(Artisan.search_keys)
-    matched = vector.op("@@")(cast(_tsquery(names.words, names.tier), TSQUERY))
+    matched = vector.op("@@")(cast(_tsquery(names.readings, names.tier), TSQUERY))
     if names.tier == 0:
         return matched
-    return matched & ~vector.op("@@")(cast(_tsquery(names.words, 0), TSQUERY))
+    return matched & ~vector.op("@@")(cast(_tsquery(names.readings, 0), TSQUERY))
 
 
-def _tsquery(words: Sequence[QueryWord], tier: int) -> str:
+def _tsquery(readings: Sequence[Sequence[QueryWord]], tier: int) -> str:
     """A PostgreSQL tsquery of exact lexemes (letters and digits only, so quoting is safe): every
-    word's spelling (and, in tier 1, sound) keys."""
-    terms = []
-    for word in words:
-        prefixes, whole = _alternatives(word, tier)
-        terms.append("(" + " | ".join([f"'{key}':*" for key in prefixes] + [f"'{key}'" for key in whole]) + ")")
-    return " & ".join(terms)
+    word's spelling (and, in tier 1, sound) keys, for any of the query's readings."""
+    alternatives = []
+    for words in readings:
+        terms = []
+        for word in words:
+            prefixes, whole = _alternatives(word, tier)
+            terms.append("(" + " | ".join([f"'{key}':*" for key in prefixes] + [f"'{key}'" for key in whole]) + ")")
+        alternatives.append("(" + " & ".join(terms) + ")")
+    return " | ".join(alternatives)
 
 
 # --- cursor -------------------------------------------------------------------------------------
