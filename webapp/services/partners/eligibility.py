@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
@@ -450,3 +450,59 @@ def card_standing(session: Session, organisation_id: int, number: str, now: date
     state = state_of(card.status, card.expires_at, now) if card is not None else "unknown"
     offers = offers_for_card(session, organisation_id, number if state == "active" else None, now)
     return CardStanding(card, state, offers)
+
+
+@dataclass(frozen=True)
+class AdmittedCount:
+    """How many valid cards a rule admits today, out of how many valid cards in the register."""
+
+    admitted: int
+    valid_cards: int
+
+
+def count_admitted(session: Session, conditions: Any, now: datetime | None = None) -> AdmittedCount:
+    """How many cards valid at `now` (active, not expired) a rule would admit: the portal's preview
+    of a rule being written (InvalidRule when it cannot be saved). Withdrawals and the offer's
+    window are the offer's, not the rule's, so they are left out.
+
+    The same facts and the same evaluation (`Rule.holds`) as the eligibility lists, but the
+    database groups the cards by the values the rule reads and answers one row per distinct
+    combination with its count, so the rule is evaluated a few hundred times and no card row
+    crosses into Python (bench/rule_preview.py measures it). Only a rule reading a card's dates
+    (card.expires, card.issued: nearly one value per card) gets one row per card.
+    """
+    rule = parse_rule(conditions)
+    now = now or utcnow()
+    variables = frozenset(rule.variables - {"card.status"})  # every card counted here is active
+    columns = _columns_for(variables)
+    statement = (
+        select(*columns, func.count().label("n"))
+        .select_from(Card)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .join(Trade, Trade.code == Artisan.trade_code)
+        .where(and_(Card.status == CardStatus.ACTIVE, Card.expires_at > now))
+    )
+    groups: list[ColumnElement[Any]] = list(columns)
+    if "artisan.programmes" in variables:
+        # One text per artisan of their programme codes (order does not matter: sorted below).
+        codes = (
+            select(
+                artisan_programme.c.artisan_id,
+                func.aggregate_strings(artisan_programme.c.programme_code, ",").label("codes"),
+            )
+            .group_by(artisan_programme.c.artisan_id)
+            .subquery()
+        )
+        statement = statement.outerjoin(codes, codes.c.artisan_id == Artisan.id).add_columns(codes.c.codes)
+        groups.append(codes.c.codes)
+    if groups:
+        statement = statement.group_by(*groups)
+    admitted = valid = 0
+    for row in session.execute(statement):
+        programmes = sorted(row.codes.split(",")) if "artisan.programmes" in variables and row.codes else []
+        source = _Row(row, programmes)
+        facts = {name: _VARIABLES[name].value(source, now) for name in variables} | {"card.status": "active"}
+        valid += row.n
+        if rule.holds(facts):
+            admitted += row.n
+    return AdmittedCount(admitted, valid)
