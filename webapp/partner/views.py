@@ -47,6 +47,7 @@ from webapp.partner.forms import (
     RedemptionFilterForm,
     StaffMemberForm,
 )
+from webapp.security import accepts_upload
 from webapp.services.audit import Actor
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import DomainError, ReasonRequired
@@ -97,6 +98,9 @@ RECENT = 20
 MAX_ID = MAX_OFFER_ID
 FORM_REFUSED = 422
 NO_STORE = {"Cache-Control": "no-store"}
+# An offer's form and its rule preview carry the conditions and fields as JSON (each up to
+# MAX_JSON_LENGTH characters; a form-encoded Arabic letter takes 6 bytes): far above the app's 8 KB.
+OFFER_BODY_LIMIT = 4 * MAX_JSON_LENGTH
 
 
 def actor() -> Actor:
@@ -242,6 +246,7 @@ def _form_context(form: Any, offer: Offer | None) -> dict[str, Any]:
 
 
 @blueprint.route("/offers/new", methods=["GET", "POST"])
+@accepts_upload(OFFER_BODY_LIMIT)
 @manager_only
 def new_offer() -> Response | tuple[str, int]:
     """A new draft offer, optionally started from an example (?example=lender)."""
@@ -258,6 +263,7 @@ def new_offer() -> Response | tuple[str, int]:
 
 
 @blueprint.route(f"/offers/<int(max={MAX_ID}):offer_id>/edit", methods=["GET", "POST"])
+@accepts_upload(OFFER_BODY_LIMIT)
 @manager_only
 def edit_offer(offer_id: int) -> Response | tuple[str, int]:
     """Rewrite a draft (only a draft can be edited: the service refuses the others)."""
@@ -286,27 +292,27 @@ def change_offer(offer_id: int, action: str) -> Response:
     return redirect(url_for("partner.offer", offer_id=offer_id))
 
 
-def _preview_refusal(reason: str, message: str) -> tuple[Response, int]:
-    error = "bad_request" if reason in ("bad_request", "too_large") else "invalid_rule"
+def _preview_refusal(error: str, reason: str, message: str) -> tuple[Response, int]:
     return jsonify(error=error, reason=reason, message=message), 400
 
 
 @blueprint.post("/offers/preview")
+@accepts_upload(OFFER_BODY_LIMIT)
 @manager_only
 def preview_rule() -> tuple[Response, int]:
     """How many card holders a rule being written admits today, and the rule in words (JSON, for
     the offer form's condition editor). Body: {"conditions": [...]}, CSRF token in X-CSRFToken.
     A rule that cannot be saved answers 400 with the checker's reason (docs/offers.md)."""
     if (request.content_length or 0) > MAX_JSON_LENGTH:
-        return _preview_refusal("too_large", _("At most %(count)s characters.", count=MAX_JSON_LENGTH))
+        return _preview_refusal("bad_request", "too_large", _("At most %(count)s characters.", count=MAX_JSON_LENGTH))
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "conditions" not in body:
-        return _preview_refusal("bad_request", _('Send the conditions as JSON: {"conditions": [...]}.'))
+        return _preview_refusal("bad_request", "bad_request", _('Send the conditions as JSON: {"conditions": [...]}.'))
     conditions = body["conditions"]
     try:
         counted = count_admitted(get_session(), conditions)
     except InvalidRule as error:
-        return _preview_refusal(error.reason, translated_message(error))
+        return _preview_refusal("invalid_rule", error.reason, translated_message(error))
     language = current_language()
     answer = {
         "admitted": counted.admitted,

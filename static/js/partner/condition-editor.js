@@ -15,6 +15,17 @@ const PREVIEW_DELAY_MS = 600;
 const COMPARISONS = ["==", "!=", ">=", ">", "<=", "<"];
 
 const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+// The stored form of a logic (rules.py): operands always in a list, a variable's name a string.
+const canonical = (node) => {
+  if (Array.isArray(node)) return node.map(canonical);
+  if (node && typeof node === "object" && Object.keys(node).length === 1) {
+    const [operator] = Object.keys(node);
+    const operands = node[operator];
+    if (operator === "var") return { var: Array.isArray(operands) && operands.length === 1 ? operands[0] : operands };
+    return { [operator]: (Array.isArray(operands) ? operands : [operands]).map(canonical) };
+  }
+  return node;
+};
 const isLiteral = (node) =>
   node === null || typeof node !== "object" || (Array.isArray(node) && node.every((v) => v === null || typeof v !== "object"));
 
@@ -48,7 +59,7 @@ const setUp = (root) => {
       if (keys.length === 1 && keys[0] === "var" && subjects.has(node.var)) return node.var;
     }
     for (const [key, expression] of Object.entries(vocabulary.computed)) {
-      if (sameJson(node, expression)) return key;
+      if (sameJson(canonical(node), expression)) return key;
     }
     return null;
   };

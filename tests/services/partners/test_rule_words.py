@@ -33,8 +33,16 @@ def condition(logic: object) -> dict[str, object]:
         (FES, f"Région{NB}: Fès-Meknès", "الجهة: فاس مكناس"),
         ({"!=": [REGION, "03"]}, f"Région{NB}: autre que Fès-Meknès", "الجهة: غير فاس مكناس"),
         ({"in": [TRADE, ["ZEL", "TAP"]]}, f"Métier{NB}: l’un de Zellige, Tapis", "الحرفة: من بين الزليج, الزرابي"),
-        ({"!": [{"in": [TRADE, ["POT"]]}]}, f"Métier{NB}: aucun de Poterie et céramique", "الحرفة: ليس من بين الفخار والخزف"),
-        ({"in": ["WOMEN", PROGRAMMES]}, "Programmes d’appui comprennent Femmes artisanes", "برامج الدعم تشمل الصانعات التقليديات"),
+        (
+            {"!": [{"in": [TRADE, ["POT"]]}]},
+            f"Métier{NB}: aucun de Poterie et céramique",
+            "الحرفة: ليس من بين الفخار والخزف",
+        ),
+        (
+            {"in": ["WOMEN", PROGRAMMES]},
+            "Programmes d’appui comprennent Femmes artisanes",
+            "برامج الدعم تشمل الصانعات التقليديات",
+        ),
         (
             {"!": [{"in": ["EXPORT", PROGRAMMES]}]},
             "Programmes d’appui ne comprennent pas Accompagnement à l'export",
@@ -42,14 +50,28 @@ def condition(logic: object) -> dict[str, object]:
         ),
         (TWO_YEARS, f"Années d’activité{NB}: au moins 2", "سنوات النشاط: 2 على الأقل"),
         ({">": [YEARS, 5]}, f"Années d’activité{NB}: plus de 5", "سنوات النشاط: أكثر من 5"),
-        ({"<=": [{"var": "artisan.activity_start_year"}, 2020]}, f"Année de début d’activité{NB}: au plus 2020", "سنة بداية النشاط: 2020 على الأكثر"),
+        # The spelling of docs/offers.md and the stored (canonical) one read alike.
+        (
+            {">=": [{"-": [{"year": {"var": "today"}}, {"var": ["artisan.activity_start_year"]}]}, 2]},
+            f"Années d’activité{NB}: au moins 2",
+            "سنوات النشاط: 2 على الأقل",
+        ),
+        (
+            {"<=": [{"var": "artisan.activity_start_year"}, 2020]},
+            f"Année de début d’activité{NB}: au plus 2020",
+            "سنة بداية النشاط: 2020 على الأكثر",
+        ),
         ({"<": [YEARS, 10]}, f"Années d’activité{NB}: moins de 10", "سنوات النشاط: أقل من 10"),
         (
             {"==": [{"var": "artisan.cnss_status"}, "registered"]},
             f"Situation CNSS-AMO{NB}: Immatriculé à la CNSS",
             "الوضعية في الضمان الاجتماعي والتأمين الصحي: مسجل في الضمان الاجتماعي",
         ),
-        ({"==": [{"var": "artisan.cooperative_member"}, True]}, f"Travaille en coopérative{NB}: oui", "يعمل في تعاونية: نعم"),
+        (
+            {"==": [{"var": "artisan.cooperative_member"}, True]},
+            f"Travaille en coopérative{NB}: oui",
+            "يعمل في تعاونية: نعم",
+        ),
         ({"==": [{"var": "card.status"}, "active"]}, f"État de la carte{NB}: active", "حالة البطاقة: نشطة"),
         # A literal on the left is read the other way round: 2 <= years is "at least 2".
         ({"<=": [2, YEARS]}, f"Années d’activité{NB}: au moins 2", "سنوات النشاط: 2 على الأقل"),
@@ -73,7 +95,8 @@ def test_and_or_nesting_in_french_and_arabic(app):
     logic = {"or": [{"and": [FES, TWO_YEARS]}, {"in": ["WOMEN", PROGRAMMES]}]}
     parse_rule([condition(logic)])
     assert describe_logic(logic, "fr") == (
-        f"(Région{NB}: Fès-Meknès et Années d’activité{NB}: au moins 2) ou Programmes d’appui comprennent Femmes artisanes"
+        f"(Région{NB}: Fès-Meknès et Années d’activité{NB}: au moins 2)"
+        " ou Programmes d’appui comprennent Femmes artisanes"
     )
     assert describe_logic(logic, "ar") == (
         "(الجهة: فاس مكناس و سنوات النشاط: 2 على الأقل) أو برامج الدعم تشمل الصانعات التقليديات"
@@ -94,7 +117,9 @@ def test_what_has_no_sentence_is_shown_as_its_logic(app):
     """JsonLogic the editor does not write (an if) is shown as it is, never hidden behind a label."""
     logic = {"if": [FES, True, False]}
     parse_rule([condition(logic)])
-    assert describe_conditions([condition(logic)], "fr") == ['{"if": [{"==": [{"var": "card.region"}, "03"]}, true, false]}']
+    assert describe_conditions([condition(logic)], "fr") == [
+        '{"if": [{"==": [{"var": "card.region"}, "03"]}, true, false]}'
+    ]
 
 
 def test_dates_read_in_the_language(app):

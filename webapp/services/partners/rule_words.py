@@ -53,7 +53,21 @@ def _translator(language: str) -> Callable[..., str]:
 
 # Subjects: what a comparison is about. A plain variable, or one of three computed amounts the
 # editor offers (docs/offers.md writes them with `year` and `days_between`).
-_YEARS_OF_ACTIVITY: Final = {"-": [{"year": {"var": "today"}}, {"var": "artisan.activity_start_year"}]}
+def canonical(node: Any) -> Any:
+    """A logic in the stored form of rules.py: every operator's operands in a list (`{"year": x}`
+    is `{"year": [x]}`), a variable's name a plain string; so two spellings compare equal."""
+    if isinstance(node, dict) and len(node) == 1:
+        ((operator, operands),) = node.items()
+        if operator == "var":
+            return {"var": operands[0] if isinstance(operands, list) and len(operands) == 1 else operands}
+        operands = operands if isinstance(operands, list) else [operands]
+        return {operator: [canonical(operand) for operand in operands]}
+    if isinstance(node, list):
+        return [canonical(item) for item in node]
+    return node
+
+
+_YEARS_OF_ACTIVITY: Final = canonical({"-": [{"year": {"var": "today"}}, {"var": "artisan.activity_start_year"}]})
 _DAYS_TO_EXPIRY: Final = {"days_between": [{"var": "today"}, {"var": "card.expires"}]}
 _DAYS_SINCE_ISSUE: Final = {"days_between": [{"var": "card.issued"}, {"var": "today"}]}
 COMPUTED_SUBJECTS: Final[Mapping[str, Any]] = {
@@ -195,6 +209,7 @@ def _subject_of(node: Any) -> str | None:
     if isinstance(node, dict) and list(node) == ["var"]:
         name = node["var"]
         return name if isinstance(name, str) and name in SUBJECT_WORDS else None
+    node = canonical(node)
     for name, expression in COMPUTED_SUBJECTS.items():
         if node == expression:
             return name
