@@ -264,4 +264,7 @@ const setUp = (root) => {
   root.dataset.ready = "true";
 };
 
-for (const root of document.querySelectorAll("[data-field-editor]")) setUp(root);
+// Imported by tests/js (Node, no document): the page sets itself up only in a browser.
+if (typeof document !== "undefined") {
+  for (const root of document.querySelectorAll("[data-field-editor]")) setUp(root);
+}
