@@ -5,8 +5,9 @@ count of valid cards a rule admits today, for rules of the kinds the condition e
 region and years of activity, a programme, the demo lender's) and for one reading a card's dates;
 the slowest of a few rounds for each is judged. Target: <= 1 s for 622,000 artisans with cards
 (a manager waits for it while typing; a smaller register must meet it too). A rule outside the
-editor's subset (here one reading card.expires, evaluated by groups) is printed for information. Each count is checked against
-eligible_indices (the eligibility list's evaluation) for an offer with the same rule.
+editor's subset (here one reading card.expires, evaluated by groups) is printed for information.
+Each count is checked against eligible_indices (the eligibility list's evaluation) for an offer
+with the same rule.
 
 Set-up (timed and printed, not counted): bench/_setup.py's builder (a fresh SQLite database or
 --database-url, migrations, reference data, N artisans with demo-like attributes, a card each).
