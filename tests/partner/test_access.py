@@ -31,6 +31,7 @@ POSTS = [
     ("/partner/staff/new", {"email": "new@example.ma", "display_name": "New One", "role": "partner_agent"}),
     ("/partner/staff/{agent}/disable", {}),
     ("/partner/staff/{agent}/enable", {}),
+    ("/partner/offers/preview", {"conditions": "[]"}),
     ("/partner/api-keys/new", {"label": "System", "scopes": ["verify"]}),
     ("/partner/api-keys/{prefix}/revoke", {}),
 ]

@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -24,7 +25,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -38,6 +39,7 @@ from webapp.faults import long_request
 from webapp.i18n import current_language
 from webapp.models import PARTNER_ROLES, Offer, OfferState, QuotaPeriod, Role
 from webapp.partner.forms import (
+    MAX_JSON_LENGTH,
     ActionForm,
     ApiKeyForm,
     ExampleForm,
@@ -45,6 +47,7 @@ from webapp.partner.forms import (
     RedemptionFilterForm,
     StaffMemberForm,
 )
+from webapp.security import accepts_upload
 from webapp.services.audit import Actor
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import DomainError, ReasonRequired
@@ -59,6 +62,7 @@ from webapp.services.partners.api_keys import (
     revoke_api_key,
 )
 from webapp.services.partners.demo import OFFER_EXAMPLES
+from webapp.services.partners.eligibility import count_admitted
 from webapp.services.partners.offer_fields import InvalidFieldSpec
 from webapp.services.partners.offers import MAX_OFFER_ID, InvalidOffer, OfferDraft, OfferNotEditable
 from webapp.services.partners.organisations import (
@@ -80,6 +84,7 @@ from webapp.services.partners.reports import (
     per_region,
     per_week,
 )
+from webapp.services.partners.rule_words import describe_conditions, editor_vocabulary
 from webapp.services.partners.rules import InvalidRule, moroccan_today
 from webapp.services.register.reference_data import REGION_CODES, region_name
 from webapp.services.spreadsheets import XLSX_MIME_TYPE, csv_chunks, file_chunks, xlsx_spool
@@ -93,6 +98,9 @@ RECENT = 20
 MAX_ID = MAX_OFFER_ID
 FORM_REFUSED = 422
 NO_STORE = {"Cache-Control": "no-store"}
+# An offer's form and its rule preview carry the conditions and fields as JSON (each up to
+# MAX_JSON_LENGTH characters; a form-encoded Arabic letter takes 6 bytes): far above the app's 8 KB.
+OFFER_BODY_LIMIT = 4 * MAX_JSON_LENGTH
 
 
 def actor() -> Actor:
@@ -224,7 +232,21 @@ def _save_offer(form: Any, save: Any) -> Response | None:
     return redirect(url_for("partner.offer", offer_id=saved.id))
 
 
+def _form_context(form: Any, offer: Offer | None) -> dict[str, Any]:
+    """The offer form's page: the form, the examples, and what the condition editor needs (its
+    vocabulary, the rule in words as it stands)."""
+    conditions = form.conditions.data if isinstance(form.conditions.data, list) else []
+    return {
+        "form": form,
+        "examples": _example_form(),
+        "offer": offer,
+        "condition_vocabulary": editor_vocabulary(current_language()),
+        "rule_words": describe_conditions(conditions, current_language()),
+    }
+
+
 @blueprint.route("/offers/new", methods=["GET", "POST"])
+@accepts_upload(OFFER_BODY_LIMIT)
 @manager_only
 def new_offer() -> Response | tuple[str, int]:
     """A new draft offer, optionally started from an example (?example=lender)."""
@@ -236,11 +258,12 @@ def new_offer() -> Response | tuple[str, int]:
     )
     if saved is not None:
         return saved
-    page = render_template("partner/offer_form.html", form=form, examples=_example_form(), offer=None)
+    page = render_template("partner/offer_form.html", **_form_context(form, offer=None))
     return page, _status(form)
 
 
 @blueprint.route(f"/offers/<int(max={MAX_ID}):offer_id>/edit", methods=["GET", "POST"])
+@accepts_upload(OFFER_BODY_LIMIT)
 @manager_only
 def edit_offer(offer_id: int) -> Response | tuple[str, int]:
     """Rewrite a draft (only a draft can be edited: the service refuses the others)."""
@@ -252,7 +275,7 @@ def edit_offer(offer_id: int) -> Response | tuple[str, int]:
     saved = _save_offer(form, lambda draft: offer_service.update_offer(session, found, draft, actor()))
     if saved is not None:
         return saved
-    page = render_template("partner/offer_form.html", form=form, examples=_example_form(), offer=found)
+    page = render_template("partner/offer_form.html", **_form_context(form, offer=found))
     return page, _status(form)
 
 
@@ -267,6 +290,43 @@ def change_offer(offer_id: int, action: str) -> Response:
         offer_service.change_offer_state(session, found, action, actor(), reason=request.form.get("reason"))
         flash(_("The offer is now %(state)s.", state=_(offer_service.STATE_WORDS[found.state])), "success")
     return redirect(url_for("partner.offer", offer_id=offer_id))
+
+
+def _preview_refusal(error: str, reason: str, message: str) -> tuple[Response, int]:
+    return jsonify(error=error, reason=reason, message=message), 400
+
+
+@blueprint.post("/offers/preview")
+@accepts_upload(OFFER_BODY_LIMIT)
+@manager_only
+def preview_rule() -> tuple[Response, int]:
+    """How many card holders a rule being written admits today, and the rule in words (JSON, for
+    the offer form's condition editor). Body: {"conditions": [...]}, CSRF token in X-CSRFToken.
+    A rule that cannot be saved answers 400 with the checker's reason (docs/offers.md)."""
+    if (request.content_length or 0) > MAX_JSON_LENGTH:
+        return _preview_refusal("bad_request", "too_large", _("At most %(count)s characters.", count=MAX_JSON_LENGTH))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "conditions" not in body:
+        return _preview_refusal("bad_request", "bad_request", _('Send the conditions as JSON: {"conditions": [...]}.'))
+    conditions = body["conditions"]
+    try:
+        counted = count_admitted(get_session(), conditions)
+    except InvalidRule as error:
+        return _preview_refusal("invalid_rule", error.reason, translated_message(error))
+    language = current_language()
+    answer = {
+        "admitted": counted.admitted,
+        "valid_cards": counted.valid_cards,
+        "summary": ngettext(
+            "%(count)s card holder of %(total)s is admitted today.",
+            "%(count)s card holders of %(total)s are admitted today.",
+            counted.admitted,
+            count=format_decimal(counted.admitted),
+            total=format_decimal(counted.valid_cards),
+        ),
+        "words": describe_conditions(conditions, language),
+    }
+    return jsonify(answer), 200
 
 
 # Redemptions ----------------------------------------------------------------------------------
@@ -525,7 +585,12 @@ def revoke_key(prefix: str) -> Response | str:
 @blueprint.app_context_processor
 def offer_vocabulary() -> dict[str, object]:
     """Words of the offers' vocabulary for every template (portal and administration)."""
-    return {"state_words": offer_service.STATE_WORDS, "quota_text": quota_text}
+    return {"state_words": offer_service.STATE_WORDS, "quota_text": quota_text, "rule_in_words": rule_in_words}
+
+
+def rule_in_words(conditions: Any) -> list[str]:
+    """An offer's rule in plain words in the reader's language, one sentence per condition."""
+    return describe_conditions(conditions, current_language())
 
 
 def quota_text(offer: Offer) -> str:

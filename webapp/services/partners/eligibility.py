@@ -22,14 +22,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
     Artisan,
     Card,
     CardStatus,
+    CnssStatus,
     EligibilityListState,
+    Gender,
+    LegalStatus,
     Offer,
     OfferWithdrawal,
     QuotaUsage,
@@ -450,3 +453,173 @@ def card_standing(session: Session, organisation_id: int, number: str, now: date
     state = state_of(card.status, card.expires_at, now) if card is not None else "unknown"
     offers = offers_for_card(session, organisation_id, number if state == "active" else None, now)
     return CardStanding(card, state, offers)
+
+
+@dataclass(frozen=True)
+class AdmittedCount:
+    """How many valid cards a rule admits today, out of how many valid cards in the register."""
+
+    admitted: int
+    valid_cards: int
+
+
+class _Untranslatable(Exception):
+    """A condition outside the subset `_condition_sql` writes as SQL (the caller evaluates it in Python)."""
+
+
+# The variables a condition may compare with literals in SQL: the column, and how a literal is
+# made comparable with it (the enum columns compare with their members).
+_SQL_COLUMNS: dict[str, tuple[ColumnElement[Any], Callable[[Any], Any]]] = {
+    "card.region": (Artisan.region_code, str),
+    "card.trade": (Artisan.trade_code, str),
+    "card.sector": (Trade.sector_code, str),
+    "artisan.cnss_status": (Artisan.cnss_status, CnssStatus),
+    "artisan.legal_status": (Artisan.legal_status, LegalStatus),
+    "artisan.gender": (Artisan.gender, Gender),
+    "artisan.activity_start_year": (Artisan.activity_start_year, lambda number: number),
+}
+_YEARS_OF_ACTIVITY = {"-": [{"year": [{"var": "today"}]}, {"var": "artisan.activity_start_year"}]}
+_COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+_FLIPPED = {"==": "==", "!=": "!=", ">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+
+
+class _SqlCondition:
+    """One condition of the editor's subset as a SQL predicate on the register query, with the
+    missing-value rule of rules.py: a condition reading a column that is NULL for a card fails,
+    whatever its logic (also under `!`), so each column read adds `IS NOT NULL` to the condition."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.read: dict[str, ColumnElement[Any]] = {}
+
+    def predicate(self, logic: Any) -> ColumnElement[bool]:
+        expression = self.node(logic)
+        return and_(expression, *(column.is_not(None) for column in self.read.values()))
+
+    def operand(self, node: Any) -> tuple[ColumnElement[Any], Callable[[Any], Any]] | None:
+        """The SQL of a variable (or of the years of activity), None for a literal."""
+        if isinstance(node, dict) and list(node) == ["var"]:
+            name = node["var"]
+            if name not in _SQL_COLUMNS:
+                raise _Untranslatable(name)
+            column, convert = _SQL_COLUMNS[name]
+            self.read[name] = column
+            return column, convert
+        if node == _YEARS_OF_ACTIVITY:
+            self.read["artisan.activity_start_year"] = Artisan.activity_start_year
+            return literal(self.today.year) - Artisan.activity_start_year, lambda number: number
+        if isinstance(node, dict):
+            raise _Untranslatable(node)
+        return None
+
+    def node(self, node: Any) -> ColumnElement[bool]:
+        if not isinstance(node, dict) or len(node) != 1:
+            raise _Untranslatable(node)
+        ((operator, operands),) = node.items()
+        if operator in ("and", "or"):
+            parts = [self.node(operand) for operand in operands]
+            return and_(*parts) if operator == "and" else or_(*parts)
+        if operator == "!" and len(operands) == 1:
+            return not_(self.node(operands[0]))
+        if operator == "in" and len(operands) == 2:
+            return self.membership(*operands)
+        if operator in _COMPARE and len(operands) == 2:
+            left, right = self.operand(operands[0]), self.operand(operands[1])
+            if left is not None and right is None:
+                column, convert = left
+                return _COMPARE[operator](column, convert(operands[1]))
+            if right is not None and left is None:
+                column, convert = right
+                return _COMPARE[_FLIPPED[operator]](column, convert(operands[0]))
+        raise _Untranslatable(node)
+
+    def membership(self, needle: Any, haystack: Any) -> ColumnElement[bool]:
+        if haystack == {"var": "artisan.programmes"} and isinstance(needle, str):
+            return exists().where(
+                artisan_programme.c.artisan_id == Artisan.id, artisan_programme.c.programme_code == needle
+            )
+        subject = self.operand(needle)
+        if subject is not None and isinstance(haystack, list) and not any(isinstance(v, dict) for v in haystack):
+            column, convert = subject
+            return column.in_([convert(value) for value in haystack])
+        raise _Untranslatable(needle)
+
+
+def _count_in_sql(session: Session, rule: Rule, now: datetime) -> AdmittedCount:
+    """The count with the rule written as SQL (`_Untranslatable` when a condition is not in the subset)."""
+    builder = _SqlCondition(moroccan_today(now))
+    predicates = [builder.predicate(condition.logic) for condition in rule.conditions]
+    admitted = func.count().filter(and_(*predicates)) if predicates else func.count()
+    statement = (
+        select(admitted, func.count())
+        .select_from(Card)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .join(Trade, Trade.code == Artisan.trade_code)
+        .where(and_(Card.status == CardStatus.ACTIVE, Card.expires_at > now))
+    )
+    counted, valid = session.execute(statement).one()
+    return AdmittedCount(counted, valid)
+
+
+def count_admitted(session: Session, conditions: Any, now: datetime | None = None) -> AdmittedCount:
+    """How many cards valid at `now` (active, not expired) a rule would admit: the portal's preview
+    of a rule being written (InvalidRule when it cannot be saved). Withdrawals and the offer's
+    window are the offer's, not the rule's, so they are left out.
+
+    A request waits for it, so no card row crosses into Python. The rules the condition editor
+    writes (comparisons of the register's columns and of the years of activity with literals,
+    membership, programmes, and/or/not) are counted by one SQL query, with the missing-value rule
+    of rules.py. Any other rule (dates of the card, `if`, arithmetic) is counted like the
+    eligibility lists evaluate it (`Rule.holds` on the same facts), once per distinct combination
+    of the values it reads, which the database groups and counts. bench/rule_preview.py measures
+    both; tests check both against the per-card evaluation.
+    """
+    rule = parse_rule(conditions)
+    now = now or utcnow()
+    try:
+        return _count_in_sql(session, rule, now)
+    except _Untranslatable:
+        return _count_by_groups(session, rule, now)
+
+
+def _count_by_groups(session: Session, rule: Rule, now: datetime) -> AdmittedCount:
+    variables = frozenset(rule.variables - {"card.status"})  # every card counted here is active
+    columns = _columns_for(variables)
+    statement = (
+        select(*columns, func.count().label("n"))
+        .select_from(Card)
+        .join(Artisan, Artisan.id == Card.artisan_id)
+        .join(Trade, Trade.code == Artisan.trade_code)
+        .where(and_(Card.status == CardStatus.ACTIVE, Card.expires_at > now))
+    )
+    groups: list[ColumnElement[Any]] = list(columns)
+    if "artisan.programmes" in variables:
+        # One text per artisan of their programme codes (order does not matter: sorted below).
+        codes = (
+            select(
+                artisan_programme.c.artisan_id,
+                func.aggregate_strings(artisan_programme.c.programme_code, ",").label("codes"),
+            )
+            .group_by(artisan_programme.c.artisan_id)
+            .subquery()
+        )
+        statement = statement.outerjoin(codes, codes.c.artisan_id == Artisan.id).add_columns(codes.c.codes)
+        groups.append(codes.c.codes)
+    if groups:
+        statement = statement.group_by(*groups)
+    admitted = valid = 0
+    for row in session.execute(statement):
+        programmes = sorted(row.codes.split(",")) if "artisan.programmes" in variables and row.codes else []
+        source = _Row(row, programmes)
+        facts = {name: _VARIABLES[name].value(source, now) for name in variables} | {"card.status": "active"}
+        valid += row.n
+        if rule.holds(facts):
+            admitted += row.n
+    return AdmittedCount(admitted, valid)
