@@ -36,6 +36,7 @@ from webapp.models import (
 from webapp.models.artisan import CnssStatus, Gender
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.concurrency import claim_version
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.register.artisan_fields import (
@@ -370,14 +371,27 @@ class ArtisanChange:
 
 
 def update_artisan(
-    session: Session, artisan_id: int, record: ArtisanRecord, scope: Scope, actor: Actor
+    session: Session,
+    artisan_id: int,
+    record: ArtisanRecord,
+    scope: Scope,
+    actor: Actor,
+    *,
+    expected_version: int | None = None,
 ) -> ArtisanChange:
     """Rewrite an artisan's register fields. Another region's artisan is not found; an officer
     cannot move one out of their region; a taken RNA number or CIN is refused on its field.
-    One audit event with the changed fields, none when nothing changed."""
+    One audit event with the changed fields, none when nothing changed.
+
+    A form's save names the version it showed: EditConflict, and nothing written, when the record
+    was saved meanwhile (services/concurrency.py); without one (a command), the version moves on."""
     artisan = get_artisan(session, artisan_id, scope)
     if not scope.covers_region(record.region_code):
         raise OutsideOwnRegion()
+    # The claim first, then the values as they now stand: what the trail's "before" says is what
+    # this save replaces, even if another committed just before.
+    claim_version(session, artisan, artisan.version if expected_version is None else expected_version)
+    session.refresh(artisan)
     before = artisan_snapshot(artisan)
     try:
         with session.begin_nested():
