@@ -5,7 +5,7 @@ values shown (JSON; only used to tell which fields were saved meanwhile, so a ta
 confuse its own sender's comparison). On EditConflict the view calls `conflict`: the form goes back
 with the version now saved and, field by field, the person's value and the value saved meanwhile,
 each with a choice (templates/_macros/conflict.html). The next save applies the choices
-(`apply_choices`) before the form is read, and names the new version.
+(`chosen_formdata`) before the form is read, and names the new version.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 
 from webapp.services.concurrency import FieldConflict, LastChange, field_conflicts, parse_version
@@ -54,31 +56,41 @@ def shown_values(form: Any) -> dict[str, Any]:
 
 
 def normalized(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Values as compared: text stripped, None as empty text, lists in order, numbers as text."""
+    """Values as compared and carried, in the form's own text: text stripped, None as empty text,
+    numbers as text, dates in ISO, a list of codes sorted, other structures (JSON boxes) as JSON."""
 
     def one(value: Any) -> Any:
         if value is None:
             return ""
-        if isinstance(value, (list, tuple)):
-            return sorted(str(item) for item in value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
         if isinstance(value, str):
             return value.strip()
-        return value
+        if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            return sorted(value)
+        if isinstance(value, (date, int, float)) and not isinstance(value, bool):
+            return value.isoformat() if isinstance(value, date) else str(value)
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
     return {field: one(value) for field, value in values.items()}
 
 
-def apply_choices(form: Any, fields: Iterable[str]) -> None:
-    """After a conflict page: where the person chose the value saved meanwhile, put it in the form
-    (the form's `shown` values are then the saved ones) before the form is read."""
-    if not form.is_submitted():
-        return
-    theirs = shown_values(form)
+def chosen_formdata(fields: Iterable[str]) -> MultiDict[str, Any] | None:
+    """The sent form with the person's choices applied: where they kept the value saved meanwhile,
+    that value (the form's `shown` values are the saved ones after a conflict) replaces what the
+    box holds, before the form reads it. None when nothing was sent (the form reads nothing)."""
+    if request.method != "POST":
+        return None
+    formdata = request.form.copy()
+    try:
+        theirs = json.loads(request.form.get("shown") or "{}")
+    except ValueError:
+        return formdata
+    if not isinstance(theirs, dict):
+        return formdata
     for field in fields:
         if request.form.get(CHOICE_PREFIX + field) == "theirs" and field in theirs:
-            form[field].data = theirs[field]
+            value = theirs[field]
+            formdata.setlist(field, value if isinstance(value, list) else [value])
+    return formdata
 
 
 @dataclass(frozen=True)

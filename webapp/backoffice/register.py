@@ -344,8 +344,10 @@ def card_pdf(artisan_id: int, number: str) -> Response:
 # Create and edit ------------------------------------------------------------------------------
 
 
-def _artisan_form(session: Session, scope: Scope, data: dict[str, Any] | None = None) -> ArtisanForm:
-    form = ArtisanForm(data=data)
+def _artisan_form(
+    session: Session, scope: Scope, data: dict[str, Any] | None = None, formdata: Any = None
+) -> ArtisanForm:
+    form = ArtisanForm(formdata=formdata, data=data) if formdata is not None else ArtisanForm(data=data)
     regions = _regions(session, scope)
     # An officer's only region is chosen already; an administrator chooses.
     form.region_code.choices = regions if scope.region_code else [SelectChoice("", _("Choose")), *regions]
@@ -396,9 +398,8 @@ def edit_artisan(artisan_id: int) -> Response | tuple[str, int]:
     back as a conflict to resolve field by field (webapp/edit_conflicts.py), never overwritten."""
     session, scope = get_session(), current_scope()
     found = register.get_artisan(session, artisan_id, scope)
-    form = _artisan_form(session, scope, artisan_form_data(found))
+    form = _artisan_form(session, scope, artisan_form_data(found), edit_conflicts.chosen_formdata(FIELDS))
     edit_conflicts.show(form, found.version, artisan_form_data(found))
-    edit_conflicts.apply_choices(form, FIELDS)
 
     def update(record: Any) -> Any:
         version = edit_conflicts.submitted_version(form)
