@@ -110,6 +110,10 @@ class Conflict:
 
     rows: list[ConflictRow]
     last_change: LastChange | None
+    # Nothing to choose, and the form named a real earlier version: the change saved meanwhile left
+    # every value of this form as it showed them, so the save may go through on the new version.
+    # (A missing or unknown version is never retried: the form goes back.)
+    retry: bool = False
 
 
 def conflict(
@@ -125,6 +129,7 @@ def conflict(
     """The form goes back against the `version` now saved, `theirs` as its shown values, with the
     fields to choose (empty: the change saved meanwhile left every value of this form as shown)."""
     fields = list(fields)
+    sent = submitted_version(form)
     mine = normalized({field: form[field].data for field in fields})
     saved = normalized(theirs)
     found: list[FieldConflict] = field_conflicts(shown_values(form), mine, saved, fields)
@@ -140,4 +145,4 @@ def conflict(
         )
         for item in found
     ]
-    return Conflict(rows, last_change)
+    return Conflict(rows, last_change, retry=not rows and 0 < sent < version)

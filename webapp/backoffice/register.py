@@ -410,7 +410,7 @@ def edit_artisan(artisan_id: int) -> Response | tuple[str, int]:
     except EditConflict:
         session.refresh(found)  # nothing was written: read what was saved meanwhile
         conflict = _artisan_conflict(session, form, found)
-        if conflict.rows:
+        if not conflict.retry:
             return _form_page(form, found, conflict=conflict)
         # Saved meanwhile without touching a value of this form: save against the new version.
         change = _save(form, update)

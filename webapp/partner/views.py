@@ -270,14 +270,17 @@ def edit_offer(offer_id: int) -> Response | tuple[str, int]:
         if found.state != OfferState.DRAFT:
             raise OfferNotEditable() from None  # submitted meanwhile: no longer a draft to edit
         conflict = _offer_conflict(session, form, found)
-        # Saved meanwhile without touching a value of this form: save against the new version.
-        saved = None if conflict.rows else _save_offer(form, update)
+        if conflict.retry:
+            # Saved meanwhile without touching a value of this form: save against the new version.
+            conflict, saved = None, _save_offer(form, update)
+        else:
+            saved = None
     if saved is not None:
         return saved
     page = render_template(
         "partner/offer_form.html", form=form, examples=_example_form(), offer=found, conflict=conflict
     )
-    return page, EDIT_CONFLICT if conflict and conflict.rows else _status(form)
+    return page, EDIT_CONFLICT if conflict else _status(form)
 
 
 # The offer form's fields a conflict compares (the version and CSRF token are not the offer's).

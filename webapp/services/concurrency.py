@@ -36,8 +36,8 @@ class EditConflict(DomainError):
     code = "edit_conflict"
     http_status = 409
     message = N_(
-        "Someone saved a change to this record since you opened the form. Nothing of yours was "
-        "saved yet: compare the values below, choose, and save again."
+        "Someone else changed this record since you opened this page. Nothing was saved: look at it "
+        "as it is now, then decide again."
     )
     current_version: int | None
 
