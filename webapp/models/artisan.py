@@ -85,7 +85,7 @@ class Artisan(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic concurrency (webapp/services/concurrency.py): every save of the edit form moves it
     # on with `UPDATE ... WHERE version = <the version the officer saw>`; imports move it on too.
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # by the database: bulk inserts too
     # Derived from the names and the phone (webapp/models/search_keys.py) and kept in step by the
     # mapper events below; writers that bypass the ORM (bulk inserts) add search_columns(row) to
     # their rows or call webapp.services.register.search.reindex_artisans afterwards.
