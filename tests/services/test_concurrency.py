@@ -20,7 +20,6 @@ from webapp.services.concurrency import (
     claim_version,
     field_conflicts,
     last_change,
-    merge_choices,
     parse_version,
 )
 from webapp.services.register.artisans import update_artisan
@@ -214,10 +213,3 @@ def test_field_conflicts_are_the_fields_saved_meanwhile_differently(mine, theirs
     """Only fields the other person changed, to a value unlike the person's, are to be chosen."""
     found = field_conflicts(SHOWN, mine, theirs, SHOWN)
     assert [(conflict.field, conflict.default) for conflict in found] == expected
-
-
-def test_merge_keeps_mine_except_where_theirs_was_chosen():
-    """The merged values are the person's, with the saved value wherever they chose it."""
-    mine, theirs = {"province": "Sefrou", "city": "Taza"}, {"province": "Meknès", "city": "Fès"}
-    merged = merge_choices(mine, theirs, {"province": "theirs", "city": "mine"}, ["province", "city"])
-    assert merged == {"province": "Meknès", "city": "Taza"}

@@ -7,8 +7,8 @@ one conditional `UPDATE ... SET version = version + 1 WHERE id = ? AND version =
 concurrent saves can match the row (on PostgreSQL the second waits for the first's row lock, then
 finds the new version), so the other gets EditConflict, never a silent overwrite, and has written
 nothing. The form then shows, field by field, what the person typed and what was saved meanwhile
-(by whom, when: `last_change` reads the audit trail), lets them choose per field (`merge_choices`)
-and saves again against the new version.
+(by whom, when: `last_change` reads the audit trail), lets them choose per field (the web side
+applies the choices) and saves again against the new version.
 
 No Flask here: webapp/edit_conflicts.py is the web side (hidden fields, the conflict table).
 """
@@ -124,14 +124,3 @@ def field_conflicts(
         default: Choice = "theirs" if mine.get(field) == shown.get(field) else "mine"
         conflicts.append(FieldConflict(field, mine.get(field), theirs.get(field), default))
     return conflicts
-
-
-def merge_choices(
-    mine: Mapping[str, Any], theirs: Mapping[str, Any], choices: Mapping[str, str], fields: Iterable[str]
-) -> dict[str, Any]:
-    """The values to save: the person's, except where they chose the value saved meanwhile."""
-    merged = dict(mine)
-    for field in fields:
-        if choices.get(field) == "theirs" and field in theirs:
-            merged[field] = theirs[field]
-    return merged
