@@ -8,7 +8,7 @@ Provinces: the free-text provinces already stored are left as they are (no mappi
 here): the register checks a province against its region's list when it is typed or changed.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-07 23:20:00.000000
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

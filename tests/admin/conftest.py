@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.fixtures.support import csrf_token_from
+from tests.fixtures.support import csrf_token_from, version_fields_from
 from webapp.models import AuditEvent, Role, User
 
 
@@ -30,8 +30,9 @@ class AdminForms:
         self.client = client
 
     def post(self, page: str, action: str, data: dict[str, Any], language: str = "fr"):
-        token = csrf_token_from(self.client.get(page).get_data(as_text=True))
-        return self.client.post(f"{action}?lang={language}", data={**data, "csrf_token": token})
+        html = self.client.get(page).get_data(as_text=True)
+        sent = {**version_fields_from(html), **data, "csrf_token": csrf_token_from(html)}
+        return self.client.post(f"{action}?lang={language}", data=sent)
 
 
 @pytest.fixture

@@ -237,7 +237,9 @@ def form_for(endpoint: str, values: dict[str, Any], session: Any) -> dict[str, A
         return GOOD_FORM | {"rna_number": f"RNA-03-{serial:07d}", "cin": f"AM{serial:06d}"}
     if endpoint == "backoffice.edit_artisan":
         artisan = session.get(Artisan, values["artisan_id"])
-        return GOOD_FORM | {"rna_number": artisan.rna_number, "cin": artisan.cin, "province": "Meknès"}
+        session.refresh(artisan)  # the version the edit form would show now (webapp/edit_conflicts.py)
+        keys = {"rna_number": artisan.rna_number, "cin": artisan.cin, "version": str(artisan.version)}
+        return GOOD_FORM | keys | {"province": "Meknès"}
     if endpoint == "backoffice.artisan_photo":
         return {"photo": FileStorage(io.BytesIO(drawn_image()), filename="photo.jpg"), "replaces": ""}
     if endpoint == "backoffice.remove_artisan_photo":

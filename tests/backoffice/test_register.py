@@ -501,7 +501,8 @@ def test_a_form_without_its_csrf_token_writes_nothing(as_officer, session):
 
 
 def form_of(artisan, **changes) -> dict:
-    return GOOD_FORM | {"rna_number": artisan.rna_number, "cin": artisan.cin} | changes
+    """The edit form as a browser sends it: the record's keys, the version it showed, the changes."""
+    return GOOD_FORM | {"rna_number": artisan.rna_number, "cin": artisan.cin, "version": str(artisan.version)} | changes
 
 
 def test_editing_shows_the_stored_values_and_saves_changes(as_officer, session, fes):

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token_from
+from tests.fixtures.support import version_fields_from
 from tests.partner.conftest import field_errors
 from webapp.models import AuditEvent, Offer, OfferState
 
@@ -43,8 +44,8 @@ GOOD = {
 
 
 def post_offer(client, path: str, **changes: str):
-    token = csrf_token_from(client.get(path).get_data(as_text=True))
-    return client.post(path, data={**GOOD, **changes, "csrf_token": token})
+    html = client.get(path).get_data(as_text=True)
+    return client.post(path, data={**version_fields_from(html), **GOOD, **changes, "csrf_token": csrf_token_from(html)})
 
 
 def test_a_manager_creates_a_draft(client, auth, partner, session, audit_actions):
@@ -202,9 +203,11 @@ def test_submitting_and_retiring_leave_audit_events(client, auth, partner, make_
     """Each state change made in the portal writes its audit event, with the manager as actor."""
     draft = make_offer(partner.organisation, state=OfferState.DRAFT)
     auth.login(partner.manager)
-    token = csrf_token_from(client.get(f"/partner/offers/{draft.id}").get_data(as_text=True))
-    client.post(f"/partner/offers/{draft.id}/submit", data={"csrf_token": token})
-    client.post(f"/partner/offers/{draft.id}/retire", data={"csrf_token": token, "reason": "season over"})
+    for action, data in (("submit", {}), ("retire", {"reason": "season over"})):
+        # Each button sent from the page as it stands (the version it shows).
+        html = client.get(f"/partner/offers/{draft.id}").get_data(as_text=True)
+        sent = {**version_fields_from(html), **data, "csrf_token": csrf_token_from(html)}
+        client.post(f"/partner/offers/{draft.id}/{action}", data=sent)
     assert audit_actions()[-2:] == ["offer.submit", "offer.retire"]
     actors = session.scalars(select(AuditEvent.actor_user_id).where(AuditEvent.offer_id == draft.id)).all()
     assert actors[-2:] == [partner.manager.id, partner.manager.id]

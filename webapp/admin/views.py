@@ -24,6 +24,7 @@ from webapp.services.accounts.new_accounts import NewAccount
 from webapp.services.accounts.sign_in import is_locked
 from webapp.services.cards.lifecycle import CardNotFound, get_card
 from webapp.services.cards.numbers import format_card_number
+from webapp.services.concurrency import EditConflict, parse_version
 from webapp.services.errors import N_, DomainError, ReasonRequired
 from webapp.services.partners import administration
 from webapp.services.partners import offers as offer_service
@@ -208,7 +209,18 @@ def change_offer(offer_id: int, action: str) -> Response | tuple[str, int]:
     found = offer_service.get_offer(session, offer_id)
     reason = (request.form.get("reason") or "").strip() or None
     try:
-        offer_service.change_offer_state(session, found, action, current_actor(), reason=reason)
+        offer_service.change_offer_state(
+            session,
+            found,
+            action,
+            current_actor(),
+            reason=reason,
+            # The version the page showed: an offer changed since is not decided on unseen.
+            expected_version=parse_version(request.form.get("version")) or 0,
+        )
+    except EditConflict as error:
+        session.refresh(found)  # nothing was written: show the offer as it now stands, to decide again
+        return _offer_page(found, refusal=translated_message(error)), error.http_status
     except DomainError as error:
         return _offer_page(found, refusal=translated_message(error)), 422
     flash(_("The offer is now %(state)s.", state=_(offer_service.STATE_WORDS[found.state])), "success")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from webapp import edit_conflicts
 from webapp.access import current_actor, current_scope
 from webapp.backoffice import activation as backoffice_activation
 from webapp.backoffice.register_forms import (
@@ -62,19 +63,26 @@ from webapp.services.cards import requests as card_requests
 from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.qr import card_qr_svg
 from webapp.services.cards.tokens import qr_text
+from webapp.services.concurrency import EditConflict, last_change
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners.rules import moroccan_today
 from webapp.services.printing.batches import print_history
 from webapp.services.printing.card_faces import card_face_for, render_cards_pdf
 from webapp.services.register import artisans as register
 from webapp.services.register import photos, search
-from webapp.services.register.artisan_fields import InvalidArtisan, clean_artisan_record, reference_codes
+from webapp.services.register.artisan_fields import (
+    FIELDS,
+    InvalidArtisan,
+    clean_artisan_record,
+    reference_codes,
+)
 from webapp.services.register.duplicates import LikelyDuplicate
 from webapp.services.register.provinces import province_choices, province_of_region
 from webapp.services.scope import RecordNotFound, Scope
 from webapp.settings import current_settings
 
 FORM_REFUSED = 422
+EDIT_CONFLICT = 409
 ARTISAN = f"/artisans/<int(max={register.MAX_ID}):artisan_id>"
 CARD = ARTISAN + "/cards/<string(length=10):number>"
 CARD_ACTIONS = tuple(card_service.ACTIONS_FROM)
@@ -340,9 +348,13 @@ def card_pdf(artisan_id: int, number: str) -> Response:
 
 
 def _artisan_form(
-    session: Session, scope: Scope, data: dict[str, Any] | None = None, kept_province: str | None = None
+    session: Session,
+    scope: Scope,
+    data: dict[str, Any] | None = None,
+    kept_province: str | None = None,
+    formdata: Any = None,
 ) -> ArtisanForm:
-    form = ArtisanForm(data=data)
+    form = ArtisanForm(formdata=formdata, data=data) if formdata is not None else ArtisanForm(data=data)
     regions = _regions(session, scope)
     # An officer's only region is chosen already; an administrator chooses.
     form.region_code.choices = regions if scope.region_code else [SelectChoice("", _("Choose")), *regions]
@@ -392,9 +404,12 @@ def _save(
         return None
 
 
-def _form_page(form: ArtisanForm, artisan: Artisan | None) -> tuple[str, int]:
-    status = FORM_REFUSED if request.method == "POST" else 200
-    return render_template("backoffice/register/artisan_form.html", form=form, artisan=artisan), status
+def _form_page(
+    form: ArtisanForm, artisan: Artisan | None, conflict: edit_conflicts.Conflict | None = None
+) -> tuple[str, int]:
+    status = (EDIT_CONFLICT if conflict else FORM_REFUSED) if request.method == "POST" else 200
+    page = render_template("backoffice/register/artisan_form.html", form=form, artisan=artisan, conflict=conflict)
+    return page, status
 
 
 @blueprint.route("/artisans/new", methods=["GET", "POST"])
@@ -416,22 +431,63 @@ def new_artisan() -> Response | tuple[str, int]:
 
 @blueprint.route(ARTISAN + "/edit", methods=["GET", "POST"])
 def edit_artisan(artisan_id: int) -> Response | tuple[str, int]:
-    """Correct an artisan's record; a change of what the card carries is flagged on their page."""
+    """Correct an artisan's record; a change of what the card carries is flagged on their page.
+    The save names the version the form showed: a record saved meanwhile by someone else comes
+    back as a conflict to resolve field by field (webapp/edit_conflicts.py), never overwritten."""
     session, scope = get_session(), current_scope()
     found = register.get_artisan(session, artisan_id, scope)
     kept = None if province_of_region(found.region_code, found.province) else found.province
-    form = _artisan_form(session, scope, artisan_form_data(found), kept)
-    change = _save(
-        form,
-        lambda record, confirmed: register.update_artisan(
-            session, found.id, record, scope, current_actor(), confirmed_duplicates=confirmed
-        ),
-        kept_place=(found.region_code, found.province),
-    )
+    form = _artisan_form(session, scope, artisan_form_data(found), kept, edit_conflicts.chosen_formdata(FIELDS))
+    edit_conflicts.show(form, found.version, artisan_form_data(found))
+    kept_place = (found.region_code, found.province)
+
+    def update(record: Any, confirmed: list[int] | None) -> Any:
+        version = edit_conflicts.submitted_version(form)
+        return register.update_artisan(
+            session,
+            found.id,
+            record,
+            scope,
+            current_actor(),
+            confirmed_duplicates=confirmed,
+            expected_version=version,
+        )
+
+    try:
+        change = _save(form, update, kept_place=kept_place)
+    except EditConflict:
+        session.refresh(found)  # nothing was written: read what was saved meanwhile
+        conflict = _artisan_conflict(session, form, found)
+        if not conflict.retry:
+            return _form_page(form, found, conflict=conflict)
+        # Saved meanwhile without touching a value of this form: save against the new version.
+        change = _save(form, update, kept_place=kept_place)
     if change is None:
         return _form_page(form, found)
     flash(_("The record is saved.") if change.changed else _("Nothing changed."), "success")
     return redirect(url_for("backoffice.artisan", artisan_id=found.id))
+
+
+def _artisan_conflict(session: Session, form: ArtisanForm, found: Artisan) -> edit_conflicts.Conflict:
+    """The fields saved meanwhile on the artisan, against what the officer typed."""
+
+    def display(field: str, value: Any) -> str:
+        try:
+            return display_value(session, field, value)
+        except ValueError:  # a date typed wrong: shown as typed
+            return str(value)
+
+    return edit_conflicts.conflict(
+        form,
+        version=found.version,
+        theirs=artisan_form_data(found),
+        fields=tuple(field for field in FIELDS if field in form),  # the RNA number is the system's
+        label=lambda field: str(FIELD_LABELS.get(field, field)),
+        display=display,
+        last_change=last_change(
+            session, AuditEvent.artisan_id == found.id, actions=("artisan.update", "register.import")
+        ),
+    )
 
 
 # Card actions ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TelInput, TextInput
 
+from webapp.edit_conflicts import VersionFields
 from webapp.models import Artisan, RevocationReason
 from webapp.models.artisan import CnssStatus, Gender, LegalStatus
 from webapp.services.register.artisan_fields import FIELDS
@@ -95,9 +96,10 @@ def _choices(words: dict[str, Any], first: Any) -> list[SelectChoice]:
     return [SelectChoice("", first), *(SelectChoice(value, label) for value, label in words.items())]
 
 
-class ArtisanForm(FlaskForm):
+class ArtisanForm(VersionFields, FlaskForm):
     """An artisan's register fields as typed; region, province, trade and programme choices are set
-    by the view. No RNA number: the system gives it (services/register/numbers.py)."""
+    by the view. No RNA number: the system gives it (services/register/numbers.py). Editing, it
+    carries the version and values it showed (webapp/edit_conflicts.py)."""
 
     cin = StringField(FIELD_LABELS["cin"])
     first_name_latin = StringField(FIELD_LABELS["first_name_latin"])

@@ -84,6 +84,9 @@ class Artisan(Base):
     cooperative_name: Mapped[str | None] = mapped_column(String(120))
     activity_start_year: Mapped[int] = mapped_column(Integer)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Optimistic concurrency (webapp/services/concurrency.py): every save of the edit form moves it
+    # on with `UPDATE ... WHERE version = <the version the officer saw>`; imports move it on too.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # by the database: bulk inserts too
     # Derived from the names and the phone (webapp/models/search_keys.py) and kept in step by the
     # mapper events below; writers that bypass the ORM (bulk inserts) add search_columns(row) to
     # their rows or call webapp.services.register.search.reindex_artisans afterwards.

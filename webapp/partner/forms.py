@@ -26,6 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from webapp.edit_conflicts import VersionFields
 from webapp.models import QuotaPeriod, Role
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
 from webapp.services.partners.offers import MAX_OFFER_ID, TEXT_LIMITS
@@ -89,8 +90,9 @@ class _OfferFormBase(FlaskForm):
     validate_fields = validate_conditions
 
 
-class OfferForm(_OfferFormBase):
-    """A manager's draft offer: texts in fr/ar/en, window, quota, rule and redemption fields."""
+class OfferForm(VersionFields, _OfferFormBase):
+    """A manager's draft offer: texts in fr/ar/en, window, quota, rule and redemption fields; edited,
+    with the version and values it showed (webapp/edit_conflicts.py)."""
 
     name_fr = StringField(_l("Name"), validators=[DataRequired(), Length(max=TEXT_LIMITS["name"])])
     benefit_fr = StringField(_l("Benefit"), validators=[DataRequired(), Length(max=TEXT_LIMITS["benefit"])])

@@ -32,12 +32,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from webapp import edit_conflicts
 from webapp.access import current_scope, restrict_blueprint, roles_required
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.faults import long_request
 from webapp.i18n import current_language
-from webapp.models import PARTNER_ROLES, Offer, OfferState, QuotaPeriod, Role
+from webapp.models import PARTNER_ROLES, AuditEvent, Offer, OfferState, QuotaPeriod, Role
 from webapp.partner.forms import (
     MAX_JSON_LENGTH,
     ActionForm,
@@ -50,6 +51,7 @@ from webapp.partner.forms import (
 from webapp.security import accepts_upload
 from webapp.services.audit import Actor
 from webapp.services.cards.tokens import MOROCCO
+from webapp.services.concurrency import EditConflict, last_change, parse_version
 from webapp.services.errors import DomainError, ReasonRequired
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import (
@@ -97,6 +99,7 @@ RECENT = 20
 # Ids are SQL integers: a larger number in a URL names nothing (404), and never reaches a query.
 MAX_ID = MAX_OFFER_ID
 FORM_REFUSED = 422
+EDIT_CONFLICT = 409
 NO_STORE = {"Cache-Control": "no-store"}
 # An offer's form and its rule preview carry the conditions and fields as JSON (each up to
 # MAX_JSON_LENGTH characters; a form-encoded Arabic letter takes 6 bytes): far above the app's 8 KB.
@@ -266,28 +269,90 @@ def new_offer() -> Response | tuple[str, int]:
 @accepts_upload(OFFER_BODY_LIMIT)
 @manager_only
 def edit_offer(offer_id: int) -> Response | tuple[str, int]:
-    """Rewrite a draft (only a draft can be edited: the service refuses the others)."""
+    """Rewrite a draft (only a draft can be edited: the service refuses the others). The save names
+    the version the form showed: a draft saved meanwhile comes back as a conflict to resolve field
+    by field (webapp/edit_conflicts.py), never overwritten."""
     session = get_session()
     found = offer_service.get_offer(session, offer_id, current_scope())
     if found.state != OfferState.DRAFT:
         raise OfferNotEditable()
-    form = OfferForm(data=_offer_data(found) | _example_data(with_texts=False))
-    saved = _save_offer(form, lambda draft: offer_service.update_offer(session, found, draft, actor()))
+    form = OfferForm(
+        formdata=edit_conflicts.chosen_formdata(OFFER_FIELDS), data=_offer_data(found) | _example_data(with_texts=False)
+    )
+    edit_conflicts.show(form, found.version, _offer_data(found))
+
+    def update(draft: OfferDraft) -> Offer:
+        version = edit_conflicts.submitted_version(form)
+        return offer_service.update_offer(session, found, draft, actor(), expected_version=version)
+
+    conflict = None
+    try:
+        saved = _save_offer(form, update)
+    except EditConflict:
+        session.refresh(found)  # nothing was written: read what was saved meanwhile
+        if found.state != OfferState.DRAFT:
+            raise OfferNotEditable() from None  # submitted meanwhile: no longer a draft to edit
+        conflict = _offer_conflict(session, form, found)
+        if conflict.retry:
+            # Saved meanwhile without touching a value of this form: save against the new version.
+            conflict, saved = None, _save_offer(form, update)
+        else:
+            saved = None
     if saved is not None:
         return saved
-    page = render_template("partner/offer_form.html", **_form_context(form, offer=found))
-    return page, _status(form)
+    page = render_template("partner/offer_form.html", **_form_context(form, offer=found), conflict=conflict)
+    return page, EDIT_CONFLICT if conflict else _status(form)
+
+
+# The offer form's fields a conflict compares (the version and CSRF token are not the offer's).
+OFFER_FIELDS = (
+    *(f"{what}_{language}" for what in ("name", "benefit", "description") for language in ("fr", "ar", "en")),
+    "valid_from",
+    "valid_until",
+    "quota_count",
+    "quota_period",
+    "conditions",
+    "fields",
+)
+
+
+def _offer_conflict(session: Any, form: OfferForm, found: Offer) -> edit_conflicts.Conflict:
+    """The fields of the draft saved meanwhile, against what the manager typed."""
+    return edit_conflicts.conflict(
+        form,
+        version=found.version,
+        theirs=_offer_data(found),
+        fields=OFFER_FIELDS,
+        label=lambda field: (
+            str(form[field].label.text)
+            + (f" ({field.rsplit('_', 1)[1]})" if field.rsplit("_", 1)[-1] in ("fr", "ar", "en") else "")
+        ),
+        display=lambda _field, value: str(value) if value not in ("", None, []) else "—",
+        last_change=last_change(session, AuditEvent.offer_id == found.id, actions=("offer.create", "offer.update")),
+    )
 
 
 @blueprint.post(f"/offers/<int(max={MAX_ID}):offer_id>/<any(submit, retire):action>")
 @manager_only
 def change_offer(offer_id: int, action: str) -> Response:
-    """A manager submits a draft for approval, or retires an offer (with a reason)."""
+    """A manager submits a draft for approval, or retires an offer (with a reason). The button names
+    the version its page showed: an offer changed since is not submitted unseen."""
     form = ActionForm()
     session = get_session()
     found = offer_service.get_offer(session, offer_id, current_scope())
     if form.validate_on_submit():
-        offer_service.change_offer_state(session, found, action, actor(), reason=request.form.get("reason"))
+        try:
+            offer_service.change_offer_state(
+                session,
+                found,
+                action,
+                actor(),
+                reason=request.form.get("reason"),
+                expected_version=parse_version(request.form.get("version")) or 0,
+            )
+        except EditConflict as error:
+            flash(translated_message(error), "error")
+            return redirect(url_for("partner.offer", offer_id=offer_id))
         flash(_("The offer is now %(state)s.", state=_(offer_service.STATE_WORDS[found.state])), "success")
     return redirect(url_for("partner.offer", offer_id=offer_id))
 

@@ -419,6 +419,16 @@ def test_a_changed_row_updates_only_what_changed(run, session, tmp_path):
     assert count_artisans(session) == 2
 
 
+def test_an_import_moves_the_changed_artisans_to_a_new_version(run, session, tmp_path):
+    """An artisan the file changes is at a new version (an edit form opened before meets a conflict:
+    services/concurrency.py); an unchanged one keeps its version."""
+    run(write_csv(tmp_path / "first.csv", [person(1), person(2)]))
+    run(write_csv(tmp_path / "second.csv", [person(1, programmes="EXPORT"), person(2)]))
+    session.expire_all()
+    versions = dict(session.execute(select(Artisan.rna_number, Artisan.version)).all())
+    assert versions == {"RNA-03-0000001": 2, "RNA-03-0000002": 1}
+
+
 def test_imported_artisans_are_searchable_and_a_renaming_reimport_is_searched_by_the_new_name(run, session, tmp_path):
     """The register search finds imported artisans by a name variant and by phone at once, and a
     re-import that changes a name or a phone finds them by the new one only."""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Card, Offer, OfferState, OfferWithdrawal, Organisation, QuotaPeriod, utcnow
 from webapp.services.audit import Actor, record_event
+from webapp.services.concurrency import claim_version
 from webapp.services.errors import N_, DomainError, optional_reason, required_reason
 from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.partners.offer_fields import LANGUAGES, parse_field_specs
@@ -162,14 +163,21 @@ def create_offer(session: Session, organisation: Organisation, draft: OfferDraft
     return offer
 
 
-def update_offer(session: Session, offer: Offer, draft: OfferDraft, actor: Actor) -> Offer:
-    """Rewrite a draft (an offer already submitted or approved is changed only through a new draft)."""
+def update_offer(
+    session: Session, offer: Offer, draft: OfferDraft, actor: Actor, *, expected_version: int | None = None
+) -> Offer:
+    """Rewrite a draft (an offer already submitted or approved is changed only through a new draft).
+
+    A form's save names the version it showed: EditConflict, nothing written, when the offer was
+    saved or moved on meanwhile (services/concurrency.py)."""
     if offer.state != OfferState.DRAFT:
         raise OfferNotEditable()
+    checked = _checked(draft)  # a refused draft is refused before anything is claimed
     before = offer_snapshot(offer)
-    for column, value in _checked(draft).items():
+    claim_version(session, offer, offer.version if expected_version is None else expected_version)
+    for column, value in checked.items():
         setattr(offer, column, value)
-    _bump(session, offer)
+    _stale(session, offer)
     session.flush()
     _audit(session, offer, actor, "offer.update", before)
     return offer
@@ -178,6 +186,11 @@ def update_offer(session: Session, offer: Offer, draft: OfferDraft, actor: Actor
 def _bump(session: Session, offer: Offer) -> None:
     """A new version of the offer: its eligibility list is stale, rebuilt by a job once this commits."""
     offer.version += 1
+    _stale(session, offer)
+
+
+def _stale(session: Session, offer: Offer) -> None:
+    """The offer changed (its version moved on already): its eligibility list is rebuilt by a job."""
     offer.updated_at = utcnow()
     session.flush()
     ask_rebuild(session, offer.id)
@@ -220,10 +233,20 @@ STATE_WORDS = {
 }
 
 
-def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor, reason: str | None = None) -> Offer:
+def change_offer_state(
+    session: Session,
+    offer: Offer,
+    action: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    expected_version: int | None = None,
+) -> Offer:
     """Move an offer along its life (submit, approve, send_back, pause, resume, retire), audited.
 
     Sending back, pausing and retiring need a reason: the manager and the trail must know why.
+    A button names the version its page showed: EditConflict when the offer changed since, so
+    nobody approves a draft they have not seen (services/concurrency.py).
     """
     if action not in _TRANSITIONS:
         raise OfferTransitionRefused(STATE_WORDS[offer.state], action)
@@ -233,8 +256,9 @@ def change_offer_state(session: Session, offer: Offer, action: str, actor: Actor
     # Optional for the other actions, but stored like a required one when given.
     reason = required_reason(reason) if action in REASON_REQUIRED else optional_reason(reason)
     before = offer_snapshot(offer)
+    claim_version(session, offer, offer.version if expected_version is None else expected_version)
     offer.state = target
-    _bump(session, offer)
+    _stale(session, offer)
     session.flush()
     _audit(session, offer, actor, f"offer.{action}", before, reason=reason)
     return offer

@@ -38,6 +38,7 @@ from webapp.models import (
 from webapp.models.artisan import CnssStatus, Gender
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.concurrency import claim_version
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.list_rebuilds import ask_rebuild
 from webapp.services.register.artisan_fields import (
@@ -398,15 +399,23 @@ def update_artisan(
     actor: Actor,
     *,
     confirmed_duplicates: Collection[int] | None = None,
+    expected_version: int | None = None,
 ) -> ArtisanChange:
     """Rewrite an artisan's register fields (the RNA number stays when the record has none).
     Another region's artisan is not found; an officer cannot move one out of their region; a taken
     RNA number or CIN is refused on its field; a change that makes the record look like another
     artisan's needs a confirmation (LikelyDuplicate, as on creation). One audit event with the
-    changed fields, none when nothing changed."""
+    changed fields, none when nothing changed.
+
+    A form's save names the version it showed: EditConflict, and nothing written, when the record
+    was saved meanwhile (services/concurrency.py); without one (a command), the version moves on."""
     artisan = get_artisan(session, artisan_id, scope)
     if not scope.covers_region(record.region_code):
         raise OutsideOwnRegion()
+    # The claim first, then the values as they now stand: what the trail's "before" says is what
+    # this save replaces, even if another committed just before.
+    claim_version(session, artisan, artisan.version if expected_version is None else expected_version)
+    session.refresh(artisan)
     if record.rna_number is None:
         record = replace(record, rna_number=artisan.rna_number)
     shown = _duplicates_of_change(session, artisan, record, scope, confirmed_duplicates)

@@ -698,6 +698,13 @@ class _Importer:
             )
             session.connection().execute(statement, removed)
         bulk_insert(session, _PROGRAMME, added)
+        # Every artisan the file changed moves to a new version: an officer's edit form opened
+        # before the import then meets a conflict instead of writing over it (services/concurrency.py).
+        changed_ids = [change.artisan_id for change in plan.updates]
+        if changed_ids:
+            session.execute(
+                update(_ARTISAN).where(_ARTISAN.c.id.in_(changed_ids)).values(version=_ARTISAN.c.version + 1)
+            )
         # A new name or phone: new search keys (the statements above wrote the columns only).
         reindex_artisans(session, [change.artisan_id for change in plan.updates if _SEARCHED & change.changes.keys()])
         written = [*new_ids.values(), *(change.artisan_id for change in plan.updates)]
