@@ -145,7 +145,9 @@ def test_exports_parse_back_with_the_filters(client, auth, partner, scene, exten
     cards = {row[4] for row in rows[1:]}
     assert cards == {scene["card"]["fes"].number, scene["card"]["over"].number}
     over = next(row for row in rows[1:] if row[4] == scene["card"]["over"].number)
-    assert over[8] == "oui" and over[6] == "03"
+    # The region by its name for people, its code in a column of its own for spreadsheets that join on it.
+    assert over[9] == "oui" and over[6] == "Fès-Meknès" and over[7] == "03"
+    assert over[8] == "Poids (kg): 2,5; Pays de destination: France"
 
 
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])

@@ -170,3 +170,9 @@ class RedemptionFilterForm(FlaskForm):
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end is before the start."))
+
+
+class VoidRedemptionForm(FlaskForm):
+    """A manager voids a mistaken redemption: why, in a few words (kept with it and in the audit)."""
+
+    reason = StringField(_l("Why is it voided?"), validators=[DataRequired(), Length(max=200)])

@@ -44,10 +44,11 @@ from webapp.partner.forms import (
     OfferForm,
     RedemptionFilterForm,
     StaffMemberForm,
+    VoidRedemptionForm,
 )
 from webapp.services.audit import Actor
 from webapp.services.cards.tokens import MOROCCO
-from webapp.services.errors import DomainError, ReasonRequired
+from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import (
     ExpiryInThePast,
@@ -59,7 +60,7 @@ from webapp.services.partners.api_keys import (
     revoke_api_key,
 )
 from webapp.services.partners.demo import OFFER_EXAMPLES
-from webapp.services.partners.offer_fields import InvalidFieldSpec
+from webapp.services.partners.offer_fields import InvalidFieldSpec, readable_values
 from webapp.services.partners.offers import MAX_OFFER_ID, InvalidOffer, OfferDraft, OfferNotEditable
 from webapp.services.partners.organisations import (
     EmailTaken,
@@ -70,6 +71,8 @@ from webapp.services.partners.organisations import (
     list_staff,
     set_staff_enabled,
 )
+from webapp.services.partners.redemptions import AlreadyVoided, get_redemption
+from webapp.services.partners.redemptions import void_redemption as void_redemption_service
 from webapp.services.partners.reports import (
     EXPORT_COLUMNS,
     PAGE_SIZE,
@@ -79,6 +82,7 @@ from webapp.services.partners.reports import (
     list_redemptions,
     per_region,
     per_week,
+    recorded_by_name,
 )
 from webapp.services.partners.rules import InvalidRule, moroccan_today
 from webapp.services.register.reference_data import REGION_CODES, region_name
@@ -336,6 +340,27 @@ def redemptions() -> tuple[str, int]:
     return render_template("partner/redemptions.html", **context), 200
 
 
+@blueprint.route(f"/redemptions/<int(max={MAX_ID}):redemption_id>/void", methods=["GET", "POST"])
+@manager_only
+def void_redemption(redemption_id: int) -> Response | tuple[str, int]:
+    """Confirm, then void a redemption recorded by mistake, with a reason (another partner's: 404)."""
+    session = get_session()
+    found = get_redemption(session, redemption_id, current_scope())
+    form = VoidRedemptionForm()
+    if form.validate_on_submit():
+        try:
+            void_redemption_service(session, found, current_user.id, form.reason.data, actor())
+        except AlreadyVoided as error:
+            flash(translated_message(error), "error")
+            return redirect(url_for("partner.redemptions"))
+        except (ReasonRequired, ReasonTooLong) as error:
+            _refuse_on(form.reason, error)
+        else:
+            flash(_("The redemption is voided; the card has its quota back."), "success")
+            return redirect(url_for("partner.redemptions"))
+    return render_template("partner/redemption_void.html", redemption=found, form=form), _status(form)
+
+
 EXPORT_HEADERS = {
     "id": _l("Number"),
     "made_at": _l("Made at"),
@@ -344,10 +369,13 @@ EXPORT_HEADERS = {
     "card": _l("Card"),
     "holder": _l("Holder"),
     "region": _l("Region"),
+    "region_code": _l("Region code"),
     "fields": _l("Details"),
     "over_quota": _l("Over quota"),
     "offline": _l("Made offline"),
     "recorded_by": _l("Recorded by"),
+    "voided_at": _l("Voided at"),
+    "void_reason": _l("Reason for voiding"),
 }
 
 
@@ -525,7 +553,17 @@ def revoke_key(prefix: str) -> Response | str:
 @blueprint.app_context_processor
 def offer_vocabulary() -> dict[str, object]:
     """Words of the offers' vocabulary for every template (portal and administration)."""
-    return {"state_words": offer_service.STATE_WORDS, "quota_text": quota_text}
+    return {
+        "state_words": offer_service.STATE_WORDS,
+        "quota_text": quota_text,
+        "redemption_details": redemption_details,
+        "recorded_by_name": recorded_by_name,
+    }
+
+
+def redemption_details(redemption: Any) -> list[tuple[str, str]]:
+    """A redemption's values by their labels, formatted for the reader's language."""
+    return readable_values(redemption.offer.fields, redemption.fields, current_language())
 
 
 def quota_text(offer: Offer) -> str:

@@ -1,0 +1,42 @@
+"""redemption void
+
+- redemption.voided_at, voided_by_user_id, void_reason: a partner manager voids a mistaken
+  redemption with a reason (issue 17, item 8); all three NULL, or all three set.
+
+Revision ID: 0024
+Revises: 0021
+Create Date: 2026-12-07 23:20:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0024"
+down_revision = "0021"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # SQLite cannot add a foreign key or a check to a table in place: batch mode copies the table.
+    with op.batch_alter_table("redemption") as batch:
+        batch.add_column(sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("voided_by_user_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("void_reason", sa.String(length=200), nullable=True))
+        batch.create_foreign_key(
+            batch.f("fk_redemption_voided_by_user_id_user_account"), "user_account", ["voided_by_user_id"], ["id"]
+        )
+        batch.create_check_constraint(
+            batch.f("ck_redemption_void_complete"),
+            "(voided_at IS NULL) = (voided_by_user_id IS NULL) AND (voided_at IS NULL) = (void_reason IS NULL)",
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("redemption") as batch:
+        batch.drop_constraint(batch.f("ck_redemption_void_complete"), type_="check")
+        batch.drop_constraint(batch.f("fk_redemption_voided_by_user_id_user_account"), type_="foreignkey")
+        batch.drop_column("void_reason")
+        batch.drop_column("voided_by_user_id")
+        batch.drop_column("voided_at")
