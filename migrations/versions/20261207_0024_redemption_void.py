@@ -2,6 +2,8 @@
 
 - redemption.voided_at, voided_by_user_id, void_reason: a partner manager voids a mistaken
   redemption with a reason (issue 17, item 8); all three NULL, or all three set.
+- offer.deleted_at: a draft its manager deleted (never submitted, never used). The row stays, out
+  of every list and page: the audit trail's events name it and are never rewritten.
 
 Revision ID: 0024
 Revises: 0021
@@ -19,6 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("offer", sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True))
     # SQLite cannot add a foreign key or a check to a table in place: batch mode copies the table.
     with op.batch_alter_table("redemption") as batch:
         batch.add_column(sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True))
@@ -40,3 +43,5 @@ def downgrade() -> None:
         batch.drop_column("void_reason")
         batch.drop_column("voided_by_user_id")
         batch.drop_column("voided_at")
+    with op.batch_alter_table("offer") as batch:
+        batch.drop_column("deleted_at")

@@ -14,6 +14,7 @@ MANAGER_PAGES = [
     "/partner/offers/{offer}",
     "/partner/offers/new",
     "/partner/offers/{draft}/edit",
+    "/partner/offers/{draft}/delete",
     "/partner/redemptions",
     "/partner/redemptions.csv",
     "/partner/redemptions.xlsx",
@@ -28,6 +29,7 @@ POSTS = [
     ("/partner/offers/new", {"name_fr": "x"}),
     ("/partner/offers/{draft}/edit", {"name_fr": "x"}),
     ("/partner/offers/{draft}/submit", {}),
+    ("/partner/offers/{draft}/delete", {}),
     ("/partner/offers/{offer}/retire", {"reason": "because"}),
     ("/partner/staff/new", {"email": "new@example.ma", "display_name": "New One", "role": "partner_agent"}),
     ("/partner/staff/{agent}/disable", {}),
@@ -57,6 +59,7 @@ def counts(session) -> tuple[int, ...]:
     statements.append(select(func.count()).select_from(User).where(User.is_enabled.is_(False)))
     statements.append(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None)))
     statements.append(select(func.count()).select_from(Redemption).where(Redemption.voided_at.is_not(None)))
+    statements.append(select(func.count()).select_from(Offer).where(Offer.deleted_at.is_not(None)))
     return tuple(session.scalar(statement) for statement in statements)
 
 

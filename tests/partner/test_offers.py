@@ -9,9 +9,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token_from
+from tests.conftest import TEST_ACTOR, csrf_token_from
 from tests.partner.conftest import field_errors
 from webapp.models import AuditEvent, Offer, OfferState
+from webapp.services.partners.offers import change_offer_state
 
 TODAY = date.today()
 GOOD = {
@@ -208,3 +209,65 @@ def test_submitting_and_retiring_leave_audit_events(client, auth, partner, make_
     assert audit_actions()[-2:] == ["offer.submit", "offer.retire"]
     actors = session.scalars(select(AuditEvent.actor_user_id).where(AuditEvent.offer_id == draft.id)).all()
     assert actors[-2:] == [partner.manager.id, partner.manager.id]
+
+
+# --- deleting a draft ----------------------------------------------------------------------------
+
+
+def test_a_manager_deletes_a_draft(client, auth, partner, make_offer, audit_actions, session):
+    """Confirmation page, then POST: gone from the offers (404 on its page), audited, the row kept."""
+    draft = make_offer(partner.organisation, state=OfferState.DRAFT, name="Brouillon à jeter")
+    auth.login(partner.manager)
+    assert f"/partner/offers/{draft.id}/delete" in client.get(f"/partner/offers/{draft.id}").get_data(as_text=True)
+    page = client.get(f"/partner/offers/{draft.id}/delete?lang=fr")
+    assert page.status_code == 200 and "Supprimer le brouillon" in page.get_data(as_text=True)
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post(f"/partner/offers/{draft.id}/delete", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/partner/offers")
+    listed = client.get("/partner/offers").get_data(as_text=True)
+    assert "Le brouillon Brouillon à jeter est supprimé." in listed and f'/partner/offers/{draft.id}"' not in listed
+    assert client.get(f"/partner/offers/{draft.id}").status_code == 404
+    assert audit_actions()[-1] == "offer.delete"
+    session.expire_all()
+    assert session.get(Offer, draft.id).deleted_at is not None
+
+
+def _submitted_then_sent_back(session, offer):
+    change_offer_state(session, offer, "submit", TEST_ACTOR)
+    change_offer_state(session, offer, "send_back", TEST_ACTOR, reason="texts")
+    session.commit()
+
+
+def _redeemed(session, offer, make_card, make_redemption, partner):
+    make_redemption(offer, make_card(), partner.agent)
+
+
+@pytest.mark.parametrize("history", ["approved", "submitted", "sent_back", "retired", "redeemed"])
+def test_only_a_draft_never_submitted_nor_used_can_be_deleted(
+    client, auth, partner, make_offer, make_card, make_redemption, session, history
+):
+    """Submitted, approved, retired, sent back after a submission, or with a redemption: 409, kept."""
+    state = {"approved": OfferState.APPROVED, "submitted": OfferState.SUBMITTED, "retired": OfferState.RETIRED}
+    offer = make_offer(partner.organisation, state=state.get(history, OfferState.DRAFT))
+    if history == "sent_back":
+        _submitted_then_sent_back(session, offer)
+    if history == "redeemed":
+        _redeemed(session, offer, make_card, make_redemption, partner)
+    auth.login(partner.manager)
+    assert f"/partner/offers/{offer.id}/delete" not in client.get(f"/partner/offers/{offer.id}").get_data(as_text=True)
+    assert client.get(f"/partner/offers/{offer.id}/delete").status_code == 409
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    response = client.post(f"/partner/offers/{offer.id}/delete", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/partner/offers/{offer.id}")
+    session.expire_all()
+    assert session.get(Offer, offer.id).deleted_at is None
+
+
+def test_another_partners_draft_cannot_be_deleted(client, auth, partner, make_partner, make_offer, session):
+    """404 for a draft of another organisation; it stays."""
+    theirs = make_offer(make_partner().organisation, state=OfferState.DRAFT)
+    auth.login(partner.manager)
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    assert client.post(f"/partner/offers/{theirs.id}/delete", data={"csrf_token": token}).status_code == 404
+    session.expire_all()
+    assert session.get(Offer, theirs.id).deleted_at is None

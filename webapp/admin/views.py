@@ -65,6 +65,8 @@ TRAIL_WORDS = {
     "offer.retire": N_("retired"),
     "offer.withdraw_from_card": N_("withdrawn from a card"),
     "offer.lift_withdrawal": N_("given back to a card"),
+    "offer.delete": N_("draft deleted"),
+    "redemption.void": N_("a redemption voided"),
 }
 
 

@@ -140,8 +140,30 @@ def offers() -> str:
 @blueprint.get(f"/offers/<int(max={MAX_ID}):offer_id>")
 @manager_only
 def offer(offer_id: int) -> str:
-    found = offer_service.get_offer(get_session(), offer_id, current_scope())
-    return render_template("partner/offer.html", offer=found, button_form=ActionForm())
+    session = get_session()
+    found = offer_service.get_offer(session, offer_id, current_scope())
+    deletable = offer_service.can_delete_offer(session, found)
+    return render_template("partner/offer.html", offer=found, button_form=ActionForm(), deletable=deletable)
+
+
+@blueprint.route(f"/offers/<int(max={MAX_ID}):offer_id>/delete", methods=["GET", "POST"])
+@manager_only
+def delete_offer(offer_id: int) -> Response | tuple[str, int]:
+    """Confirm, then delete a draft never submitted and never used (the others are retired)."""
+    session = get_session()
+    found = offer_service.get_offer(session, offer_id, current_scope())
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            offer_service.delete_offer(session, found, actor())
+        except offer_service.OfferNotDeletable as error:
+            flash(translated_message(error), "error")
+            return redirect(url_for("partner.offer", offer_id=offer_id))
+        flash(_("The draft %(name)s is deleted.", name=found.name(current_language())), "success")
+        return redirect(url_for("partner.offers"))
+    deletable = offer_service.can_delete_offer(session, found)
+    page = render_template("partner/offer_delete.html", offer=found, button_form=form, deletable=deletable)
+    return page, 200 if deletable else 409
 
 
 def _example_form() -> ExampleForm:

@@ -22,7 +22,17 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, Offer, OfferState, OfferWithdrawal, Organisation, QuotaPeriod, utcnow
+from webapp.models import (
+    AuditEvent,
+    Card,
+    Offer,
+    OfferState,
+    OfferWithdrawal,
+    Organisation,
+    QuotaPeriod,
+    Redemption,
+    utcnow,
+)
 from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError, optional_reason, required_reason
 from webapp.services.partners.list_rebuilds import ask_rebuild
@@ -265,7 +275,9 @@ def applicable_offers(session: Session, organisation_id: int, day: date) -> list
 
 def get_offer(session: Session, offer_id: int, scope: Scope = NATIONAL) -> Offer:
     """An offer within the scope (a partner sees only its own), or RecordNotFound."""
-    statement = scope.filter_organisation(select(Offer).where(Offer.id == offer_id), Offer.organisation_id)
+    statement = scope.filter_organisation(
+        select(Offer).where(Offer.id == offer_id, Offer.deleted_at.is_(None)), Offer.organisation_id
+    )
     offer = session.scalar(statement)
     if offer is None:
         raise RecordNotFound()
@@ -274,10 +286,46 @@ def get_offer(session: Session, offer_id: int, scope: Scope = NATIONAL) -> Offer
 
 def list_offers(session: Session, scope: Scope = NATIONAL, state: OfferState | None = None) -> list[Offer]:
     """Offers within the scope, newest first, optionally in one state."""
-    statement = scope.filter_organisation(select(Offer), Offer.organisation_id).order_by(Offer.id.desc())
+    statement = scope.filter_organisation(select(Offer).where(Offer.deleted_at.is_(None)), Offer.organisation_id)
+    statement = statement.order_by(Offer.id.desc())
     if state is not None:
         statement = statement.where(Offer.state == state)
     return list(session.scalars(statement))
+
+
+class OfferNotDeletable(DomainError):
+    code = "offer_not_deletable"
+    http_status = 409
+    message = N_("Only a draft that was never submitted and never used can be deleted: retire this offer instead.")
+
+
+def offer_was_submitted(session: Session, offer: Offer) -> bool:
+    """Whether the offer was ever submitted (a draft sent back was): the trail says so."""
+    submitted = select(AuditEvent.id).where(AuditEvent.offer_id == offer.id, AuditEvent.action == "offer.submit")
+    return session.scalar(submitted.limit(1)) is not None
+
+
+def can_delete_offer(session: Session, offer: Offer) -> bool:
+    """A draft never submitted, with no redemption and no withdrawal: nothing anyone relied on."""
+    if offer.state != OfferState.DRAFT or offer.deleted_at is not None or offer_was_submitted(session, offer):
+        return False
+    for table in (Redemption, OfferWithdrawal):
+        if session.scalar(select(table.id).where(table.offer_id == offer.id).limit(1)) is not None:
+            return False
+    return True
+
+
+def delete_offer(session: Session, offer: Offer, actor: Actor) -> Offer:
+    """Delete a draft (see can_delete_offer), audited. The row is kept, marked deleted: audit events
+    name it, and the trail is never rewritten."""
+    if not can_delete_offer(session, offer):
+        raise OfferNotDeletable()
+    before = offer_snapshot(offer)
+    offer.deleted_at = utcnow()
+    offer.updated_at = offer.deleted_at
+    session.flush()
+    _audit(session, offer, actor, "offer.delete", before)
+    return offer
 
 
 class AlreadyWithdrawn(DomainError):
