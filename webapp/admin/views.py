@@ -16,6 +16,8 @@ from webapp.access import current_actor, restrict_blueprint
 from webapp.admin.forms import NewPartnerForm, StaffAccountForm, WithdrawalForm
 from webapp.db import get_session
 from webapp.errors import translated_message
+from webapp.forms_once import created as once_created
+from webapp.forms_once import replayed
 from webapp.i18n import current_language
 from webapp.models import Offer, OfferState, OfferWithdrawal, Role, User, utcnow
 from webapp.partner.forms import ActionForm
@@ -126,6 +128,8 @@ def new_partner() -> Response | tuple[str, int]:
     form.kind.choices = _kind_choices()
     if not form.validate_on_submit():
         return render_template("admin/new_partner.html", form=form), 422 if form.is_submitted() else 200
+    if (replay := replayed(form, "admin.new_partner", url_for("admin.partners"))) is not None:
+        return replay
     try:
         created = administration.create_partner(
             get_session(),
@@ -143,6 +147,7 @@ def new_partner() -> Response | tuple[str, int]:
         target = form[place].errors if place else form.form_errors
         target.append(translated_message(error))
         return render_template("admin/new_partner.html", form=form), 422
+    once_created(form, url_for("admin.partner", slug=created.organisation.slug))
     # Rendered, not redirected: the password exists only in this answer (never stored in clear),
     # and no cache keeps it.
     response = make_response(render_template("admin/partner_created.html", created=created))
@@ -258,6 +263,8 @@ def withdraw() -> Response | tuple[str, int]:
     form.offer.choices = _offer_choices()
     if not form.validate_on_submit():
         return _withdrawals_page(form), 422
+    if (replay := replayed(form, "admin.withdraw", url_for("admin.withdrawals"))) is not None:
+        return replay
     try:
         card = get_card(session, form.card.data or "")
         found = offer_service.get_offer(session, form.offer.data)
@@ -272,7 +279,9 @@ def withdraw() -> Response | tuple[str, int]:
         return _withdrawals_page(form), 422
     except DomainError as error:
         return _withdrawals_page(form, refusal=translated_message(error)), 422
-    return redirect(url_for("admin.withdrawal", withdrawal_id=withdrawal.id))
+    target = url_for("admin.withdrawal", withdrawal_id=withdrawal.id)
+    once_created(form, target)
+    return redirect(target)
 
 
 @blueprint.get("/withdrawals/<int:withdrawal_id>")
@@ -362,6 +371,8 @@ def new_staff_account() -> Response | tuple[str, int]:
     form = StaffAccountForm()
     form.region.choices = _region_choices()
     if form.validate_on_submit():
+        if (replay := replayed(form, "admin.new_staff_account", url_for("admin.staff"))) is not None:
+            return replay
         try:
             created = staff_accounts.create_staff_account(
                 get_session(),
@@ -376,6 +387,7 @@ def new_staff_account() -> Response | tuple[str, int]:
         except staff_accounts.InvalidStaffAccount as error:
             form[_STAFF_FIELDS.get(error.params["place"], "email")].errors.append(translated_message(error))
         else:
+            once_created(form, url_for("admin.staff_account", account_id=created.user.id))
             return _no_store(render_template("admin/staff_password.html", account=created, created=True))
     return render_template("admin/staff_form.html", form=form), 422 if form.is_submitted() else 200
 

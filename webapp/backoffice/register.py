@@ -43,6 +43,8 @@ from webapp.backoffice.register_forms import (
 from webapp.backoffice.views import blueprint
 from webapp.db import get_session
 from webapp.errors import translated_message
+from webapp.forms_once import created as once_created
+from webapp.forms_once import replayed
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import (
@@ -346,11 +348,14 @@ def _artisan_form(session: Session, scope: Scope, data: dict[str, Any] | None = 
     return form
 
 
-def _save(form: ArtisanForm, save: Callable[[Any], Any]) -> Any | None:
+def _save(form: ArtisanForm, save: Callable[[Any], Any], once: bool = False) -> Any | None:
     """Read the form through the register's field rules and save; None when the form goes back
-    with every problem on its field."""
+    with every problem on its field. `once`: a create form, whose one-time token makes a second
+    sending lead to the artisan the first registered (a Response then)."""
     if not form.validate_on_submit():
         return None
+    if once and (replay := replayed(form, "backoffice.new_artisan", url_for("backoffice.artisans"))) is not None:
+        return replay
     session = get_session()
     try:
         record = clean_artisan_record(form.raw_record(), reference_codes(session), moroccan_today())
@@ -371,11 +376,15 @@ def new_artisan() -> Response | tuple[str, int]:
     """Register an artisan (an officer: in their own region)."""
     session, scope = get_session(), current_scope()
     form = _artisan_form(session, scope, {"region_code": scope.region_code or ""})
-    created = _save(form, lambda record: register.create_artisan(session, record, scope, current_actor()))
+    created = _save(form, lambda record: register.create_artisan(session, record, scope, current_actor()), once=True)
     if created is None:
         return _form_page(form, None)
+    if isinstance(created, Response):  # the same form sent again: to the artisan it registered
+        return created
+    target = url_for("backoffice.artisan", artisan_id=created.id)
+    once_created(form, target)
     flash(_("%(name)s is registered.", name=_isolated(created.name_latin)), "success")
-    return redirect(url_for("backoffice.artisan", artisan_id=created.id))
+    return redirect(target)
 
 
 @blueprint.route(ARTISAN + "/edit", methods=["GET", "POST"])

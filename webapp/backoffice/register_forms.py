@@ -14,6 +14,7 @@ from wtforms import SearchField, SelectChoice, SelectField, SelectMultipleField,
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TelInput, TextInput
 
+from webapp.forms_once import OnceForm
 from webapp.models import Artisan, RevocationReason
 from webapp.models.artisan import CnssStatus, Gender, LegalStatus
 from webapp.services.register.artisan_fields import FIELDS
@@ -86,7 +87,7 @@ def _choices(words: dict[str, Any], first: Any) -> list[SelectChoice]:
     return [SelectChoice("", first), *(SelectChoice(value, label) for value, label in words.items())]
 
 
-class ArtisanForm(FlaskForm):
+class ArtisanForm(OnceForm):
     """An artisan's register fields as typed; region, trade and programme choices are set by the view."""
 
     rna_number = StringField(FIELD_LABELS["rna_number"])

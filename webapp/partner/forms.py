@@ -26,6 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from webapp.forms_once import OnceForm
 from webapp.models import QuotaPeriod, Role
 from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
 from webapp.services.partners.offers import MAX_OFFER_ID, TEXT_LIMITS
@@ -74,7 +75,7 @@ QUOTA_PERIODS = [
 ]
 
 
-class _OfferFormBase(FlaskForm):
+class _OfferFormBase(OnceForm):
     valid_from = DateField(_l("Valid from"), validators=[InputRequired()])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
     quota_count = IntegerField(_l("Redemptions per card"), validators=[Optional()])
@@ -113,7 +114,7 @@ class ExampleForm(FlaskForm):
     example = SelectField(_l("Start from an example"), choices=[])
 
 
-class StaffMemberForm(FlaskForm):
+class StaffMemberForm(OnceForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(
@@ -133,7 +134,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(OnceForm):
     label = StringField(_l("System using the key"), validators=[DataRequired(), Length(max=120)])
     scopes = CheckboxesField(
         _l("What the key may do"),

@@ -35,6 +35,7 @@ from webapp.access import current_scope, restrict_blueprint, roles_required
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.faults import long_request
+from webapp.forms_once import created, replayed
 from webapp.i18n import current_language
 from webapp.models import PARTNER_ROLES, Offer, OfferState, QuotaPeriod, Role
 from webapp.partner.forms import (
@@ -236,18 +237,24 @@ def _offer_error_field(form: Any, error: InvalidOffer | InvalidRule | InvalidFie
     return {"valid_until": form.valid_until, "quota": form.quota_count}.get(place, form.valid_from)
 
 
-def _save_offer(form: Any, save: Any) -> Response | None:
+def _save_offer(form: Any, save: Any, once: str | None = None) -> Response | None:
     """Validate the form and save the draft with `save(draft)`; a redirect to the offer, or None
-    when the form goes back to the manager with its errors."""
+    when the form goes back to the manager with its errors. `once`: the create form's name, whose
+    one-time token makes a second sending lead to the draft the first created."""
     if not form.validate_on_submit():
         return None
+    if once is not None and (replay := replayed(form, once, url_for("partner.offers"))) is not None:
+        return replay
     try:
         saved = save(_draft(form))
     except (InvalidOffer, InvalidRule, InvalidFieldSpec) as error:
         _refuse_on(_offer_error_field(form, error), error)
         return None
+    target = url_for("partner.offer", offer_id=saved.id)
+    if once is not None:
+        created(form, target)
     flash(_("The draft is saved. Submit it for approval when it is ready."), "success")
-    return redirect(url_for("partner.offer", offer_id=saved.id))
+    return redirect(target)
 
 
 @blueprint.route("/offers/new", methods=["GET", "POST"])
@@ -258,7 +265,9 @@ def new_offer() -> Response | tuple[str, int]:
     data = {"valid_from": moroccan_today()} | _example_data(with_texts=True)
     form = OfferForm(data=data)
     saved = _save_offer(
-        form, lambda draft: offer_service.create_offer(session, current_user.organisation, draft, actor())
+        form,
+        lambda draft: offer_service.create_offer(session, current_user.organisation, draft, actor()),
+        once="partner.new_offer",
     )
     if saved is not None:
         return saved
@@ -475,6 +484,8 @@ def new_staff_member() -> Response | tuple[str, int]:
     """Add a manager or a counter agent; the temporary password is shown once, on the answer."""
     form = StaffMemberForm()
     if form.validate_on_submit():
+        if (replay := replayed(form, "partner.new_staff_member", url_for("partner.staff"))) is not None:
+            return replay
         try:
             account = add_staff_member(
                 get_session(),
@@ -490,6 +501,7 @@ def new_staff_member() -> Response | tuple[str, int]:
             place = {"email": form.email, "name": form.display_name, "role": form.role}
             _refuse_on(place.get(error.params["place"], form.email), error)
         else:
+            created(form, url_for("partner.staff"))
             page = render_template("partner/staff_created.html", account=account)
             return make_response(page, 200, NO_STORE)
     return render_template("partner/staff_form.html", form=form), _status(form)
@@ -531,6 +543,8 @@ def new_api_key() -> Response | tuple[str, int]:
     """A key for one of the organisation's systems; the key is shown once, on the answer."""
     form = ApiKeyForm()
     if form.validate_on_submit():
+        if (replay := replayed(form, "partner.new_api_key", url_for("partner.api_keys"))) is not None:
+            return replay
         # A key expiring "on" a day works through that whole day in Morocco.
         expires_at = (
             datetime.combine(form.expires_on.data + timedelta(days=1), time.min, MOROCCO)
@@ -553,6 +567,7 @@ def new_api_key() -> Response | tuple[str, int]:
         except ExpiryInThePast as error:
             _refuse_on(form.expires_on, error)
         else:
+            created(form, url_for("partner.api_keys"))
             page = render_template("partner/api_key_created.html", new_key=new_key)
             return make_response(page, 200, NO_STORE)
     return render_template("partner/api_key_form.html", form=form), _status(form)
