@@ -24,9 +24,9 @@ from webapp.partner.forms import ActionForm
 from webapp.services.accounts import staff as staff_accounts
 from webapp.services.accounts.new_accounts import NewAccount
 from webapp.services.accounts.sign_in import is_locked
-from webapp.services.cards.lifecycle import CardNotFound, get_card
+from webapp.services.cards.lifecycle import CardNotFound, get_card, state_of
 from webapp.services.cards.numbers import format_card_number
-from webapp.services.errors import N_, DomainError, ReasonRequired
+from webapp.services.errors import N_, DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import administration
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import list_api_keys
@@ -53,6 +53,20 @@ ACTION_LABELS = {
     "retire": N_("Retire"),
 }
 ACTION_KINDS = {"approve": "primary", "resume": "primary", "retire": "danger"}
+# Each decision is a form of its own: what it does, and for those that need one, a reason field
+# labelled with the question it answers (the partner reads the answer).
+ACTION_HELP = {
+    "approve": N_("Card holders who meet its conditions can use it from its start date."),
+    "send_back": N_("The partner's manager can edit it again and submit it anew."),
+    "pause": N_("Card holders can no longer use it until it is resumed."),
+    "resume": N_("Card holders can use it again."),
+    "retire": N_("Over for good: it can be neither used nor resumed."),
+}
+REASON_LABELS = {
+    "send_back": N_("Why send it back? Say what to change"),
+    "pause": N_("Why pause it?"),
+    "retire": N_("Why retire it?"),
+}
 # Submitting is the partner's step: the administration decides on what is submitted.
 ADMIN_DECISIONS = frozenset(ACTION_LABELS) & offer_service.ADMIN_ACTIONS
 # The offer's trail in words (other actions are shown by their code).
@@ -185,7 +199,7 @@ def offers() -> str:
     return render_template("admin/offers.html", offers=found, state=state, states=list(OfferState))
 
 
-def _offer_page(offer: Offer, refusal: str | None = None) -> str:
+def _offer_page(offer: Offer, refusal: str | None = None, refused_action: str | None = None) -> str:
     session = get_session()
     trail = [event for event in administration.offer_trail(session, offer.id) if event.action.startswith("offer.")]
     return render_template(
@@ -195,6 +209,9 @@ def _offer_page(offer: Offer, refusal: str | None = None) -> str:
         reason_required=offer_service.REASON_REQUIRED,
         action_labels=ACTION_LABELS,
         action_kinds=ACTION_KINDS,
+        action_help=ACTION_HELP,
+        reason_labels=REASON_LABELS,
+        refused_action=refused_action,
         button_form=ActionForm(),
         trail=trail,
         trail_words=TRAIL_WORDS,
@@ -216,6 +233,8 @@ def change_offer(offer_id: int, action: str) -> Response | tuple[str, int]:
     reason = (request.form.get("reason") or "").strip() or None
     try:
         offer_service.change_offer_state(session, found, action, current_actor(), reason=reason)
+    except (ReasonRequired, ReasonTooLong) as error:  # shown under that decision's reason field
+        return _offer_page(found, refusal=translated_message(error), refused_action=action), 422
     except DomainError as error:
         return _offer_page(found, refusal=translated_message(error)), 422
     flash(_("The offer is now %(state)s.", state=_(offer_service.STATE_WORDS[found.state])), "success")
@@ -257,7 +276,7 @@ def withdrawals() -> str:
 
 @blueprint.post("/withdrawals")
 def withdraw() -> Response | tuple[str, int]:
-    """Withdraw one approved offer from one card (typed as printed); the card itself stays valid."""
+    """Withdraw one approved offer from one card (typed as printed); the card itself is not changed."""
     session = get_session()
     form = WithdrawalForm()
     form.offer.choices = _offer_choices()
@@ -292,6 +311,8 @@ def withdrawal(withdrawal_id: int) -> str:
     return render_template(
         "admin/withdrawal.html",
         withdrawal=found,
+        # What the withdrawal leaves of the card: valid, or suspended, revoked, expired on its own.
+        card_state=state_of(found.card.status, found.card.expires_at, utcnow()),
         people=administration.people_by_label(session, {found.withdrawn_by}),
         button_form=ActionForm(),
     )
