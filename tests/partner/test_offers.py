@@ -97,9 +97,9 @@ BAD_OFFERS = [
     (
         {"valid_until": (TODAY - timedelta(days=1)).isoformat()},
         "valid_until",
-        "Offre : valid_until : la fin de la période de validité est avant son début",
+        "la fin de la période de validité est avant son début",
     ),
-    ({"quota_period": ""}, "quota_count", "Offre : quota"),
+    ({"quota_period": ""}, "quota_count", "indiquez à la fois"),
     ({"quota_count": "0"}, "quota_count", "de 1 à 10 000 utilisations"),
     ({"quota_count": "many"}, "quota_count", ""),
     ({"quota_period": "week"}, "quota_period", ""),
@@ -271,3 +271,56 @@ def test_another_partners_draft_cannot_be_deleted(client, auth, partner, make_pa
     assert client.post(f"/partner/offers/{theirs.id}/delete", data={"csrf_token": token}).status_code == 404
     session.expire_all()
     assert session.get(Offer, theirs.id).deleted_at is None
+
+
+# --- every problem at once, by its label --------------------------------------------------------
+
+
+ALL_AT_ONCE = [
+    (
+        {"valid_until": "2000-01-01", "quota_count": "0", "conditions": "[{", "fields": "[]x"},
+        ["valid_until", "quota_count", "conditions", "fields"],
+    ),
+    (
+        {"name_ar": "", "benefit_en": "", "quota_count": "many", "valid_from": "demain"},
+        ["name_ar", "benefit_en", "quota_count", "valid_from"],
+    ),
+    (
+        {"valid_until": "2000-01-01", "quota_period": "", "conditions": '{"label": {}}', "fields": '[{"name": "W"}]'},
+        ["valid_until", "quota_count", "conditions", "fields"],
+    ),
+]
+LABELS = {
+    "fr": {
+        "valid_until": "Valable jusqu'au",
+        "quota_count": "Utilisations par carte",
+        "valid_from": "Valable à partir du",
+    },
+    "ar": {"valid_until": "صالحة إلى غاية", "quota_count": "الاستفادات لكل بطاقة", "valid_from": "صالح ابتداءً من"},
+}
+ENGLISH = ["Not a valid", "This field is required", "Field must be", "required", "valid_until", "quota_count"]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+@pytest.mark.parametrize("changes,fields", ALL_AT_ONCE)
+def test_every_problem_is_shown_at_once_by_its_label(client, auth, partner, session, language, changes, fields):
+    """Several bad values: 422, a message under each of their fields, a summary naming each field by
+    its translated label, and no raw key or English message anywhere among the errors."""
+    auth.login(partner.manager)
+    token = csrf_token_from(client.get("/partner/offers/new").get_data(as_text=True))
+    response = client.post(f"/partner/offers/new?lang={language}", data={**GOOD, **changes, "csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in fields:
+        assert field_errors(html, name), name
+    summary = html[html.index('class="problems"') :]
+    summary = summary[: summary.index("</ul>")].replace("&#39;", "'")
+    assert summary.count("<li>") >= len(fields)
+    for name in fields:
+        assert f'href="#{name}"' in summary
+        if name in LABELS[language]:
+            assert LABELS[language][name] in summary
+    errors = " ".join(" ".join(field_errors(html, name)) for name in fields) + summary
+    for english in ENGLISH:
+        assert english not in errors.replace('href="#valid_until"', "").replace('href="#quota_count"', "")
+    assert session.scalar(select(func.count()).select_from(Offer)) == 0

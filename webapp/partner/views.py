@@ -205,20 +205,30 @@ def _offer_data(offer: Offer) -> dict[str, Any]:
     }
 
 
-def _draft(form: Any) -> OfferDraft:
-    def texts(what: str) -> dict[str, str]:
-        return {language: form[f"{what}_{language}"].data or "" for language in ("fr", "ar", "en")}
+def _draft(form: Any, usable_only: bool = False) -> OfferDraft:
+    """The draft the form holds. `usable_only`: for a form the form layer refused, only the values
+    it accepted (a refused one is neutral), so the service adds the problems of the others."""
 
+    def usable(name: str, neutral: Any) -> Any:
+        return neutral if usable_only and form[name].errors else form[name].data
+
+    def texts(what: str) -> dict[str, str]:
+        return {language: usable(f"{what}_{language}", "x") or "" for language in ("fr", "ar", "en")}
+
+    quota_count = usable("quota_count", None)
+    quota_period = usable("quota_period", "") or None
+    if usable_only and (form.quota_count.errors or form.quota_period.errors):
+        quota_count, quota_period = None, None  # one problem of the quota is enough
     return OfferDraft(
         name=texts("name"),
         benefit=texts("benefit"),
         description=texts("description"),
-        valid_from=form.valid_from.data,
-        valid_until=form.valid_until.data,
-        conditions=form.conditions.data,
-        quota_count=form.quota_count.data,
-        quota_period=form.quota_period.data or None,
-        fields=form.fields.data,
+        valid_from=usable("valid_from", None),
+        valid_until=usable("valid_until", None),
+        conditions=usable("conditions", []),
+        quota_count=quota_count,
+        quota_period=quota_period,
+        fields=usable("fields", []),
     )
 
 
@@ -237,18 +247,37 @@ def _offer_error_field(form: Any, error: InvalidOffer | InvalidRule | InvalidFie
     return {"valid_until": form.valid_until, "quota": form.quota_count}.get(place, form.valid_from)
 
 
+def _show_problems(form: Any, problems: Any) -> None:
+    """Every problem under its field (the service gathers them all), each message once."""
+    for problem in problems:
+        field = _offer_error_field(form, problem)
+        message = _offer_problem_text(problem)
+        if message not in field.errors:
+            field.errors = [*field.errors, message]
+
+
+def _offer_problem_text(error: DomainError) -> str:
+    """A problem as shown under its field: the field's label says where, so an offer's own problem is
+    only its words ("the end of the window is before its start"), never its key (`valid_until`)."""
+    if isinstance(error, InvalidOffer):
+        return _(str(error.params["problem"]))
+    return translated_message(error)
+
+
 def _save_offer(form: Any, save: Any, once: str | None = None) -> Response | None:
     """Validate the form and save the draft with `save(draft)`; a redirect to the offer, or None
     when the form goes back to the manager with its errors. `once`: the create form's name, whose
     one-time token makes a second sending lead to the draft the first created."""
     if not form.validate_on_submit():
+        if form.is_submitted():
+            _show_problems(form, offer_service.offer_problems(_draft(form, usable_only=True))[0])
         return None
     if once is not None and (replay := replayed(form, once, url_for("partner.offers"))) is not None:
         return replay
     try:
         saved = save(_draft(form))
     except (InvalidOffer, InvalidRule, InvalidFieldSpec) as error:
-        _refuse_on(_offer_error_field(form, error), error)
+        _show_problems(form, getattr(error, "problems", (error,)))
         return None
     target = url_for("partner.offer", offer_id=saved.id)
     if once is not None:

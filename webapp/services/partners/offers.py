@@ -36,8 +36,8 @@ from webapp.models import (
 from webapp.services.audit import Actor, record_event
 from webapp.services.errors import N_, DomainError, optional_reason, required_reason
 from webapp.services.partners.list_rebuilds import ask_rebuild
-from webapp.services.partners.offer_fields import LANGUAGES, parse_field_specs
-from webapp.services.partners.rules import parse_rule
+from webapp.services.partners.offer_fields import LANGUAGES, InvalidFieldSpec, parse_field_specs
+from webapp.services.partners.rules import InvalidRule, parse_rule
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 
 MAX_QUOTA = 10_000
@@ -95,45 +95,69 @@ class OfferDraft:
     fields: Any = field(default_factory=list)
 
 
-def _texts(raw: Mapping[str, str], what: str, required: bool) -> dict[str, str]:
+def _texts(raw: Mapping[str, str], what: str, required: bool, problems: list[DomainError]) -> dict[str, str]:
     texts = {}
     for language in LANGUAGES:
         value = raw.get(language) if isinstance(raw, Mapping) else None
         text = value.strip() if isinstance(value, str) else ""
         if required and not text:
-            raise InvalidOffer(f"{what} ({language})", N_("required"))
-        if len(text) > TEXT_LIMITS[what]:
-            raise InvalidOffer(f"{what} ({language})", _TOO_LONG[what])
+            problems.append(InvalidOffer(f"{what} ({language})", N_("required")))
+        elif len(text) > TEXT_LIMITS[what]:
+            problems.append(InvalidOffer(f"{what} ({language})", _TOO_LONG[what]))
         texts[language] = text
     return texts
 
 
-def _checked(draft: OfferDraft) -> dict[str, Any]:
-    """The columns of a valid draft, or the first problem as a named error."""
-    columns: dict[str, Any] = {}
-    for what, required in (("name", True), ("benefit", True), ("description", False)):
-        for language, text in _texts(getattr(draft, what), what, required).items():
-            columns[f"{what}_{language}"] = text
-    if draft.valid_until is not None and draft.valid_until < draft.valid_from:
-        raise InvalidOffer("valid_until", N_("the end of the window is before its start"))
+def _quota_problem(draft: OfferDraft) -> InvalidOffer | None:
     if (draft.quota_count is None) != (draft.quota_period is None):
-        raise InvalidOffer("quota", N_("give both a number of redemptions and a period, or neither"))
+        return InvalidOffer("quota", N_("give both a number of redemptions and a period, or neither"))
     if draft.quota_count is not None:
         if isinstance(draft.quota_count, bool) or not isinstance(draft.quota_count, int):
-            raise InvalidOffer("quota", N_("a whole number is expected"))
+            return InvalidOffer("quota", N_("a whole number is expected"))
         if not 1 <= draft.quota_count <= MAX_QUOTA:
-            raise InvalidOffer("quota", N_("from 1 to 10,000 redemptions"))
+            return InvalidOffer("quota", N_("from 1 to 10,000 redemptions"))
         if draft.quota_period not in {period.value for period in QuotaPeriod}:
-            raise InvalidOffer("quota", N_("the period is day, month or year"))
-    columns |= {
+            return InvalidOffer("quota", N_("the period is day, month or year"))
+    return None
+
+
+def offer_problems(draft: OfferDraft) -> tuple[list[DomainError], dict[str, Any]]:
+    """Every problem of a draft at once (texts, window, quota, rule, fields: a manager corrects them
+    in one go), and the columns of what is valid."""
+    problems: list[DomainError] = []
+    columns: dict[str, Any] = {}
+    for what, required in (("name", True), ("benefit", True), ("description", False)):
+        for language, text in _texts(getattr(draft, what), what, required, problems).items():
+            columns[f"{what}_{language}"] = text
+    if draft.valid_until is not None and draft.valid_from is not None and draft.valid_until < draft.valid_from:
+        problems.append(InvalidOffer("valid_until", N_("the end of the window is before its start")))
+    if (quota_problem := _quota_problem(draft)) is not None:
+        problems.append(quota_problem)
+    try:
+        columns["conditions"] = parse_rule(draft.conditions).to_json()
+    except InvalidRule as error:
+        problems.append(error)
+    try:
+        columns["fields"] = [spec.to_json() for spec in parse_field_specs(draft.fields)]
+    except InvalidFieldSpec as error:
+        problems.append(error)
+    return problems, columns
+
+
+def _checked(draft: OfferDraft) -> dict[str, Any]:
+    """The columns of a valid draft. Otherwise the first problem is raised, carrying every problem
+    in `problems` (callers that show one message show the first; forms show them all)."""
+    problems, columns = offer_problems(draft)
+    if problems:
+        first = problems[0]
+        first.problems = tuple(problems)  # type: ignore[attr-defined]
+        raise first
+    return columns | {
         "valid_from": draft.valid_from,
         "valid_until": draft.valid_until,
-        "conditions": parse_rule(draft.conditions).to_json(),
         "quota_count": draft.quota_count,
         "quota_period": QuotaPeriod(draft.quota_period) if draft.quota_period else None,
-        "fields": [spec.to_json() for spec in parse_field_specs(draft.fields)],
     }
-    return columns
 
 
 def offer_snapshot(offer: Offer) -> dict[str, Any]:
