@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from webapp.forms_once import OnceForm
 from webapp.models import QuotaPeriod, Role
-from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
+from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY, SCOPE_WORDS
 from webapp.services.partners.offers import MAX_OFFER_ID, TEXT_LIMITS
 
 LANGUAGE_NAMES = {"fr": _l("French"), "ar": _l("Arabic"), "en": _l("English")}
@@ -138,11 +138,7 @@ class ApiKeyForm(OnceForm):
     label = StringField(_l("System using the key"), validators=[DataRequired(), Length(max=120)])
     scopes = CheckboxesField(
         _l("What the key may do"),
-        choices=[
-            SelectChoice(SCOPE_VERIFY, _l("verify cards")),
-            SelectChoice(SCOPE_REDEEM, _l("record redemptions")),
-            SelectChoice(SCOPE_ELIGIBILITY, _l("ask a card's eligibility")),
-        ],
+        choices=[SelectChoice(code, _l(SCOPE_WORDS[code])) for code in (SCOPE_VERIFY, SCOPE_REDEEM, SCOPE_ELIGIBILITY)],
         validators=[DataRequired(_l("Choose at least one."))],
     )
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])

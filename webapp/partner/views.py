@@ -52,6 +52,7 @@ from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import (
+    SCOPE_WORDS,
     ExpiryInThePast,
     NoScope,
     UnknownScope,
@@ -624,7 +625,19 @@ def offer_vocabulary() -> dict[str, object]:
         "quota_text": quota_text,
         "redemption_details": redemption_details,
         "recorded_by_name": recorded_by_name,
+        "scope_words": scope_words,
+        "region_name_of": region_name_of,
     }
+
+
+def region_name_of(code: str) -> str:
+    """A region's name in the reader's language (its code if it names none)."""
+    return region_name(code, current_language()) or code
+
+
+def scope_words(scopes: str) -> str:
+    """An API key's scopes ("eligibility redeem verify") as people read them, in their language."""
+    return ", ".join(_(SCOPE_WORDS[code]) if code in SCOPE_WORDS else code for code in scopes.split())
 
 
 def redemption_details(redemption: Any) -> list[tuple[str, str]]:
