@@ -145,3 +145,39 @@ def test_an_unknown_offer_or_action_answers_404(admin_client, make_offer):
     offer = make_offer(state=OfferState.DRAFT)
     assert admin_client.get("/admin/offers/999999").status_code == 404
     assert admin_client.post(f"/admin/offers/{offer.id}/submit").status_code in (400, 404)
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("fr", {"send_back": "Pourquoi le renvoyer ?", "retire": "Pourquoi le retirer ?"}),
+        ("ar", {"send_back": "لماذا يُعاد؟", "retire": "لماذا يُسحب؟"}),
+    ],
+)
+def test_each_decision_is_its_own_form_with_a_labelled_reason(admin_client, make_offer, language, labels):
+    """One form per decision, titled and explained; a reason field only where one is needed, with its
+    own label (the question it answers) tied to it by id."""
+    offer = make_offer(state=OfferState.SUBMITTED)
+    page = admin_client.get(f"/admin/offers/{offer.id}?lang={language}").get_data(as_text=True)
+    forms = page.split('class="panel form decision"')[1:]
+    assert len(forms) == 3  # approve, send back, retire
+    approve, send_back, retire = forms
+    assert 'name="reason"' not in approve
+    for action, form in (("send_back", send_back), ("retire", retire)):
+        assert f'<label for="reason-{action}">{labels[action]}' in form
+        assert f'id="reason-{action}" name="reason" required' in form
+    assert page.count('name="reason"') == 2
+
+
+def test_a_blank_reason_is_shown_under_its_decisions_field(forms, make_offer):
+    """The refusal sits under the reason field of the decision that needed it, marked invalid."""
+    offer = make_offer(state=OfferState.SUBMITTED)
+    page = f"/admin/offers/{offer.id}"
+    response = forms.post(page, f"{page}/send_back", {"reason": " "})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = body[body.index('id="reason-send_back"') :]
+    assert 'aria-invalid="true"' in field[: field.index(">")]
+    errors = body[body.index('id="reason-send_back-errors"') :]
+    assert "Un motif est obligatoire" in errors[: errors.index("</ul>")]
+    assert 'id="reason-retire-errors"' not in body

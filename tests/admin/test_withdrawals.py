@@ -1,11 +1,13 @@
-"""Withdrawals: one offer taken from one card (the card stays valid), listed, confirmed, given back;
+"""Withdrawals: one offer taken from one card (the card itself unchanged), listed, confirmed, given back;
 the partner's verify API then answers "not eligible" with the reason."""
 
 import pytest
 from sqlalchemy import select
 
 from tests.admin.conftest import audit_count
-from webapp.models import AuditEvent, OfferState, OfferWithdrawal, Role
+from tests.conftest import TEST_ACTOR
+from webapp.models import AuditEvent, CardStatus, OfferState, OfferWithdrawal, RevocationReason, Role
+from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.tokens import qr_text
 
@@ -198,3 +200,28 @@ def test_other_roles_cannot_withdraw(client, auth, session, make_user, make_card
     data = {"card": make_card().number, "offer": parcel_offer.id, "reason": REASON, "csrf_token": token}
     assert client.post("/admin/withdrawals", data=data).status_code == 403
     assert session.scalars(select(OfferWithdrawal)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "said", "not_said"),
+    [
+        (CardStatus.ACTIVE, "La carte elle-même reste valide.", "révoquée"),
+        (CardStatus.REVOKED, "La carte elle-même est révoquée", "reste valide"),
+        (CardStatus.SUSPENDED, "La carte elle-même est suspendue", "reste valide"),
+    ],
+)
+def test_the_confirmation_tells_what_the_card_itself_is(
+    forms, session, make_card, parcel_offer, status, said, not_said
+):
+    """A revoked or suspended card is never said to "stay valid": the sentence follows the card's status."""
+    card = make_card()
+    if status == CardStatus.REVOKED:
+        card_service.revoke_card(session, card, RevocationReason.FRAUD, TEST_ACTOR)
+    if status == CardStatus.SUSPENDED:
+        card_service.suspend_card(session, card, "Enquête", TEST_ACTOR)
+    session.commit()
+    response = withdraw(forms, card.number, parcel_offer.id)
+    page = forms.client.get(response.headers["Location"] + "?lang=fr").get_data(as_text=True)
+    flash = page[page.index('class="flash flash-success"') :]
+    flash = flash[: flash.index("</p>")].replace("&#39;", "'")
+    assert said in flash and not_said not in flash

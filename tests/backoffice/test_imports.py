@@ -496,3 +496,12 @@ def test_an_interrupted_import_says_what_it_wrote_and_imports_again(app, signed_
     assert "The import is done." in page
     assert count_artisans(session) == 5_000
     assert session.scalar(select(func.count(func.distinct(Artisan.rna_number)))) == 5_000
+
+
+@pytest.mark.parametrize(("language", "name"), [("fr", "Fès-Meknès"), ("ar", "فاس مكناس")])
+def test_the_officers_region_is_named_not_coded(signed_in, language, name):
+    """ "An officer of the region Fès-Meknès", never "of region 03"."""
+    page = signed_in.get(f"/office/imports?lang={language}").get_data(as_text=True)
+    help_text = page[page.index('<p class="help">') :]
+    help_text = help_text[: help_text.index("</p>")]
+    assert name in help_text and "03" not in help_text

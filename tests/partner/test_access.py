@@ -7,16 +7,18 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token_from
-from webapp.models import ApiKey, AuditEvent, Offer, OfferState, Role, User
+from webapp.models import ApiKey, AuditEvent, Offer, OfferState, Redemption, Role, User
 
 MANAGER_PAGES = [
     "/partner/offers",
     "/partner/offers/{offer}",
     "/partner/offers/new",
     "/partner/offers/{draft}/edit",
+    "/partner/offers/{draft}/delete",
     "/partner/redemptions",
     "/partner/redemptions.csv",
     "/partner/redemptions.xlsx",
+    "/partner/redemptions/{redemption}/void",
     "/partner/staff",
     "/partner/staff/new",
     "/partner/api-keys",
@@ -27,6 +29,7 @@ POSTS = [
     ("/partner/offers/new", {"name_fr": "x"}),
     ("/partner/offers/{draft}/edit", {"name_fr": "x"}),
     ("/partner/offers/{draft}/submit", {}),
+    ("/partner/offers/{draft}/delete", {}),
     ("/partner/offers/{offer}/retire", {"reason": "because"}),
     ("/partner/staff/new", {"email": "new@example.ma", "display_name": "New One", "role": "partner_agent"}),
     ("/partner/staff/{agent}/disable", {}),
@@ -34,13 +37,16 @@ POSTS = [
     ("/partner/offers/preview", {"conditions": "[]"}),
     ("/partner/api-keys/new", {"label": "System", "scopes": ["verify"]}),
     ("/partner/api-keys/{prefix}/revoke", {}),
+    ("/partner/redemptions/{redemption}/void", {"reason": "mistake"}),
 ]
 
 
 @pytest.fixture
-def ids(partner, make_offer, make_api_key) -> dict[str, object]:
+def ids(partner, make_offer, make_api_key, make_card, make_redemption) -> dict[str, object]:
+    offer = make_offer(partner.organisation)
     return {
-        "offer": make_offer(partner.organisation).id,
+        "offer": offer.id,
+        "redemption": make_redemption(offer, make_card(), partner.agent).id,
         "draft": make_offer(partner.organisation, state=OfferState.DRAFT).id,
         "prefix": make_api_key(partner.organisation).api_key.prefix,
         "agent": partner.agent.id,
@@ -53,6 +59,8 @@ def counts(session) -> tuple[int, ...]:
     statements = [select(func.count()).select_from(table) for table in (AuditEvent, Offer, User, ApiKey)]
     statements.append(select(func.count()).select_from(User).where(User.is_enabled.is_(False)))
     statements.append(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None)))
+    statements.append(select(func.count()).select_from(Redemption).where(Redemption.voided_at.is_not(None)))
+    statements.append(select(func.count()).select_from(Offer).where(Offer.deleted_at.is_not(None)))
     return tuple(session.scalar(statement) for statement in statements)
 
 

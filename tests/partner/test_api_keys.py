@@ -102,3 +102,19 @@ def test_another_partners_key_is_not_found(client, auth, make_partner, make_api_
     assert new_key.api_key.prefix not in client.get("/partner/api-keys").get_data(as_text=True)
     session.expire_all()
     assert session.get(ApiKey, new_key.api_key.id).revoked_at is None
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("fr", ["vérifier des cartes", "enregistrer des utilisations", "demander l'éligibilité d'une carte"]),
+        ("ar", ["التحقق من البطاقات", "تسجيل الاستفادات", "الاستعلام عن أهلية بطاقة"]),
+    ],
+)
+def test_a_keys_scopes_are_named_in_the_readers_language(client, auth, partner, make_api_key, language, words):
+    """The keys' list says what each key may do in words, not its codes (eligibility redeem verify)."""
+    make_api_key(partner.organisation)
+    auth.login(partner.manager)
+    page = client.get(f"/partner/api-keys?lang={language}").get_data(as_text=True).replace("&#39;", "'")
+    assert all(word in page for word in words)
+    assert "eligibility redeem verify" not in page

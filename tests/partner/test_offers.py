@@ -9,10 +9,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import csrf_token_from
+from tests.conftest import TEST_ACTOR, csrf_token_from
 from tests.fixtures.support import version_fields_from
 from tests.partner.conftest import field_errors
 from webapp.models import AuditEvent, Offer, OfferState
+from webapp.services.partners.offers import change_offer_state
 
 TODAY = date.today()
 GOOD = {
@@ -97,9 +98,9 @@ BAD_OFFERS = [
     (
         {"valid_until": (TODAY - timedelta(days=1)).isoformat()},
         "valid_until",
-        "Offre : valid_until : la fin de la période de validité est avant son début",
+        "la fin de la période de validité est avant son début",
     ),
-    ({"quota_period": ""}, "quota_count", "Offre : quota"),
+    ({"quota_period": ""}, "quota_count", "indiquez à la fois"),
     ({"quota_count": "0"}, "quota_count", "de 1 à 10 000 utilisations"),
     ({"quota_count": "many"}, "quota_count", ""),
     ({"quota_period": "week"}, "quota_period", ""),
@@ -211,3 +212,118 @@ def test_submitting_and_retiring_leave_audit_events(client, auth, partner, make_
     assert audit_actions()[-2:] == ["offer.submit", "offer.retire"]
     actors = session.scalars(select(AuditEvent.actor_user_id).where(AuditEvent.offer_id == draft.id)).all()
     assert actors[-2:] == [partner.manager.id, partner.manager.id]
+
+
+# --- deleting a draft ----------------------------------------------------------------------------
+
+
+def test_a_manager_deletes_a_draft(client, auth, partner, make_offer, audit_actions, session):
+    """Confirmation page, then POST: gone from the offers (404 on its page), audited, the row kept."""
+    draft = make_offer(partner.organisation, state=OfferState.DRAFT, name="Brouillon à jeter")
+    auth.login(partner.manager)
+    assert f"/partner/offers/{draft.id}/delete" in client.get(f"/partner/offers/{draft.id}").get_data(as_text=True)
+    page = client.get(f"/partner/offers/{draft.id}/delete?lang=fr")
+    assert page.status_code == 200 and "Supprimer le brouillon" in page.get_data(as_text=True)
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post(f"/partner/offers/{draft.id}/delete", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/partner/offers")
+    listed = client.get("/partner/offers").get_data(as_text=True)
+    assert "Le brouillon Brouillon à jeter est supprimé." in listed and f'/partner/offers/{draft.id}"' not in listed
+    assert client.get(f"/partner/offers/{draft.id}").status_code == 404
+    assert audit_actions()[-1] == "offer.delete"
+    session.expire_all()
+    assert session.get(Offer, draft.id).deleted_at is not None
+
+
+def _submitted_then_sent_back(session, offer):
+    change_offer_state(session, offer, "submit", TEST_ACTOR)
+    change_offer_state(session, offer, "send_back", TEST_ACTOR, reason="texts")
+    session.commit()
+
+
+def _redeemed(session, offer, make_card, make_redemption, partner):
+    make_redemption(offer, make_card(), partner.agent)
+
+
+@pytest.mark.parametrize("history", ["approved", "submitted", "sent_back", "retired", "redeemed"])
+def test_only_a_draft_never_submitted_nor_used_can_be_deleted(
+    client, auth, partner, make_offer, make_card, make_redemption, session, history
+):
+    """Submitted, approved, retired, sent back after a submission, or with a redemption: 409, kept."""
+    state = {"approved": OfferState.APPROVED, "submitted": OfferState.SUBMITTED, "retired": OfferState.RETIRED}
+    offer = make_offer(partner.organisation, state=state.get(history, OfferState.DRAFT))
+    if history == "sent_back":
+        _submitted_then_sent_back(session, offer)
+    if history == "redeemed":
+        _redeemed(session, offer, make_card, make_redemption, partner)
+    auth.login(partner.manager)
+    assert f"/partner/offers/{offer.id}/delete" not in client.get(f"/partner/offers/{offer.id}").get_data(as_text=True)
+    assert client.get(f"/partner/offers/{offer.id}/delete").status_code == 409
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    response = client.post(f"/partner/offers/{offer.id}/delete", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/partner/offers/{offer.id}")
+    session.expire_all()
+    assert session.get(Offer, offer.id).deleted_at is None
+
+
+def test_another_partners_draft_cannot_be_deleted(client, auth, partner, make_partner, make_offer, session):
+    """404 for a draft of another organisation; it stays."""
+    theirs = make_offer(make_partner().organisation, state=OfferState.DRAFT)
+    auth.login(partner.manager)
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    assert client.post(f"/partner/offers/{theirs.id}/delete", data={"csrf_token": token}).status_code == 404
+    session.expire_all()
+    assert session.get(Offer, theirs.id).deleted_at is None
+
+
+# --- every problem at once, by its label --------------------------------------------------------
+
+
+ALL_AT_ONCE = [
+    (
+        {"valid_until": "2000-01-01", "quota_count": "0", "conditions": "[{", "fields": "[]x"},
+        ["valid_until", "quota_count", "conditions", "fields"],
+    ),
+    (
+        {"name_ar": "", "benefit_en": "", "quota_count": "many", "valid_from": "demain"},
+        ["name_ar", "benefit_en", "quota_count", "valid_from"],
+    ),
+    (
+        {"valid_until": "2000-01-01", "quota_period": "", "conditions": '{"label": {}}', "fields": '[{"name": "W"}]'},
+        ["valid_until", "quota_count", "conditions", "fields"],
+    ),
+]
+LABELS = {
+    "fr": {
+        "valid_until": "Valable jusqu'au",
+        "quota_count": "Utilisations par carte",
+        "valid_from": "Valable à partir du",
+    },
+    "ar": {"valid_until": "صالحة إلى غاية", "quota_count": "الاستفادات لكل بطاقة", "valid_from": "صالح ابتداءً من"},
+}
+ENGLISH = ["Not a valid", "This field is required", "Field must be", "required", "valid_until", "quota_count"]
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+@pytest.mark.parametrize("changes,fields", ALL_AT_ONCE)
+def test_every_problem_is_shown_at_once_by_its_label(client, auth, partner, session, language, changes, fields):
+    """Several bad values: 422, a message under each of their fields, a summary naming each field by
+    its translated label, and no raw key or English message anywhere among the errors."""
+    auth.login(partner.manager)
+    token = csrf_token_from(client.get("/partner/offers/new").get_data(as_text=True))
+    response = client.post(f"/partner/offers/new?lang={language}", data={**GOOD, **changes, "csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in fields:
+        assert field_errors(html, name), name
+    summary = html[html.index('class="problems"') :]
+    summary = summary[: summary.index("</ul>")].replace("&#39;", "'")
+    assert summary.count("<li>") >= len(fields)
+    for name in fields:
+        assert f'href="#{name}"' in summary
+        if name in LABELS[language]:
+            assert LABELS[language][name] in summary
+    errors = " ".join(" ".join(field_errors(html, name)) for name in fields) + summary
+    for english in ENGLISH:
+        assert english not in errors.replace('href="#valid_until"', "").replace('href="#quota_count"', "")
+    assert session.scalar(select(func.count()).select_from(Offer)) == 0

@@ -12,7 +12,7 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import text
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, csrf_token_from
 from webapp.models import OfferState
 from webapp.partner import views
 from webapp.services.partners.rules import moroccan_today
@@ -145,7 +145,9 @@ def test_exports_parse_back_with_the_filters(client, auth, partner, scene, exten
     cards = {row[4] for row in rows[1:]}
     assert cards == {scene["card"]["fes"].number, scene["card"]["over"].number}
     over = next(row for row in rows[1:] if row[4] == scene["card"]["over"].number)
-    assert over[8] == "oui" and over[6] == "03"
+    # The region by its name for people, its code in a column of its own for spreadsheets that join on it.
+    assert over[9] == "oui" and over[6] == "Fès-Meknès" and over[7] == "03"
+    assert over[8] == "Poids (kg): 2,5; Pays de destination: France"
 
 
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])
@@ -209,3 +211,79 @@ def test_a_streamed_export_leaves_no_transaction_open(client, auth, partner, sce
         text("SELECT state FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     ).all()
     assert "idle in transaction" not in states
+
+
+# --- who recorded it, details by their labels, voiding ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language,label,value",
+    [("fr", "Poids (kg)", "2,5"), ("ar", "الوزن (كغ)", "2.5"), ("en", "Weight (kg)", "2.5")],
+)
+def test_the_list_names_who_recorded_and_labels_the_details(
+    client, auth, partner, make_offer, make_card, make_redemption, make_api_key, session, language, label, value
+):
+    """The staff member's name or the API key's name, and the fields by their labels (no raw key)."""
+    offer = make_offer(partner.organisation)
+    make_redemption(offer, make_card(), partner.agent)
+    by_key = make_redemption(offer, make_card(), partner.agent)
+    key = make_api_key(partner.organisation, label="Caisse du guichet 2").api_key
+    by_key.recorded_by_user_id, by_key.api_key_id = None, key.id
+    session.commit()
+    auth.login(partner.manager)
+    html = client.get(f"/partner/redemptions?lang={language}").get_data(as_text=True)
+    assert partner.agent.display_name in html and "Caisse du guichet 2" in html
+    assert f"<bdi>{label}</bdi>: <bdi>{value}</bdi>" in html and "weight_kg" not in html
+
+
+def test_a_manager_voids_a_redemption_with_a_reason(
+    client, auth, partner, session, make_offer, make_card, make_redemption
+):
+    """Confirmation page, then POST: listed struck with its reason and no longer counted."""
+    offer = make_offer(partner.organisation)
+    kept, mistaken = (
+        make_redemption(offer, make_card(), partner.agent),
+        make_redemption(offer, make_card(), partner.agent),
+    )
+    auth.login(partner.manager)
+    page = client.get(f"/partner/redemptions/{mistaken.id}/void?lang=fr")
+    assert page.status_code == 200 and "Pourquoi" in page.get_data(as_text=True)
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post(
+        f"/partner/redemptions/{mistaken.id}/void", data={"csrf_token": token, "reason": "Mauvaise carte"}
+    )
+    assert response.status_code == 302
+    html = client.get("/partner/redemptions?lang=fr").get_data(as_text=True)
+    assert "Mauvaise carte" in html and 'class="voided"' in html and "1 utilisation" in html
+    session.expire_all()
+    assert session.get(type(mistaken), mistaken.id).voided_at is not None
+    assert session.get(type(kept), kept.id).voided_at is None
+    rows = csv_rows(client.get("/partner/redemptions.csv"))
+    voided_row = next(row for row in rows[1:] if row[0] == str(mistaken.id))
+    assert voided_row[-1] == "Mauvaise carte" and voided_row[-2]
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 201], ids=["empty", "blank", "too-long"])
+def test_a_void_without_a_reason_is_sent_back(
+    client, auth, partner, session, make_offer, make_card, make_redemption, reason
+):
+    """422 with the message under the labelled reason field; nothing voided."""
+    redemption = make_redemption(make_offer(partner.organisation), make_card(), partner.agent)
+    auth.login(partner.manager)
+    token = csrf_token_from(client.get(f"/partner/redemptions/{redemption.id}/void").get_data(as_text=True))
+    response = client.post(
+        f"/partner/redemptions/{redemption.id}/void?lang=ar", data={"csrf_token": token, "reason": reason}
+    )
+    assert response.status_code == 422 and 'id="reason-errors"' in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(type(redemption), redemption.id).voided_at is None
+
+
+def test_another_partners_redemption_cannot_be_voided(
+    client, auth, partner, make_partner, make_offer, make_card, make_redemption
+):
+    """404, as for a redemption that does not exist."""
+    other = make_partner()
+    theirs = make_redemption(make_offer(other.organisation), make_card(), other.agent)
+    auth.login(partner.manager)
+    assert client.get(f"/partner/redemptions/{theirs.id}/void").status_code == 404

@@ -4,14 +4,14 @@ are checked by the services; the forms only require what must be typed."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from webapp.forms_once import OnceForm
 from webapp.models import Role
 
 
-class NewPartnerForm(FlaskForm):
+class NewPartnerForm(OnceForm):
     """A partner organisation and its first manager, in one submit."""
 
     slug = StringField(_l("Short name"), validators=[DataRequired(), Length(max=40)])
@@ -22,7 +22,7 @@ class NewPartnerForm(FlaskForm):
     manager_name = StringField(_l("Manager's name"), validators=[DataRequired(), Length(max=120)])
 
 
-class WithdrawalForm(FlaskForm):
+class WithdrawalForm(OnceForm):
     """Withdraw one offer from one card: the card number as printed, an approved offer, why."""
 
     card = StringField(_l("Card number"), validators=[DataRequired(), Length(max=40)])
@@ -32,7 +32,7 @@ class WithdrawalForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
 
-class StaffAccountForm(FlaskForm):
+class StaffAccountForm(OnceForm):
     """A registry officer (with their region) or a national administrator."""
 
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])

@@ -16,16 +16,18 @@ from webapp.access import current_actor, restrict_blueprint
 from webapp.admin.forms import NewPartnerForm, StaffAccountForm, WithdrawalForm
 from webapp.db import get_session
 from webapp.errors import translated_message
+from webapp.forms_once import created as once_created
+from webapp.forms_once import replayed
 from webapp.i18n import current_language
 from webapp.models import Offer, OfferState, OfferWithdrawal, Role, User, utcnow
 from webapp.partner.forms import ActionForm
 from webapp.services.accounts import staff as staff_accounts
 from webapp.services.accounts.new_accounts import NewAccount
 from webapp.services.accounts.sign_in import is_locked
-from webapp.services.cards.lifecycle import CardNotFound, get_card
+from webapp.services.cards.lifecycle import CardNotFound, get_card, state_of
 from webapp.services.cards.numbers import format_card_number
 from webapp.services.concurrency import EditConflict, parse_version
-from webapp.services.errors import N_, DomainError, ReasonRequired
+from webapp.services.errors import N_, DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import administration
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import list_api_keys
@@ -52,6 +54,20 @@ ACTION_LABELS = {
     "retire": N_("Retire"),
 }
 ACTION_KINDS = {"approve": "primary", "resume": "primary", "retire": "danger"}
+# Each decision is a form of its own: what it does, and for those that need one, a reason field
+# labelled with the question it answers (the partner reads the answer).
+ACTION_HELP = {
+    "approve": N_("Card holders who meet its conditions can use it from its start date."),
+    "send_back": N_("The partner's manager can edit it again and submit it anew."),
+    "pause": N_("Card holders can no longer use it until it is resumed."),
+    "resume": N_("Card holders can use it again."),
+    "retire": N_("Over for good: it can be neither used nor resumed."),
+}
+REASON_LABELS = {
+    "send_back": N_("Why send it back? Say what to change"),
+    "pause": N_("Why pause it?"),
+    "retire": N_("Why retire it?"),
+}
 # Submitting is the partner's step: the administration decides on what is submitted.
 ADMIN_DECISIONS = frozenset(ACTION_LABELS) & offer_service.ADMIN_ACTIONS
 # The offer's trail in words (other actions are shown by their code).
@@ -66,6 +82,8 @@ TRAIL_WORDS = {
     "offer.retire": N_("retired"),
     "offer.withdraw_from_card": N_("withdrawn from a card"),
     "offer.lift_withdrawal": N_("given back to a card"),
+    "offer.delete": N_("draft deleted"),
+    "redemption.void": N_("a redemption voided"),
 }
 
 
@@ -125,6 +143,8 @@ def new_partner() -> Response | tuple[str, int]:
     form.kind.choices = _kind_choices()
     if not form.validate_on_submit():
         return render_template("admin/new_partner.html", form=form), 422 if form.is_submitted() else 200
+    if (replay := replayed(form, "admin.new_partner", url_for("admin.partners"))) is not None:
+        return replay
     try:
         created = administration.create_partner(
             get_session(),
@@ -142,6 +162,7 @@ def new_partner() -> Response | tuple[str, int]:
         target = form[place].errors if place else form.form_errors
         target.append(translated_message(error))
         return render_template("admin/new_partner.html", form=form), 422
+    once_created(form, url_for("admin.partner", slug=created.organisation.slug))
     # Rendered, not redirected: the password exists only in this answer (never stored in clear),
     # and no cache keeps it.
     response = make_response(render_template("admin/partner_created.html", created=created))
@@ -179,7 +200,7 @@ def offers() -> str:
     return render_template("admin/offers.html", offers=found, state=state, states=list(OfferState))
 
 
-def _offer_page(offer: Offer, refusal: str | None = None) -> str:
+def _offer_page(offer: Offer, refusal: str | None = None, refused_action: str | None = None) -> str:
     session = get_session()
     trail = [event for event in administration.offer_trail(session, offer.id) if event.action.startswith("offer.")]
     return render_template(
@@ -189,6 +210,9 @@ def _offer_page(offer: Offer, refusal: str | None = None) -> str:
         reason_required=offer_service.REASON_REQUIRED,
         action_labels=ACTION_LABELS,
         action_kinds=ACTION_KINDS,
+        action_help=ACTION_HELP,
+        reason_labels=REASON_LABELS,
+        refused_action=refused_action,
         button_form=ActionForm(),
         trail=trail,
         trail_words=TRAIL_WORDS,
@@ -221,6 +245,8 @@ def change_offer(offer_id: int, action: str) -> Response | tuple[str, int]:
     except EditConflict as error:
         session.refresh(found)  # nothing was written: show the offer as it now stands, to decide again
         return _offer_page(found, refusal=translated_message(error)), error.http_status
+    except (ReasonRequired, ReasonTooLong) as error:  # shown under that decision's reason field
+        return _offer_page(found, refusal=translated_message(error), refused_action=action), 422
     except DomainError as error:
         return _offer_page(found, refusal=translated_message(error)), 422
     flash(_("The offer is now %(state)s.", state=_(offer_service.STATE_WORDS[found.state])), "success")
@@ -262,12 +288,14 @@ def withdrawals() -> str:
 
 @blueprint.post("/withdrawals")
 def withdraw() -> Response | tuple[str, int]:
-    """Withdraw one approved offer from one card (typed as printed); the card itself stays valid."""
+    """Withdraw one approved offer from one card (typed as printed); the card itself is not changed."""
     session = get_session()
     form = WithdrawalForm()
     form.offer.choices = _offer_choices()
     if not form.validate_on_submit():
         return _withdrawals_page(form), 422
+    if (replay := replayed(form, "admin.withdraw", url_for("admin.withdrawals"))) is not None:
+        return replay
     try:
         card = get_card(session, form.card.data or "")
         found = offer_service.get_offer(session, form.offer.data)
@@ -282,7 +310,9 @@ def withdraw() -> Response | tuple[str, int]:
         return _withdrawals_page(form), 422
     except DomainError as error:
         return _withdrawals_page(form, refusal=translated_message(error)), 422
-    return redirect(url_for("admin.withdrawal", withdrawal_id=withdrawal.id))
+    target = url_for("admin.withdrawal", withdrawal_id=withdrawal.id)
+    once_created(form, target)
+    return redirect(target)
 
 
 @blueprint.get("/withdrawals/<int:withdrawal_id>")
@@ -293,6 +323,8 @@ def withdrawal(withdrawal_id: int) -> str:
     return render_template(
         "admin/withdrawal.html",
         withdrawal=found,
+        # What the withdrawal leaves of the card: valid, or suspended, revoked, expired on its own.
+        card_state=state_of(found.card.status, found.card.expires_at, utcnow()),
         people=administration.people_by_label(session, {found.withdrawn_by}),
         button_form=ActionForm(),
     )
@@ -372,6 +404,8 @@ def new_staff_account() -> Response | tuple[str, int]:
     form = StaffAccountForm()
     form.region.choices = _region_choices()
     if form.validate_on_submit():
+        if (replay := replayed(form, "admin.new_staff_account", url_for("admin.staff"))) is not None:
+            return replay
         try:
             created = staff_accounts.create_staff_account(
                 get_session(),
@@ -386,6 +420,7 @@ def new_staff_account() -> Response | tuple[str, int]:
         except staff_accounts.InvalidStaffAccount as error:
             form[_STAFF_FIELDS.get(error.params["place"], "email")].errors.append(translated_message(error))
         else:
+            once_created(form, url_for("admin.staff_account", account_id=created.user.id))
             return _no_store(render_template("admin/staff_password.html", account=created, created=True))
     return render_template("admin/staff_form.html", form=form), 422 if form.is_submitted() else 200
 

@@ -35,6 +35,7 @@ from webapp.backoffice.views import blueprint
 from webapp.db import get_session
 from webapp.errors import handle_http_error, translated_message
 from webapp.faults import long_request
+from webapp.i18n import current_language
 from webapp.jobs import get_queue, get_storage
 from webapp.models import ImportRun, ImportStatus, Job, JobState
 from webapp.security import accepts_upload
@@ -44,6 +45,7 @@ from webapp.services.register import import_runs
 from webapp.services.register.artisan_fields import FIELDS
 from webapp.services.register.exports import SHEET_TITLE
 from webapp.services.register.imports import FileTooLarge, ImportRefused, check_file, megabytes, template_rows
+from webapp.services.register.reference_data import region_name
 from webapp.services.spreadsheets import XLSX_MIME_TYPE, csv_chunks, file_chunks, xlsx_spool
 from webapp.settings import current_settings
 
@@ -129,6 +131,7 @@ def _index_page(form: UploadForm, status: int = 200) -> tuple[str, int]:
         status_labels=STATUS_LABELS,
         status_badges=STATUS_BADGES,
         region=scope.region_code,
+        region_label=region_name(scope.region_code, current_language()) if scope.region_code else None,
     ), status
 
 

@@ -45,6 +45,8 @@ from webapp.backoffice.register_forms import (
 from webapp.backoffice.views import blueprint
 from webapp.db import get_session
 from webapp.errors import translated_message
+from webapp.forms_once import created as once_created
+from webapp.forms_once import replayed
 from webapp.i18n import current_language
 from webapp.keyring import current_keyring
 from webapp.models import (
@@ -376,13 +378,20 @@ def _artisan_form(
 
 
 def _save(
-    form: ArtisanForm, save: Callable[[Any, list[int] | None], Any], kept_place: tuple[str, str] | None = None
+    form: ArtisanForm,
+    save: Callable[[Any, list[int] | None], Any],
+    kept_place: tuple[str, str] | None = None,
+    once: bool = False,
 ) -> Any | None:
     """Read the form through the register's field rules and save; None when the form goes back
-    with every problem on its field, or with the likely duplicates to confirm (form.duplicates)."""
+    with every problem on its field, or with the likely duplicates to confirm (form.duplicates).
+    `once`: a create form, whose one-time token makes a second sending lead to the artisan the
+    first registered (a Response then)."""
     form.duplicates = []  # type: ignore[attr-defined]
     if not form.validate_on_submit():
         return None
+    if once and (replay := replayed(form, "backoffice.new_artisan", url_for("backoffice.artisans"))) is not None:
+        return replay
     session = get_session()
     try:
         record = clean_artisan_record(
@@ -422,11 +431,16 @@ def new_artisan() -> Response | tuple[str, int]:
         lambda record, confirmed: register.create_artisan(
             session, record, scope, current_actor(), confirmed_duplicates=confirmed
         ),
+        once=True,
     )
     if created is None:
         return _form_page(form, None)
+    if isinstance(created, Response):  # the same form sent again: to the artisan it registered
+        return created
+    target = url_for("backoffice.artisan", artisan_id=created.id)
+    once_created(form, target)
     flash(_("%(name)s is registered.", name=_isolated(created.name_latin)), "success")
-    return redirect(url_for("backoffice.artisan", artisan_id=created.id))
+    return redirect(target)
 
 
 @blueprint.route(ARTISAN + "/edit", methods=["GET", "POST"])

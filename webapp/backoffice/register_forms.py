@@ -24,6 +24,7 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TelInput, TextInput
 
 from webapp.edit_conflicts import VersionFields
+from webapp.forms_once import OnceForm
 from webapp.models import Artisan, RevocationReason
 from webapp.models.artisan import CnssStatus, Gender, LegalStatus
 from webapp.services.register.artisan_fields import FIELDS
@@ -96,7 +97,7 @@ def _choices(words: dict[str, Any], first: Any) -> list[SelectChoice]:
     return [SelectChoice("", first), *(SelectChoice(value, label) for value, label in words.items())]
 
 
-class ArtisanForm(VersionFields, FlaskForm):
+class ArtisanForm(VersionFields, OnceForm):
     """An artisan's register fields as typed; region, province, trade and programme choices are set
     by the view. No RNA number: the system gives it (services/register/numbers.py). Editing, it
     carries the version and values it showed (webapp/edit_conflicts.py)."""

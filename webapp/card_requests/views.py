@@ -16,6 +16,8 @@ from webapp.access import current_actor, restrict_blueprint
 from webapp.card_requests.forms import RequestForm
 from webapp.db import get_session
 from webapp.errors import translated_message
+from webapp.forms_once import created as once_created
+from webapp.forms_once import replayed
 from webapp.models import Artisan, Card, CardRequest, CardStatus, RequestKind, Role
 from webapp.services.cards import lifecycle
 from webapp.services.cards import requests as card_requests
@@ -102,6 +104,8 @@ def new_request(kind: str) -> Response | tuple[str, int]:
     refusal = None
     status = 200
     if form.validate_on_submit():
+        if (replay := replayed(form, "card_requests.new_request", url_for("card_requests.index"))) is not None:
+            return replay
         try:
             submitted = card_requests.submit_request(
                 session,
@@ -119,6 +123,7 @@ def new_request(kind: str) -> Response | tuple[str, int]:
         except card_requests.NoCardInForce as error:
             refusal, status = translated_message(error), error.http_status
         else:
+            once_created(form, url_for("card_requests.index"))
             flash(_done_message(submitted), "success")
             return redirect(url_for("card_requests.index"))
     elif request.method == "POST":

@@ -15,6 +15,7 @@ from webapp.models.card import (
 from webapp.models.card_check import AnonymousCheckCount, CardCheck, CheckKind
 from webapp.models.card_request import CardRequest, RequestKind, RequestState
 from webapp.models.device import CardDevice
+from webapp.models.form_once import FormSubmission
 from webapp.models.job import ACTIVE_STATES, FINISHED_STATES, Job, JobState
 from webapp.models.offer import (
     EligibilityListState,
@@ -54,6 +55,7 @@ __all__ = [
     "CheckKind",
     "CnssStatus",
     "EligibilityListState",
+    "FormSubmission",
     "Gender",
     "IdempotencyRecord",
     "ImportFileKind",

@@ -26,6 +26,7 @@ from webapp.models.artisan import enum_column
 from webapp.models.base import Base, UTCDateTime, utcnow
 from webapp.models.card import Card
 from webapp.models.partner import ApiKey, Organisation
+from webapp.models.user import User
 
 
 class OfferState(enum.StrEnum):
@@ -80,6 +81,8 @@ class Offer(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A draft deleted by its manager: the row stays (audit events name it), out of every list and page.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -138,12 +141,16 @@ class QuotaUsage(Base):
 
 
 class Redemption(Base):
-    """A card holder used an offer at a partner's counter; never deleted."""
+    """A card holder used an offer at a partner's counter; never deleted (a mistaken one is voided)."""
 
     __tablename__ = "redemption"
     __table_args__ = (
         CheckConstraint("recorded_by_user_id IS NOT NULL OR api_key_id IS NOT NULL", name="recorded_by_someone"),
         CheckConstraint("(reported_at IS NULL) = (reported_by_user_id IS NULL)", name="report_complete"),
+        CheckConstraint(
+            "(voided_at IS NULL) = (voided_by_user_id IS NULL) AND (voided_at IS NULL) = (void_reason IS NULL)",
+            name="void_complete",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,10 +171,15 @@ class Redemption(Base):
     # "This was not me": the holder reported the use of their card (audited too).
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reported_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A manager voided it (recorded by mistake): kept, shown struck, out of counts, its quota unit given back.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    void_reason: Mapped[str | None] = mapped_column(String(200))
 
     offer: Mapped[Offer] = relationship()
     card: Mapped[Card] = relationship()
     api_key: Mapped[ApiKey | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_user_id])
 
 
 class IdempotencyRecord(Base):

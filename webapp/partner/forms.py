@@ -27,8 +27,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from webapp.edit_conflicts import VersionFields
+from webapp.forms_once import OnceForm
 from webapp.models import QuotaPeriod, Role
-from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY
+from webapp.services.partners.api_keys import SCOPE_ELIGIBILITY, SCOPE_REDEEM, SCOPE_VERIFY, SCOPE_WORDS
 from webapp.services.partners.offers import MAX_OFFER_ID, TEXT_LIMITS
 
 LANGUAGE_NAMES = {"fr": _l("French"), "ar": _l("Arabic"), "en": _l("English")}
@@ -75,7 +76,7 @@ QUOTA_PERIODS = [
 ]
 
 
-class _OfferFormBase(FlaskForm):
+class _OfferFormBase(OnceForm):
     valid_from = DateField(_l("Valid from"), validators=[InputRequired()])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
     quota_count = IntegerField(_l("Redemptions per card"), validators=[Optional()])
@@ -115,7 +116,7 @@ class ExampleForm(FlaskForm):
     example = SelectField(_l("Start from an example"), choices=[])
 
 
-class StaffMemberForm(FlaskForm):
+class StaffMemberForm(OnceForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(
@@ -135,15 +136,11 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(OnceForm):
     label = StringField(_l("System using the key"), validators=[DataRequired(), Length(max=120)])
     scopes = CheckboxesField(
         _l("What the key may do"),
-        choices=[
-            SelectChoice(SCOPE_VERIFY, _l("verify cards")),
-            SelectChoice(SCOPE_REDEEM, _l("record redemptions")),
-            SelectChoice(SCOPE_ELIGIBILITY, _l("ask a card's eligibility")),
-        ],
+        choices=[SelectChoice(code, _l(SCOPE_WORDS[code])) for code in (SCOPE_VERIFY, SCOPE_REDEEM, SCOPE_ELIGIBILITY)],
         validators=[DataRequired(_l("Choose at least one."))],
     )
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
@@ -172,3 +169,9 @@ class RedemptionFilterForm(FlaskForm):
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end is before the start."))
+
+
+class VoidRedemptionForm(FlaskForm):
+    """A manager voids a mistaken redemption: why, in a few words (kept with it and in the audit)."""
+
+    reason = StringField(_l("Why is it voided?"), validators=[DataRequired(), Length(max=200)])

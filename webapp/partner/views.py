@@ -37,6 +37,7 @@ from webapp.access import current_scope, restrict_blueprint, roles_required
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.faults import long_request
+from webapp.forms_once import created, replayed
 from webapp.i18n import current_language
 from webapp.models import PARTNER_ROLES, AuditEvent, Offer, OfferState, QuotaPeriod, Role
 from webapp.partner.forms import (
@@ -47,14 +48,16 @@ from webapp.partner.forms import (
     OfferForm,
     RedemptionFilterForm,
     StaffMemberForm,
+    VoidRedemptionForm,
 )
 from webapp.security import accepts_upload
 from webapp.services.audit import Actor
 from webapp.services.cards.tokens import MOROCCO
 from webapp.services.concurrency import EditConflict, last_change, parse_version
-from webapp.services.errors import DomainError, ReasonRequired
+from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import (
+    SCOPE_WORDS,
     ExpiryInThePast,
     NoScope,
     UnknownScope,
@@ -65,7 +68,7 @@ from webapp.services.partners.api_keys import (
 )
 from webapp.services.partners.demo import OFFER_EXAMPLES
 from webapp.services.partners.eligibility import count_admitted
-from webapp.services.partners.offer_fields import InvalidFieldSpec
+from webapp.services.partners.offer_fields import InvalidFieldSpec, readable_values
 from webapp.services.partners.offers import MAX_OFFER_ID, InvalidOffer, OfferDraft, OfferNotEditable
 from webapp.services.partners.organisations import (
     EmailTaken,
@@ -76,6 +79,8 @@ from webapp.services.partners.organisations import (
     list_staff,
     set_staff_enabled,
 )
+from webapp.services.partners.redemptions import AlreadyVoided, get_redemption
+from webapp.services.partners.redemptions import void_redemption as void_redemption_service
 from webapp.services.partners.reports import (
     EXPORT_COLUMNS,
     PAGE_SIZE,
@@ -85,6 +90,7 @@ from webapp.services.partners.reports import (
     list_redemptions,
     per_region,
     per_week,
+    recorded_by_name,
 )
 from webapp.services.partners.rule_words import describe_conditions, editor_vocabulary
 from webapp.services.partners.rules import InvalidRule, moroccan_today
@@ -147,8 +153,30 @@ def offers() -> str:
 @blueprint.get(f"/offers/<int(max={MAX_ID}):offer_id>")
 @manager_only
 def offer(offer_id: int) -> str:
-    found = offer_service.get_offer(get_session(), offer_id, current_scope())
-    return render_template("partner/offer.html", offer=found, button_form=ActionForm())
+    session = get_session()
+    found = offer_service.get_offer(session, offer_id, current_scope())
+    deletable = offer_service.can_delete_offer(session, found)
+    return render_template("partner/offer.html", offer=found, button_form=ActionForm(), deletable=deletable)
+
+
+@blueprint.route(f"/offers/<int(max={MAX_ID}):offer_id>/delete", methods=["GET", "POST"])
+@manager_only
+def delete_offer(offer_id: int) -> Response | tuple[str, int]:
+    """Confirm, then delete a draft never submitted and never used (the others are retired)."""
+    session = get_session()
+    found = offer_service.get_offer(session, offer_id, current_scope())
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            offer_service.delete_offer(session, found, actor())
+        except offer_service.OfferNotDeletable as error:
+            flash(translated_message(error), "error")
+            return redirect(url_for("partner.offer", offer_id=offer_id))
+        flash(_("The draft %(name)s is deleted.", name=found.name(current_language())), "success")
+        return redirect(url_for("partner.offers"))
+    deletable = offer_service.can_delete_offer(session, found)
+    page = render_template("partner/offer_delete.html", offer=found, button_form=form, deletable=deletable)
+    return page, 200 if deletable else 409
 
 
 def _example_form() -> ExampleForm:
@@ -189,20 +217,30 @@ def _offer_data(offer: Offer) -> dict[str, Any]:
     }
 
 
-def _draft(form: Any) -> OfferDraft:
-    def texts(what: str) -> dict[str, str]:
-        return {language: form[f"{what}_{language}"].data or "" for language in ("fr", "ar", "en")}
+def _draft(form: Any, usable_only: bool = False) -> OfferDraft:
+    """The draft the form holds. `usable_only`: for a form the form layer refused, only the values
+    it accepted (a refused one is neutral), so the service adds the problems of the others."""
 
+    def usable(name: str, neutral: Any) -> Any:
+        return neutral if usable_only and form[name].errors else form[name].data
+
+    def texts(what: str) -> dict[str, str]:
+        return {language: usable(f"{what}_{language}", "x") or "" for language in ("fr", "ar", "en")}
+
+    quota_count = usable("quota_count", None)
+    quota_period = usable("quota_period", "") or None
+    if usable_only and (form.quota_count.errors or form.quota_period.errors):
+        quota_count, quota_period = None, None  # one problem of the quota is enough
     return OfferDraft(
         name=texts("name"),
         benefit=texts("benefit"),
         description=texts("description"),
-        valid_from=form.valid_from.data,
-        valid_until=form.valid_until.data,
-        conditions=form.conditions.data,
-        quota_count=form.quota_count.data,
-        quota_period=form.quota_period.data or None,
-        fields=form.fields.data,
+        valid_from=usable("valid_from", None),
+        valid_until=usable("valid_until", None),
+        conditions=usable("conditions", []),
+        quota_count=quota_count,
+        quota_period=quota_period,
+        fields=usable("fields", []),
     )
 
 
@@ -221,18 +259,43 @@ def _offer_error_field(form: Any, error: InvalidOffer | InvalidRule | InvalidFie
     return {"valid_until": form.valid_until, "quota": form.quota_count}.get(place, form.valid_from)
 
 
-def _save_offer(form: Any, save: Any) -> Response | None:
+def _show_problems(form: Any, problems: Any) -> None:
+    """Every problem under its field (the service gathers them all), each message once."""
+    for problem in problems:
+        field = _offer_error_field(form, problem)
+        message = _offer_problem_text(problem)
+        if message not in field.errors:
+            field.errors = [*field.errors, message]
+
+
+def _offer_problem_text(error: DomainError) -> str:
+    """A problem as shown under its field: the field's label says where, so an offer's own problem is
+    only its words ("the end of the window is before its start"), never its key (`valid_until`)."""
+    if isinstance(error, InvalidOffer):
+        return _(str(error.params["problem"]))
+    return translated_message(error)
+
+
+def _save_offer(form: Any, save: Any, once: str | None = None) -> Response | None:
     """Validate the form and save the draft with `save(draft)`; a redirect to the offer, or None
-    when the form goes back to the manager with its errors."""
+    when the form goes back to the manager with its errors. `once`: the create form's name, whose
+    one-time token makes a second sending lead to the draft the first created."""
     if not form.validate_on_submit():
+        if form.is_submitted():
+            _show_problems(form, offer_service.offer_problems(_draft(form, usable_only=True))[0])
         return None
+    if once is not None and (replay := replayed(form, once, url_for("partner.offers"))) is not None:
+        return replay
     try:
         saved = save(_draft(form))
     except (InvalidOffer, InvalidRule, InvalidFieldSpec) as error:
-        _refuse_on(_offer_error_field(form, error), error)
+        _show_problems(form, getattr(error, "problems", (error,)))
         return None
+    target = url_for("partner.offer", offer_id=saved.id)
+    if once is not None:
+        created(form, target)
     flash(_("The draft is saved. Submit it for approval when it is ready."), "success")
-    return redirect(url_for("partner.offer", offer_id=saved.id))
+    return redirect(target)
 
 
 def _form_context(form: Any, offer: Offer | None) -> dict[str, Any]:
@@ -257,7 +320,9 @@ def new_offer() -> Response | tuple[str, int]:
     data = {"valid_from": moroccan_today()} | _example_data(with_texts=True)
     form = OfferForm(data=data)
     saved = _save_offer(
-        form, lambda draft: offer_service.create_offer(session, current_user.organisation, draft, actor())
+        form,
+        lambda draft: offer_service.create_offer(session, current_user.organisation, draft, actor()),
+        once="partner.new_offer",
     )
     if saved is not None:
         return saved
@@ -461,6 +526,27 @@ def redemptions() -> tuple[str, int]:
     return render_template("partner/redemptions.html", **context), 200
 
 
+@blueprint.route(f"/redemptions/<int(max={MAX_ID}):redemption_id>/void", methods=["GET", "POST"])
+@manager_only
+def void_redemption(redemption_id: int) -> Response | tuple[str, int]:
+    """Confirm, then void a redemption recorded by mistake, with a reason (another partner's: 404)."""
+    session = get_session()
+    found = get_redemption(session, redemption_id, current_scope())
+    form = VoidRedemptionForm()
+    if form.validate_on_submit():
+        try:
+            void_redemption_service(session, found, current_user.id, form.reason.data, actor())
+        except AlreadyVoided as error:
+            flash(translated_message(error), "error")
+            return redirect(url_for("partner.redemptions"))
+        except (ReasonRequired, ReasonTooLong) as error:
+            _refuse_on(form.reason, error)
+        else:
+            flash(_("The redemption is voided; the card has its quota back."), "success")
+            return redirect(url_for("partner.redemptions"))
+    return render_template("partner/redemption_void.html", redemption=found, form=form), _status(form)
+
+
 EXPORT_HEADERS = {
     "id": _l("Number"),
     "made_at": _l("Made at"),
@@ -469,10 +555,13 @@ EXPORT_HEADERS = {
     "card": _l("Card"),
     "holder": _l("Holder"),
     "region": _l("Region"),
+    "region_code": _l("Region code"),
     "fields": _l("Details"),
     "over_quota": _l("Over quota"),
     "offline": _l("Made offline"),
     "recorded_by": _l("Recorded by"),
+    "voided_at": _l("Voided at"),
+    "void_reason": _l("Reason for voiding"),
 }
 
 
@@ -550,6 +639,8 @@ def new_staff_member() -> Response | tuple[str, int]:
     """Add a manager or a counter agent; the temporary password is shown once, on the answer."""
     form = StaffMemberForm()
     if form.validate_on_submit():
+        if (replay := replayed(form, "partner.new_staff_member", url_for("partner.staff"))) is not None:
+            return replay
         try:
             account = add_staff_member(
                 get_session(),
@@ -565,6 +656,7 @@ def new_staff_member() -> Response | tuple[str, int]:
             place = {"email": form.email, "name": form.display_name, "role": form.role}
             _refuse_on(place.get(error.params["place"], form.email), error)
         else:
+            created(form, url_for("partner.staff"))
             page = render_template("partner/staff_created.html", account=account)
             return make_response(page, 200, NO_STORE)
     return render_template("partner/staff_form.html", form=form), _status(form)
@@ -606,6 +698,8 @@ def new_api_key() -> Response | tuple[str, int]:
     """A key for one of the organisation's systems; the key is shown once, on the answer."""
     form = ApiKeyForm()
     if form.validate_on_submit():
+        if (replay := replayed(form, "partner.new_api_key", url_for("partner.api_keys"))) is not None:
+            return replay
         # A key expiring "on" a day works through that whole day in Morocco.
         expires_at = (
             datetime.combine(form.expires_on.data + timedelta(days=1), time.min, MOROCCO)
@@ -628,6 +722,7 @@ def new_api_key() -> Response | tuple[str, int]:
         except ExpiryInThePast as error:
             _refuse_on(form.expires_on, error)
         else:
+            created(form, url_for("partner.api_keys"))
             page = render_template("partner/api_key_created.html", new_key=new_key)
             return make_response(page, 200, NO_STORE)
     return render_template("partner/api_key_form.html", form=form), _status(form)
@@ -650,7 +745,30 @@ def revoke_key(prefix: str) -> Response | str:
 @blueprint.app_context_processor
 def offer_vocabulary() -> dict[str, object]:
     """Words of the offers' vocabulary for every template (portal and administration)."""
-    return {"state_words": offer_service.STATE_WORDS, "quota_text": quota_text, "rule_in_words": rule_in_words}
+    return {
+        "state_words": offer_service.STATE_WORDS,
+        "quota_text": quota_text,
+        "redemption_details": redemption_details,
+        "recorded_by_name": recorded_by_name,
+        "scope_words": scope_words,
+        "region_name_of": region_name_of,
+        "rule_in_words": rule_in_words,
+    }
+
+
+def region_name_of(code: str) -> str:
+    """A region's name in the reader's language (its code if it names none)."""
+    return region_name(code, current_language()) or code
+
+
+def scope_words(scopes: str) -> str:
+    """An API key's scopes ("eligibility redeem verify") as people read them, in their language."""
+    return ", ".join(_(SCOPE_WORDS[code]) if code in SCOPE_WORDS else code for code in scopes.split())
+
+
+def redemption_details(redemption: Any) -> list[tuple[str, str]]:
+    """A redemption's values by their labels, formatted for the reader's language."""
+    return readable_values(redemption.offer.fields, redemption.fields, current_language())
 
 
 def rule_in_words(conditions: Any) -> list[str]:

@@ -12,16 +12,18 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
 from tests.fixtures.factories import CNSS_REGISTERED
-from webapp.models import AuditEvent, CnssStatus, OfferState, Organisation, QuotaPeriod, QuotaUsage, Redemption
+from webapp.models import AuditEvent, CnssStatus, OfferState, Organisation, QuotaPeriod, QuotaUsage, Redemption, Role
 from webapp.services.audit import Actor
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.tokens import TokenRejected, qr_text
+from webapp.services.errors import ReasonRequired, ReasonTooLong
 from webapp.services.partners.offer_fields import BadFields
 from webapp.services.partners.offers import change_offer_state, withdraw_offer_from_card
 from webapp.services.partners.quotas import quota_period_key
 from webapp.services.partners.redemptions import (
     CLOCK_TOLERANCE,
     MAX_LATENESS,
+    AlreadyVoided,
     BadMadeAt,
     CardNotValid,
     IdempotencyKeyRequired,
@@ -33,11 +35,14 @@ from webapp.services.partners.redemptions import (
     UnknownCard,
     UnknownOffer,
     claim_idempotency_key,
+    get_redemption,
     record_redemption,
     redemption_json,
     request_fingerprint,
     store_idempotent_answer,
+    void_redemption,
 )
+from webapp.services.scope import RecordNotFound, Scope
 from webapp.services.trust import signing_keys
 from webapp.services.verification import read_card
 
@@ -451,3 +456,80 @@ def test_a_card_reinstated_after_a_suspension_is_judged_at_each_moment(session, 
     with pytest.raises(CardNotValid):
         redeem(offer, card.number, made_at=NOW - timedelta(hours=3), offline=True)
     assert redeem(offer, card.number, made_at=NOW - timedelta(hours=1), offline=True).redemption.made_offline
+
+
+# --- voiding a mistaken redemption ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def manager(session, partner, make_user):
+    return make_user(Role.PARTNER_MANAGER, organisation=session.get(Organisation, partner.organisation_id))
+
+
+def _void(session, partner, manager, redemption, reason="Wrong card scanned"):
+    found = get_redemption(session, redemption.id, Scope(organisation_id=partner.organisation_id))
+    return void_redemption(session, found, manager.id, reason, Actor(f"user:{manager.id}", manager.id))
+
+
+def test_a_voided_redemption_gives_its_quota_back(session, partner, manager, offer_of, card, redeem):
+    """Quota 1: redeem, void, and the same card can redeem again (the API's remaining says so too)."""
+    offer = offer_of(quota=(1, "month"))
+    first = redeem(offer, card.number).redemption
+    with pytest.raises(QuotaSpent):
+        redeem(offer, card.number)
+    voided = _void(session, partner, manager, first)
+    assert (voided.void_reason, voided.voided_by_user_id) == ("Wrong card scanned", manager.id)
+    assert voided.voided_at is not None and session.scalar(select(QuotaUsage.used)) == 0
+    again = redeem(offer, card.number)
+    assert again.remaining == 0 and not again.redemption.over_quota
+
+
+def test_voiding_is_audited_with_its_reason(session, partner, manager, offer_of, card, redeem):
+    """One redemption.void event, with the reason, the card and the offer."""
+    offer = offer_of(quota=(2, "day"))
+    redemption = redeem(offer, card.number).redemption
+    _void(session, partner, manager, redemption, reason="  Saisie en double  ")
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "redemption.void")).all()
+    assert (event.reason, event.card_id, event.offer_id, event.actor) == (
+        "Saisie en double",
+        card.id,
+        offer.id,
+        f"user:{manager.id}",
+    )
+    assert event.after == {"redemption": redemption.id, "voided": True, "quota_given_back": True}
+
+
+def test_a_redemption_cannot_be_voided_twice(session, partner, manager, offer_of, card, redeem):
+    """The second void is already_voided and gives no second unit back."""
+    offer = offer_of(quota=(3, "month"))
+    first, second = (redeem(offer, card.number).redemption for _ in range(2))
+    _void(session, partner, manager, first)
+    with pytest.raises(AlreadyVoided):
+        _void(session, partner, manager, first)
+    assert session.scalar(select(QuotaUsage.used)) == 1 and second.voided_at is None
+
+
+def test_voiding_an_over_quota_redemption_gives_nothing_back(session, partner, manager, offer_of, card, redeem):
+    """A late redemption flagged over quota took no unit: voiding it leaves the count as it was."""
+    offer = offer_of(quota=(1, "day"))
+    redeem(offer, card.number)
+    late = redeem(offer, card.number, made_at=NOW - timedelta(hours=1), offline=True).redemption
+    _void(session, partner, manager, late)
+    assert session.scalar(select(QuotaUsage.used)) == 1
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None, "x" * 201], ids=["empty", "blank", "none", "too-long"])
+def test_a_void_needs_a_reason(session, partner, manager, offer_of, card, redeem, reason):
+    """No reason (or one longer than its column): refused, nothing changed."""
+    offer = offer_of(quota=(1, "month"))
+    redemption = redeem(offer, card.number).redemption
+    with pytest.raises((ReasonRequired, ReasonTooLong)):
+        _void(session, partner, manager, redemption, reason=reason)
+    assert redemption.voided_at is None and session.scalar(select(QuotaUsage.used)) == 1
+
+
+def test_another_partners_redemption_is_not_found(session, partner, manager, make_organisation, offer_of, card, redeem):
+    """A redemption outside the manager's organisation answers not found (its existence undisclosed)."""
+    redemption = redeem(offer_of(), card.number).redemption
+    with pytest.raises(RecordNotFound):
+        get_redemption(session, redemption.id, Scope(organisation_id=make_organisation().id))

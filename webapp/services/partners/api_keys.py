@@ -30,6 +30,12 @@ KEY_SCHEME = "ca"
 # signed eligibility lists, the material of offline verification: rule A5 of docs/card-token.md),
 # record redemptions, ask one card's eligibility by its number (lenders' systems).
 SCOPE_VERIFY, SCOPE_REDEEM, SCOPE_ELIGIBILITY = "verify", "redeem", "eligibility"
+# What each scope lets a key do, as people read it (the key's list shows these, never the codes).
+SCOPE_WORDS = {
+    SCOPE_VERIFY: N_("verify cards"),
+    SCOPE_REDEEM: N_("record redemptions"),
+    SCOPE_ELIGIBILITY: N_("ask a card's eligibility"),
+}
 SCOPES = frozenset({SCOPE_VERIFY, SCOPE_REDEEM, SCOPE_ELIGIBILITY})
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 _KEY_SHAPE = re.compile(rf"{KEY_SCHEME}_([a-z2-7]{{10}})_([A-Za-z0-9_-]{{43}})")

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel import Locale
+from babel.numbers import format_decimal
 
 from webapp.services.errors import N_, DomainError
 
@@ -244,3 +245,43 @@ def _number(value: Any) -> Decimal:
         if number.is_finite():
             return number
     raise FieldProblem(N_("a number is expected"))
+
+
+def readable_values(raw_specs: Any, values: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
+    """A redemption's values as a person reads them, in the offer's field order: (the field's label in
+    `language`, the value in the locale's number format with the field's unit if it declares one, a
+    country's or an option's name). A value whose field is gone keeps its name (nothing is hidden)."""
+    specs: dict[str, Mapping[str, Any]] = {}
+    for item in raw_specs if isinstance(raw_specs, list) else []:
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            specs[item["name"]] = item
+    ordered = [name for name in specs if name in values] + sorted(name for name in values if name not in specs)
+    return [
+        (
+            _label_in(specs.get(name, {}).get("label"), language) or name,
+            _value_text(specs.get(name, {}), values[name], language),
+        )
+        for name in ordered
+    ]
+
+
+def _label_in(label: Any, language: str) -> str | None:
+    if isinstance(label, Mapping):
+        text = label.get(language) or label.get("fr")
+        return text if isinstance(text, str) else None
+    return label if isinstance(label, str) else None
+
+
+def _value_text(spec: Mapping[str, Any], value: Any, language: str) -> str:
+    kind = spec.get("type")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = format_decimal(value, locale=language)
+        unit = _label_in(spec.get("unit"), language)
+        return f"{text}\u00a0{unit}" if unit else text
+    if kind == "country" and isinstance(value, str):
+        return Locale.parse(language).territories.get(value, value)
+    if kind == "choice":
+        for option in spec.get("options") or []:
+            if isinstance(option, Mapping) and option.get("value") == value:
+                return _label_in(option.get("label"), language) or str(value)
+    return str(value)

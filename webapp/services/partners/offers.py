@@ -22,13 +22,23 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, Offer, OfferState, OfferWithdrawal, Organisation, QuotaPeriod, utcnow
+from webapp.models import (
+    AuditEvent,
+    Card,
+    Offer,
+    OfferState,
+    OfferWithdrawal,
+    Organisation,
+    QuotaPeriod,
+    Redemption,
+    utcnow,
+)
 from webapp.services.audit import Actor, record_event
 from webapp.services.concurrency import claim_version
 from webapp.services.errors import N_, DomainError, optional_reason, required_reason
 from webapp.services.partners.list_rebuilds import ask_rebuild
-from webapp.services.partners.offer_fields import LANGUAGES, parse_field_specs
-from webapp.services.partners.rules import parse_rule
+from webapp.services.partners.offer_fields import LANGUAGES, InvalidFieldSpec, parse_field_specs
+from webapp.services.partners.rules import InvalidRule, parse_rule
 from webapp.services.scope import NATIONAL, RecordNotFound, Scope
 
 MAX_QUOTA = 10_000
@@ -86,45 +96,69 @@ class OfferDraft:
     fields: Any = field(default_factory=list)
 
 
-def _texts(raw: Mapping[str, str], what: str, required: bool) -> dict[str, str]:
+def _texts(raw: Mapping[str, str], what: str, required: bool, problems: list[DomainError]) -> dict[str, str]:
     texts = {}
     for language in LANGUAGES:
         value = raw.get(language) if isinstance(raw, Mapping) else None
         text = value.strip() if isinstance(value, str) else ""
         if required and not text:
-            raise InvalidOffer(f"{what} ({language})", N_("required"))
-        if len(text) > TEXT_LIMITS[what]:
-            raise InvalidOffer(f"{what} ({language})", _TOO_LONG[what])
+            problems.append(InvalidOffer(f"{what} ({language})", N_("required")))
+        elif len(text) > TEXT_LIMITS[what]:
+            problems.append(InvalidOffer(f"{what} ({language})", _TOO_LONG[what]))
         texts[language] = text
     return texts
 
 
-def _checked(draft: OfferDraft) -> dict[str, Any]:
-    """The columns of a valid draft, or the first problem as a named error."""
-    columns: dict[str, Any] = {}
-    for what, required in (("name", True), ("benefit", True), ("description", False)):
-        for language, text in _texts(getattr(draft, what), what, required).items():
-            columns[f"{what}_{language}"] = text
-    if draft.valid_until is not None and draft.valid_until < draft.valid_from:
-        raise InvalidOffer("valid_until", N_("the end of the window is before its start"))
+def _quota_problem(draft: OfferDraft) -> InvalidOffer | None:
     if (draft.quota_count is None) != (draft.quota_period is None):
-        raise InvalidOffer("quota", N_("give both a number of redemptions and a period, or neither"))
+        return InvalidOffer("quota", N_("give both a number of redemptions and a period, or neither"))
     if draft.quota_count is not None:
         if isinstance(draft.quota_count, bool) or not isinstance(draft.quota_count, int):
-            raise InvalidOffer("quota", N_("a whole number is expected"))
+            return InvalidOffer("quota", N_("a whole number is expected"))
         if not 1 <= draft.quota_count <= MAX_QUOTA:
-            raise InvalidOffer("quota", N_("from 1 to 10,000 redemptions"))
+            return InvalidOffer("quota", N_("from 1 to 10,000 redemptions"))
         if draft.quota_period not in {period.value for period in QuotaPeriod}:
-            raise InvalidOffer("quota", N_("the period is day, month or year"))
-    columns |= {
+            return InvalidOffer("quota", N_("the period is day, month or year"))
+    return None
+
+
+def offer_problems(draft: OfferDraft) -> tuple[list[DomainError], dict[str, Any]]:
+    """Every problem of a draft at once (texts, window, quota, rule, fields: a manager corrects them
+    in one go), and the columns of what is valid."""
+    problems: list[DomainError] = []
+    columns: dict[str, Any] = {}
+    for what, required in (("name", True), ("benefit", True), ("description", False)):
+        for language, text in _texts(getattr(draft, what), what, required, problems).items():
+            columns[f"{what}_{language}"] = text
+    if draft.valid_until is not None and draft.valid_from is not None and draft.valid_until < draft.valid_from:
+        problems.append(InvalidOffer("valid_until", N_("the end of the window is before its start")))
+    if (quota_problem := _quota_problem(draft)) is not None:
+        problems.append(quota_problem)
+    try:
+        columns["conditions"] = parse_rule(draft.conditions).to_json()
+    except InvalidRule as error:
+        problems.append(error)
+    try:
+        columns["fields"] = [spec.to_json() for spec in parse_field_specs(draft.fields)]
+    except InvalidFieldSpec as error:
+        problems.append(error)
+    return problems, columns
+
+
+def _checked(draft: OfferDraft) -> dict[str, Any]:
+    """The columns of a valid draft. Otherwise the first problem is raised, carrying every problem
+    in `problems` (callers that show one message show the first; forms show them all)."""
+    problems, columns = offer_problems(draft)
+    if problems:
+        first = problems[0]
+        first.problems = tuple(problems)  # type: ignore[attr-defined]
+        raise first
+    return columns | {
         "valid_from": draft.valid_from,
         "valid_until": draft.valid_until,
-        "conditions": parse_rule(draft.conditions).to_json(),
         "quota_count": draft.quota_count,
         "quota_period": QuotaPeriod(draft.quota_period) if draft.quota_period else None,
-        "fields": [spec.to_json() for spec in parse_field_specs(draft.fields)],
     }
-    return columns
 
 
 def offer_snapshot(offer: Offer) -> dict[str, Any]:
@@ -289,7 +323,9 @@ def applicable_offers(session: Session, organisation_id: int, day: date) -> list
 
 def get_offer(session: Session, offer_id: int, scope: Scope = NATIONAL) -> Offer:
     """An offer within the scope (a partner sees only its own), or RecordNotFound."""
-    statement = scope.filter_organisation(select(Offer).where(Offer.id == offer_id), Offer.organisation_id)
+    statement = scope.filter_organisation(
+        select(Offer).where(Offer.id == offer_id, Offer.deleted_at.is_(None)), Offer.organisation_id
+    )
     offer = session.scalar(statement)
     if offer is None:
         raise RecordNotFound()
@@ -298,10 +334,46 @@ def get_offer(session: Session, offer_id: int, scope: Scope = NATIONAL) -> Offer
 
 def list_offers(session: Session, scope: Scope = NATIONAL, state: OfferState | None = None) -> list[Offer]:
     """Offers within the scope, newest first, optionally in one state."""
-    statement = scope.filter_organisation(select(Offer), Offer.organisation_id).order_by(Offer.id.desc())
+    statement = scope.filter_organisation(select(Offer).where(Offer.deleted_at.is_(None)), Offer.organisation_id)
+    statement = statement.order_by(Offer.id.desc())
     if state is not None:
         statement = statement.where(Offer.state == state)
     return list(session.scalars(statement))
+
+
+class OfferNotDeletable(DomainError):
+    code = "offer_not_deletable"
+    http_status = 409
+    message = N_("Only a draft that was never submitted and never used can be deleted: retire this offer instead.")
+
+
+def offer_was_submitted(session: Session, offer: Offer) -> bool:
+    """Whether the offer was ever submitted (a draft sent back was): the trail says so."""
+    submitted = select(AuditEvent.id).where(AuditEvent.offer_id == offer.id, AuditEvent.action == "offer.submit")
+    return session.scalar(submitted.limit(1)) is not None
+
+
+def can_delete_offer(session: Session, offer: Offer) -> bool:
+    """A draft never submitted, with no redemption and no withdrawal: nothing anyone relied on."""
+    if offer.state != OfferState.DRAFT or offer.deleted_at is not None or offer_was_submitted(session, offer):
+        return False
+    for table in (Redemption, OfferWithdrawal):
+        if session.scalar(select(table.id).where(table.offer_id == offer.id).limit(1)) is not None:
+            return False
+    return True
+
+
+def delete_offer(session: Session, offer: Offer, actor: Actor) -> Offer:
+    """Delete a draft (see can_delete_offer), audited. The row is kept, marked deleted: audit events
+    name it, and the trail is never rewritten."""
+    if not can_delete_offer(session, offer):
+        raise OfferNotDeletable()
+    before = offer_snapshot(offer)
+    offer.deleted_at = utcnow()
+    offer.updated_at = offer.deleted_at
+    session.flush()
+    _audit(session, offer, actor, "offer.delete", before)
+    return offer
 
 
 class AlreadyWithdrawn(DomainError):

@@ -23,19 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from webapp.models import Card, IdempotencyRecord, Offer, QuotaPeriod, Redemption, utcnow
+from webapp.models import Card, IdempotencyRecord, Offer, QuotaPeriod, QuotaUsage, Redemption, utcnow
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.lifecycle import state_of, status_at
 from webapp.services.cards.numbers import normalize_card_number
-from webapp.services.errors import N_, DomainError
+from webapp.services.errors import N_, DomainError, required_reason
 from webapp.services.partners.eligibility import card_eligibility, card_facts
 from webapp.services.partners.offer_fields import clean_field_values, parse_field_specs
 from webapp.services.partners.offers import MAX_OFFER_ID
 from webapp.services.partners.quotas import quota_period_key, remaining_quota, take_quota_unit
-from webapp.services.scope import Scope
+from webapp.services.scope import RecordNotFound, Scope
 from webapp.services.upserts import insert_if_absent
 
 # A phone's clock may run a little ahead; a redemption "made" later than this is refused.
@@ -305,9 +305,79 @@ def _iso(moment: datetime) -> str:
 
 
 def redemption_counts(session: Session, scope: Scope) -> dict[int, int]:
-    """Redemptions per offer within the scope."""
-    statement = scope.filter_organisation(
-        select(Offer.id, func.count(Redemption.id)).join(Redemption, Redemption.offer_id == Offer.id),
-        Offer.organisation_id,
-    ).group_by(Offer.id)
+    """Redemptions per offer within the scope (voided ones do not count)."""
+    statement = (
+        scope.filter_organisation(
+            select(Offer.id, func.count(Redemption.id)).join(Redemption, Redemption.offer_id == Offer.id),
+            Offer.organisation_id,
+        )
+        .where(Redemption.voided_at.is_(None))
+        .group_by(Offer.id)
+    )
     return dict(session.execute(statement).all())  # type: ignore[arg-type]
+
+
+class AlreadyVoided(DomainError):
+    code = "already_voided"
+    http_status = 409
+    message = N_("This redemption is already voided.")
+
+
+def get_redemption(session: Session, redemption_id: int, scope: Scope) -> Redemption:
+    """A redemption of an offer within the scope; RecordNotFound otherwise (another partner's too)."""
+    statement = scope.filter_organisation(
+        select(Redemption).join(Offer, Offer.id == Redemption.offer_id).where(Redemption.id == redemption_id),
+        Offer.organisation_id,
+    )
+    found = session.scalar(statement)
+    if found is None:
+        raise RecordNotFound()
+    return found
+
+
+def void_redemption(
+    session: Session, redemption: Redemption, user_id: int, reason: str | None, actor: Actor
+) -> Redemption:
+    """Void a redemption recorded by mistake: it stays (struck, with its reason), leaves the counts,
+    and gives its quota unit back to the card for its period, unless it was over quota (it took
+    none). Audited. Voiding twice is refused, and so is a blank reason."""
+    cleaned = required_reason(reason)
+    # One conditional UPDATE claims the void: of two concurrent voids, only one changes the row and
+    # gives the unit back.
+    claimed = session.execute(
+        update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.voided_at.is_(None))
+        .values(voided_at=utcnow(), voided_by_user_id=user_id, void_reason=cleaned)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise AlreadyVoided()
+    if redemption.period is not None and not redemption.over_quota:
+        session.execute(
+            update(QuotaUsage)
+            .where(
+                QuotaUsage.offer_id == redemption.offer_id,
+                QuotaUsage.card_id == redemption.card_id,
+                QuotaUsage.period == redemption.period,
+                QuotaUsage.used > 0,
+            )
+            .values(used=QuotaUsage.used - 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.refresh(redemption)
+    record_event(
+        session,
+        actor,
+        "redemption.void",
+        card=redemption.card,
+        organisation_id=redemption.offer.organisation_id,
+        offer_id=redemption.offer_id,
+        reason=cleaned,
+        before={"redemption": redemption.id, "over_quota": redemption.over_quota},
+        after={
+            "redemption": redemption.id,
+            "voided": True,
+            "quota_given_back": bool(redemption.period) and not redemption.over_quota,
+        },
+    )
+    return redemption

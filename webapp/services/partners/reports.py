@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.models import ApiKey, Artisan, Card, Offer, Redemption, User
+from webapp.models import Artisan, Card, Offer, Redemption
 from webapp.services.cards.tokens import MOROCCO
+from webapp.services.partners.offer_fields import readable_values
+from webapp.services.register.reference_data import region_name
 from webapp.services.scope import Scope
 from webapp.services.spreadsheets import neutralised
 
@@ -72,18 +74,24 @@ def list_redemptions(
         joinedload(Redemption.offer),
         joinedload(Redemption.card).joinedload(Card.artisan),
         joinedload(Redemption.api_key),
+        joinedload(Redemption.recorded_by),
     )
     return list(session.scalars(statement.order_by(Redemption.id.desc()).limit(limit)).unique())
 
 
+def _counted(statement: Select[Any]) -> Select[Any]:
+    """Voided redemptions are listed (struck) but never counted."""
+    return statement.where(Redemption.voided_at.is_(None))
+
+
 def count_redemptions(session: Session, scope: Scope, chosen: RedemptionFilter) -> int:
-    statement = _filtered(_with_holder(select(func.count(Redemption.id))), scope, chosen)
+    statement = _counted(_filtered(_with_holder(select(func.count(Redemption.id))), scope, chosen))
     return session.scalar(statement) or 0
 
 
 def per_region(session: Session, scope: Scope, chosen: RedemptionFilter) -> list[tuple[str, int]]:
     """(region code, redemptions) for the regions that have any, most first."""
-    statement = _filtered(_with_holder(select(Artisan.region_code, func.count(Redemption.id))), scope, chosen)
+    statement = _counted(_filtered(_with_holder(select(Artisan.region_code, func.count(Redemption.id))), scope, chosen))
     rows = session.execute(statement.group_by(Artisan.region_code)).all()
     return sorted(((code, count) for code, count in rows), key=lambda row: (-row[1], row[0]))
 
@@ -94,7 +102,7 @@ def per_week(
     """(Monday of the week, redemptions) for the last `weeks` weeks up to `today`, empty weeks included."""
     first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
     recent = replace(chosen, date_from=max(first_monday, chosen.date_from or first_monday))
-    statement = _filtered(_with_holder(select(Redemption.made_at)), scope, recent)
+    statement = _counted(_filtered(_with_holder(select(Redemption.made_at)), scope, recent))
     counts: Counter[date] = Counter()
     for (made_at,) in session.execute(statement):
         day = made_at.astimezone(MOROCCO).date()
@@ -112,43 +120,60 @@ EXPORT_COLUMNS = (
     "card",
     "holder",
     "region",
+    "region_code",
     "fields",
     "over_quota",
     "offline",
     "recorded_by",
+    "voided_at",
+    "void_reason",
 )
 
 
 def export_rows(session: Session, scope: Scope, chosen: RedemptionFilter, language: str) -> Iterator[list[Any]]:
-    """Every filtered redemption as a row of EXPORT_COLUMNS (cells neutralised), streamed by pages."""
+    """Every filtered redemption as a row of EXPORT_COLUMNS (cells neutralised), streamed by pages.
+
+    People read these files: the region by its name and the details by their labels; the region's
+    code stays in a column of its own for spreadsheets that join on it."""
     before_id: int | None = None
-    emails = dict(session.execute(scope.filter_organisation(select(User.id, User.email), User.organisation_id)).all())
     while True:
         page = list_redemptions(session, scope, chosen, before_id=before_id, limit=1000)
         if not page:
             return
         for redemption in page:
-            yield [neutralised(value) for value in _export_row(redemption, language, emails)]
+            yield [neutralised(value) for value in _export_row(redemption, language)]
         before_id = page[-1].id
 
 
-def _export_row(redemption: Redemption, language: str, emails: dict[int, str]) -> list[Any]:
-    api_key: ApiKey | None = redemption.api_key
-    if api_key is not None:
-        recorded_by = f"api key {api_key.prefix}"
-    else:
-        recorded_by = emails.get(redemption.recorded_by_user_id or 0, str(redemption.recorded_by_user_id))
-    fields = "; ".join(f"{name}={value}" for name, value in sorted(redemption.fields.items()))
+def recorded_by_name(redemption: Redemption) -> str:
+    """Who recorded it: the staff member's name, or the API key's name for a partner system."""
+    if redemption.api_key is not None:
+        return redemption.api_key.label
+    if redemption.recorded_by is not None:
+        return redemption.recorded_by.display_name
+    return ""
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
+def _export_row(redemption: Redemption, language: str) -> list[Any]:
+    artisan = redemption.card.artisan
+    details = readable_values(redemption.offer.fields, redemption.fields, language)
     return [
         redemption.id,
-        redemption.made_at.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M"),
-        redemption.recorded_at.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M"),
+        _local(redemption.made_at),
+        _local(redemption.recorded_at),
         redemption.offer.name(language),
         redemption.card.number,
-        redemption.card.artisan.name_latin,
-        redemption.card.artisan.region_code,
-        fields,
+        artisan.name_latin,
+        region_name(artisan.region_code, language) or artisan.region_code,
+        artisan.region_code,
+        "; ".join(f"{label}: {value}" for label, value in details),
         redemption.over_quota,
         redemption.made_offline,
-        recorded_by,
+        recorded_by_name(redemption),
+        _local(redemption.voided_at),
+        redemption.void_reason or "",
     ]
