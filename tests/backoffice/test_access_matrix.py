@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import product
 from typing import Any
 
@@ -234,12 +234,24 @@ def form_for(endpoint: str, values: dict[str, Any], session: Any) -> dict[str, A
     """A good form for a POST route: what an officer of the record's region would send."""
     serial = next(_serials)
     if endpoint == "backoffice.new_artisan":
-        return GOOD_FORM | {"rna_number": f"RNA-03-{serial:07d}", "cin": f"AM{serial:06d}"}
+        # Someone the register does not hold yet: no likely duplicate to confirm first.
+        birth_date = date(1960, 1, 1) + timedelta(days=serial)
+        return GOOD_FORM | {"cin": f"AM{serial:06d}", "birth_date": birth_date.isoformat(), "phone": ""}
     if endpoint == "backoffice.edit_artisan":
         artisan = session.get(Artisan, values["artisan_id"])
         session.refresh(artisan)  # the version the edit form would show now (webapp/edit_conflicts.py)
         keys = {"rna_number": artisan.rna_number, "cin": artisan.cin, "version": str(artisan.version)}
-        return GOOD_FORM | keys | {"province": "Meknès"}
+        # The artisan's own identity: a plain correction, never one that looks like another record
+        # (services/register/duplicates.py would ask for a confirmation first).
+        identity = {
+            "first_name_latin": artisan.first_name_latin,
+            "last_name_latin": artisan.last_name_latin,
+            "first_name_ar": artisan.first_name_ar,
+            "last_name_ar": artisan.last_name_ar,
+            "birth_date": artisan.birth_date.isoformat(),
+            "phone": artisan.phone or "",
+        }
+        return GOOD_FORM | keys | identity | {"province": "Meknès"}
     if endpoint == "backoffice.artisan_photo":
         return {"photo": FileStorage(io.BytesIO(drawn_image()), filename="photo.jpg"), "replaces": ""}
     if endpoint == "backoffice.remove_artisan_photo":
