@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from webapp.cli.jobs import follow
 from webapp.cli.operations import cli_actor, flask_command, operation
+from webapp.clock import export_day
 from webapp.models import Card, Job, Region, RevocationReason, utcnow
 from webapp.services.audit import chain as audit_chain
 from webapp.services.cards import lifecycle as card_service
@@ -42,7 +43,7 @@ def _validity_years() -> int:
 
 
 def _day(moment: Any) -> str:
-    return moment.date().isoformat()
+    return export_day(moment)  # the day in Morocco, as every screen and export gives it
 
 
 @cards_cli.command("list")

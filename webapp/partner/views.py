@@ -24,14 +24,16 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from webapp import formats
 from webapp.access import current_scope, restrict_blueprint, roles_required
+from webapp.clock import MOROCCO
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.faults import long_request
@@ -46,7 +48,6 @@ from webapp.partner.forms import (
     StaffMemberForm,
 )
 from webapp.services.audit import Actor
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import DomainError, ReasonRequired
 from webapp.services.partners import offers as offer_service
 from webapp.services.partners.api_keys import (
@@ -328,8 +329,7 @@ def redemptions() -> tuple[str, int]:
         "filter_args": filter_args,
         "total": count_redemptions(session, scope, chosen),
         "weeks": [
-            (format_date(monday, "short"), count)
-            for monday, count in per_week(session, scope, chosen, today=moroccan_today())
+            (formats.day(monday), count) for monday, count in per_week(session, scope, chosen, today=moroccan_today())
         ],
         "regions": [(region_name(code, language) or code, count) for code, count in per_region(session, scope, chosen)],
     }

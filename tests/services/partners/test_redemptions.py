@@ -132,6 +132,7 @@ def test_a_redemption_is_stored_typed_and_audited(session, partner, offer_of, ca
         "offer": offer.id,
         "card": card.number,
         "made_at": "2026-12-15T10:00:00Z",
+        "made_at_local": "2026-12-15T10:00:00+00:00",  # Morocco has kept UTC+0 since 2026 (tzdata 2026f)
         "recorded_at": "2026-12-15T10:00:00Z",
         "fields": {"weight_kg": 2.5, "destination": "ES"},
         "offline": False,

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from webapp.clock import MOROCCO, export_moment
 from webapp.models import ApiKey, Artisan, Card, Offer, Redemption, User
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.scope import Scope
 from webapp.services.spreadsheets import neutralised
 
@@ -141,8 +141,8 @@ def _export_row(redemption: Redemption, language: str, emails: dict[int, str]) -
     fields = "; ".join(f"{name}={value}" for name, value in sorted(redemption.fields.items()))
     return [
         redemption.id,
-        redemption.made_at.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M"),
-        redemption.recorded_at.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M"),
+        export_moment(redemption.made_at),
+        export_moment(redemption.recorded_at),
         redemption.offer.name(language),
         redemption.card.number,
         redemption.card.artisan.name_latin,
