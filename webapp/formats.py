@@ -33,6 +33,13 @@ def month(value: date | datetime) -> str:
     return clock.format_month(value, current_language())
 
 
+def isolate(text: str) -> str:
+    """A name, number or address inside a sentence, isolated (FSI ... PDI) so that a Latin value in
+    an Arabic sentence, or an Arabic one in a French sentence, keeps the sentence's order and its
+    parentheses where they belong ("حساب Amina (amina@example.ma) جاهز")."""
+    return f"\u2068{text}\u2069"
+
+
 def init_app(app: Flask) -> None:
     filters = app.jinja_env.filters
     filters["day"] = day
@@ -41,4 +48,5 @@ def init_app(app: Flask) -> None:
     filters["dateformat"] = lambda value, _format=None: day(value)
     filters["datetimeformat"] = lambda value, _format=None: moment(value)
     filters["card_number"] = format_card_number
+    filters["isolate"] = isolate
     app.jinja_env.globals["card_number"] = format_card_number

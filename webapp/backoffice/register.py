@@ -107,10 +107,7 @@ ACTION_WORDS = {
 OUT_OF_DATE_WORDS = {"name": _l("the Latin name"), "trade": _l("the trade"), "region": _l("the region")}
 
 
-def _isolated(text: str) -> str:
-    """A name or number inside a sentence, isolated (FSI ... PDI) so that a Latin name in an Arabic
-    sentence, or an Arabic one in a French sentence, keeps the sentence's order and punctuation."""
-    return f"\u2068{text}\u2069"
+_isolated = formats.isolate
 
 
 def _name(row: Region | Trade | SupportProgramme) -> str:
