@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
@@ -17,6 +16,7 @@ from tests.browser.conftest import PageProblems
 from tests.conftest import TEST_ACTOR
 from tests.fixtures.photos import store_photo
 from tests.fixtures.support import TEST_PASSWORD
+from webapp.clock import MOROCCO  # the pinned tzdata, as the app (not the system's files)
 from webapp.models import Card, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card, suspend_card
 from webapp.services.cards.numbers import format_card_number
@@ -41,7 +41,7 @@ FRENCH_TITLES = {
     "malformed": "Code incomplet",
 }
 # Dates are in the reader's words (Intl in the browser); written out here with Babel for French.
-MOROCCO = ZoneInfo("Africa/Casablanca")
+
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
