@@ -77,6 +77,7 @@ SHELL_STATIC_FILES = (
     "js/card/store.js",
     "js/card/live-qr.js",
     "js/lib/idb.js",
+    "js/lib/formats.js",
     "vendor/lean-qr/index.mjs",
     "vendor/@fontsource/noto-sans/noto-sans-latin-400-normal.woff2",
     "vendor/@fontsource/noto-sans/noto-sans-latin-700-normal.woff2",
