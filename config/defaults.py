@@ -14,6 +14,10 @@ DATABASE_URL = "sqlite:///instance/carte.sqlite3"
 # Where the printed QR codes point. The QR text is PUBLIC_BASE_URL + "/v#" + encoded token,
 # so this must never change once cards are printed.
 PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+# Development: `make setup` (`flask setup` with PUBLIC_BASE_URL set, as `PORT=8101 make run` does)
+# writes the instance's address here, so the commands run later print QR codes that point at it
+# too. The PUBLIC_BASE_URL environment variable still wins; production sets it and has no file.
+PUBLIC_BASE_URL_FILE = "instance/public_base_url"
 # QR budget: at most 26 characters (e.g. https://carte.artisanat.ma) keeps QR version 11 for
 # names up to 25 characters and 12 for 40 (docs/card-token.md).
 

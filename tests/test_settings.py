@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from webapp import create_app
-from webapp.settings import ConfigError, build_settings, signing_key_warning
+from webapp.settings import ConfigError, build_settings, remember_public_base_url, signing_key_warning
 
 
 @pytest.fixture
@@ -174,3 +174,14 @@ def test_an_export_retention_that_cannot_work_is_refused(app_config, days):
     """Export files kept no day at all, or more than a year: start-up refuses, naming the setting."""
     with pytest.raises(ConfigError, match="EXPORT_RETENTION_DAYS must be from 1 to 365"):
         create_app({**app_config, "EXPORT_RETENTION_DAYS": days})
+
+
+def test_the_public_base_url_comes_from_the_environment_then_the_instance_file(app_config, monkeypatch):
+    """The file `make setup` writes gives PUBLIC_BASE_URL when the environment does not; the environment wins."""
+    del app_config["PUBLIC_BASE_URL"]
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    assert build_settings(app_config).PUBLIC_BASE_URL == "http://127.0.0.1:8000"
+    remember_public_base_url(app_config["PUBLIC_BASE_URL_FILE"], "http://127.0.0.1:8101/")
+    assert build_settings(app_config).PUBLIC_BASE_URL == "http://127.0.0.1:8101"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://192.168.1.20:8101")
+    assert build_settings(app_config).PUBLIC_BASE_URL == "http://192.168.1.20:8101"

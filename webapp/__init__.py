@@ -17,10 +17,12 @@ from webapp import (
     card_photo,
     card_requests,
     cli,
+    clock,
     db,
     errors,
     extensions,
     faults,
+    formats,
     i18n,
     jobs,
     json_provider,
@@ -42,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    # One time-zone source for the app, its commands and its job workers (they all start here).
+    clock.use_pinned_tzdata()
     app_settings = build_settings(test_config)
     settings.init_app(app, app_settings, test_config)
 
@@ -52,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)  # first: its body-size check runs before CSRF or anything reads a form
     extensions.init_app(app)
     i18n.init_app(app)
+    formats.init_app(app)  # after i18n: its filters replace Flask-Babel's date filters
     access.init_app(app)
     errors.init_app(app)
     faults.init_app(app)  # after errors: its 503s go through the same error layer

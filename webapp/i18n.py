@@ -14,6 +14,8 @@ from flask_babel import Babel, get_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from webapp.clock import MOROCCO
+
 LANGUAGES = ("fr", "ar", "en")
 DEFAULT_LANGUAGE = "fr"
 RTL_LANGUAGES = {"ar"}
@@ -68,9 +70,9 @@ def language_url(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    # Times are shown as the clock on the wall in Morocco, whatever the server's zone.
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Africa/Casablanca")
-    babel.init_app(app, locale_selector=select_language)
+    # Times are shown as the clock on the wall in Morocco, whatever the server's zone: the zoneinfo
+    # zone of the pinned tzdata (webapp/clock.py), never the pytz one BABEL_DEFAULT_TIMEZONE makes.
+    babel.init_app(app, locale_selector=select_language, timezone_selector=lambda: MOROCCO)
     app.after_request(remember_language)
     app.context_processor(
         lambda: {

@@ -51,6 +51,7 @@ class Settings:
     PUBLIC_BASE_URL: str
     KEYS_DIR: str
     SECRET_KEY_FILE: str
+    PUBLIC_BASE_URL_FILE: str
     CARD_VALIDITY_YEARS: int
     KEYRING_REFRESH_SECONDS: int
     TRUST_MAX_AGE_SECONDS: int
@@ -129,6 +130,10 @@ def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
         if name in os.environ:
             values[name] = _parse(name, os.environ[name])
     values.update({name: value for name, value in (overrides or {}).items() if name in SETTING_NAMES})
+    if "PUBLIC_BASE_URL" not in os.environ and "PUBLIC_BASE_URL" not in (overrides or {}):
+        values["PUBLIC_BASE_URL"] = (
+            instance_public_base_url(values["PUBLIC_BASE_URL_FILE"]) or values["PUBLIC_BASE_URL"]
+        )
     values["KEYS_DIR"] = str(_from_root(values["KEYS_DIR"]))
     values["JOB_FILES_DIR"] = str(_from_root(values["JOB_FILES_DIR"]))
     values["JOB_QUEUE_URL"] = _absolute_sqlite_url(values["JOB_QUEUE_URL"])
@@ -360,6 +365,19 @@ def _absolute_sqlite_url(url: str) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
         return prefix + str(_from_root(url[len(prefix) :]))
     return url
+
+
+def instance_public_base_url(path: str) -> str | None:
+    """The address `flask setup` wrote for this instance (development), or None."""
+    return _read_secret_key_file(_from_root(path))
+
+
+def remember_public_base_url(path: str, url: str) -> Path:
+    """Write the instance's address for the commands run later (what `flask setup` does)."""
+    target = _from_root(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(url.rstrip("/") + "\n", encoding="utf-8")
+    return target
 
 
 def _read_secret_key_file(path: Path) -> str | None:

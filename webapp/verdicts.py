@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_date
 from flask import url_for
 from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 
+from webapp.clock import format_day
 from webapp.i18n import LANGUAGES, current_language
 from webapp.services.cards.holders import CardVerdict
 from webapp.services.cards.numbers import format_card_number
@@ -102,10 +102,6 @@ def texts_in_every_language() -> dict[str, dict[str, dict[str, str]]]:
     return texts
 
 
-# Dates in Morocco's usage (Arabic month names as written in Morocco: دجنبر, not ديسمبر), the same
-# locales as the browser's (static/js/lib/verdict-look.js, LOCALES).
-DATE_LOCALES = {"fr": "fr_MA", "ar": "ar_MA", "en": "en_GB"}
-
 # What the date beside a verdict means (the same rule as static/js/lib/verdict-look.js, dateLine):
 # a revoked or suspended card is not "valid until" anything, it shows the day of that change.
 _EXPIRY_LABELS = {Verdict.VALID: _l("Valid until"), Verdict.EXPIRED: _l("Expired on")}
@@ -127,7 +123,7 @@ def card_face(found: CardVerdict, *, with_photo: bool) -> dict[str, Any]:
         "number": format_card_number(card.number),
         "trade": trade_name(artisan.trade_code, language),
         "region": region_name(artisan.region_code, language),
-        "date": format_date(shown_date, "long", locale=DATE_LOCALES.get(language, language)),
+        "date": format_day(shown_date, language),
     }
     photo_url = None
     if with_photo and found.verdict == Verdict.VALID:

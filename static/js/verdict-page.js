@@ -4,6 +4,7 @@
 // card that passes steps 1-6 the page then asks the verify API, whose answer (the register, now)
 // is authoritative and replaces the page's own (docs/card-token.md section 12).
 import { REGIONS, TRADES, importJwks, readBundle, verifyScan } from "./lib/card-verifier.js";
+import { formatCardNumber } from "./lib/formats.js";
 import { Formats, VERDICT_ICONS, dateLine, presentationKey } from "./lib/verdict-look.js";
 import { recalledTrust, rememberTrust } from "./verdict-trust.js";
 
@@ -61,7 +62,7 @@ function showCard(verdict, card) {
   fill(details, {
     name: card.name,
     name_ar: card.nameAr,
-    number: card.number,
+    number: card.number ? formatCardNumber(card.number) : "",
     trade: card.tradeName,
     region: card.regionName,
     date: line.date ? formats.date(line.date) : "",

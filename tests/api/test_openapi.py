@@ -974,6 +974,7 @@ REDEMPTION = {
     "offer": 2,
     "card": "K7M2Q9XH4V",
     "made_at": "2026-11-22T12:00:00Z",
+    "made_at_local": "2026-11-22T12:00:00+00:00",
     "recorded_at": "2026-11-22T12:00:00Z",
     "fields": {"weight_kg": 2.5, "destination": "FR"},
     "offline": False,

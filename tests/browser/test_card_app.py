@@ -21,6 +21,7 @@ from tests.conftest import TEST_ACTOR
 from webapp.models import Card
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.activation import ActivationPolicy, issue_activation_code
+from webapp.services.cards.numbers import format_card_number
 from webapp.settings import current_settings
 
 PASSWORD = "tajine bleu de fes"
@@ -78,7 +79,7 @@ def test_activate_then_the_card_and_its_live_qr_show_online_and_offline(
     and a live QR still show, and that QR verifies too."""
     card = make_card()
     activate(page, live_server, card, activation_code(app, session, card))
-    expect(page.locator("[data-field=number]")).to_have_text(card.number)
+    expect(page.locator("[data-field=number]")).to_have_text(format_card_number(card.number))
     expect(page.locator("[data-field=name_latin]")).to_have_text(card.artisan.name_latin)
     wait_until(page, QR_DRAWN)
     text = read_live_qr(page)
@@ -92,7 +93,7 @@ def test_activate_then_the_card_and_its_live_qr_show_online_and_offline(
     page.context.set_offline(True)
     page.reload()
 
-    expect(page.locator("[data-field=number]")).to_have_text(card.number)
+    expect(page.locator("[data-field=number]")).to_have_text(format_card_number(card.number))
     expect(page.locator('[data-line="network"]')).to_contain_text("Hors ligne")
     wait_until(page, QR_DRAWN)
     offline_text = read_live_qr(page)
@@ -117,7 +118,7 @@ def test_the_full_screen_qr_and_removing_the_card_from_the_phone(
     page.click("[data-action=close-fullscreen]")
     expect(overlay).to_be_hidden()
     page.click("[data-action=about]")
-    expect(page.locator("[data-about-list]")).to_contain_text(card.number)
+    expect(page.locator("[data-about-list]")).to_contain_text(format_card_number(card.number))
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("[data-action=remove]")
     expect(page.locator('[data-screen="none"]')).to_be_visible()
@@ -188,7 +189,7 @@ def test_the_verifier_app_accepts_the_live_qr_online_and_offline(
     verifier.page.goto(f"{live_server}/scan/")
     verdict = verdict_of(verifier.page)
     expect(verdict).to_have_attribute("data-verdict", "valid")
-    expect(verdict.locator('[data-field="number"]')).to_have_text(card.number)
+    expect(verdict.locator('[data-field="number"]')).to_have_text(format_card_number(card.number))
     verdict = scan_again_offline(verifier)
     expect(verdict).to_have_attribute("data-verdict", "valid")
     expect(verdict.locator("[data-verdict-source]")).to_contain_text(ON_THE_PHONE)

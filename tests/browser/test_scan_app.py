@@ -29,6 +29,7 @@ from tests.conftest import TEST_ACTOR, TEST_PASSWORD
 from tests.fixtures.factories import CNSS_REGISTERED
 from webapp.models import Card, CardCheck, CheckKind, CnssStatus, Redemption, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card
+from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.qr import QUIET_ZONE_MODULES, card_qr_png
 from webapp.services.trust.signing_keys import Signer
 from webapp.settings import PROJECT_ROOT
@@ -209,7 +210,7 @@ def test_scanning_a_valid_card_shows_valid_online(live_server: str, make_card: A
     expect(screen).to_have_attribute("data-verdict", "valid")
     expect(screen.locator("[data-verdict-title]")).to_have_text("Valide")
     expect(screen.locator('[data-field="name"]')).to_have_text(card.artisan.name_latin)
-    expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
+    expect(screen.locator('[data-field="number"]')).to_have_text(format_card_number(card.number))
     assert page.evaluate("document.documentElement.scrollWidth") == 360
     shoot(page, "valid-public")
     assert_clean(phone)
@@ -257,7 +258,7 @@ def test_the_upload_fallback_decodes_a_png(
     screen = verdict_of(page)
 
     expect(screen).to_have_attribute("data-verdict", "valid")
-    expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
+    expect(screen.locator('[data-field="number"]')).to_have_text(format_card_number(card.number))
     assert foreign_requests == []
     assert page.evaluate("window.__cspViolations") == []
     assert page_problems.page_errors == []
@@ -440,7 +441,7 @@ def test_an_expired_card_shows_the_expired_screen_online_and_offline(
     expect(screen).to_have_attribute("data-verdict", "expired")
     expect(screen.locator("[data-verdict-title]")).to_have_text("Expirée")
     expect(screen.locator("[data-date-label]")).to_have_text("Expirée le")
-    expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
+    expect(screen.locator('[data-field="number"]')).to_have_text(format_card_number(card.number))
     screen = scan_again_offline(phone)
 
     expect(screen).to_have_attribute("data-verdict", "expired")

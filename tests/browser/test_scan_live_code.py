@@ -21,6 +21,7 @@ from tests.browser.test_scan_app import (  # the app's phone with a fake camera,
     verdict_of,
 )
 from webapp.models import utcnow
+from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.qr import card_qr_png
 
 LIVE_FR = "Présentée en direct depuis le téléphone du titulaire"
@@ -44,7 +45,7 @@ def test_a_fresh_live_code_is_valid_and_shown_live_online_and_offline(
     screen = verdict_of(page)
     expect(screen).to_have_attribute("data-verdict", "valid")
     expect(screen.locator("[data-presentation]")).to_have_text(LIVE_FR)
-    expect(screen.locator('[data-field="number"]')).to_have_text(card.number)
+    expect(screen.locator('[data-field="number"]')).to_have_text(format_card_number(card.number))
 
     screen = scan_again_offline(camera)
     expect(screen).to_have_attribute("data-verdict", "valid")

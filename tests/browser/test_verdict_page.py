@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
@@ -17,8 +16,10 @@ from tests.browser.conftest import PageProblems
 from tests.conftest import TEST_ACTOR
 from tests.fixtures.photos import store_photo
 from tests.fixtures.support import TEST_PASSWORD
+from webapp.clock import MOROCCO  # the pinned tzdata, as the app (not the system's files)
 from webapp.models import Card, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card, suspend_card
+from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.tokens import digits_to_token, qr_text, token_to_digits
 from webapp.services.demo import LONGEST_NAME, demo_photo
 from webapp.settings import PROJECT_ROOT
@@ -40,7 +41,7 @@ FRENCH_TITLES = {
     "malformed": "Code incomplet",
 }
 # Dates are in the reader's words (Intl in the browser); written out here with Babel for French.
-MOROCCO = ZoneInfo("Africa/Casablanca")
+
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
@@ -113,7 +114,7 @@ def test_valid_card_shows_valid_with_name_and_number(
     details = page.locator("#card-details")
     expect(details).to_be_visible()
     expect(details.locator('[data-field="name"]')).to_have_text(f"{LONGEST_FIRST} {LONGEST_LAST}")
-    expect(details.locator('[data-field="number"]')).to_have_text(card.number)
+    expect(details.locator('[data-field="number"]')).to_have_text(format_card_number(card.number))
     expect(details.locator('[data-field="name_ar"]')).to_have_text("خديجة بناني")
     expect(details.locator("[data-date-label]")).to_have_text("Valable jusqu'au")
     expect(details.locator('[data-field="date"]')).to_have_text(french_date(card.expires_at.astimezone(MOROCCO).date()))
@@ -139,7 +140,7 @@ def test_revoked_or_suspended_card_shows_its_status(
 
     expect_verdict(section, change, FRENCH_TITLES[change])
     expect(section.locator("[data-verdict-reason]")).to_contain_text("Cette carte")
-    expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
+    expect(page.locator('#card-details [data-field="number"]')).to_have_text(format_card_number(card.number))
     label = {"revoked": "Révoquée le", "suspended": "Suspendue le"}[change]
     expect(page.locator("#card-details [data-date-label]")).to_have_text(label)
     today = french_date(utcnow().astimezone(MOROCCO).date())
@@ -275,7 +276,7 @@ def test_the_page_verifies_with_the_bundle_when_the_verify_api_is_unreachable(
     section = open_verdict(page, qr_url(app, card))
 
     expect_verdict(section, "valid", "Valide")
-    expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
+    expect(page.locator('#card-details [data-field="number"]')).to_have_text(format_card_number(card.number))
     expiry = french_date(card.expires_at.astimezone(MOROCCO).date())
     expect(page.locator('#card-details [data-field="date"]')).to_have_text(expiry)
     # Offline there is no register: no Arabic name (the token carries the Latin name only).
@@ -367,7 +368,7 @@ def test_a_live_code_shows_live_and_a_screenshot_replayed(
     section = open_verdict(page, qr_text(base, holder_phone.live_code(token, utcnow() + timedelta(seconds=30))))
     expect_verdict(section, "valid", "Valide")
     expect(page.locator("#presentation")).to_have_text("Présentée en direct depuis le téléphone du titulaire")
-    expect(page.locator('#card-details [data-field="number"]')).to_have_text(card.number)
+    expect(page.locator('#card-details [data-field="number"]')).to_have_text(format_card_number(card.number))
 
     # Only the fragment changes: the page checks the new one (hashchange), as after a new scan.
     page.goto(qr_text(base, holder_phone.live_code(token, utcnow() - timedelta(minutes=5))))

@@ -20,7 +20,7 @@ from webapp.services.cards.activation import ActivationPolicy, ActivationRefused
 from webapp.services.cards.qr import card_qr
 from webapp.services.cards.tokens import extract_token, verify_card_token
 from webapp.services.trust.signing_keys import load_keyring
-from webapp.settings import current_settings
+from webapp.settings import current_settings, remember_public_base_url
 
 
 @pytest.mark.parametrize(
@@ -399,3 +399,43 @@ def test_cards_activation_code_refuses_a_card_not_in_force(runner, cards_by_stat
     code, output = run(runner, "cards", "activation-code", number)
     assert code == 1
     assert message in output and "Traceback" not in output
+
+
+def test_issue_all_counts_each_skipped_artisan_once(runner, session, make_card, make_artisan, signer):
+    """One deceased and one fraud after the last newcomer read "deceased 1, fraud 1", not twice each."""
+    make_artisan()
+    for reason in ["deceased", "fraud"]:
+        card_service.revoke_card(session, make_card(), RevocationReason(reason), TEST_ACTOR)
+    session.commit()
+    code, output = run(runner, "cards", "issue-all", "--chunk-size", "100")
+    assert code == 0 and "2 artisans skipped, their last card was revoked: deceased 1, fraud 1 " in output
+
+
+def test_issue_all_says_how_many_cards_each_region_got_and_lists_them(runner, session, make_artisan, signer):
+    """`cards issue-all` counts the cards by region; --list prints each number issued with its region."""
+    for region in ["03", "01", "03"]:
+        make_artisan(region_code=region)
+    session.commit()
+    code, output = run(runner, "cards", "issue-all", "--chunk-size", "100", "--list")
+    assert code == 0, output
+    numbers = {
+        number: region for number, region in session.execute(select(Card.number, Artisan.region_code).join(Artisan))
+    }
+    listed = [line.split() for line in output.splitlines() if line.split() and line.split()[0] in numbers]
+    assert sorted(listed) == sorted([number, region] for number, region in numbers.items())
+    assert re.search(r"^  01 .+: 1$", output, re.M) and re.search(r"^  03 .+: 2$", output, re.M)
+
+
+@pytest.fixture
+def instance_at_8101(app_config, monkeypatch):
+    """An instance that `PORT=8101 make setup` set up: no PUBLIC_BASE_URL in the environment, only its file."""
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    del app_config["PUBLIC_BASE_URL"]
+    remember_public_base_url(app_config["PUBLIC_BASE_URL_FILE"], "http://127.0.0.1:8101")
+
+
+def test_qr_text_points_at_the_address_setup_kept(instance_at_8101, runner, make_card):
+    """After `PORT=8101 make run`, `cards qr-text` run without PUBLIC_BASE_URL points at port 8101."""
+    card = make_card()
+    code, output = run(runner, "cards", "qr-text", card.number)
+    assert code == 0 and output.startswith("http://127.0.0.1:8101/v#")

@@ -102,3 +102,13 @@ def test_the_demo_prints_a_card_an_activation_code_and_a_birth_date_that_activat
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     assert client.get("/card/api/card").get_json()["card"]["number"] == number
+
+
+def test_setup_keeps_the_public_base_url_for_the_commands_run_later(fresh_app):
+    """`setup` writes the address it serves (PUBLIC_BASE_URL) to the instance file and says where."""
+    result = fresh_app.test_cli_runner().invoke(args=["setup", "--no-demo"])
+    assert result.exit_code == 0, result.output
+    kept = Path(fresh_app.config["PUBLIC_BASE_URL_FILE"])
+    assert kept.read_text().strip() == fresh_app.config["PUBLIC_BASE_URL"]
+    assert f"QR codes point at {fresh_app.config['PUBLIC_BASE_URL']} (kept in {kept};" in result.output
+    fresh_app.extensions["database"].engine.dispose()

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token_from
 from tests.partner.conftest import field_errors
+from webapp.clock import MOROCCO
 from webapp.models import ApiKey
-from webapp.services.cards.tokens import MOROCCO
 
 SECRET = re.compile(r'<p class="secret">([^<]+)</p>')
 

@@ -25,7 +25,6 @@ from webapp.services.accounts import staff as staff_accounts
 from webapp.services.accounts.new_accounts import NewAccount
 from webapp.services.accounts.sign_in import is_locked
 from webapp.services.cards.lifecycle import CardNotFound, get_card, state_of
-from webapp.services.cards.numbers import format_card_number
 from webapp.services.concurrency import EditConflict, parse_version
 from webapp.services.errors import N_, DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import administration
@@ -110,7 +109,7 @@ def pretty_json(value: object) -> str:
 
 @blueprint.context_processor
 def administration_vocabulary() -> dict[str, object]:
-    return {"card_number": format_card_number, "pretty_json": pretty_json, "field_types": FIELD_TYPES}
+    return {"pretty_json": pretty_json, "field_types": FIELD_TYPES}
 
 
 # Partners

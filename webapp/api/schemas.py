@@ -57,6 +57,7 @@ RFC3339 = (
 )
 _RFC3339 = re.compile(RFC3339)
 UTC_SECOND = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+LOCAL_SECOND = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 MAX_CARD_TEXT = 4096
 # Where a partner checks a card ("Agence Fès Batha"), shown to the card's holder: printable text.
@@ -406,6 +407,12 @@ class Redemption(Answer):
     card: CardNumber
     made_at: str = Field(
         pattern=UTC_SECOND, description="When it was made, UTC.", json_schema_extra={"format": "date-time"}
+    )
+    made_at_local: str = Field(
+        pattern=LOCAL_SECOND,
+        description="`made_at` on Morocco's wall clock, with its offset: the time the partner's screens and "
+        "exports show (the app's pinned time-zone data, which may be newer than the client's).",
+        json_schema_extra={"format": "date-time"},
     )
     recorded_at: str = Field(
         pattern=UTC_SECOND, description="When the server recorded it, UTC.", json_schema_extra={"format": "date-time"}

@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
-from flask_babel import format_datetime, format_decimal, lazy_pgettext, ngettext
+from flask_babel import format_decimal, lazy_pgettext, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from webapp import formats
 from webapp.access import current_actor, current_scope
 from webapp.backoffice.views import blueprint
 from webapp.db import get_session
@@ -97,7 +98,7 @@ def result_of(job: Job, storage: Storage, now: datetime | None = None) -> dict[s
         return {
             "name": job.result_name,
             "size": file_size(storage.size(job.result_file)),
-            "until": format_datetime(job.result_expires_at, "short") if job.result_expires_at else None,
+            "until": formats.moment(job.result_expires_at) if job.result_expires_at else None,
             "url": url_for("backoffice.job_download", job_id=job.id),
         }
     days = _retention_days(job)

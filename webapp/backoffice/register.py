@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, format_number
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from webapp import edit_conflicts
+from webapp import edit_conflicts, formats
 from webapp.access import current_actor, current_scope
 from webapp.backoffice import activation as backoffice_activation
 from webapp.backoffice.register_forms import (
@@ -119,15 +119,7 @@ ACTION_WORDS = {
 OUT_OF_DATE_WORDS = {"name": _l("the Latin name"), "trade": _l("the trade"), "region": _l("the region")}
 
 
-def _isolated(text: str) -> str:
-    """A name or number inside a sentence, isolated (FSI ... PDI) so that a Latin name in an Arabic
-    sentence, or an Arabic one in a French sentence, keeps the sentence's order and punctuation."""
-    return f"\u2068{text}\u2069"
-
-
-def _card_number(number: str) -> str:
-    """A card number grouped for reading, never broken across two lines."""
-    return format_card_number(number).replace(" ", "\u00a0")
+_isolated = formats.isolate
 
 
 def _name(row: Region | Trade | SupportProgramme) -> str:
@@ -165,7 +157,7 @@ def display_value(session: Session, field: str, value: Any) -> str:
         rows = [session.get(SupportProgramme, code) for code in value]
         return ", ".join(_name(row) if row is not None else code for row, code in zip(rows, value, strict=True))
     if field == "birth_date":
-        return format_date(datetime.fromisoformat(value).date(), "medium")
+        return formats.day(datetime.fromisoformat(value).date())
     return str(value)
 
 
@@ -209,7 +201,6 @@ def register_vocabulary() -> dict[str, object]:
         "card_reason": _card_reason,
         "card_state": card_service.card_state,
         "place_name": _name,
-        "card_number": _card_number,
         "format_number": format_number,
     }
 
@@ -530,7 +521,7 @@ def _chosen_reason(field: Any, allowed: list[RevocationReason]) -> RevocationRea
 
 def _change_card(session: Session, card: Card, action: str, form: CardActionForm) -> str:
     """Apply the confirmed action; the sentence that says it was done."""
-    actor, number = current_actor(), _isolated(_card_number(card.number))
+    actor, number = current_actor(), _isolated(format_card_number(card.number))
     note = (form.reason.data or "").strip() or None
     if action == "suspend":
         card_service.suspend_card(session, card, form.reason.data or "", actor)
@@ -548,14 +539,14 @@ def _change_card(session: Session, card: Card, action: str, form: CardActionForm
         return _(
             "Card %(number)s is renewed until %(date)s: print its new QR code.",
             number=number,
-            date=format_date(card.expires_at, "long"),
+            date=formats.day(card.expires_at),
         )
     reason = _chosen_reason(form.replacement_reason, REPLACEMENT_CHOICES)
     new_card = card_service.replace_card(session, card, signer, actor, validity_years=_validity_years(), reason=reason)
     return _(
         "Card %(old)s is revoked and replaced by card %(new)s.",
         old=number,
-        new=_isolated(_card_number(new_card.number)),
+        new=_isolated(format_card_number(new_card.number)),
     )
 
 
@@ -654,7 +645,7 @@ def issue_card(artisan_id: int) -> Response | tuple[str, int]:
         )
         # Its activation code, shown once on the answer to this confirmation.
         issued["card"], issued["code"] = card, backoffice_activation.issue_code(session, card)
-        return _("Card %(number)s is issued.", number=_isolated(_card_number(card.number)))
+        return _("Card %(number)s is issued.", number=_isolated(format_card_number(card.number)))
 
     done, refusal = _confirm(form, issue, found)
     if done is not None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, render_template
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from webapp import formats
 from webapp.access import current_scope, restrict_blueprint
 from webapp.db import get_session
 from webapp.i18n import current_language
@@ -49,7 +49,7 @@ def home() -> str:
         "genders": [(GENDER_LABELS[key], overview.by_gender.get(key, 0)) for key in GENDER_LABELS],
         "cnss": [(CNSS_LABELS[key], overview.by_cnss.get(key, 0)) for key in CNSS_LABELS],
         "months": [
-            (format_date(date(int(month[:4]), int(month[5:]), 1), "MMM y"), count)
+            (formats.month(date(int(month[:4]), int(month[5:]), 1)), count)
             for month, count in overview.issued_per_month
         ],
     }

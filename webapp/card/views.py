@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from webapp.access import public, restrict_blueprint
 from webapp.card.forms import DEVICE_KEY_PATTERN, ActivationForm, CodeRequestForm, CodeSignInForm
+from webapp.clock import MOROCCO
 from webapp.db import get_session, keep_despite_refusal
 from webapp.errors import translated_message
 from webapp.extensions import attempt_counters, limiter
@@ -53,7 +54,7 @@ from webapp.services.cards.card_app import (
 )
 from webapp.services.cards.devices import current_device, holder_token
 from webapp.services.cards.lifecycle import card_state
-from webapp.services.cards.tokens import MOROCCO, verify_page_prefix
+from webapp.services.cards.tokens import verify_page_prefix
 from webapp.services.errors import N_, DomainError
 from webapp.services.register.photos import photo_jpeg
 from webapp.services.register.reference_data import region_name, trade_name
@@ -76,6 +77,7 @@ SHELL_STATIC_FILES = (
     "js/card/store.js",
     "js/card/live-qr.js",
     "js/lib/idb.js",
+    "js/lib/formats.js",
     "vendor/lean-qr/index.mjs",
     "vendor/@fontsource/noto-sans/noto-sans-latin-400-normal.woff2",
     "vendor/@fontsource/noto-sans/noto-sans-latin-700-normal.woff2",

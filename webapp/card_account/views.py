@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from webapp import formats
 from webapp.access import current_actor, restrict_blueprint
 from webapp.db import get_session
 from webapp.models import Role, utcnow
@@ -31,7 +31,7 @@ class ReportForm(FlaskForm):
 def _month_name(month: str) -> str:
     """ "2026-12" as the month's name and year in the user's language."""
     year, number = month.split("-")
-    return format_date(date(int(year), int(number), 1), "MMMM y")
+    return formats.month(date(int(year), int(number), 1))
 
 
 @blueprint.get("/offers")

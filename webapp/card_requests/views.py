@@ -6,12 +6,12 @@ answered on the page, with nothing written."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from webapp import formats
 from webapp.access import current_actor, restrict_blueprint
 from webapp.card_requests.forms import RequestForm
 from webapp.db import get_session
@@ -21,7 +21,6 @@ from webapp.forms_once import replayed
 from webapp.models import Artisan, Card, CardRequest, CardStatus, RequestKind, Role
 from webapp.services.cards import lifecycle
 from webapp.services.cards import requests as card_requests
-from webapp.services.cards.numbers import format_card_number
 from webapp.services.errors import ReasonRequired, ReasonTooLong
 
 blueprint = Blueprint("card_requests", __name__, url_prefix="/card/requests")
@@ -54,17 +53,12 @@ def _artisan() -> Artisan:
     return artisan
 
 
-def _card_number(number: str) -> str:
-    return format_card_number(number).replace(" ", "\u00a0")
-
-
 @blueprint.context_processor
 def vocabulary() -> dict[str, object]:
     return {
         "request_state_words": STATE_WORDS,
         "request_kind_titles": KIND_TITLES,
         "card_state_words": CARD_STATE_WORDS,
-        "card_number": _card_number,
     }
 
 
@@ -136,11 +130,11 @@ def _duplicate_message(error: card_requests.DuplicateRequest) -> str:
     """The service's message, with the first request's date as the reader writes dates."""
     existing = error.existing
     kind = _(card_requests.KIND_WORDS[existing.kind])
-    return _(error.message, kind=kind, date=format_date(existing.created_at, "long"))
+    return _(error.message, kind=kind, date=formats.day(existing.created_at))
 
 
 def _done_message(submitted: card_requests.Submitted) -> str:
-    day = format_date(submitted.request.created_at, "long")
+    day = formats.day(submitted.request.created_at)
     if not submitted.created:
         return _(
             "Your card is suspended again. You had already reported it lost on %(date)s: the chamber has that request.",

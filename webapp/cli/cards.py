@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.cli.jobs import follow
 from webapp.cli.operations import cli_actor, flask_command, operation
+from webapp.clock import export_day
 from webapp.models import Card, Job, Region, RevocationReason, utcnow
 from webapp.services.audit import chain as audit_chain
 from webapp.services.cards import lifecycle as card_service
@@ -19,6 +21,7 @@ from webapp.services.cards.activation import ActivationPolicy, issue_activation_
 from webapp.services.cards.checks import purge_check_batch
 from webapp.services.cards.listing import CARD_STATES, card_history, list_cards
 from webapp.services.cards.qr import card_qr_png, card_qr_svg
+from webapp.services.cards.rollout import cards_issued
 from webapp.services.cards.tokens import qr_text
 from webapp.services.jobs.rollout import submit_issue_all, submit_reissue
 from webapp.services.trust.signing_keys import STATE_LABELS, Signer, load_keyring
@@ -40,7 +43,7 @@ def _validity_years() -> int:
 
 
 def _day(moment: Any) -> str:
-    return moment.date().isoformat()
+    return export_day(moment)  # the day in Morocco, as every screen and export gives it
 
 
 @cards_cli.command("list")
@@ -167,12 +170,16 @@ def _submitted(job: Job, no_wait: bool, in_process: bool) -> Job | None:
 @cards_cli.command("issue-all")
 @click.option("--chunk-size", type=click.IntRange(100, 100_000), default=20_000, show_default=True)
 @click.option("--region", "region_code", metavar="CODE", help="Only the artisans of this region (e.g. 03).")
+@click.option("--list", "list_numbers", is_flag=True, help="Then print each card issued: number and region code.")
 @NO_WAIT
 @IN_PROCESS
-def cards_issue_all(chunk_size: int, region_code: str | None, no_wait: bool, in_process: bool) -> None:
+def cards_issue_all(
+    chunk_size: int, region_code: str | None, list_numbers: bool, no_wait: bool, in_process: bool
+) -> None:
     """Issue a card to every registered artisan who has none in force (national roll-out), as a job.
 
-    Artisans whose last card was revoked for deceased, fraud or left_trade are skipped and counted.
+    Says how many cards each region got; --list also prints every number issued. Artisans whose
+    last card was revoked for deceased, fraud or left_trade are skipped and counted.
     The job runs on a worker (`jobs worker`), or here with --in-process; it can be cancelled
     (`jobs cancel ID`) between chunks, and running it again issues only the cards still missing.
     """
@@ -187,6 +194,14 @@ def cards_issue_all(chunk_size: int, region_code: str | None, no_wait: bool, in_
     if finished is None:
         return
     summary = finished.summary or {}
+    by_region = summary.get("by_region") or {}
+    with operation() as session:
+        names = {region.code: region.name_en for region in session.scalars(select(Region))}
+        issued = cards_issued(session, summary.get("index_ranges") or []) if list_numbers else []
+    for number, region in issued:
+        click.echo(f"{number}  {region}")
+    for region, count in sorted(by_region.items()):
+        click.echo(f"  {region} {names.get(region, '')}: {count}")
     click.echo(f"{summary.get('issued', 0)} cards issued")
     skipped = summary.get("skipped") or {}
     if skipped:
@@ -235,7 +250,11 @@ FORCE_OPTION = click.option("--force", is_flag=True, help="Print even if the car
 @click.argument("card_number")
 @FORCE_OPTION
 def cards_qr_text(card_number: str, force: bool) -> None:
-    """Print exactly the text of the card's QR code."""
+    """Print exactly the text of the card's QR code.
+
+    It starts with the instance's PUBLIC_BASE_URL: the environment's, else the one `make setup` kept
+    in instance/public_base_url (PUBLIC_BASE_URL_FILE).
+    """
     with operation() as session:
         card = _printable_card(session, card_number, force)
         click.echo(qr_text(current_settings().PUBLIC_BASE_URL, card.token))

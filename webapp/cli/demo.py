@@ -14,7 +14,7 @@ from webapp.services.cards.activation import ActivationPolicy
 from webapp.services.register.reference_data import prepare_reference_data
 from webapp.services.trust import signing_keys
 from webapp.services.trust.signing_keys import load_keyring
-from webapp.settings import current_settings
+from webapp.settings import current_settings, remember_public_base_url
 
 demo_cli = AppGroup("demo", help="Demo data for development and trials.")
 
@@ -57,6 +57,11 @@ def setup(with_demo: bool) -> None:
     """Development set-up, safe to repeat: migrate, create keys if none, seed demo data once."""
     refuse_in_production("setup")
     upgrade_database(current_settings().DATABASE_URL)
+    # The commands run later (cards qr-text, demo seed) have no PUBLIC_BASE_URL in their environment:
+    # they read this file, so their QR codes point at the port `PORT=8101 make run` serves.
+    base_url = current_settings().PUBLIC_BASE_URL
+    kept_in = remember_public_base_url(current_settings().PUBLIC_BASE_URL_FILE, base_url)
+    click.echo(f"QR codes point at {base_url} (kept in {kept_in}; `PUBLIC_BASE_URL=... make setup` changes it)")
     with operation() as session:
         prepare_reference_data(session)
         if session.scalar(select(SigningKey.kid).limit(1)) is None:

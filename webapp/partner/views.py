@@ -25,15 +25,16 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from webapp import edit_conflicts
+from webapp import edit_conflicts, formats
 from webapp.access import current_scope, restrict_blueprint, roles_required
+from webapp.clock import MOROCCO
 from webapp.db import get_session
 from webapp.errors import translated_message
 from webapp.faults import long_request
@@ -52,7 +53,6 @@ from webapp.partner.forms import (
 )
 from webapp.security import accepts_upload
 from webapp.services.audit import Actor
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.concurrency import EditConflict, last_change, parse_version
 from webapp.services.errors import DomainError, ReasonRequired, ReasonTooLong
 from webapp.services.partners import offers as offer_service
@@ -518,8 +518,7 @@ def redemptions() -> tuple[str, int]:
         "filter_args": filter_args,
         "total": count_redemptions(session, scope, chosen),
         "weeks": [
-            (format_date(monday, "short"), count)
-            for monday, count in per_week(session, scope, chosen, today=moroccan_today())
+            (formats.day(monday), count) for monday, count in per_week(session, scope, chosen, today=moroccan_today())
         ],
         "regions": [(region_name(code, language) or code, count) for code, count in per_region(session, scope, chosen)],
     }

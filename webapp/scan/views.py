@@ -51,6 +51,7 @@ SHELL_STATIC_FILES = (
     "js/scan/verdict-screen.js",
     "js/lib/card-verifier.js",
     "js/lib/verdict-look.js",
+    "js/lib/formats.js",
     "js/lib/qr-decoder.js",
     "js/lib/idb.js",
     "js/lib/offer-fields.js",

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Dialect
 
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, AuditEvent, Card, CardDevice, CardStatus
 from webapp.services.cards.tokens import (
-    MOROCCO,
     CardClaims,
     ScannedCard,
     TokenRejected,

@@ -1,17 +1,17 @@
 // The card app: shows the artisan's card and its live QR from what the phone keeps (IndexedDB), at
 // once and without network, then refreshes it from /card/api/card when online.
 import { drawQr, currentWindow, liveCode, liveQr, msToNextWindow } from "./live-qr.js";
+import { DateFormats, formatCardNumber } from "../lib/formats.js";
 import { canHoldCard, forgetEverything, getItems, removeItem, setItem } from "./store.js";
 
 const root = document.getElementById("card-app");
 const config = root.dataset;
 const uiTexts = document.getElementById("ui-texts").content;
 const language = document.documentElement.lang;
-const dateFormat = new Intl.DateTimeFormat(language === "ar" ? "ar-MA-u-nu-latn" : language, { dateStyle: "long" });
-const dateTimeFormat = new Intl.DateTimeFormat(language === "ar" ? "ar-MA-u-nu-latn" : language, {
-  dateStyle: "medium",
-  timeStyle: "short",
-});
+// Dates as every screen writes them (static/js/lib/formats.js, webapp/clock.py): Morocco's month names.
+const dates = new DateFormats(language);
+const dateFormat = new Intl.DateTimeFormat(dates.locale, { dateStyle: "long" });
+const dateTimeFormat = { format: (when) => dates.moment(when) };
 
 const state = { card: null, device: null, pending: null, timer: null, wakeLock: null, lastCode: null };
 
@@ -31,8 +31,7 @@ function line(name, message) {
 }
 
 function formatDay(iso) {
-  const [year, month, day] = iso.split("-").map(Number);
-  return dateFormat.format(new Date(year, month - 1, day));
+  return dates.day(iso);
 }
 
 // --- the card face -------------------------------------------------------------------------------
@@ -48,6 +47,8 @@ function renderCard(answer) {
       if (face.photo) element.src = face.photo;
     } else if (name === "expires_on") {
       element.textContent = formatDay(face.expires_on);
+    } else if (name === "number") {
+      element.textContent = formatCardNumber(face.number);
     } else if (name === "advice") {
       element.textContent = face.advice ?? "";
       element.hidden = !face.advice;
@@ -240,7 +241,7 @@ async function showAbout() {
   };
   const answer = state.card?.answer;
   if (answer) {
-    add(text("about_card"), `${answer.card.number} — ${answer.card.name_latin}`);
+    add(text("about_card"), `${formatCardNumber(answer.card.number)} — ${answer.card.name_latin}`);
     add(text("about_saved"), dateTimeFormat.format(new Date(state.card.fetchedAt)));
     add(text("about_photo"), text(answer.card.photo ? "yes" : "no"));
     const expiry = answer.token ? tokenExpiry(answer.token) : null;

@@ -2,7 +2,7 @@
 // verdict page (/v): the icon of each verdict (words and icon, never colour alone) and dates in the
 // reader's language.
 
-export const LOCALES = { fr: "fr-MA", ar: "ar-MA", en: "en-GB" };
+import { DateFormats, dateLocale } from "./formats.js";
 
 export const VERDICT_ICONS = {
   valid: "icon-valid",
@@ -35,20 +35,18 @@ export function dateLine(verdict, card) {
 export class Formats {
   constructor(language) {
     this.language = language;
-    this.locale = LOCALES[language] ?? language;
+    this.locale = dateLocale(language);
+    this.dates = new DateFormats(language);
   }
 
-  /** A calendar date "YYYY-MM-DD" (a day in Morocco) in the reader's words. */
+  /** A calendar date "YYYY-MM-DD" (a day in Morocco) in the reader's words (static/js/lib/formats.js). */
   date(ymd) {
-    const [year, month, day] = ymd.split("-").map(Number);
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: "long", timeZone: "UTC" }).format(
-      Date.UTC(year, month - 1, day),
-    );
+    return this.dates.day(ymd);
   }
 
-  /** A moment (seconds) on the phone's own zone, date and time. */
+  /** A moment (seconds) on the phone's own zone, date and time, as the server writes them. */
   moment(seconds) {
-    return new Intl.DateTimeFormat(this.locale, { dateStyle: "short", timeStyle: "short" }).format(seconds * 1000);
+    return this.dates.moment(seconds * 1000);
   }
 
   /** "3 hours ago", "il y a 3 heures", "قبل 3 ساعات". */

@@ -9,6 +9,7 @@ import { NotSignedIn, SYNC_TAG, enqueue, outboxItems, sendNow, syncOutbox } from
 import { Countries, checkValues, maxLength } from "../lib/offer-fields.js";
 import { TRUST, getRecord, putRecord } from "./store.js";
 import { Trust, canVerifyOnPhone, payloadOf } from "./trust.js";
+import { formatCardNumber } from "../lib/formats.js";
 import { Formats } from "../lib/verdict-look.js";
 import { VerdictScreen, make, redemptionInputs } from "./verdict-screen.js";
 
@@ -147,7 +148,7 @@ async function renderOutbox() {
       return make(
         "li",
         { className: `outbox-item outbox-${item.status}`, dataset: { key: item.key, status: item.status } },
-        make("p", {}, make("strong", {}, make("bdi", {}, item.offerName)), " · ", make("bdi", { dir: "ltr" }, item.cardNumber)),
+        make("p", {}, make("strong", {}, make("bdi", {}, item.offerName)), " · ", make("bdi", { dir: "ltr" }, formatCardNumber(item.cardNumber))),
         make("p", { className: "help" }, formats.moment(item.createdAt)),
         make("p", {}, make("span", { className: `badge ${badgeClass}` }, text(`status_${item.status}`))),
         detail ? make("p", { className: "help" }, detail) : null,

@@ -1,6 +1,7 @@
 // Drawing the app's screens: one verdict screen per verdict (colour, icon and words, never colour
 // alone), the card's details, the partner's offers, the redemption form and the outbox list.
 
+import { formatCardNumber } from "../lib/formats.js";
 import { VERDICT_ICONS, dateLine, presentationKey } from "../lib/verdict-look.js";
 import { checkValue, isRequired } from "../lib/offer-fields.js";
 
@@ -85,7 +86,7 @@ export class VerdictScreen {
     const values = {
       name: card.name ?? "",
       name_ar: card.nameAr ?? "",
-      number: card.number ?? "",
+      number: card.number ? formatCardNumber(card.number) : "",
       trade,
       region,
       date: line.date ? this.formats.date(line.date) : "",

@@ -67,7 +67,7 @@ def test_anonymous_checks_are_counted_per_card_and_month(engine, session, make_c
     for _ in range(3):
         _note(engine, card.number, None)
     _note(engine, other.number, None)
-    _note(engine, card.number, None, datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # January in Morocco
+    _note(engine, card.number, None, datetime(2027, 1, 1, 0, 30, tzinfo=UTC))  # January in Morocco (UTC+0)
     counts = session.execute(select(AnonymousCheckCount.card_id, AnonymousCheckCount.month, AnonymousCheckCount.checks))
     assert sorted(counts) == sorted([(card.id, "2026-12", 3), (other.id, "2026-12", 1), (card.id, "2027-01", 1)])
     assert session.scalar(select(func.count()).select_from(CardCheck)) == 0

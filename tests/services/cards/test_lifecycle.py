@@ -160,35 +160,36 @@ def test_get_card_accepts_typed_numbers(session, make_card):
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        # Outside Ramadan Morocco is UTC+1: the day ends at 22:59:59 UTC.
-        (datetime(2026, 11, 22, 10, 0, tzinfo=UTC), datetime(2031, 11, 22, 22, 59, 59, tzinfo=UTC)),
-        # 23:30 UTC on 22 November is already the 23rd in Casablanca.
-        (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), datetime(2031, 11, 23, 22, 59, 59, tzinfo=UTC)),
-        # Ramadan 2027 (clocks at UTC+0 from 7 February 02:00 UTC to 14 March 02:00 UTC).
+        # Morocco's clock as the pinned tzdata (2026f) has it: UTC+1 outside Ramadan until 20 September
+        # 2026, UTC+0 since (the system's older tzdata still says UTC+1 there).
+        # An expiry in July 2026 (UTC+1): the day ends at 22:59:59 UTC.
+        (datetime(2021, 7, 10, 10, 0, tzinfo=UTC), datetime(2026, 7, 10, 22, 59, 59, tzinfo=UTC)),
+        # 23:30 UTC on 22 November 2021 (UTC+1) was already the 23rd; in 2026 that day ends at 23:59:59 UTC.
+        (datetime(2021, 11, 22, 23, 30, tzinfo=UTC), datetime(2026, 11, 23, 23, 59, 59, tzinfo=UTC)),
+        # 23:30 UTC on 22 November 2026 is still the 22nd (UTC+0).
+        (datetime(2026, 11, 22, 23, 30, tzinfo=UTC), datetime(2031, 11, 22, 23, 59, 59, tzinfo=UTC)),
+        # 2027: UTC+0 in Ramadan and around it alike.
         (datetime(2022, 2, 10, 12, 0, tzinfo=UTC), datetime(2027, 2, 10, 23, 59, 59, tzinfo=UTC)),
-        (datetime(2022, 2, 6, 12, 0, tzinfo=UTC), datetime(2027, 2, 6, 22, 59, 59, tzinfo=UTC)),
-        (datetime(2022, 2, 7, 12, 0, tzinfo=UTC), datetime(2027, 2, 7, 23, 59, 59, tzinfo=UTC)),
-        (datetime(2022, 3, 13, 12, 0, tzinfo=UTC), datetime(2027, 3, 13, 23, 59, 59, tzinfo=UTC)),
-        (datetime(2022, 3, 14, 12, 0, tzinfo=UTC), datetime(2027, 3, 14, 22, 59, 59, tzinfo=UTC)),
-        # Issued in Ramadan 2026 (UTC+0) at 23:30 UTC: still the 21st in Casablanca, unlike the rest of the year.
-        (datetime(2026, 3, 21, 23, 30, tzinfo=UTC), datetime(2031, 3, 21, 22, 59, 59, tzinfo=UTC)),
+        (datetime(2022, 2, 6, 12, 0, tzinfo=UTC), datetime(2027, 2, 6, 23, 59, 59, tzinfo=UTC)),
+        (datetime(2022, 3, 14, 12, 0, tzinfo=UTC), datetime(2027, 3, 14, 23, 59, 59, tzinfo=UTC)),
+        # Issued in Ramadan 2026 (UTC+0) at 23:30 UTC: still the 21st in Casablanca.
+        (datetime(2026, 3, 21, 23, 30, tzinfo=UTC), datetime(2031, 3, 21, 23, 59, 59, tzinfo=UTC)),
         # 29 February falls back to the 28th.
-        (datetime(2028, 2, 29, 12, 0, tzinfo=UTC), datetime(2033, 2, 28, 22, 59, 59, tzinfo=UTC)),
+        (datetime(2028, 2, 29, 12, 0, tzinfo=UTC), datetime(2033, 2, 28, 23, 59, 59, tzinfo=UTC)),
     ],
     ids=[
-        "standard-time",
+        "expiry-at-utc-plus-1",
         "late-evening-is-next-day",
+        "late-evening-at-utc",
         "expiry-in-ramadan",
         "day-before-ramadan",
-        "first-day-of-ramadan",
-        "last-day-of-ramadan",
         "first-day-after-ramadan",
         "issued-in-ramadan",
         "29-february",
     ],
 )
 def test_default_expiry_is_the_last_second_of_the_day_in_morocco(now, expected):
-    """Valid through the expiry date in Africa/Casablanca: UTC+1, or UTC+0 during Ramadan."""
+    """Valid through the expiry date in Africa/Casablanca, as the pinned tzdata gives its offset."""
     assert card_service.default_expiry(now, 5) == expected
 
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
-from webapp.models import AuditEvent, Card, RevocationReason
+from webapp.models import Artisan, AuditEvent, Card, RevocationReason
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards import rollout
 from webapp.services.cards.tokens import verify_card_token
@@ -98,6 +98,43 @@ def test_roll_out_counts_the_skipped_artisans_by_reason(app, session, make_card,
     assert summary.issued == 9  # 8 newcomers and the artisan whose card was lost
     assert summary.skipped == {RevocationReason.DECEASED: 1, RevocationReason.FRAUD: 2}
     assert rollout.roll_out(app.extensions["database"].session_scope, signer, TEST_ACTOR, validity_years=5).issued == 0
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 100])
+def test_skipped_artisans_after_the_last_holder_are_counted_once(
+    app, session, make_card, make_artisan, signer, chunk_size
+):
+    """Artisans revoked for cause after the last page's holders are counted once, not once more per empty page."""
+    make_artisan()
+    _revoked_artisans(session, make_card, signer, [RevocationReason.DECEASED, RevocationReason.FRAUD])
+    summary = rollout.roll_out(
+        app.extensions["database"].session_scope,
+        signer,
+        TEST_ACTOR,
+        validity_years=5,
+        chunk_size=chunk_size,
+        signing_process=False,
+    )
+    assert summary.issued == 1
+    assert summary.skipped == {RevocationReason.DECEASED: 1, RevocationReason.FRAUD: 1}
+
+
+def test_roll_out_says_which_cards_it_issued_by_region(app, session, make_artisan, signer):
+    """The summary counts the cards by region, and its index ranges give back exactly the numbers issued."""
+    for region in ["03", "03", "01", "03", "01"]:
+        make_artisan(region_code=region)
+    session.commit()
+    summary = rollout.roll_out(
+        app.extensions["database"].session_scope,
+        signer,
+        TEST_ACTOR,
+        validity_years=5,
+        chunk_size=2,
+        signing_process=False,
+    )
+    assert summary.by_region == {"03": 3, "01": 2}
+    listed = rollout.cards_issued(session, summary.index_ranges)
+    assert sorted(listed) == sorted(session.execute(select(Card.number, Artisan.region_code).join(Artisan)).all())
 
 
 def _rotated(app, session):

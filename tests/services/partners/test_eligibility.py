@@ -90,9 +90,18 @@ def test_the_facts_of_a_card(session, make_artisan, make_card):
     }
 
 
-@pytest.mark.parametrize(("moment", "today"), [("2026-12-31T22:59", "2026-12-31"), ("2026-12-31T23:00", "2027-01-01")])
+@pytest.mark.parametrize(
+    ("moment", "today"),
+    [
+        ("2025-12-31T22:59", "2025-12-31"),
+        ("2025-12-31T23:00", "2026-01-01"),
+        ("2026-12-31T23:30", "2026-12-31"),  # UTC+0 since September 2026 (the pinned tzdata, 2026f)
+        ("2027-01-01T00:00", "2027-01-01"),
+    ],
+)
 def test_today_is_the_day_in_morocco(session, make_card, moment, today):
-    """`today` turns at midnight in Morocco, an hour before midnight UTC in December."""
+    """`today` turns at midnight in Morocco: an hour before midnight UTC in December 2025 (UTC+1), at
+    midnight UTC in December 2026 (Morocco keeps UTC+0 from 20 September 2026 in the pinned tzdata)."""
     facts = card_facts(session, make_card(), datetime.fromisoformat(moment).replace(tzinfo=UTC))
     assert facts["today"] == date.fromisoformat(today)
 

@@ -304,15 +304,15 @@ def test_an_approved_offer_applies_within_its_window_both_days_included(make_off
 @pytest.mark.parametrize(
     ("moment", "applies"),
     [
-        (datetime(2026, 11, 30, 22, 59, tzinfo=UTC), False),  # 23:59 on 30 November in Morocco
-        (datetime(2026, 11, 30, 23, 0, tzinfo=UTC), True),  # midnight, 1 December in Morocco
-        (datetime(2026, 12, 31, 22, 59, tzinfo=UTC), True),  # 23:59 on 31 December in Morocco
-        (datetime(2026, 12, 31, 23, 0, tzinfo=UTC), False),  # already 1 January in Morocco
+        (datetime(2026, 6, 30, 22, 59, tzinfo=UTC), False),  # 23:59 on 30 June in Morocco
+        (datetime(2026, 6, 30, 23, 0, tzinfo=UTC), True),  # midnight, 1 July in Morocco
+        (datetime(2026, 7, 31, 22, 59, tzinfo=UTC), True),  # 23:59 on 31 July in Morocco
+        (datetime(2026, 7, 31, 23, 0, tzinfo=UTC), False),  # already 1 August in Morocco
     ],
 )
 def test_the_window_follows_the_calendar_in_morocco(make_offer, moment, applies):
-    """Days are Morocco's (UTC+1 in December), not UTC's: the window opens and closes at midnight there."""
-    offer = make_offer(valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 31))
+    """Days are Morocco's (UTC+1 in July 2026), not UTC's: the window opens and closes at midnight there."""
+    offer = make_offer(valid_from=date(2026, 7, 1), valid_until=date(2026, 7, 31))
     assert offer_applies(offer, moroccan_today(moment)) is applies
 
 
@@ -412,7 +412,9 @@ def test_a_withdrawal_concerns_one_offer_and_one_card(session, make_organisation
 
 
 def test_today_is_the_day_in_morocco():
-    """moroccan_today turns an instant into Morocco's date (an hour ahead of UTC in winter)."""
-    assert moroccan_today(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == date(2027, 1, 1)
-    assert moroccan_today(datetime(2026, 12, 31, 22, 30, tzinfo=UTC)) == date(2026, 12, 31)
-    assert moroccan_today(datetime(2026, 12, 31, 22, 30, tzinfo=UTC) + timedelta(hours=1)) == date(2027, 1, 1)
+    """moroccan_today turns an instant into Morocco's date (an hour ahead of UTC in 2025's winter; level
+    with UTC from 20 September 2026 in the pinned tzdata)."""
+    assert moroccan_today(datetime(2025, 12, 31, 23, 30, tzinfo=UTC)) == date(2026, 1, 1)
+    assert moroccan_today(datetime(2025, 12, 31, 22, 30, tzinfo=UTC)) == date(2025, 12, 31)
+    assert moroccan_today(datetime(2025, 12, 31, 22, 30, tzinfo=UTC) + timedelta(hours=1)) == date(2026, 1, 1)
+    assert moroccan_today(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == date(2026, 12, 31)

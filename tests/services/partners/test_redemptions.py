@@ -137,6 +137,7 @@ def test_a_redemption_is_stored_typed_and_audited(session, partner, offer_of, ca
         "offer": offer.id,
         "card": card.number,
         "made_at": "2026-12-15T10:00:00Z",
+        "made_at_local": "2026-12-15T10:00:00+00:00",  # Morocco has kept UTC+0 since 2026 (tzdata 2026f)
         "recorded_at": "2026-12-15T10:00:00Z",
         "fields": {"weight_kg": 2.5, "destination": "ES"},
         "offline": False,
@@ -307,14 +308,19 @@ def test_the_tolerances_themselves_are_accepted(offer_of, card, redeem, made_at)
 @pytest.mark.parametrize(
     ("period", "moment", "key"),
     [
-        (QuotaPeriod.DAY, "2026-12-01T22:59:59", "2026-12-01"),
-        (QuotaPeriod.DAY, "2026-12-01T23:00:00", "2026-12-02"),  # midnight in Morocco (UTC+1)
-        (QuotaPeriod.MONTH, "2026-11-30T22:59:59", "2026-11"),
-        (QuotaPeriod.MONTH, "2026-11-30T23:00:00", "2026-12"),
+        # Morocco's clock as the pinned tzdata (2026f) has it: UTC+1, UTC+0 in Ramadan, then UTC+0 from
+        # 20 September 2026 (the system's older tzdata still says UTC+1 there: the two clocks of issue 17).
+        (QuotaPeriod.DAY, "2026-07-01T22:59:59", "2026-07-01"),
+        (QuotaPeriod.DAY, "2026-07-01T23:00:00", "2026-07-02"),  # midnight in Morocco (UTC+1)
+        (QuotaPeriod.DAY, "2026-12-01T23:30:00", "2026-12-01"),  # UTC+0 since September 2026
+        (QuotaPeriod.DAY, "2026-12-02T00:00:00", "2026-12-02"),
+        (QuotaPeriod.MONTH, "2026-06-30T22:59:59", "2026-06"),
+        (QuotaPeriod.MONTH, "2026-06-30T23:00:00", "2026-07"),
         (QuotaPeriod.MONTH, "2026-01-31T23:30:00", "2026-02"),
         (QuotaPeriod.MONTH, "2026-02-28T23:30:00", "2026-02"),  # Ramadan: Morocco is on UTC
-        (QuotaPeriod.YEAR, "2026-12-31T22:59:59", "2026"),
-        (QuotaPeriod.YEAR, "2026-12-31T23:00:00", "2027"),
+        (QuotaPeriod.MONTH, "2026-11-30T23:30:00", "2026-11"),  # UTC+0 since September 2026
+        (QuotaPeriod.YEAR, "2026-12-31T23:59:59", "2026"),
+        (QuotaPeriod.YEAR, "2027-01-01T00:00:00", "2027"),
     ],
 )
 def test_periods_follow_the_calendar_in_morocco(period, moment, key):
@@ -323,10 +329,12 @@ def test_periods_follow_the_calendar_in_morocco(period, moment, key):
 
 
 def test_a_redemption_counts_in_moroccos_period(session, offer_of, card, redeem):
-    """Made at 23:30 UTC on 30 November, it counts in December: a November one does not use it up."""
+    """Morocco's month, from the pinned tzdata: 23:30 UTC on 30 November is 23:30 there (UTC+0 since
+    September 2026; the system's older tzdata said 00:30 on 1 December), so it counts in November, and
+    one at 00:30 UTC on 1 December counts in December: the November one does not use it up."""
     offer = offer_of(quota=(1, "month"))
-    november = redeem(offer, card.number, made_at=datetime(2026, 11, 30, 22, 30, tzinfo=UTC), offline=True)
-    december = redeem(offer, card.number, made_at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC), offline=True)
+    november = redeem(offer, card.number, made_at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC), offline=True)
+    december = redeem(offer, card.number, made_at=datetime(2026, 12, 1, 0, 30, tzinfo=UTC), offline=True)
     assert (november.redemption.period, december.redemption.period) == ("2026-11", "2026-12")
     assert not november.redemption.over_quota and not december.redemption.over_quota
     with pytest.raises(QuotaSpent):

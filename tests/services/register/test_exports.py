@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.conftest import TEST_ACTOR
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, RevocationReason, SupportProgramme, utcnow
 from webapp.services.cards import lifecycle as card_service
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.register import exports
 from webapp.services.register.artisans import ArtisanQuery, artisan_ids
 from webapp.services.register.exports import EXPORT_COLUMNS, count_selected, export_rows, write_export

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import (
     AnonymousCheckCount,
     Artisan,
@@ -39,7 +40,6 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.audit import Actor, record_event
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_, DomainError
 from webapp.services.scope import Scope
 

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import ArtisanPhoto, Card, CardStatus
 from webapp.services.cards.lifecycle import card_state, get_card
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.verification import Verdict, status_changed_on
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, AuditEvent, Card, CardStatus, RevocationReason, utcnow
 from webapp.services.audit import Actor, card_snapshot, record_event
 from webapp.services.cards.numbers import new_card_number, normalize_card_number
 from webapp.services.cards.tokens import (
     MAX_NAME_LENGTH,
-    MOROCCO,
     CardClaims,
     sign_card_token,
 )

@@ -15,7 +15,8 @@ RANDOM_LENGTH = 9
 LENGTH = RANDOM_LENGTH + 1
 _VALUE = {char: value for value, char in enumerate(ALPHABET)}
 # Crockford's decoding of look-alikes, so a number read aloud or typed still matches.
-_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
+# A no-break space too: a number copied from a page keeps the one its grouping is shown with.
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None, "\u00a0": None})
 
 
 def check_character(payload: str) -> str:
@@ -59,6 +60,12 @@ def card_number_problem(text: str) -> str | None:
     return None
 
 
+# The one grouping of a card number, on every screen, the printout and the placeholder: two groups
+# of five joined by a no-break space, so a number never breaks across lines. The browser's copy is
+# static/js/lib/formats.js (formatCardNumber); docs/card-number-groups.json holds the cases both pass.
+GROUP_SEPARATOR = "\u00a0"
+
+
 def format_card_number(number: str) -> str:
-    """Grouped for reading aloud: 'K7M2Q 9XH4T'."""
-    return f"{number[:5]} {number[5:]}"
+    """Grouped for reading aloud: 'K7M2Q 9XH4T' (a no-break space)."""
+    return f"{number[:5]}{GROUP_SEPARATOR}{number[5:]}"

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
@@ -213,10 +213,28 @@ def holders_revoked_for_cause(
 
 @dataclass(frozen=True)
 class RolloutSummary:
-    """What a roll-out did: cards issued, and artisans left out by the reason their last card was revoked."""
+    """What a roll-out did: cards issued (in all and by region), and artisans left out by the reason
+    their last card was revoked."""
 
     issued: int
     skipped: Counter[RevocationReason]
+    by_region: Counter[str] = field(default_factory=Counter)
+    # The status indices of the cards issued, first and last of each chunk (cards_issued lists them).
+    index_ranges: list[tuple[int, int]] = field(default_factory=list)
+
+
+def cards_issued(session: Session, index_ranges: Sequence[Sequence[int]]) -> list[tuple[str, str]]:
+    """Number and region code of the cards a roll-out issued (its summary's index ranges), in order."""
+    rows: list[tuple[str, str]] = []
+    for first, last in index_ranges:
+        statement = (
+            select(Card.number, Artisan.region_code)
+            .join(Artisan, Artisan.id == Card.artisan_id)
+            .where(Card.status_index.between(first, last))
+            .order_by(Card.status_index)
+        )
+        rows.extend((number, region) for number, region in session.execute(statement))
+    return rows
 
 
 # Below this many cards, signing in this process costs less than starting a signing process.
@@ -265,6 +283,8 @@ def roll_out(
     )
     issued = 0
     skipped: Counter[RevocationReason] = Counter()
+    by_region: Counter[str] = Counter()
+    index_ranges: list[tuple[int, int]] = []
     pool: ProcessPoolExecutor | _InProcess = (
         ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         if signing_process
@@ -275,25 +295,33 @@ def roll_out(
         pending: tuple[BulkPlan, Future[list[str]]] | None = None
         after_id = 0
         size = max(1, chunk_size // 10)  # a small first chunk fills the pipeline sooner
+        last_page_read = False
         while True:
-            with session_scope() as session:
-                holders = holders_without_card(session, size, after_id, region_code)
-                # A full page ends at its last holder; a short one was the last page: count to the end.
-                page_end = holders[-1].id if len(holders) == size else None
-                skipped += holders_revoked_for_cause(session, after_id, page_end, region_code)
-                size = chunk_size
-                plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
-            if holders:
-                after_id = holders[-1].id
+            plan = None
+            if not last_page_read:
+                with session_scope() as session:
+                    holders = holders_without_card(session, size, after_id, region_code)
+                    # A full page ends at its last holder; a short one is the last page: count to the
+                    # end, once (reading on after it would count the same skipped artisans again).
+                    last_page_read = len(holders) < size
+                    page_end = None if last_page_read else holders[-1].id
+                    skipped += holders_revoked_for_cause(session, after_id, page_end, region_code)
+                    size = chunk_size
+                    plan = plan_bulk_issue(session, holders, validity_years=validity_years) if holders else None
+                if holders:
+                    after_id = holders[-1].id
             next_job = (plan, pool.submit(sign_card_tokens, private_key_pem, signer.kid, plan.claims)) if plan else None
             if pending is not None:
                 done_plan, tokens = pending
                 with session_scope() as session:
                     issued += insert_signed_cards(session, done_plan, tokens.result(), signer.kid, actor)
+                by_region.update(claims.region for claims in done_plan.claims)
+                # Each chunk's status indices are consecutive: two numbers say which cards it made.
+                index_ranges.append((done_plan.claims[0].status_index, done_plan.claims[-1].status_index))
                 if progress:
                     progress(issued)
             if next_job is None:
-                return RolloutSummary(issued, skipped)
+                return RolloutSummary(issued, skipped, by_region, index_ranges)
             pending = next_job
 
 

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from jwt.utils import base64url_decode, base64url_encode
 from segno.consts import MODE_BYTE, MODE_NUMERIC
 
+from webapp.clock import MOROCCO  # a card's expiry date is a date in Morocco: exp is its last second there
 from webapp.services.cards.numbers import normalize_card_number
 from webapp.services.register.reference_data import REGION_CODES, TRADE_CODES
 from webapp.services.trust.jws import strict_json
@@ -68,8 +68,6 @@ DEVICE_KEY_LENGTH = 87
 _DEVICE_KEY = re.compile(r"[A-Za-z0-9_-]{87}")
 # An ES256 signature is 64 bytes, so exactly 86 base64url characters.
 SIGNATURE_LENGTH = 86
-# A card's expiry date is a date in Morocco: exp is the last second of that day there.
-MOROCCO = ZoneInfo("Africa/Casablanca")
 # 9999-12-31T23:59:59 in Morocco (UTC+1), 22:59:59Z: the last second an exp may name. Its date in
 # Africa/Casablanca is still in year 9999, which every language's dates reach (rule C5).
 MAX_EXPIRY = 253402297199

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, Card, CardStatus, Job, PrintBatch, PrintBatchCard, Region, utcnow
 from webapp.services.cards.activation import ActivationPolicy, in_force, new_code, store_activation_codes
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_
 from webapp.services.jobs.context import JobContext
 from webapp.services.jobs.kinds import JobKind

@@ -80,6 +80,8 @@ def run_issue_all(ctx: JobContext) -> None:
     ctx.add_summary(
         issued=summary.issued,
         skipped={reason.value: count for reason, count in sorted(summary.skipped.items())},
+        by_region=dict(sorted(summary.by_region.items())),
+        index_ranges=[list(pair) for pair in summary.index_ranges],
     )
 
 

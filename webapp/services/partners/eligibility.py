@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import (
     Artisan,
     Card,
@@ -42,7 +43,6 @@ from webapp.models import (
     utcnow,
 )
 from webapp.services.cards.lifecycle import state_of
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_, DomainError
 from webapp.services.partners.offers import applicable_offers, offer_applies, withdrawal_in_force
 from webapp.services.partners.quotas import quota_period_key

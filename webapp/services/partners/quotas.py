@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import Card, Offer, QuotaPeriod, QuotaUsage
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.upserts import insert_if_absent
 
 _PERIOD_FORMATS = {QuotaPeriod.DAY: "%Y-%m-%d", QuotaPeriod.MONTH: "%Y-%m", QuotaPeriod.YEAR: "%Y"}

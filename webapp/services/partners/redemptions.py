@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from webapp.clock import in_morocco
 from webapp.models import Card, IdempotencyRecord, Offer, QuotaPeriod, QuotaUsage, Redemption, utcnow
 from webapp.services.audit import Actor, record_event
 from webapp.services.cards.lifecycle import state_of, status_at
@@ -292,6 +293,7 @@ def redemption_json(redemption: Redemption, remaining: int | None) -> dict[str, 
         "offer": redemption.offer_id,
         "card": redemption.card.number,
         "made_at": _iso(redemption.made_at),
+        "made_at_local": in_morocco(redemption.made_at).isoformat(timespec="seconds"),
         "recorded_at": _iso(redemption.recorded_at),
         "fields": redemption.fields,
         "offline": redemption.made_offline,

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from webapp.clock import MOROCCO, export_moment
 from webapp.models import Artisan, Card, Offer, Redemption
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.partners.offer_fields import readable_values
 from webapp.services.register.reference_data import region_name
 from webapp.services.scope import Scope
@@ -155,7 +155,7 @@ def recorded_by_name(redemption: Redemption) -> str:
 
 
 def _local(moment: datetime | None) -> str:
-    return moment.astimezone(MOROCCO).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+    return export_moment(moment) if moment is not None else ""
 
 
 def _export_row(redemption: Redemption, language: str) -> list[Any]:
@@ -163,8 +163,8 @@ def _export_row(redemption: Redemption, language: str) -> list[Any]:
     details = readable_values(redemption.offer.fields, redemption.fields, language)
     return [
         redemption.id,
-        _local(redemption.made_at),
-        _local(redemption.recorded_at),
+        export_moment(redemption.made_at),
+        export_moment(redemption.recorded_at),
         redemption.offer.name(language),
         redemption.card.number,
         artisan.name_latin,

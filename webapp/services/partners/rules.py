@@ -49,8 +49,8 @@ from typing import Any, Final
 
 import datalogic_py
 
+from webapp.clock import MOROCCO
 from webapp.models import CardStatus, CnssStatus, Gender, LegalStatus
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_, DomainError
 from webapp.services.register.reference_data import REGION_CODES
 

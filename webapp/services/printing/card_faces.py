@@ -24,9 +24,11 @@ from segno.consts import MODE_BYTE, MODE_NUMERIC
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, ArtisanPhoto, Card, Region
+from webapp.services.cards.numbers import format_card_number
 from webapp.services.cards.qr import QUIET_ZONE_MODULES
-from webapp.services.cards.tokens import MOROCCO, VERIFY_PATH, qr_text
+from webapp.services.cards.tokens import VERIFY_PATH, qr_text
 from webapp.services.errors import N_, DomainError
 from webapp.services.printing import qr_encode
 from webapp.services.printing.canvas import BLEED_MM, Canvas, Rgb
@@ -178,7 +180,9 @@ def draw_front(canvas: Canvas, face: CardFace) -> None:
     _pair(canvas, text_left, 33.6, half, "Métier", "الحرفة", face.trade_fr, face.trade_ar)
     _pair(canvas, text_left, 39.4, half, "Région", "الجهة", face.region_fr, face.region_ar)
     # The number and the expiry: large, in Latin digits (read aloud on the phone, typed in forms).
-    canvas.text_box(LEFT, 49.2, 44.0, 4.8, face.number, size=11, min_size=8, style="B", color=INK, align="L")
+    # Grouped as on every screen and in the forms' placeholder (format_card_number).
+    number = format_card_number(face.number)
+    canvas.text_box(LEFT, 49.2, 44.0, 4.8, number, size=11, min_size=8, style="B", color=INK, align="L")
     canvas.text_box(
         RIGHT - 30.0,
         49.2,
@@ -337,7 +341,15 @@ def draw_back(canvas: Canvas, face: CardFace) -> None:
     qr_x, qr_y = QR_X, QR_Y
     draw_qr(canvas, face.qr_text, qr_x, qr_y, QR_BOX_MM)
     canvas.text_box(
-        qr_x, qr_y + QR_BOX_MM + 0.2, QR_BOX_MM, 3.0, face.number, size=6, style="B", color=MUTED, align="C"
+        qr_x,
+        qr_y + QR_BOX_MM + 0.2,
+        QR_BOX_MM,
+        3.0,
+        format_card_number(face.number),
+        size=6,
+        style="B",
+        color=MUTED,
+        align="C",
     )
     column_x = LEFT + QR_BOX_MM + 1.5
     column_w = RIGHT - column_x

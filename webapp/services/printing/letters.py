@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
+from webapp.services.cards.numbers import format_card_number
 from webapp.services.printing.canvas import Canvas
 from webapp.services.printing.card_faces import ACCENT, GOLD, INK, MUTED, PAPER, display_url
 
@@ -83,7 +84,8 @@ def draw_letter(canvas: Canvas, letter: Letter) -> None:
     canvas.cached(
         "number-label", lambda: canvas.text_box(left, 46.0, 80.0, 4.0, "Carte n° · رقم البطاقة", size=8, color=MUTED)
     )
-    canvas.text_box(left, 50.5, 80.0, 8.0, letter.card_number, size=16, min_size=12, style="B", color=INK)
+    number = format_card_number(letter.card_number)  # grouped as on the card and every screen
+    canvas.text_box(left, 50.5, 80.0, 8.0, number, size=16, min_size=12, style="B", color=INK)
     # The activation code, in a box across the page.
     canvas.cached("code-box", lambda: _code_box(canvas))
     code = letter.activation_code

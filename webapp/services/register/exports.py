@@ -21,9 +21,9 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, Card, artisan_programme, utcnow
 from webapp.services.cards.lifecycle import state_of
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.register.artisan_fields import FIELDS
 from webapp.services.register.imports import CARD_COLUMNS
 from webapp.services.spreadsheets import csv_chunks, neutralised, write_xlsx

@@ -46,11 +46,11 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from webapp.clock import MOROCCO
 from webapp.models import Artisan, ImportFileKind, artisan_programme, utcnow
 from webapp.models.search_keys import NAME_FIELDS, search_columns
 from webapp.services.audit import Actor, record_event
 from webapp.services.bulk import bulk_insert
-from webapp.services.cards.tokens import MOROCCO
 from webapp.services.errors import N_, DomainError
 from webapp.services.register.artisan_fields import (
     FIELDS,
