@@ -95,12 +95,13 @@ def chosen_formdata(fields: Iterable[str]) -> MultiDict[str, Any] | None:
 
 @dataclass(frozen=True)
 class ConflictRow:
-    """One field to choose on the conflict page, as the reader reads it."""
+    """One field to choose on the conflict page, as the reader reads it: a value is one text, or
+    lines of words (a rule's sentences, a list of fields), never the JSON the choice carries."""
 
     field: str
     label: str
-    mine: str
-    theirs: str
+    mine: str | list[str]
+    theirs: str | list[str]
     default: str
 
 
@@ -123,7 +124,7 @@ def conflict(
     theirs: Mapping[str, Any],
     fields: Iterable[str],
     label: Callable[[str], str],
-    display: Callable[[str, Any], str],
+    display: Callable[[str, Any], str | list[str]],
     last_change: LastChange | None,
 ) -> Conflict:
     """The form goes back against the `version` now saved, `theirs` as its shown values, with the

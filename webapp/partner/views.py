@@ -8,6 +8,7 @@ them, never stored in the session or in a flash, and that answer is not cached."
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
@@ -381,6 +382,10 @@ OFFER_FIELDS = (
 )
 
 
+# The rule and the fields are compared as JSON but named as the offer page names them.
+JSON_FIELD_TITLES = {"conditions": _l("Who is eligible"), "fields": _l("What a redemption records")}
+
+
 def _offer_conflict(session: Any, form: OfferForm, found: Offer) -> edit_conflicts.Conflict:
     """The fields of the draft saved meanwhile, against what the manager typed."""
     return edit_conflicts.conflict(
@@ -389,12 +394,67 @@ def _offer_conflict(session: Any, form: OfferForm, found: Offer) -> edit_conflic
         theirs=_offer_data(found),
         fields=OFFER_FIELDS,
         label=lambda field: (
-            str(form[field].label.text)
+            str(JSON_FIELD_TITLES.get(field) or form[field].label.text)
             + (f" ({field.rsplit('_', 1)[1]})" if field.rsplit("_", 1)[-1] in ("fr", "ar", "en") else "")
         ),
-        display=lambda _field, value: str(value) if value not in ("", None, []) else "—",
+        display=_conflict_value,
         last_change=last_change(session, AuditEvent.offer_id == found.id, actions=("offer.create", "offer.update")),
     )
+
+
+def _conflict_value(field: str, value: Any) -> str | list[str]:
+    """A value on the conflict page as the manager reads it: the rule in plain words, the
+    redemption fields by their labels with type and limits; the choice itself carries the JSON
+    (edit_conflicts.chosen_formdata). JSON that does not read as a list is shown as typed."""
+    if field not in JSON_FIELD_TITLES:
+        return str(value) if value not in ("", None, []) else "—"
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value) if value.strip() else []
+        except ValueError:
+            return value
+    if not isinstance(parsed, list):
+        return str(value)
+    if field == "conditions":
+        return rule_in_words(parsed) or [_("Every holder of a valid card.")]
+    return [field_in_words(spec) for spec in parsed] or [_("Nothing beyond the card and the time.")]
+
+
+FIELD_TYPE_WORDS = {
+    "number": _l("number"),
+    "integer": _l("whole number"),
+    "country": _l("country"),
+    "text": _l("text"),
+    "choice": _l("choice"),
+}
+
+
+def field_in_words(spec: Any) -> str:
+    """One redemption field as the offer page names it, with what it takes in words:
+    "Poids (nombre, obligatoire, au moins 0,1, au plus 30)"."""
+    if not isinstance(spec, dict):
+        return json.dumps(spec, ensure_ascii=False)
+    label = spec.get("label")
+    language = current_language()
+    name = (label.get(language) or label.get("fr")) if isinstance(label, dict) else None
+    kind = spec.get("type")
+    words = [str(FIELD_TYPE_WORDS[kind])] if kind in FIELD_TYPE_WORDS else []
+    words.append(_("required") if spec.get("required", True) else _("optional"))
+    if kind in ("number", "integer"):
+        if isinstance(spec.get("min"), int | float):
+            words.append(_("at least %(minimum)s", minimum=format_decimal(spec["min"])))
+        if isinstance(spec.get("max"), int | float):
+            words.append(_("at most %(maximum)s", maximum=format_decimal(spec["max"])))
+    if kind == "text" and isinstance(spec.get("max_length"), int):
+        words.append(_("at most %(count)s characters", count=format_decimal(spec["max_length"])))
+    if kind == "choice":
+        for option in spec.get("options") or []:
+            option_label = option.get("label") if isinstance(option, dict) else None
+            if isinstance(option_label, dict):
+                words.append(option_label.get(language) or option_label.get("fr") or "")
+    separator = "، " if language == "ar" else ", "  # the Arabic comma in Arabic
+    return f"{name or spec.get('name') or '—'} ({separator.join(word for word in words if word)})"
 
 
 @blueprint.post(f"/offers/<int(max={MAX_ID}):offer_id>/<any(submit, retire):action>")
