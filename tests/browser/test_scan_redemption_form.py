@@ -19,6 +19,7 @@ from webapp.models import Redemption, Role
 
 NOTE = {"name": "note", "type": "text", "label": {"fr": "Note", "ar": "ملاحظة", "en": "Note"}, "max_length": 10}
 LABELS = {"fr": "Poids (kg)", "ar": "الوزن (كغ)"}
+COUNTRY_FR = {"fr": "France", "ar": "فرنسا"}
 
 
 def field(page: Any, name: str) -> Any:
@@ -107,3 +108,53 @@ def test_mistyped_values_keep_the_form_open_with_the_message_on_each_field(
     session.expire_all()
     stored = session.scalars(select(Redemption)).one()
     assert stored.fields == {"weight_kg": 2.5, "destination": "FR", "note": "Porte 12"}
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_a_queued_redemption_refused_as_mistyped_is_to_correct_and_reopens_with_its_values(
+    live_server: str, page: Any, session: Session, make_card: Any, make_user: Any, make_offer: Any, language: str
+) -> None:
+    """Queued offline, then refused by the server as mistyped when the network returns (the offer's
+    maximum changed meanwhile): the entry says "to correct" with the field's label (never its key),
+    never "refused"; "Correct" reopens the form with the values and the reason on the field, and the
+    corrected values are recorded once, whole."""
+    offer = make_offer()
+    agent = make_user(Role.PARTNER_AGENT, organisation=offer.organisation)
+    card = make_card()
+    form = open_form(page, live_server, agent.email, card.number, language)
+    page.context.set_offline(True)
+    page.fill('[name="weight_kg"]', "2,5")
+    page.fill('[name="destination"]', "fr")
+    form.locator('button[type="submit"]').click()
+    expect(page.locator('.outbox-item[data-status="pending"]')).to_have_count(1)
+
+    offer.fields = [{**PARCEL_FIELDS[0], "max": 2}, PARCEL_FIELDS[1]]  # changed since the phone's bundle
+    session.commit()
+    page.context.set_offline(False)
+
+    entry = page.locator('.outbox-item[data-status="to_correct"]')
+    expect(entry).to_have_count(1, timeout=20_000)
+    expect(entry).to_contain_text(ui_text(page, "status_to_correct"))
+    expect(entry).to_contain_text(LABELS[language])
+    assert "weight_kg" not in entry.inner_text()
+    expect(page.locator('.outbox-item[data-status="refused"]')).to_have_count(0)
+    expect(page.locator('[data-line="pending"]')).to_be_hidden()
+    assert session.scalars(select(Redemption)).all() == []
+
+    entry.locator('[data-action="correct"]').click()
+    weight = entry.locator(".field", has=page.locator('[name="weight_kg"]'))
+    expect(weight.locator("label")).to_have_text(LABELS[language])
+    expect(weight.locator(".field-error")).to_contain_text("2")
+    expect(weight.locator("input")).to_have_value("2,5")  # as typed in fr and ar (Latin digits, as in Morocco)
+    expect(entry.locator('[name="destination"]')).to_have_value(COUNTRY_FR[language])
+    assert_fits(page)
+    entry.scroll_into_view_if_needed()
+    shoot(page, "to-correct", language)
+
+    weight.locator("input").fill("1,5")
+    entry.locator('button[type="submit"]').click()
+    expect(page.locator('.outbox-item[data-status="accepted"]')).to_have_count(1)
+    expect(page.locator('.outbox-item[data-status="to_correct"]')).to_have_count(0)
+    session.expire_all()
+    stored = session.scalars(select(Redemption)).one()
+    assert (stored.fields, stored.card_id) == ({"weight_kg": 1.5, "destination": "FR"}, card.id)

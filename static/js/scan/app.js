@@ -5,7 +5,7 @@
 import { createQrDetector } from "../lib/qr-decoder.js";
 import * as verifier from "../lib/card-verifier.js";
 import { Camera } from "./camera.js";
-import { NotSignedIn, SYNC_TAG, enqueue, outboxItems, sendNow, syncOutbox } from "./outbox.js";
+import { NotSignedIn, SYNC_TAG, TO_CORRECT, enqueue, forget, outboxItems, sendNow, shownStatus, syncOutbox } from "./outbox.js";
 import { Countries, checkValues, maxLength } from "../lib/offer-fields.js";
 import { TRUST, getRecord, putRecord } from "./store.js";
 import { Trust, canVerifyOnPhone, payloadOf } from "./trust.js";
@@ -139,24 +139,150 @@ async function renderOutbox() {
   $('[data-line="pending"]').hidden = pending === 0;
   $("[data-outbox]").hidden = items.length === 0;
   $('[data-action="sync-now"]').hidden = pending === 0;
+  // Those to correct first: they wait for the agent, the others are only a record.
+  const listed = [...items.filter((item) => shownStatus(item) === TO_CORRECT), ...items.filter((item) => shownStatus(item) !== TO_CORRECT)];
+  if (correction && !listed.some((item) => item.key === correction.key)) correction = null;
   $("[data-outbox-list]").replaceChildren(
-    ...items.slice(0, 15).map((item) => {
+    ...listed.slice(0, 15).map((item) => {
+      const status = shownStatus(item);
       const answer = item.answer ?? {};
-      const detail = item.status === "refused" ? refusalWords(item) : null;
+      const detail = status === "refused" || status === TO_CORRECT ? refusalWords(item) : null;
       const remaining = Number.isInteger(answer.remaining) ? text("remaining", { count: answer.remaining }) : null;
-      const badgeClass = { accepted: "badge-valid", over_quota: "badge-warn", refused: "badge-bad" }[item.status] ?? "";
+      const badgeClass = { accepted: "badge-valid", over_quota: "badge-warn", refused: "badge-bad", [TO_CORRECT]: "badge-warn" }[status] ?? "";
+      const correcting = correction?.key === item.key;
       return make(
         "li",
-        { className: `outbox-item outbox-${item.status}`, dataset: { key: item.key, status: item.status } },
+        { className: `outbox-item outbox-${status}`, dataset: { key: item.key, status } },
         make("p", {}, make("strong", {}, make("bdi", {}, item.offerName)), " · ", make("bdi", { dir: "ltr" }, formatCardNumber(item.cardNumber))),
         make("p", { className: "help" }, formats.moment(item.createdAt)),
-        make("p", {}, make("span", { className: `badge ${badgeClass}` }, text(`status_${item.status}`))),
-        detail ? make("p", { className: "help" }, detail) : null,
-        remaining && item.status !== "refused" ? make("p", { className: "help" }, remaining) : null,
+        make("p", {}, make("span", { className: `badge ${badgeClass}` }, text(`status_${status}`))),
+        status === TO_CORRECT ? make("p", { className: "help" }, text("to_correct_help")) : null,
+        detail && !correcting ? make("p", { className: "help" }, detail) : null,
+        remaining && status !== "refused" ? make("p", { className: "help" }, remaining) : null,
         (answer.failed ?? []).length ? make("ul", {}, answer.failed.map((label) => make("li", {}, label))) : null,
+        status === TO_CORRECT && !correcting ? correctButton(item) : null,
+        correcting ? correction.form : null,
       );
     }),
   );
+}
+
+// ---- A queued redemption to correct ----------------------------------------------------------------
+// Sent later by background sync, a value the server refused as mistyped (400/422) recorded nothing:
+// the entry says "to correct" and reopens the form, in the entry, with the values and each reason on
+// its field. Sending the corrected values queues them as a new redemption (a new key: the first one's
+// answer is the refusal) with the first one's card, time and offline flag, then forgets the first.
+let correction = null; // { key, form, inputs } of the entry being corrected
+
+// A number as the agent typed it (2,5 in French), without grouping: the phone's check reads it back.
+const typedNumbers = new Intl.NumberFormat(formats.locale, { maximumFractionDigits: 6, useGrouping: false });
+
+/** A sent value back in its box as the agent would type it: a number in their locale, a country's name. */
+function typedValue(spec, value) {
+  const numeric = spec.type === "number" || spec.type === "integer";
+  if (numeric && value !== "" && Number.isFinite(Number(value))) return typedNumbers.format(Number(value));
+  if (spec.type === "country") return countries.names[value] ?? String(value);
+  return String(value);
+}
+
+function correctButton(item) {
+  const button = make("button", { type: "button", className: "button-secondary", dataset: { action: "correct" } }, text("correct"));
+  button.addEventListener("click", () => openCorrection(item));
+  return button;
+}
+
+async function openCorrection(item) {
+  const specs = item.fieldSpecs?.length ? item.fieldSpecs : ((await offerFields(item.body.offer)) ?? []);
+  const inputs = redemptionInputs(specs, language, { describe: describeProblem, countries, hint: fieldHint, idPrefix: `correct-${item.key}` });
+  for (const input of inputs) {
+    const value = item.body.fields?.[input.name];
+    if (value !== undefined && value !== null) input.input.value = typedValue(input.spec, value);
+  }
+  const error = make("p", { className: "errors", role: "alert", hidden: true });
+  const cancel = make("button", { type: "button", className: "button-secondary" }, text("cancel"));
+  cancel.addEventListener("click", () => closeCorrection());
+  const form = make(
+    "form",
+    { className: "redemption-form form correction-form", novalidate: true },
+    inputs.map((input) => input.element),
+    error,
+    make("div", { className: "actions" }, make("button", { type: "submit" }, text("send_again")), cancel),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendCorrection(item, inputs, error);
+  });
+  correction = { key: item.key, form, inputs };
+  showProblems(inputs, item.answer?.fields ?? {}, error);
+  await renderOutbox();
+  (form.querySelector("[aria-invalid]") ?? inputs[0]?.input)?.focus();
+}
+
+async function closeCorrection() {
+  correction = null;
+  await renderOutbox();
+}
+
+/** Each problem on its field ({ name: { key, values } } or { name: "words" }); true when any was shown. */
+function showProblems(inputs, problems, error) {
+  let shownAny = false;
+  for (const input of inputs) {
+    const problem = problems[input.name];
+    input.show(problem ? (typeof problem === "string" ? { key: null, words: problem } : problem) : null);
+    shownAny ||= Boolean(problem);
+  }
+  error.textContent = shownAny ? text("fields_to_fix") : "";
+  error.hidden = !shownAny;
+  return shownAny;
+}
+
+async function sendCorrection(item, inputs, error) {
+  const typed = Object.fromEntries(inputs.map((input) => [input.name, input.input.value]));
+  const { values: fields, problems } = checkValues(
+    inputs.map((input) => input.spec),
+    typed,
+    countries,
+  );
+  if (showProblems(inputs, problems, error)) return;
+  const submit = correction?.form.querySelector('button[type="submit"]');
+  if (submit) submit.disabled = true;
+  try {
+    const corrected = await enqueue({
+      card: item.body.card,
+      offerId: item.body.offer,
+      offerName: item.offerName,
+      cardNumber: item.cardNumber,
+      fields,
+      fieldLabels: Object.fromEntries(inputs.map((input) => [input.name, fieldLabel(input.spec)])),
+      fieldSpecs: inputs.map((input) => input.spec),
+      language,
+      offline: item.body.offline,
+      madeAt: Date.parse(item.body.made_at) / 1000,
+    });
+    let settled = null;
+    if (navigator.onLine) {
+      try {
+        settled = await sendNow(config.redemptionsUrl, corrected);
+      } catch {
+        settled = null; // no answer: the corrected copy stays queued
+      }
+    }
+    if (settled?.inputRefused) {
+      // Still mistyped: the corrected copy is forgotten (sendNow), the entry and its form stay.
+      const answer = settled.answer ?? {};
+      if (!showProblems(inputs, answer.fields ?? {}, error)) {
+        error.textContent = answer.message || answer.reason || text("network_error");
+        error.hidden = false;
+      }
+      return;
+    }
+    await forget(item.key);
+    correction = null;
+    if (!settled) await askForBackgroundSync();
+    await renderStatus();
+  } finally {
+    if (submit) submit.disabled = false;
+  }
 }
 
 // ---- Trust and identity ----------------------------------------------------------------------------
@@ -472,8 +598,10 @@ function describeAnswer(item) {
   if (item.status === "pending") return text("queued");
   const answer = item.answer ?? {};
   const parts = [text(`status_${item.status}`)];
-  if (item.status === "refused") parts.push(refusalWords(item));
-  if (item.status !== "refused" && Number.isInteger(answer.remaining)) parts.push(text("remaining", { count: answer.remaining }));
+  if (item.status === "refused" || item.status === TO_CORRECT) parts.push(refusalWords(item));
+  if (item.status === "accepted" || item.status === "over_quota") {
+    if (Number.isInteger(answer.remaining)) parts.push(text("remaining", { count: answer.remaining }));
+  }
   return parts.filter(Boolean).join(" — ");
 }
 
@@ -520,6 +648,7 @@ async function recordRedemption(offer, fields) {
     cardNumber: shown.card?.number ?? "",
     fields,
     fieldLabels: Object.fromEntries(redemptionInputsShown.map((input) => [input.name, fieldLabel(input.spec)])),
+    fieldSpecs: redemptionInputsShown.map((input) => input.spec),
     language,
     offline: !online,
     madeAt: trust.now(),

@@ -10,19 +10,24 @@ export const SYNC_TAG = "carte-scan-outbox";
 const LOCK = "carte-scan-outbox";
 const KEEP_DONE = 30; // answered redemptions kept on the phone for the list, newest first
 
+// A queued redemption the server refused as mistyped: listed with its values until corrected.
+export const TO_CORRECT = "to_correct";
+
 export class NotSignedIn extends Error {}
 
 /**
  * Save a redemption before anything is sent: { key, body, offerName, cardNumber, fieldLabels,
- * language, createdAt, status }. The fields' labels name a refused field in the list (never its key).
+ * fieldSpecs, language, createdAt, status }. The fields' labels name a refused field in the list
+ * (never its key); their specs rebuild the form when a queued redemption must be corrected.
  */
-export async function enqueue({ card, offerId, offerName, cardNumber, fields, fieldLabels = {}, language, offline, madeAt }) {
+export async function enqueue({ card, offerId, offerName, cardNumber, fields, fieldLabels = {}, fieldSpecs = [], language, offline, madeAt }) {
   const item = {
     key: crypto.randomUUID(),
     body: { card, offer: offerId, fields, offline, made_at: new Date(madeAt * 1000).toISOString() },
     offerName,
     cardNumber,
     fieldLabels,
+    fieldSpecs,
     language,
     createdAt: madeAt,
     status: "pending",
@@ -60,10 +65,23 @@ async function settle(item, response) {
   }
   if (response.status === 401 || response.status === 403) throw new NotSignedIn();
   if (response.status === 429 || response.status >= 500) return null; // try again later, same key
-  // 400 and 422 refuse what was typed (a field, a date), not the card or the offer: sent at once, the
-  // agent corrects it in the form still open (sendNow); queued, it stays listed as refused.
-  const inputRefused = response.status === 400 || response.status === 422;
-  return { ...item, status: "refused", answer, answeredAt: Date.now(), inputRefused };
+  // 400 and 422 refuse what was typed (a field, a date), not the card or the offer: nothing was
+  // recorded. Sent at once, the agent corrects it in the form still open (sendNow); queued, it is
+  // listed "to correct" with its values, never as a refusal (the agent corrects and sends it again).
+  if (response.status === 400 || response.status === 422) {
+    return { ...item, status: TO_CORRECT, answer, answeredAt: Date.now(), inputRefused: true };
+  }
+  return { ...item, status: "refused", answer, answeredAt: Date.now() };
+}
+
+/** The status a queued redemption is listed with (one refused as mistyped before "to correct" existed is one to correct). */
+export function shownStatus(item) {
+  return item.inputRefused ? TO_CORRECT : item.status;
+}
+
+/** Forget one redemption of the phone (one to correct, once its corrected copy is queued). */
+export function forget(key) {
+  return withLock(() => deleteRecord(OUTBOX, key));
 }
 
 async function sendOne(url, item) {
@@ -119,6 +137,7 @@ export function sendNow(url, item) {
 }
 
 async function forgetOldAnswers() {
-  const done = (await outboxItems()).filter((item) => item.status !== "pending");
+  // One to correct is kept until the agent corrects it: it was never recorded anywhere else.
+  const done = (await outboxItems()).filter((item) => item.status !== "pending" && shownStatus(item) !== TO_CORRECT);
   for (const item of done.slice(KEEP_DONE)) await deleteRecord(OUTBOX, item.key);
 }

@@ -200,12 +200,13 @@ export class VerdictScreen {
  * The inputs of an offer's redemption fields (docs/offers.md), checked by static/js/lib/offer-fields.js:
  * per field { element, name, input, spec, show(problem) }. A problem is said under its own field (the
  * field's label is just above it, in the reader's language), never as the field's key.
- * `describe(problem)` gives a problem's words; `countries` names the countries for a country field.
+ * `describe(problem)` gives a problem's words; `countries` names the countries for a country field;
+ * `idPrefix` keeps two forms' ids apart (the verdict's form and an entry to correct).
  */
-export function redemptionInputs(fields, language, { describe, countries, hint }) {
+export function redemptionInputs(fields, language, { describe, countries, hint, idPrefix = "redemption-field" }) {
   const label = (value) => (typeof value === "string" ? value : (value?.[language] ?? value?.fr ?? ""));
   return fields.map((spec, position) => {
-    const id = `redemption-field-${position}`;
+    const id = `${idPrefix}-${position}`;
     const required = isRequired(spec);
     const errorId = `${id}-error`;
     const hintId = `${id}-hint`;
