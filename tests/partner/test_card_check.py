@@ -85,3 +85,15 @@ def test_the_form_has_an_optional_place_kept_for_the_next_card(
 def test_the_public_number_form_has_no_place(client):
     """Only partner staff record where they check: the public form offers no place."""
     assert 'name="place"' not in client.get("/check").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("language", "message"), [("fr", "vérifiez la saisie"), ("ar", "تحقق من الكتابة")])
+def test_a_mistyped_check_character_asks_to_check_for_a_typo(client, auth, agent, make_card, language, message):
+    """Ten letters and digits whose check character does not match: 'check for a typo', as on /check."""
+    from webapp.services.cards.numbers import ALPHABET
+
+    number = make_card().number
+    mistyped = number[:-1] + next(char for char in ALPHABET if char != number[-1])
+    auth.login(agent)
+    response = client.get("/partner/check", query_string={"card": mistyped, "lang": language})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)

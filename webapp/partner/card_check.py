@@ -14,7 +14,7 @@ from webapp.models import utcnow
 from webapp.partner.views import blueprint
 from webapp.services.cards.checks import clean_place
 from webapp.services.cards.holders import card_verdict, holder_photo
-from webapp.services.cards.numbers import normalize_card_number
+from webapp.services.cards.numbers import card_number_problem, normalize_card_number
 from webapp.services.partners.eligibility import card_standing
 from webapp.verdicts import VERDICT_TEXTS, card_face
 
@@ -31,7 +31,8 @@ def check_card() -> tuple[str, int]:
         number = normalize_card_number(typed)
         standing = card_standing(get_session(), current_user.organisation_id, number) if number else None
         if standing is None:
-            context["problem"] = "format"
+            # As on the public /check: a mistyped check character says "check for a typo".
+            context["problem"] = card_number_problem(typed) or "format"
             status = 422
         elif standing.card is None:
             context["problem"] = "unknown"
