@@ -59,9 +59,7 @@ def wants_json() -> bool:
 REGION_PARAMS = frozenset({"region", "number_region", "other_region"})
 
 
-def filled(
-    message: str, params: Mapping[str, Any], translated: Collection[str] = (), *, isolated: bool = True
-) -> str:
+def filled(message: str, params: Mapping[str, Any], translated: Collection[str] = (), *, isolated: bool = True) -> str:
     """A service's sentence in the reader's language with its values put in: vocabulary words
     (`translated`) translated, region codes named; for people (`isolated`) each value from the
     data is isolated (FSI ... PDI) so a Latin name, code or e-mail in an Arabic sentence keeps its

@@ -372,7 +372,10 @@ def import_problems(run_id: int) -> Response:
     lines = import_runs.read_problems(get_storage(), run.id)
     header = [_("Line"), _("Column"), _("Problem")]
     # A spreadsheet cell holds one value: no isolates, but region names, not codes.
-    rows = ([problem.line, problem.column or "", filled(problem.message, problem.params, isolated=False)] for problem in lines)
+    rows = (
+        [problem.line, problem.column or "", filled(problem.message, problem.params, isolated=False)]
+        for problem in lines
+    )
     return _csv_download(header, rows, f"import-{run.id}-problems.csv")
 
 
