@@ -185,6 +185,11 @@ def test_the_region_refusal_names_the_region_at_360_px(
     sign_in(page, live_server, officer.email, language)
     rows = [person(1), person(2, region_code="06", rna_number="RNA-06-0000002", province="Casablanca")]
     page.goto(f"{live_server}/office/imports?lang={language}")
+    numbers_help = page.locator("p.help").filter(has_text="rna_number")
+    expect(numbers_help).to_have_count(1)
+    numbers_help.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"import-numbers-help-{language}.png"))
     page.set_input_files("input[type=file]", str(write_csv(tmp_path / "fes.csv", rows)))
     page.click("form[enctype] button[type=submit]")
     expect(page.locator("h1")).to_have_text(TEXTS[language]["report"], timeout=30_000)
