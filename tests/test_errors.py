@@ -8,7 +8,7 @@ from flask import Flask
 
 import webapp.services.cards.lifecycle as lifecycle
 import webapp.services.trust.signing_keys as signing_keys
-from webapp.errors import handle_domain_error
+from webapp.errors import handle_domain_error, translated_message
 from webapp.services.cards.lifecycle import CardNotFound
 from webapp.services.errors import DomainError
 
@@ -22,8 +22,18 @@ def test_a_domain_error_is_answered_with_its_status_and_code(app: Flask, path, j
     if json_answer:
         message = "Aucune carte ne porte le numéro 0000000000."
         assert body.get_json() == {"error": "card_not_found", "reason": message, "message": message}
-    else:
-        assert "Aucune carte ne porte le numéro 0000000000." in body.get_data(as_text=True)
+    else:  # on a page for people the number is isolated (FSI ... PDI) inside the sentence
+        assert "Aucune carte ne porte le numéro \u20680000000000\u2069." in body.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("path", "isolated"), [("/office/artisans", True), ("/api/v1/anything", False)])
+def test_values_in_a_refusal_are_isolated_for_people_only(app: Flask, path, isolated):
+    """In an Arabic page's refusal the Latin value is wrapped in FSI ... PDI so it keeps its place;
+    a JSON answer for programs carries the plain value."""
+    with app.test_request_context(path, headers={"Accept-Language": "ar"}):
+        message = translated_message(CardNotFound("AB12CD34EF"))
+    assert ("\u2068AB12CD34EF\u2069" in message) is isolated
+    assert "AB12CD34EF" in message and ("\u2068" in message) is isolated
 
 
 def _subclasses(cls):

@@ -3,13 +3,18 @@ trust endpoints), a page elsewhere; HTTP errors and the services' refusals (Doma
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from webapp.formats import isolate
 from webapp.i18n import current_language
 from webapp.services.errors import DomainError
+from webapp.services.register.reference_data import region_name
 
 # Reason codes and messages for the HTTP errors the product can answer.
 ERROR_CODES = {
@@ -48,13 +53,36 @@ def wants_json() -> bool:
     return request.path.startswith(MACHINE_PATH_PREFIXES)
 
 
-def translated_message(error: DomainError) -> str:
-    """The refusal's message in the user's language, its vocabulary placeholders translated too."""
-    params = {
-        name: _(value) if name in error.translated_params and isinstance(value, str) else value
-        for name, value in error.params.items()
-    }
-    return _(error.message, **params)
+# Placeholders of the services' sentences that hold a region's code ("03"): people read the
+# region's name in their language instead (an unknown code stays as it is). Stored sentences
+# (an import's problems) keep the code; it becomes a name only when shown.
+REGION_PARAMS = frozenset({"region", "number_region", "other_region"})
+
+
+def filled(message: str, params: Mapping[str, Any], translated: Collection[str] = (), *, isolated: bool = True) -> str:
+    """A service's sentence in the reader's language with its values put in: vocabulary words
+    (`translated`) translated, region codes named; for people (`isolated`) each value from the
+    data is isolated (FSI ... PDI) so a Latin name, code or e-mail in an Arabic sentence keeps its
+    place and its parentheses ("... (amina@example.ma)"). Programs get the plain values."""
+    language = current_language()
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        if name in translated and isinstance(value, str):
+            values[name] = _(value)
+            continue
+        if name in REGION_PARAMS and isinstance(value, str):
+            value = region_name(value, language) or value
+        # A placeholder formatted as a number (%(count)d) takes the number itself.
+        values[name] = isolate(str(value)) if isolated and f"%({name})s" in message else value
+    return _(message, **values)
+
+
+def translated_message(error: DomainError, *, isolated: bool | None = None) -> str:
+    """The refusal's message in the user's language, its vocabulary placeholders translated too;
+    its values isolated on pages for people, plain in the JSON answers of programs (`wants_json`)."""
+    if isolated is None:
+        isolated = not (has_request_context() and wants_json())
+    return filled(error.message, error.params, error.translated_params, isolated=isolated)
 
 
 def handle_domain_error(error: DomainError) -> tuple[Response | str, int]:

@@ -93,7 +93,7 @@ def test_the_report_names_each_refused_row_in_the_readers_language(app, signed_i
     page = signed_in.get(f"/office/imports/{run_id}?lang=fr").get_data(as_text=True)
     assert "Lignes refusées" in page
     assert '<code class="column-name">cin</code>' in page
-    assert "Le même numéro RNA qu’à la ligne 2." in page
+    assert "Le même numéro RNA qu’à la ligne \u20682\u2069." in page
     report = signed_in.get(f"/office/imports/{run_id}/problems.csv?lang=fr")
     assert report.status_code == 200 and report.mimetype == "text/csv"
     lines = list(csv.reader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
@@ -147,7 +147,8 @@ def test_wrong_columns_end_the_check_with_one_problem(app, signed_in, tmp_path):
     run_id = run_of(upload(signed_in, path))
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
     assert "The file was refused before any row was read." in page
-    assert "missing columns rna_number, cin" in page and "unknown columns nom, prénom" in page
+    assert "missing columns \u2068cin, first_name_latin" in page and "rna_number" not in page
+    assert "unknown columns \u2068nom, prénom\u2069" in page
     assert "Confirm the import" not in page
 
 
@@ -322,7 +323,23 @@ def test_an_officer_import_refuses_another_regions_rows(app, signed_in, tmp_path
         )
     )
     page = signed_in.get(f"/office/imports/{run_id}?lang=en").get_data(as_text=True)
-    assert "You may import only artisans of your region (03)." in page
+    assert "You may import only artisans of your region (\u2068Fez-Meknes\u2069)." in page
+
+
+@pytest.mark.parametrize(("language", "name"), [("fr", "Fès-Meknès"), ("ar", "فاس مكناس")])
+def test_the_region_refusal_names_the_region_in_the_readers_language(signed_in, session, tmp_path, language, name):
+    """The refusal of another region's row names the officer's region in the reader's language,
+    isolated on the page so its parentheses stay put in Arabic; the full report (CSV) names it
+    too, without isolates; the run keeps the code."""
+    rows = [person(1), person(2, region_code="06", rna_number="RNA-06-0000002", province="Casablanca")]
+    run_id = run_of(upload(signed_in, write_csv(tmp_path / "fes.csv", rows), lang=language))
+    page = signed_in.get(f"/office/imports/{run_id}?lang={language}").get_data(as_text=True)
+    assert f"(\u2068{name}\u2069)" in page and "(03)" not in page and "\u206803\u2069" not in page
+    report = signed_in.get(f"/office/imports/{run_id}/problems.csv?lang={language}").get_data(as_text=True)
+    assert f"({name})" in report and "\u2068" not in report
+    session.expire_all()
+    stored = session.get(ImportRun, run_id).problems["rows"]
+    assert [params for _line, _column, _message, params in stored] == [{"region": "03"}]
 
 
 @pytest.mark.parametrize("extension", ["csv", "xlsx"])

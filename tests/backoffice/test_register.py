@@ -354,7 +354,7 @@ def test_registering_an_artisan(as_officer, session, officer):
         ({"legal_status": "cooperative_member"}, "cooperative_name", "Obligatoire pour un membre", None),
         ({"last_name_latin": "Bennani El Idrissi El Alaoui Mhamdi"}, "last_name_latin", "40", None),
         ({"region_code": "07", "province": "Marrakech"}, "region_code", "Votre région uniquement", "جهتك فقط"),
-        ({"province": "Marrakech"}, "province", "Marrakech est dans la région 07", None),
+        ({"province": "Marrakech"}, "province", "Marrakech est dans la région Marrakech-Safi", None),
         ({"province": "Atlantis"}, "province", "choisissez-en une dans la liste", None),
         ({"province": "\x00"}, "province", "Obligatoire.", None),
     ],

@@ -167,3 +167,37 @@ def test_the_changes_and_an_interrupted_import_at_360_px(
     assert foreign_requests == []
     assert page.evaluate("window.__cspViolations") == []
     assert page_problems.page_errors == [] and page_problems.console_errors == []
+
+
+@pytest.mark.parametrize(("language", "name"), [("fr", "Fès-Meknès"), ("ar", "فاس مكناس")])
+def test_the_region_refusal_names_the_region_at_360_px(
+    live_server: str,
+    page: Any,
+    page_problems: PageProblems,
+    make_user: Any,
+    tmp_path: Any,
+    language: str,
+    name: str,
+) -> None:
+    """A row of another region is refused with the officer's region named in the reader's language,
+    isolated in its parentheses (no "(03)"), on a phone in French and in Arabic."""
+    officer = make_user(Role.OFFICER, region="03")
+    sign_in(page, live_server, officer.email, language)
+    rows = [person(1), person(2, region_code="06", rna_number="RNA-06-0000002", province="Casablanca")]
+    page.goto(f"{live_server}/office/imports?lang={language}")
+    numbers_help = page.locator("p.help").filter(has_text="rna_number")
+    expect(numbers_help).to_have_count(1)
+    numbers_help.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"import-numbers-help-{language}.png"))
+    page.set_input_files("input[type=file]", str(write_csv(tmp_path / "fes.csv", rows)))
+    page.click("form[enctype] button[type=submit]")
+    expect(page.locator("h1")).to_have_text(TEXTS[language]["report"], timeout=30_000)
+    refusal = page.locator("main").get_by_text(name).first
+    expect(refusal).to_contain_text(f"(\u2068{name}\u2069)")
+    assert "(03)" not in page.locator("main").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    ARTIFACTS.mkdir(exist_ok=True)
+    refusal.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"import-region-refusal-{language}.png"))  # the phone's screen
+    assert page_problems.page_errors == [] and page_problems.console_errors == []

@@ -66,7 +66,7 @@ def test_strict_writes_nothing_when_a_row_is_refused(runner, session, tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("nom;prénom\nKhadija;Bennani\n", "The header row does not match the template: missing columns rna_number"),
+        ("nom;prénom\nKhadija;Bennani\n", "The header row does not match the template: missing columns cin"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "neither a CSV file nor an Excel workbook"),
     ],
 )

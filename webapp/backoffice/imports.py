@@ -33,7 +33,7 @@ from webapp.backoffice import register as register_views
 from webapp.backoffice.register_forms import FIELD_LABELS, ArtisanFilterForm
 from webapp.backoffice.views import blueprint
 from webapp.db import get_session
-from webapp.errors import handle_http_error, translated_message
+from webapp.errors import filled, handle_http_error, translated_message
 from webapp.faults import long_request
 from webapp.i18n import current_language
 from webapp.jobs import get_queue, get_storage
@@ -217,8 +217,8 @@ def import_run(run_id: int) -> str:
     return render_template(
         "backoffice/imports/report.html",
         run=run,
-        problems=[(line, column, _(message, **params)) for line, column, message, params in problems],
-        file_problem=_(file_problem[0], **file_problem[1]) if file_problem else None,
+        problems=[(line, column, filled(message, params)) for line, column, message, params in problems],
+        file_problem=filled(*file_problem) if file_problem else None,
         stopped_at=(run.problems or {}).get("stopped_at"),
         failure=FAILURES.get(run.failure or ""),
         stopped=_stopped(run),
@@ -371,7 +371,11 @@ def import_problems(run_id: int) -> Response:
     run = _run(run_id)
     lines = import_runs.read_problems(get_storage(), run.id)
     header = [_("Line"), _("Column"), _("Problem")]
-    rows = ([problem.line, problem.column or "", _(problem.message, **problem.params)] for problem in lines)
+    # A spreadsheet cell holds one value: no isolates, but region names, not codes.
+    rows = (
+        [problem.line, problem.column or "", filled(problem.message, problem.params, isolated=False)]
+        for problem in lines
+    )
     return _csv_download(header, rows, f"import-{run.id}-problems.csv")
 
 

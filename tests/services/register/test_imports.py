@@ -21,6 +21,7 @@ from webapp.services.register.artisan_fields import FIELDS, OPTIONAL_COLUMNS, cl
 from webapp.services.register.artisans import artisans_version
 from webapp.services.register.imports import (
     FORMULA,
+    OPTIONAL_HEADER_COLUMNS,
     TEMPLATE_EXAMPLE,
     EmptyFile,
     FileTooLarge,
@@ -154,8 +155,9 @@ def test_windows_1256_bytes_are_not_read_as_utf8(tmp_path, run, session):
     [
         ([name for name in FIELDS if name != "cin"], ["cin"], []),
         ([*FIELDS, "nickname"], [], ["nickname"]),
-        # The postal address's columns may be left out (files made before they existed).
-        (["nom", "prénom"], [name for name in FIELDS if name not in OPTIONAL_COLUMNS], ["nom", "prénom"]),
+        # The postal address's columns may be left out (files made before they existed), and so may
+        # the RNA number's (the register gives the numbers).
+        (["nom", "prénom"], [name for name in FIELDS if name not in OPTIONAL_HEADER_COLUMNS], ["nom", "prénom"]),
         ([name.upper() for name in FIELDS], [], []),  # names are read case-insensitively: accepted
     ],
 )
@@ -183,6 +185,20 @@ def test_a_file_without_the_address_columns_keeps_the_registers_addresses(run, s
     by_rna = {row.rna_number: row for row in rows}
     assert by_rna["RNA-03-0000001"][1:] == ("Meknès", TEMPLATE_EXAMPLE["address_line"], "Fès")
     assert by_rna["RNA-03-0000003"][2:] == (None, None)
+
+
+def test_a_file_without_the_rna_number_column_numbers_its_new_artisans(run, session, tmp_path):
+    """Without the rna_number column every row is one without a number: a known CIN updates its
+    artisan, who keeps their number; a new artisan gets the next number of their region."""
+    assert run(write_csv(tmp_path / "first.csv", [person(1), person(2)])).created == 2
+    header = [name for name in FIELDS if name != "rna_number"]
+    rows = [person(1, province="Meknès"), person(7, cin="CD000007"), person(8, cin="CD000008", region_code="06")]
+    rows[2]["province"] = "Casablanca"
+    report = run(write_csv(tmp_path / "no-numbers.csv", rows, header=header))
+    assert (report.created, report.updated, report.refused) == (2, 1, 0)
+    numbers = {cin: rna for cin, rna in session.execute(select(Artisan.cin, Artisan.rna_number))}
+    assert numbers["AB000001"] == "RNA-03-0000001"
+    assert numbers["CD000007"] == "RNA-03-0000003" and numbers["CD000008"].startswith("RNA-06-")
 
 
 def test_a_column_named_twice_is_refused(run, tmp_path):

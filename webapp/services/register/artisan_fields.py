@@ -461,9 +461,9 @@ def _check_place(values: dict[str, Any], problems: dict[str, FieldProblem], kept
         values["province"] = stored
     elif province_region(province) is not None:
         problems["province"] = FieldProblem(
-            N_("%(province)s is in region %(other)s, not in region %(region)s: choose one of its provinces."),
+            N_("%(province)s is in region %(other_region)s, not in region %(region)s: choose one of its provinces."),
             province=province,
-            other=province_region(province),
+            other_region=province_region(province),
             region=region,
         )
     else:

@@ -2,7 +2,8 @@
 Arabic; comma or semicolon separated, as Excel writes it in French) or XLSX.
 
 The file is refused whole before any row is read when it is too large, of another type, or its
-header row does not name the register's columns (FIELDS, in any order). Then each row goes
+header row does not name the register's columns (FIELDS, in any order; the address columns and
+`rna_number` may be left out). Then each row goes
 through the register's one set of field rules (artisan_fields.clean_artisan_record); a row may
 also be refused for a formula cell, a duplicate of an earlier row (same RNA number or CIN), an
 RNA number and a CIN that belong to two different artisans, or a region outside the importer's.
@@ -84,6 +85,9 @@ _UTF8_BOM = codecs.BOM_UTF8
 _DELIMITERS = (",", ";", "\t")
 _COLUMNS = tuple(name for name in FIELDS if name != "programmes")
 _KEY_COLUMNS = frozenset({"rna_number", "cin"})
+# Columns a file may leave out: the address lines (kept as the register has them) and the RNA
+# number, which the system gives: a file without the column is one whose rows have no number.
+OPTIONAL_HEADER_COLUMNS = OPTIONAL_COLUMNS | {"rna_number"}
 # What openpyxl raises on a damaged or hostile workbook (it has no error class of its own for them).
 _WORKBOOK_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, ParseError)
 _ARTISAN = Artisan.__table__
@@ -405,7 +409,7 @@ def _header_positions(header: Sequence[Any]) -> tuple[dict[str, int], int]:
         raise EmptyFile()
     known = set(FIELDS) | set(CARD_COLUMNS)
     repeated = sorted({name for name in names if names.count(name) > 1 and name})
-    missing = [name for name in FIELDS if name not in names and name not in OPTIONAL_COLUMNS]
+    missing = [name for name in FIELDS if name not in names and name not in OPTIONAL_HEADER_COLUMNS]
     unknown = [name or '""' for name in names if name not in known]
     if repeated or missing or unknown:
         raise WrongColumns(missing, unknown, repeated)
