@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PageProblems
 from tests.browser.test_verdict_page import qr_url, settled_verdict
+from webapp.services.cards.numbers import format_card_number
 from webapp.settings import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts" / "verdict-offline"
@@ -79,7 +80,7 @@ def test_a_visited_verdict_page_verifies_offline(
         section = page.locator("#verdict")
         expect(section).to_have_attribute("data-verdict", "valid")
         expect(section.locator("[data-verdict-title]")).to_have_text(VALID_TITLES[language])
-        expect(page.locator('#card-details [data-field="number"]')).to_have_text(second.number)
+        expect(page.locator('#card-details [data-field="number"]')).to_have_text(format_card_number(second.number))
         expect(page.locator("#offline-note")).to_be_visible()
         assert page.locator("html").get_attribute("lang") == language
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -60,6 +60,7 @@ VERDICT_PAGE_FILES = (
     "js/verdict-trust.js",
     "js/lib/card-verifier.js",
     "js/lib/verdict-look.js",
+    "js/lib/formats.js",
     "js/lib/idb.js",
     "vendor/@fontsource/noto-sans/noto-sans-latin-400-normal.woff2",
     "vendor/@fontsource/noto-sans/noto-sans-latin-700-normal.woff2",
