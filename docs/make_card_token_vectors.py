@@ -20,7 +20,6 @@ import zlib
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,12 +28,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
+from webapp.clock import MOROCCO  # noqa: E402  (the app's one clock: the pinned tzdata, never the system's)
 from webapp.services.register.reference_data import REGIONS, TRADES  # noqa: E402
 
 VECTORS_PATH = DOCS / "card-token-vectors.json"
 DOCUMENT_PATH = DOCS / "card-token.md"
 BASE_URL = "https://carte.artisanat.ma"
-MOROCCO = ZoneInfo("Africa/Casablanca")
 # The time every vector is verified at.
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 TEST_PRIVATE_JWK = {

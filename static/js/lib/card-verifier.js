@@ -28,7 +28,7 @@
 //       age): a card that passes steps 1-6 gets "cannot_confirm", never "valid" (rule S5).
 //       `expiryDate` is the date of `exp` in Africa/Casablanca ("YYYY-MM-DD"). Offers are eligible
 //       only for a valid card whose bit is 1 in the offer's list.
-//   moroccoDate(seconds)          -> "YYYY-MM-DD", the calendar day in Africa/Casablanca
+//   expiryDay(exp)                -> "YYYY-MM-DD", the day in Africa/Casablanca whose last second `exp` is
 //
 // Added for the live QR (issue 15, docs/card-token.md section 13):
 //   extractToken/verifyScan also take a live code, token.window.signature (five parts, V1-V7);
@@ -410,7 +410,7 @@ function claimsOf(payload) {
   if (!valid) throw new Rejected("not_a_card");
   const expiresAt = Number(exp);
   // An index past 2^53 is past the end of any list: its Number is too, so L2 holds.
-  const claims = { number: cn, name: n, trade: t, region: r, expiresAt, expiryDate: moroccoDate(expiresAt), statusIndex: Number(sl) };
+  const claims = { number: cn, name: n, trade: t, region: r, expiresAt, expiryDate: expiryDay(expiresAt), statusIndex: Number(sl) };
   if (Object.hasOwn(payload, "cnf")) {
     const { cnf, ds } = payload;
     const shaped = isObject(cnf) && hasExactly(cnf, ["k"]) && typeof cnf.k === "string" && DEVICE_KEY.test(cnf.k);
@@ -683,14 +683,13 @@ export async function verifyScan(text, { publicBaseUrl, keys, statusList, offers
   return { verdict, claims, presentation, offers: offers.map((offer) => ({ id: offer.id, eligible: eligible(offer) })) };
 }
 
-const moroccoDays = new Intl.DateTimeFormat("en-CA", {
-  timeZone: "Africa/Casablanca",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-});
-
-export function moroccoDate(seconds) {
-  const parts = Object.fromEntries(moroccoDays.formatToParts(new Date(seconds * 1000)).map((p) => [p.type, p.value]));
-  return `${parts.year.padStart(4, "0")}-${parts.month}-${parts.day}`;
+// `exp` is the last second of a day in Morocco (23:59:59), whose offset from UTC is 0 or +1 hour: that
+// second falls on the same calendar day in UTC. Reading the day there needs no time-zone data, so a
+// phone whose data predates Morocco's changes (UTC+0 since September 2026) still shows the right day,
+// the day the server (its pinned tzdata) signed. C6 in docs/card-token.md.
+export function expiryDay(exp) {
+  const day = new Date(exp * 1000);
+  const year = String(day.getUTCFullYear()).padStart(4, "0");
+  const month = String(day.getUTCMonth() + 1).padStart(2, "0");
+  return `${year}-${month}-${String(day.getUTCDate()).padStart(2, "0")}`;
 }
