@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from unittest.mock import patch
-from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
 from tests.conftest import TEST_ACTOR
+from webapp.clock import MOROCCO
 from webapp.models import AuditEvent, RevocationReason, utcnow
 from webapp.services.cards import lifecycle as card_service
 from webapp.services.cards.numbers import new_card_number
@@ -49,7 +49,7 @@ def test_valid_card_shows_its_details(app, client, make_card):
         "trade_name": "Zellige tilework",
         "region": "03",
         "region_name": "Fez-Meknes",
-        "expires": card.expires_at.astimezone(ZoneInfo("Africa/Casablanca")).date().isoformat(),
+        "expires": card.expires_at.astimezone(MOROCCO).date().isoformat(),
         "name_ar": "خديجة بناني",
     }
     assert body["checked_at"].endswith("Z")
@@ -94,7 +94,7 @@ def test_a_suspended_or_revoked_card_says_since_when(client, session, make_card,
     session.commit()
     changed = session.scalars(select(AuditEvent.occurred_at).where(AuditEvent.card_id == card.id)).all()[-1]
     body = verify(client, card.token).get_json()
-    assert body["card"]["status_since"] == changed.astimezone(ZoneInfo("Africa/Casablanca")).date().isoformat()
+    assert body["card"]["status_since"] == changed.astimezone(MOROCCO).date().isoformat()
 
 
 def test_the_latest_suspension_is_the_date_shown(client, session, make_card):
@@ -385,7 +385,7 @@ def test_the_expiry_date_is_the_date_in_morocco(app, client, make_card, expires_
 def test_an_issued_cards_expiry_date_is_its_last_day_in_morocco(app, client, make_card):
     """A fresh card's exp is 23:59:59 in Casablanca on the date the API shows."""
     card = make_card()
-    local = card.expires_at.astimezone(ZoneInfo("Africa/Casablanca"))
+    local = card.expires_at.astimezone(MOROCCO)
     assert local.time() == time(23, 59, 59)
     assert verify(client, card.token).get_json()["card"]["expires"] == local.date().isoformat()
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import segno
@@ -27,6 +26,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, RECORD_CSP_VI
 from tests.browser.fake_camera import png_to_y4m
 from tests.conftest import TEST_ACTOR, TEST_PASSWORD
 from tests.fixtures.factories import CNSS_REGISTERED
+from webapp.clock import MOROCCO
 from webapp.models import Card, CardCheck, CheckKind, CnssStatus, Redemption, RevocationReason, Role, utcnow
 from webapp.services.cards.lifecycle import revoke_card
 from webapp.services.cards.numbers import format_card_number
@@ -279,7 +279,7 @@ def test_a_revoked_card_online_shows_the_revoked_screen_and_a_tap_returns_to_sca
     screen = verdict_of(page)
     expect(screen).to_have_attribute("data-verdict", "revoked")
     expect(screen.locator("[data-date-label]")).to_have_text("Révoquée le")
-    today = format_date(utcnow().astimezone(ZoneInfo("Africa/Casablanca")).date(), "long", locale="fr")
+    today = format_date(utcnow().astimezone(MOROCCO).date(), "long", locale="fr")
     expect(screen.locator('[data-field="date"]')).to_have_text(today)
     page.wait_for_timeout(1500)
     expect(screen).to_be_visible()
