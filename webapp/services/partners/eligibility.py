@@ -463,10 +463,6 @@ class AdmittedCount:
     valid_cards: int
 
 
-class _Untranslatable(Exception):
-    """A condition outside the subset `_condition_sql` writes as SQL (the caller evaluates it in Python)."""
-
-
 # The variables a condition may compare with literals in SQL: the column, and how a literal is
 # made comparable with it (the enum columns compare with their members).
 _SQL_COLUMNS: dict[str, tuple[ColumnElement[Any], Callable[[Any], Any]]] = {
@@ -495,6 +491,10 @@ class _SqlCondition:
     missing-value rule of rules.py: a condition reading a column that is NULL for a card fails,
     whatever its logic (also under `!`), so each column read adds `IS NOT NULL` to the condition."""
 
+    class Untranslatable(Exception):
+        """A condition outside the subset written as SQL. Never leaves this module: the count then
+        evaluates the rule in Python (`count_admitted`), so it is no refusal (not a DomainError)."""
+
     def __init__(self, today: date) -> None:
         self.today = today
         self.read: dict[str, ColumnElement[Any]] = {}
@@ -508,7 +508,7 @@ class _SqlCondition:
         if isinstance(node, dict) and list(node) == ["var"]:
             name = node["var"]
             if name not in _SQL_COLUMNS:
-                raise _Untranslatable(name)
+                raise self.Untranslatable(name)
             column, convert = _SQL_COLUMNS[name]
             self.read[name] = column
             return column, convert
@@ -516,12 +516,12 @@ class _SqlCondition:
             self.read["artisan.activity_start_year"] = Artisan.activity_start_year
             return literal(self.today.year) - Artisan.activity_start_year, lambda number: number
         if isinstance(node, dict):
-            raise _Untranslatable(node)
+            raise self.Untranslatable(node)
         return None
 
     def node(self, node: Any) -> ColumnElement[bool]:
         if not isinstance(node, dict) or len(node) != 1:
-            raise _Untranslatable(node)
+            raise self.Untranslatable(node)
         ((operator, operands),) = node.items()
         if operator in ("and", "or"):
             parts = [self.node(operand) for operand in operands]
@@ -538,7 +538,7 @@ class _SqlCondition:
             if right is not None and left is None:
                 column, convert = right
                 return _COMPARE[_FLIPPED[operator]](column, convert(operands[0]))
-        raise _Untranslatable(node)
+        raise self.Untranslatable(node)
 
     def membership(self, needle: Any, haystack: Any) -> ColumnElement[bool]:
         if haystack == {"var": "artisan.programmes"} and isinstance(needle, str):
@@ -549,11 +549,12 @@ class _SqlCondition:
         if subject is not None and isinstance(haystack, list) and not any(isinstance(v, dict) for v in haystack):
             column, convert = subject
             return column.in_([convert(value) for value in haystack])
-        raise _Untranslatable(needle)
+        raise self.Untranslatable(needle)
 
 
 def _count_in_sql(session: Session, rule: Rule, now: datetime) -> AdmittedCount:
-    """The count with the rule written as SQL (`_Untranslatable` when a condition is not in the subset)."""
+    """The count with the rule written as SQL (`_SqlCondition.Untranslatable` when a condition is not
+    in the subset)."""
     builder = _SqlCondition(moroccan_today(now))
     predicates = [builder.predicate(condition.logic) for condition in rule.conditions]
     admitted = func.count().filter(and_(*predicates)) if predicates else func.count()
@@ -585,7 +586,7 @@ def count_admitted(session: Session, conditions: Any, now: datetime | None = Non
     now = now or utcnow()
     try:
         return _count_in_sql(session, rule, now)
-    except _Untranslatable:
+    except _SqlCondition.Untranslatable:
         return _count_by_groups(session, rule, now)
 
 
