@@ -10,6 +10,8 @@
 // cannot show (JsonLogic of an expert) leaves the editor aside and the JSON open.
 // The preview endpoint counts the card holders the rule admits today and says it in words.
 
+import { element, readTextarea } from "./json-editor.js";
+
 const MAX_LABEL = 200;
 const PREVIEW_DELAY_MS = 600;
 const COMPARISONS = ["==", "!=", ">=", ">", "<=", "<"];
@@ -29,15 +31,6 @@ const canonical = (node) => {
 const isLiteral = (node) =>
   node === null || typeof node !== "object" || (Array.isArray(node) && node.every((v) => v === null || typeof v !== "object"));
 
-const element = (tag, attributes = {}, children = []) => {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-};
 
 const setUp = (root) => {
   const vocabulary = JSON.parse(root.dataset.vocabulary);
@@ -369,18 +362,8 @@ const setUp = (root) => {
   };
 
   const load = () => {
-    let conditions;
-    try {
-      conditions = JSON.parse(textarea.value.trim() || "[]");
-    } catch {
-      conditions = null;
-    }
-    const loaded = modelOf(conditions);
-    if (!loaded) {
-      root.replaceChildren(element("p", { class: "help", text: text.too_complex }));
-      if (details) details.open = true;
-      return false;
-    }
+    const loaded = readTextarea({ textarea, root, details, tooComplex: text.too_complex, read: modelOf });
+    if (!loaded) return false;
     model = loaded;
     render();
     return true;

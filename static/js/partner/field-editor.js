@@ -4,20 +4,12 @@
 // (webapp/services/partners/offer_fields.py, docs/offers.md) into the fields textarea, which stays
 // under "Advanced: JSON" for experts and works without this script.
 
+import { element, readTextarea } from "./json-editor.js";
+
 const TYPES = ["number", "integer", "country", "text", "choice"];
 const LANGUAGES = ["fr", "ar", "en"];
 const KNOWN_KEYS = new Set(["name", "type", "label", "required", "min", "max", "max_length", "options"]);
 const MAX_KEY = 32;
-
-const element = (tag, attributes = {}, children = []) => {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-};
 
 // A key from a French label: "Poids (kg)" -> "poids_kg" (lower-case letters, digits and _).
 export const keyFrom = (label) => {
@@ -240,19 +232,9 @@ const setUp = (root) => {
   };
 
   const load = () => {
-    let raw;
-    try {
-      raw = JSON.parse(textarea.value.trim() || "[]");
-    } catch {
-      raw = null;
-    }
-    const parsed = parse(raw);
-    if (!parsed) {
-      root.replaceChildren(element("p", { class: "help", text: text.too_complex }));
-      if (details) details.open = true;
-      return false;
-    }
-    fields = parsed;
+    const loaded = readTextarea({ textarea, root, details, tooComplex: text.too_complex, read: parse });
+    if (!loaded) return false;
+    fields = loaded;
     render();
     return true;
   };
