@@ -32,12 +32,14 @@ def wide_data(session, make_user, make_artisan, make_card, make_organisation, ma
 
     from webapp.models import Redemption
 
-    artisan = make_artisan(last_name_latin=LONG_WORD, first_name_latin=LONG_WORD, province=LONG_WORD)
+    # The register's columns hold 60 characters (PostgreSQL refuses more): still far wider than 360 px.
+    longest = LONG_WORD[:60]
+    artisan = make_artisan(last_name_latin=longest, first_name_latin=longest, province=longest)
     card = make_card()  # a card's name is at most 40 characters: the long word is in the redemption
-    organisation = make_organisation(f"Transports {LONG_WORD}")
+    organisation = make_organisation(f"Transports {LONG_WORD}"[:120])
     fields = [{"name": "note", "type": "text", "label": {"fr": "Note", "ar": "ملاحظة", "en": "Note"}}]
     offer = make_offer(organisation, fields=fields, name=LONG_WORD[:120])
-    manager = make_user(Role.PARTNER_MANAGER, organisation=organisation, display_name=LONG_WORD)
+    manager = make_user(Role.PARTNER_MANAGER, organisation=organisation, display_name=LONG_WORD[:120])
     session.add(
         Redemption(
             offer_id=offer.id,
@@ -51,9 +53,9 @@ def wide_data(session, make_user, make_artisan, make_card, make_organisation, ma
     session.commit()
     return {
         "paths": {"artisan": artisan.id, "partner": organisation.slug, "offer": offer.id},
-        Role.OFFICER: make_user(Role.OFFICER, region="03", display_name=LONG_WORD),
+        Role.OFFICER: make_user(Role.OFFICER, region="03", display_name=LONG_WORD[:120]),
         Role.PARTNER_MANAGER: manager,
-        Role.ADMIN: make_user(Role.ADMIN, display_name=LONG_WORD),
+        Role.ADMIN: make_user(Role.ADMIN, display_name=LONG_WORD[:120]),
     }
 
 
