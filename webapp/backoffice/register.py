@@ -119,9 +119,6 @@ ACTION_WORDS = {
 OUT_OF_DATE_WORDS = {"name": _l("the Latin name"), "trade": _l("the trade"), "region": _l("the region")}
 
 
-_isolated = formats.isolate
-
-
 def _name(row: Region | Trade | SupportProgramme) -> str:
     return str(getattr(row, f"name_{current_language()}"))
 
@@ -171,7 +168,7 @@ def _card_reason(reason: str | None) -> str:
     code, _colon, note = reason.partition(": ")
     if code in REVOCATION_WORDS:
         note = _("replaced by a new card") if note == card_service.REPLACEMENT_NOTE else note
-        return f"{REVOCATION_WORDS[code]}: {_isolated(note)}" if note else str(REVOCATION_WORDS[code])
+        return f"{REVOCATION_WORDS[code]}: {formats.isolate(note)}" if note else str(REVOCATION_WORDS[code])
     return reason
 
 
@@ -430,7 +427,7 @@ def new_artisan() -> Response | tuple[str, int]:
         return created
     target = url_for("backoffice.artisan", artisan_id=created.id)
     once_created(form, target)
-    flash(_("%(name)s is registered.", name=_isolated(created.name_latin)), "success")
+    flash(_("%(name)s is registered.", name=formats.isolate(created.name_latin)), "success")
     return redirect(target)
 
 
@@ -442,8 +439,9 @@ def edit_artisan(artisan_id: int) -> Response | tuple[str, int]:
     session, scope = get_session(), current_scope()
     found = register.get_artisan(session, artisan_id, scope)
     kept = None if province_of_region(found.region_code, found.province) else found.province
-    form = _artisan_form(session, scope, artisan_form_data(found), kept, edit_conflicts.chosen_formdata(FIELDS))
-    edit_conflicts.show(form, found.version, artisan_form_data(found))
+    shown = artisan_form_data(found)
+    form = _artisan_form(session, scope, shown, kept, edit_conflicts.chosen_formdata(FIELDS))
+    edit_conflicts.show(form, found.version, shown)
     kept_place = (found.region_code, found.province)
 
     def update(record: Any, confirmed: list[int] | None) -> Any:
@@ -521,7 +519,7 @@ def _chosen_reason(field: Any, allowed: list[RevocationReason]) -> RevocationRea
 
 def _change_card(session: Session, card: Card, action: str, form: CardActionForm) -> str:
     """Apply the confirmed action; the sentence that says it was done."""
-    actor, number = current_actor(), _isolated(format_card_number(card.number))
+    actor, number = current_actor(), formats.isolate(format_card_number(card.number))
     note = (form.reason.data or "").strip() or None
     if action == "suspend":
         card_service.suspend_card(session, card, form.reason.data or "", actor)
@@ -546,7 +544,7 @@ def _change_card(session: Session, card: Card, action: str, form: CardActionForm
     return _(
         "Card %(old)s is revoked and replaced by card %(new)s.",
         old=number,
-        new=_isolated(format_card_number(new_card.number)),
+        new=formats.isolate(format_card_number(new_card.number)),
     )
 
 
@@ -645,7 +643,7 @@ def issue_card(artisan_id: int) -> Response | tuple[str, int]:
         )
         # Its activation code, shown once on the answer to this confirmation.
         issued["card"], issued["code"] = card, backoffice_activation.issue_code(session, card)
-        return _("Card %(number)s is issued.", number=_isolated(format_card_number(card.number)))
+        return _("Card %(number)s is issued.", number=formats.isolate(format_card_number(card.number)))
 
     done, refusal = _confirm(form, issue, found)
     if done is not None:

@@ -342,10 +342,11 @@ def edit_offer(offer_id: int) -> Response | tuple[str, int]:
     found = offer_service.get_offer(session, offer_id, current_scope())
     if found.state != OfferState.DRAFT:
         raise OfferNotEditable()
+    shown = _offer_data(found)
     form = OfferForm(
-        formdata=edit_conflicts.chosen_formdata(OFFER_FIELDS), data=_offer_data(found) | _example_data(with_texts=False)
+        formdata=edit_conflicts.chosen_formdata(OFFER_FIELDS), data=shown | _example_data(with_texts=False)
     )
-    edit_conflicts.show(form, found.version, _offer_data(found))
+    edit_conflicts.show(form, found.version, shown)
 
     def update(draft: OfferDraft) -> Offer:
         version = edit_conflicts.submitted_version(form)
